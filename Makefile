@@ -1,0 +1,38 @@
+# Two commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: demo test demo-snapshot bench syslibs clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# Debian packages of the system libraries the PDF renderer loads; one line names any missing.
+SYSLIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
+syslibs:
+	@missing=""; for p in $(SYSLIBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "missing system libraries: run: sudo apt-get install -y$$missing"; fi
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/reporter demo --out sample_reports
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q
+
+demo-snapshot: $(VENV)/.installed
+	$(PY) tools/build_demo_snapshot.py
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist

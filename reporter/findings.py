@@ -1,0 +1,63 @@
+"""The finding: the one record every check emits and every renderer consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NOT_ASSESSED = "NOT_ASSESSED"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    MANUAL = "MANUAL"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """Where a decision came from: an artifact of the snapshot and, optionally, a row in it."""
+
+    path: str
+    row: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "row": self.row}
+
+
+@dataclass
+class Finding:
+    check_id: str
+    account_id: str
+    resource: str
+    status: Status
+    severity: Severity
+    reason: str
+    observed: dict[str, Any] = field(default_factory=dict)
+    evidence: list[EvidenceRef] = field(default_factory=list)
+    # A finding about the whole table ("no IAM user has a password") rather than one row of it;
+    # such a conclusion is only as good as the table is complete.
+    aggregate: bool = False
+    # Stable identifier (F-0001 …) given once all findings are known and sorted.
+    finding_id: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.finding_id,
+            "check_id": self.check_id,
+            "account_id": self.account_id,
+            "resource": self.resource,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "reason": self.reason,
+            "observed": self.observed,
+            "evidence": [ref.as_dict() for ref in self.evidence],
+        }

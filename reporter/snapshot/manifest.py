@@ -1,0 +1,110 @@
+"""manifest.json: what was collected, when, from which API call, with which digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+def iso_utc(value: datetime) -> str:
+    """Render an aware datetime as `2026-11-01T06:00:12Z` (second precision, UTC)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: every time in a snapshot must carry its zone")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArtifactError(_Model):
+    code: str
+    message: str
+
+
+class Artifact(_Model):
+    path: str | None
+    sha256: str | None = None
+    size: int | None = None
+    api: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    account: str | None = None
+    region: str | None = None
+    collected_at: datetime
+    status: Literal["ok", "error"]
+    error: ArtifactError | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Artifact:
+        if self.status == "ok" and (self.path is None or self.sha256 is None or self.size is None):
+            raise ValueError("an 'ok' artifact needs path, sha256 and size")
+        if self.status == "error" and self.error is None:
+            raise ValueError("an 'error' artifact needs error.code and error.message")
+        return self
+
+    @field_serializer("collected_at")
+    def _ser_time(self, value: datetime) -> str:
+        return iso_utc(value)
+
+
+class ScopeAccount(_Model):
+    id: str
+    name: str | None = None
+    regions: list[str] = Field(default_factory=list)
+    is_management: bool = False
+
+
+class Manifest(_Model):
+    format_version: int = FORMAT_VERSION
+    tool_version: str
+    period_start: datetime
+    period_end: datetime
+    as_of: datetime
+    collected_at: datetime
+    caller_arn: str | None = None
+    organization_id: str | None = None
+    accounts: list[ScopeAccount]
+    regions: list[str] = Field(default_factory=list)
+    artifacts: list[Artifact]
+
+    @field_serializer("period_start", "period_end", "as_of", "collected_at")
+    def _ser_time(self, value: datetime) -> str:
+        return iso_utc(value)
+
+    @model_validator(mode="after")
+    def _times_are_aware(self) -> Manifest:
+        for name in ("period_start", "period_end", "as_of", "collected_at"):
+            if getattr(self, name).tzinfo is None:
+                raise ValueError(f"{name} has no time zone")
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end is not after period_start")
+        return self
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes: sorted keys, artifacts in path/api order, so a digest is stable."""
+        data = self.model_dump(mode="json")
+        data["artifacts"].sort(key=_artifact_sort_key)
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+
+    def artifacts_for(self, account: str | None = None, api: str | None = None) -> list[Artifact]:
+        return [
+            a
+            for a in self.artifacts
+            if (account is None or a.account == account) and (api is None or a.api == api)
+        ]
+
+
+def _artifact_sort_key(a: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        a.get("account") or "",
+        a.get("path") or "~",
+        a["api"],
+        a.get("region") or "",
+        orjson.dumps(a.get("params") or {}, option=orjson.OPT_SORT_KEYS).decode(),
+    )

@@ -1,0 +1,53 @@
+"""Recompute every digest of a snapshot and name each file that is modified, missing or unexpected."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from reporter.snapshot.manifest import MANIFEST_NAME
+from reporter.snapshot.reader import Snapshot
+
+
+@dataclass(frozen=True, order=True)
+class VerifyProblem:
+    path: str
+    kind: str  # "modified" | "missing" | "unexpected"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.path}: {self.detail}"
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_snapshot(snapshot: Snapshot) -> list[VerifyProblem]:
+    problems: list[VerifyProblem] = []
+    listed: set[str] = {MANIFEST_NAME}
+    for artifact in snapshot.manifest.artifacts:
+        if artifact.status != "ok" or artifact.path is None:
+            continue
+        listed.add(artifact.path)
+        path = snapshot.root / artifact.path
+        if not path.is_file():
+            problems.append(VerifyProblem(artifact.path, "missing", "listed in the manifest, not on disk"))
+            continue
+        size = path.stat().st_size
+        actual = _sha256_file(path)
+        if actual != artifact.sha256:
+            problems.append(VerifyProblem(
+                artifact.path, "modified",
+                f"sha256 {actual} (manifest {artifact.sha256}), {size} bytes (manifest {artifact.size})",
+            ))
+    for path in sorted(p for p in snapshot.root.rglob("*") if p.is_file()):
+        rel = path.relative_to(snapshot.root).as_posix()
+        if rel not in listed:
+            problems.append(VerifyProblem(rel, "unexpected", "on disk, not in the manifest"))
+    return sorted(problems)

@@ -1,0 +1,141 @@
+"""Write a snapshot: each file atomically, the manifest last, secrets never."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+
+from reporter.snapshot.manifest import MANIFEST_NAME, Artifact, ArtifactError, Manifest, ScopeAccount
+
+# Keys that hold credentials in AWS responses (sts:AssumeRole, GetSessionToken, …). They are
+# replaced before anything reaches the disk, whatever the caller passes in.
+SECRET_KEYS = frozenset({"SecretAccessKey", "SessionToken", "Credentials", "Password"})
+REDACTED = "**redacted**"
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if k in SECRET_KEYS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
+
+
+def dumps_json(obj: Any) -> bytes:
+    """JSON as the snapshot stores it: datetimes in ISO-8601, keys in the order AWS gave them."""
+    return orjson.dumps(redact(obj), default=_json_default, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write so that `target` either does not exist or holds all of `data`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class SnapshotWriter:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        tool_version: str,
+        period_start: datetime,
+        period_end: datetime,
+        as_of: datetime,
+        caller_arn: str | None = None,
+        organization_id: str | None = None,
+    ) -> None:
+        self.root = Path(root)
+        if (self.root / MANIFEST_NAME).exists():
+            raise FileExistsError(f"{self.root} already holds a snapshot (manifest.json exists)")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._header = dict(
+            tool_version=tool_version,
+            period_start=period_start,
+            period_end=period_end,
+            as_of=as_of,
+            caller_arn=caller_arn,
+            organization_id=organization_id,
+        )
+        self._accounts: dict[str, ScopeAccount] = {}
+        self._artifacts: list[Artifact] = []
+        self._paths: set[str] = set()
+
+    def add_account(self, account_id: str, *, name: str | None = None,
+                    regions: list[str] | None = None, is_management: bool = False) -> None:
+        self._accounts[account_id] = ScopeAccount(
+            id=account_id, name=name, regions=sorted(regions or []), is_management=is_management
+        )
+
+    def add_bytes(self, relpath: str, data: bytes, *, api: str, collected_at: datetime,
+                  params: dict[str, Any] | None = None, account: str | None = None,
+                  region: str | None = None) -> Artifact:
+        rel = self._checked_path(relpath)
+        atomic_write(self.root / rel, data)
+        artifact = Artifact(
+            path=rel, sha256=hashlib.sha256(data).hexdigest(), size=len(data), api=api,
+            params=params or {}, account=account, region=region, collected_at=collected_at,
+            status="ok",
+        )
+        self._artifacts.append(artifact)
+        return artifact
+
+    def add_json(self, relpath: str, obj: Any, **meta: Any) -> Artifact:
+        return self.add_bytes(relpath, dumps_json(obj), **meta)
+
+    def add_error(self, *, api: str, code: str, message: str, collected_at: datetime,
+                  params: dict[str, Any] | None = None, account: str | None = None,
+                  region: str | None = None) -> Artifact:
+        artifact = Artifact(
+            path=None, api=api, params=params or {}, account=account, region=region,
+            collected_at=collected_at, status="error",
+            error=ArtifactError(code=code, message=message),
+        )
+        self._artifacts.append(artifact)
+        return artifact
+
+    def finalize(self, *, collected_at: datetime) -> Manifest:
+        """Write manifest.json last: a folder without it is not a snapshot."""
+        if not self._accounts:
+            raise ValueError("a snapshot needs at least one account in scope")
+        regions = sorted({r for a in self._accounts.values() for r in a.regions})
+        manifest = Manifest(
+            **self._header,
+            collected_at=collected_at,
+            accounts=sorted(self._accounts.values(), key=lambda a: a.id),
+            regions=regions,
+            artifacts=self._artifacts,
+        )
+        atomic_write(self.root / MANIFEST_NAME, manifest.to_bytes())
+        return manifest
+
+    def _checked_path(self, relpath: str) -> str:
+        path = PurePosixPath(relpath)
+        if path.is_absolute() or ".." in path.parts or str(path) == MANIFEST_NAME:
+            raise ValueError(f"artifact path {relpath!r} must stay inside the snapshot")
+        rel = str(path)
+        if rel in self._paths:
+            raise ValueError(f"artifact {rel} written twice")
+        self._paths.add(rel)
+        return rel
