@@ -1,0 +1,1 @@
+"""Evidence tables: snapshot artifacts parsed into typed pandas tables, with what went wrong."""
