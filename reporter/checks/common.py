@@ -1,0 +1,60 @@
+"""Small readers shared by the checks: the root row, and values as JSON-friendly observations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reporter.checks.context import CheckContext
+from reporter.evidence.tables import EvidenceTable
+from reporter.findings import EvidenceRef
+
+
+def iso(value: Any) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def flag(value: Any) -> bool | None:
+    return None if value is None or pd.isna(value) else bool(value)
+
+
+def cell(row: pd.Series, column: str) -> Any:
+    """A credential-report value for the reader: the time or boolean, else its special word."""
+    value = row[column]
+    if value is None or pd.isna(value):
+        note = row.get(f"{column}_note")
+        return note if isinstance(note, str) else None
+    if isinstance(value, pd.Timestamp):
+        return iso(value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    return value
+
+
+def row_ref(table: EvidenceTable, row: pd.Series) -> EvidenceRef:
+    return EvidenceRef(table.sources[0], f"line {int(row['line'])}")
+
+
+def root_row(ctx: CheckContext, table: EvidenceTable) -> pd.Series | None:
+    frame = table.data
+    rows = frame[frame["is_root"].fillna(False) & (frame["account_id"] == ctx.account_id)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def root_credentials_removed(row: pd.Series) -> bool:
+    """Centralized root access removed the root password, keys and MFA of this member account.
+
+    Only reports since ~2024 say `password_enabled=false` for root; older ones say
+    `not_supported`, which cannot show removal and so never counts as removed.
+    """
+    return all(flag(row[c]) is False
+               for c in ("password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active"))
+
+
+def users(table: EvidenceTable) -> pd.DataFrame:
+    frame = table.data
+    return frame[~frame["is_root"].fillna(False)]

@@ -1,0 +1,75 @@
+"""What a check is handed: one account's evidence, the snapshot's `as_of`, the thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from reporter.checks.registry import Check
+from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
+from reporter.findings import EvidenceRef, Finding, Status
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    root_window_days: int = 90
+    unused_credentials_days: int = 45
+    key_rotation_days: int = 90
+    password_min_length: int = 14
+    password_reuse_prevention: int = 24
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class EvidenceMissing(Exception):
+    def __init__(self, missing: MissingEvidence) -> None:
+        super().__init__(missing.reason)
+        self.missing = missing
+
+
+@dataclass
+class CheckContext:
+    check: Check
+    account: AccountEvidence
+    as_of: pd.Timestamp
+    thresholds: Thresholds
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    @property
+    def root_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:root"
+
+    def table(self, name: str) -> EvidenceTable:
+        """The table, or stop this check with NOT_ASSESSED naming why the table is missing."""
+        found = self.maybe(name)
+        if found is None:
+            missing = self.account.tables[name]
+            assert isinstance(missing, MissingEvidence)
+            raise EvidenceMissing(missing)
+        return found
+
+    def maybe(self, name: str) -> EvidenceTable | None:
+        if name not in self.check.evidence:
+            raise KeyError(f"check {self.check.id} reads {name} without declaring it")
+        found = self.account.tables[name]
+        return found if isinstance(found, EvidenceTable) else None
+
+    def days_before_as_of(self, when: pd.Timestamp | None) -> int | None:
+        if when is None or pd.isna(when):
+            return None
+        return int((self.as_of - when) / pd.Timedelta(days=1))
+
+    def finding(self, resource: str, status: Status, reason: str, *,
+                observed: dict[str, Any] | None = None, evidence: list[EvidenceRef] | None = None,
+                aggregate: bool = False) -> Finding:
+        return Finding(
+            check_id=self.check.id, account_id=self.account_id, resource=resource, status=status,
+            severity=self.check.severity, reason=reason, observed=observed or {},
+            evidence=evidence or [], aggregate=aggregate,
+        )

@@ -1,0 +1,192 @@
+"""Checks on IAM users from the credential report: MFA, unused credentials, key rotation, key count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from reporter.checks.common import cell, flag, iso, row_ref, users
+from reporter.checks.context import CheckContext
+from reporter.checks.registry import check
+from reporter.findings import EvidenceRef, Finding, Severity, Status
+
+# A verdict on one user's row: (status, reason, observed), or None when the user is out of scope.
+Verdict = tuple[Status, str, dict[str, object]] | None
+Judge = Callable[[CheckContext, pd.Series], Verdict]
+
+
+def _per_user(ctx: CheckContext, judge: Judge, nobody_in_scope: str) -> list[Finding]:
+    table = ctx.table("credential_report")
+    findings = []
+    for _, row in users(table).iterrows():
+        verdict = judge(ctx, row)
+        if verdict is not None:
+            status, reason, observed = verdict
+            findings.append(ctx.finding(row["arn"], status, reason, observed={"user": row["user"], **observed},
+                                        evidence=[row_ref(table, row)]))
+    if not findings:
+        findings.append(ctx.finding(ctx.account_id, Status.NOT_APPLICABLE, nobody_in_scope,
+                                    evidence=[EvidenceRef(table.sources[0])], aggregate=True))
+    return findings
+
+
+def _active_keys(row: pd.Series) -> list[int]:
+    return [n for n in (1, 2) if flag(row[f"access_key_{n}_active"]) is True]
+
+
+def _unknown(row: pd.Series, *columns: str) -> Verdict:
+    return (Status.NOT_ASSESSED,
+            f"The credential report does not say {' or '.join(columns)} for this user.",
+            {c: cell(row, c) for c in columns})
+
+
+@check(
+    id="iam_user_console_mfa",
+    title="Every IAM user with a console password has MFA",
+    severity=Severity.HIGH,
+    evidence=("credential_report",),
+    per_principal=True,
+    rationale="A console password without MFA is taken over by one phished or reused password.",
+    remediation=(
+        "Ask the user to register an MFA device (IAM console, Security credentials), or assign one.",
+        "Enforce it with a policy that denies everything but MFA set-up while aws:MultiFactorAuthPresent is false.",
+        "Better still, move people to IAM Identity Center and remove IAM console passwords.",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable.html",
+        "CIS AWS Foundations Benchmark v5.0.0 1.9",
+    ),
+)
+def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
+    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+        if flag(row["password_enabled"]) is not True:
+            return None
+        mfa = flag(row["mfa_active"])
+        if mfa is None:
+            return _unknown(row, "mfa_active")
+        observed = {"password_enabled": True, "mfa_active": mfa}
+        if mfa:
+            return Status.PASS, "The user has a console password and MFA.", observed
+        return Status.FAIL, "The user can sign in to the console with a password alone (no MFA).", observed
+
+    return _per_user(ctx, judge, "No IAM user has a console password.")
+
+
+@check(
+    id="iam_unused_credentials_disabled",
+    title="Credentials unused for the threshold period are disabled",
+    severity=Severity.MEDIUM,
+    evidence=("credential_report",),
+    per_principal=True,
+    rationale=(
+        "A password or key nobody uses is a door nobody watches: if it leaks, its use is not noticed. "
+        "Disabling what is unused shrinks the attack surface at no cost."
+    ),
+    remediation=(
+        "Confirm with the owner that the credential is not needed.",
+        "Remove the console password (delete login profile) or deactivate the access key; delete it "
+        "after a grace period.",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html",
+        "CIS AWS Foundations Benchmark v5.0.0 1.11",
+    ),
+)
+def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
+    limit = ctx.thresholds.unused_credentials_days
+
+    def idle(last_used: str, since: str, row: pd.Series, label: str) -> str | None:
+        # Never used (N/A, no_information): CIS counts the age since the credential was set.
+        used, fallback = row[last_used], row[since]
+        if pd.isna(used) and pd.isna(fallback):
+            fallback = row["user_creation_time"]
+        when, what = (used, "last used") if not pd.isna(used) else (fallback, "never used, set")
+        days = ctx.days_before_as_of(when)
+        if days is None:
+            raise LookupError(label)
+        return f"{label} {what} {days} days ago ({iso(when)})" if days >= limit else None
+
+    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+        checks = []
+        if flag(row["password_enabled"]) is True:
+            checks.append(("password_last_used", "password_last_changed", "password"))
+        checks += [(f"access_key_{n}_last_used_date", f"access_key_{n}_last_rotated", f"access key {n}")
+                   for n in _active_keys(row)]
+        if not checks:
+            return Status.PASS, "The user has no enabled password and no active access key.", {}
+        observed = {c: cell(row, c) for triple in checks for c in triple[:2]}
+        try:
+            stale = [s for s in (idle(*triple[:2], row, triple[2]) for triple in checks) if s]
+        except LookupError as exc:
+            return Status.NOT_ASSESSED, f"The credential report gives no usable date for the {exc}.", observed
+        observed["threshold_days"] = limit
+        if stale:
+            return Status.FAIL, "Enabled but unused: " + "; ".join(stale) + ".", observed
+        return Status.PASS, f"Every enabled credential was used (or set) within {limit} days.", observed
+
+    return _per_user(ctx, judge, "The account has no IAM users.")
+
+
+@check(
+    id="iam_access_keys_rotated",
+    title="Active access keys are rotated within the threshold",
+    severity=Severity.MEDIUM,
+    evidence=("credential_report",),
+    per_principal=True,
+    rationale="The longer a key lives, the more places it is copied to and the longer a leak stays useful.",
+    remediation=(
+        "Create a second key, move the application to it, deactivate the old key, then delete it.",
+        "Prefer roles with temporary credentials (instance profiles, OIDC federation) over user keys.",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console",
+        "CIS AWS Foundations Benchmark v5.0.0 1.13",
+    ),
+)
+def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
+    limit = ctx.thresholds.key_rotation_days
+
+    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+        active = _active_keys(row)
+        if not active:
+            return None
+        columns = [f"access_key_{n}_last_rotated" for n in active]
+        if any(pd.isna(row[c]) for c in columns):
+            return _unknown(row, *columns)
+        ages = {n: ctx.days_before_as_of(row[f"access_key_{n}_last_rotated"]) for n in active}
+        observed: dict[str, object] = {c: cell(row, c) for c in columns} | {"threshold_days": limit}
+        old = [f"access key {n} is {age} days old" for n, age in ages.items() if age is not None and age > limit]
+        if old:
+            return Status.FAIL, "Not rotated: " + "; ".join(old) + f" (limit {limit}).", observed
+        return Status.PASS, f"Every active key is at most {limit} days old.", observed
+
+    return _per_user(ctx, judge, "No IAM user has an active access key.")
+
+
+@check(
+    id="iam_single_active_access_key",
+    title="No IAM user has more than one active access key",
+    severity=Severity.LOW,
+    evidence=("credential_report",),
+    per_principal=True,
+    rationale="Two live keys double what can leak and usually mean a rotation was never finished.",
+    remediation=(
+        "Find which key is in use (access_key_N_last_used_date), then deactivate and delete the other.",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+        "CIS AWS Foundations Benchmark v5.0.0 1.12",
+    ),
+)
+def iam_single_active_access_key(ctx: CheckContext) -> list[Finding]:
+    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+        active = _active_keys(row)
+        if not active:
+            return None
+        observed = {"active_keys": len(active)}
+        if len(active) > 1:
+            return Status.FAIL, "The user has two active access keys.", observed
+        return Status.PASS, "The user has one active access key.", observed
+
+    return _per_user(ctx, judge, "No IAM user has an active access key.")

@@ -1,0 +1,55 @@
+"""A check is one pure function plus its metadata and the evidence tables it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reporter.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from reporter.checks.context import CheckContext
+
+CheckFunction = Callable[["CheckContext"], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    severity: Severity
+    # The tables whose absence, gaps or unreadable rows must stop a PASS. The runner, not the
+    # check, enforces this, so no check can forget it.
+    evidence: tuple[str, ...]
+    rationale: str
+    remediation: tuple[str, ...]
+    references: tuple[str, ...]
+    function: CheckFunction
+    # One finding per IAM principal (rather than per account): unreadable rows of the
+    # credential report then become NOT_ASSESSED findings of their own.
+    per_principal: bool = False
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    evidence: tuple[str, ...],
+    rationale: str,
+    remediation: tuple[str, ...],
+    references: tuple[str, ...] = (),
+    per_principal: bool = False,
+) -> Callable[[CheckFunction], CheckFunction]:
+    def register(function: CheckFunction) -> CheckFunction:
+        if id in CHECKS:
+            raise ValueError(f"check {id} registered twice")
+        CHECKS[id] = Check(id, title, severity, evidence, rationale, remediation, references,
+                           function, per_principal)
+        return function
+
+    return register

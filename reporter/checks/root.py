@@ -1,0 +1,238 @@
+"""Checks on the root user: is it used, does it hold access keys, is it behind (hardware) MFA."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reporter.checks.common import cell, flag, iso, root_credentials_removed, root_row, row_ref
+from reporter.checks.context import CheckContext
+from reporter.checks.registry import check
+from reporter.findings import EvidenceRef, Finding, Severity, Status
+
+_LAST_USED = ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")
+_MAX_EVENT_REFS = 25
+
+
+def _no_root_row(ctx: CheckContext) -> list[Finding]:
+    table = ctx.table("credential_report")
+    unreadable = [str(p) for p in table.problems if p.subject == "<root_account>"]
+    why = f" (its row could not be read: {unreadable[0]})" if unreadable else ""
+    return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
+                        f"The credential report has no usable root row{why}.",
+                        evidence=[EvidenceRef(table.sources[0])])]
+
+
+@check(
+    id="root_not_used",
+    title="The root user has not been used within the window",
+    severity=Severity.HIGH,
+    evidence=("credential_report", "root_events"),
+    rationale=(
+        "Root bypasses every IAM policy and cannot be scoped. Everyday work belongs to roles and "
+        "users with least privilege; any recent root activity needs a reason an auditor can see."
+    ),
+    remediation=(
+        "Identify who used root and why from the root activity timeline (time, source IP, user agent).",
+        "Move the task to an IAM role or IAM Identity Center permission set; only the few tasks that "
+        "require root (listed in the AWS documentation) justify its use.",
+        "If the use was not expected, treat it as an incident: rotate the root password, review MFA, "
+        "and review what the session changed.",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#root-user-tasks",
+        "CIS AWS Foundations Benchmark v5.0.0 1.6",
+    ),
+)
+def root_not_used(ctx: CheckContext) -> list[Finding]:
+    window = ctx.thresholds.root_window_days
+    start = ctx.as_of - pd.Timedelta(days=window)
+    reasons: list[str] = []
+    refs: list[EvidenceRef] = []
+    observed: dict[str, object] = {"window_days": window, "window_start": iso(start)}
+
+    report = ctx.maybe("credential_report")
+    row = root_row(ctx, report) if report is not None else None
+    if report is not None and row is not None:
+        refs.append(row_ref(report, row))
+        uses = {c: row[c] for c in _LAST_USED if not pd.isna(row[c])}
+        observed.update({c: cell(row, c) for c in _LAST_USED})
+        if uses:
+            column, newest = max(uses.items(), key=lambda item: item[1])
+            days = ctx.days_before_as_of(newest)
+            observed.update(last_used=iso(newest), last_used_by=column, days_since_last_use=days)
+            if newest >= start:
+                reasons.append(f"the credential report shows root last used {days} day(s) before as_of "
+                               f"({column} {iso(newest)})")
+
+    events = ctx.maybe("root_events")
+    if events is not None:
+        frame = events.data
+        in_window = frame[frame["cis_counted"].fillna(False) & (frame["event_time"] >= start)
+                          & (frame["event_time"] <= ctx.as_of)]
+        observed["cis_counted_events_in_window"] = len(in_window)
+        if len(in_window):
+            sign_ins = int((in_window["interaction"] == "console_sign_in").sum())
+            reasons.append(f"{len(in_window)} root event(s) counted by the CIS root-usage filter in the "
+                           f"window ({sign_ins} console sign-in(s)), the latest {iso(in_window['event_time'].max())}")
+            refs += [EvidenceRef(src, loc) for src, loc in
+                     in_window[["source", "location"]].tail(_MAX_EVENT_REFS).itertuples(index=False)]
+
+    if reasons:
+        return [ctx.finding(ctx.root_arn, Status.FAIL, "Root was used: " + "; ".join(reasons) + ".",
+                            observed=observed, evidence=refs)]
+    if row is None:
+        return _no_root_row(ctx)
+    ctx.table("root_events")
+    return [ctx.finding(
+        ctx.root_arn, Status.PASS,
+        f"No root use in the {window} days before as_of, by the credential report and CloudTrail.",
+        observed=observed, evidence=refs, aggregate=True)]
+
+
+@check(
+    id="root_no_access_keys",
+    title="The root user has no access keys",
+    severity=Severity.CRITICAL,
+    evidence=("credential_report", "account_summary"),
+    rationale=(
+        "A root access key grants unrestricted, unscoped API access to the account and can be "
+        "leaked like any long-term secret; AWS recommends that root has none."
+    ),
+    remediation=(
+        "Sign in as root, open Security credentials, and deactivate then delete each access key.",
+        "Find and fix any automation that used the key (CloudTrail events with an AKIA root key).",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html",
+        "CIS AWS Foundations Benchmark v5.0.0 1.3",
+    ),
+)
+def root_no_access_keys(ctx: CheckContext) -> list[Finding]:
+    reasons: list[str] = []
+    refs: list[EvidenceRef] = []
+    observed: dict[str, object] = {}
+    report = ctx.maybe("credential_report")
+    row = root_row(ctx, report) if report is not None else None
+    if report is not None and row is not None:
+        refs.append(row_ref(report, row))
+        for n in (1, 2):
+            observed[f"access_key_{n}_active"] = cell(row, f"access_key_{n}_active")
+            if flag(row[f"access_key_{n}_active"]) is True:
+                reasons.append(f"access key {n} is active (credential report)")
+    summary = ctx.maybe("account_summary")
+    if summary is not None:
+        present = summary.data.get("AccountAccessKeysPresent")
+        observed["AccountAccessKeysPresent"] = present
+        refs.append(EvidenceRef(summary.sources[0], "SummaryMap.AccountAccessKeysPresent"))
+        if present:
+            reasons.append("the account summary reports root access keys present")
+    if reasons:
+        return [ctx.finding(ctx.root_arn, Status.FAIL, "Root has access keys: " + "; ".join(reasons) + ".",
+                            observed=observed, evidence=refs)]
+    if row is None:
+        return _no_root_row(ctx)
+    if any(pd.isna(row[f"access_key_{n}_active"]) for n in (1, 2)):
+        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
+                            "The credential report does not say whether root's access keys are active.",
+                            observed=observed, evidence=refs)]
+    ctx.table("account_summary")
+    return [ctx.finding(ctx.root_arn, Status.PASS, "Root has no access keys.",
+                        observed=observed, evidence=refs)]
+
+
+def _removed(ctx: CheckContext, row: pd.Series, refs: list[EvidenceRef]) -> Finding:
+    return ctx.finding(
+        ctx.root_arn, Status.NOT_APPLICABLE,
+        "Root has no password, no access keys and no MFA: its credentials were removed "
+        "(centralized root access), so there is nothing to protect with MFA.",
+        observed={c: cell(row, c) for c in ("password_enabled", "mfa_active",
+                                            "access_key_1_active", "access_key_2_active")},
+        evidence=refs)
+
+
+@check(
+    id="root_mfa_enabled",
+    title="The root user has MFA",
+    severity=Severity.CRITICAL,
+    evidence=("credential_report",),
+    rationale="A password alone is one phishing page away from full control of the account.",
+    remediation=(
+        "Sign in as root, open Security credentials, and assign an MFA device (a FIDO2 security key "
+        "or hardware TOTP token is preferred; see root_hardware_mfa_enabled).",
+        "Register a second device so that losing one does not force account recovery.",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-mfa-for-root.html",
+        "CIS AWS Foundations Benchmark v5.0.0 1.4",
+    ),
+)
+def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
+    report = ctx.table("credential_report")
+    row = root_row(ctx, report)
+    if row is None:
+        return _no_root_row(ctx)
+    refs = [row_ref(report, row)]
+    observed = {c: cell(row, c) for c in ("password_enabled", "mfa_active")}
+    if root_credentials_removed(row):
+        return [_removed(ctx, row, refs)]
+    if pd.isna(row["mfa_active"]):
+        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
+                            "The credential report does not say whether root MFA is active.",
+                            observed=observed, evidence=refs)]
+    if row["mfa_active"]:
+        return [ctx.finding(ctx.root_arn, Status.PASS, "Root MFA is active.", observed=observed, evidence=refs)]
+    if flag(row["password_enabled"]) is False:
+        return [ctx.finding(ctx.root_arn, Status.NOT_APPLICABLE,
+                            "Root has no console password, so console MFA does not apply; "
+                            "its access keys are judged by root_no_access_keys.",
+                            observed=observed, evidence=refs)]
+    return [ctx.finding(ctx.root_arn, Status.FAIL,
+                        "Root can sign in with a password and has no MFA.", observed=observed, evidence=refs)]
+
+
+@check(
+    id="root_hardware_mfa_enabled",
+    title="The root user's MFA is a hardware device",
+    severity=Severity.MEDIUM,
+    evidence=("credential_report", "virtual_mfa_devices"),
+    rationale=(
+        "A virtual MFA app lives on a phone that is used for everything else; a dedicated FIDO2 key or "
+        "hardware token kept in a safe cannot be copied or phished remotely."
+    ),
+    remediation=(
+        "Buy a FIDO2 security key or hardware TOTP token for each account's root user.",
+        "Sign in as root, add the hardware device, then remove the virtual MFA device.",
+        "Store the device under dual control and record where (an attestation in the pack).",
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_physical.html",
+        "CIS AWS Foundations Benchmark v5.0.0 1.5",
+    ),
+)
+def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
+    report = ctx.table("credential_report")
+    row = root_row(ctx, report)
+    if row is None:
+        return _no_root_row(ctx)
+    refs = [row_ref(report, row)]
+    if root_credentials_removed(row):
+        return [_removed(ctx, row, refs)]
+    if pd.isna(row["mfa_active"]):
+        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
+                            "The credential report does not say whether root MFA is active.", evidence=refs)]
+    if not row["mfa_active"]:
+        return [ctx.finding(ctx.root_arn, Status.FAIL, "Root has no MFA device at all.",
+                            observed={"mfa_active": False}, evidence=refs)]
+    devices = ctx.table("virtual_mfa_devices")
+    frame = devices.data
+    default_serial = f"arn:aws:iam::{ctx.account_id}:mfa/root-account-mfa-device"
+    virtual = frame[(frame["serial_number"] == default_serial) | (frame["user_arn"] == ctx.root_arn)]
+    observed = {"mfa_active": True, "root_virtual_mfa_serials": sorted(virtual["serial_number"])}
+    refs.append(EvidenceRef(devices.sources[0]))
+    if len(virtual):
+        return [ctx.finding(ctx.root_arn, Status.FAIL,
+                            f"Root MFA is a virtual device ({', '.join(sorted(virtual['serial_number']))}).",
+                            observed=observed, evidence=refs)]
+    return [ctx.finding(ctx.root_arn, Status.PASS,
+                        "Root MFA is active and no virtual MFA device belongs to root.",
+                        observed=observed, evidence=refs)]

@@ -1,0 +1,96 @@
+"""Run every check on every account, and hold each result to the evidence it stood on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from reporter.checks.context import CheckContext, EvidenceMissing, Thresholds
+from reporter.checks.registry import CHECKS, Check
+from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
+from reporter.findings import EvidenceRef, Finding, Status
+
+# Statuses that claim something about the account; each needs complete evidence behind it.
+_CONCLUSIVE_IF_COMPLETE = (Status.PASS, Status.NOT_APPLICABLE)
+
+
+def _weaknesses(check: Check, account: AccountEvidence, finding: Finding) -> list[str]:
+    found: list[str] = []
+    for name in check.evidence:
+        table = account.tables[name]
+        if isinstance(table, MissingEvidence):
+            found.append(f"{name} missing ({table.reason})")
+            continue
+        found += [f"{name} incomplete ({gap})" for gap in table.gaps]
+        # Unreadable rows weaken conclusions drawn from the whole table ("no user lacks MFA",
+        # "no root event"); a finding about one row stands on that row alone.
+        if table.problems and finding.aggregate:
+            first = table.problems[0]
+            more = f" and {len(table.problems) - 1} more" if len(table.problems) > 1 else ""
+            found.append(f"{name} has unreadable input ({first}{more})")
+    return found
+
+
+def _hold_to_evidence(check: Check, account: AccountEvidence, finding: Finding) -> Finding:
+    if finding.status not in _CONCLUSIVE_IF_COMPLETE:
+        return finding
+    weaknesses = _weaknesses(check, account, finding)
+    if not weaknesses:
+        return finding
+    finding.observed = {**finding.observed, "would_be": finding.status.value,
+                        "incomplete_evidence": weaknesses}
+    finding.status = Status.NOT_ASSESSED
+    finding.reason = f"Not assessed: evidence is incomplete ({'; '.join(weaknesses)})."
+    return finding
+
+
+def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
+    table = ctx.account.tables.get("credential_report")
+    if not isinstance(table, EvidenceTable):
+        return []
+    return [
+        ctx.finding(
+            problem.subject or f"{problem.file} {problem.location}", Status.NOT_ASSESSED,
+            f"The credential report row for this principal could not be read: {problem.reason}.",
+            observed={"problem": problem.as_dict()},
+            evidence=[EvidenceRef(problem.file, problem.location)],
+        )
+        for problem in table.problems
+        if problem.subject != "<root_account>"
+    ]
+
+
+def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp,
+              thresholds: Thresholds) -> list[Finding]:
+    ctx = CheckContext(check, account, as_of, thresholds)
+    try:
+        findings = check.function(ctx)
+    except EvidenceMissing as exc:
+        findings = [ctx.finding(
+            account.account_id, Status.NOT_ASSESSED,
+            f"Not assessed: {exc.missing.name} is unavailable ({exc.missing.reason}).",
+            observed={"missing_evidence": exc.missing.name},
+            evidence=[EvidenceRef(p) for p in exc.missing.sources], aggregate=True,
+        )]
+    findings = [_hold_to_evidence(check, account, f) for f in findings]
+    if check.per_principal:
+        findings += _unreadable_principal_rows(ctx)
+    return findings
+
+
+def run_checks(accounts: Iterable[AccountEvidence], as_of: pd.Timestamp,
+               thresholds: Thresholds | None = None) -> list[Finding]:
+    """All findings, sorted by account, check, resource, and numbered F-0001, F-0002, …"""
+    thresholds = thresholds or Thresholds()
+    order = {check_id: i for i, check_id in enumerate(CHECKS)}
+    findings = [
+        finding
+        for account in accounts
+        for check in CHECKS.values()
+        for finding in run_check(check, account, as_of, thresholds)
+    ]
+    findings.sort(key=lambda f: (f.account_id, order[f.check_id], f.resource))
+    for number, finding in enumerate(findings, start=1):
+        finding.finding_id = f"F-{number:04d}"
+    return findings
