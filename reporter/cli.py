@@ -1,0 +1,204 @@
+"""The `reporter` command line."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from reporter import __version__
+from reporter.checks.context import Thresholds
+from reporter.checks.registry import CHECKS
+from reporter.frameworks import Attestation, Framework, FrameworkError, load_attestations, load_frameworks
+from reporter.render.json_report import write_json
+from reporter.render.model import build_report
+from reporter.resources import demo_snapshot_dir
+from reporter.snapshot.reader import Snapshot, SnapshotError
+from reporter.snapshot.verify import verify_snapshot
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Monthly AWS root-usage and credential-hygiene audit packs.")
+checks_app = typer.Typer(no_args_is_help=True, help="The checks reporter runs.")
+app.add_typer(checks_app, name="checks")
+frameworks_app = typer.Typer(no_args_is_help=True, help="The compliance frameworks checks are mapped to.")
+app.add_typer(frameworks_app, name="frameworks")
+out = Console()
+err = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _open(path: Path) -> Snapshot:
+    try:
+        return Snapshot.open(path)
+    except SnapshotError as exc:
+        raise _fail(str(exc)) from None
+
+
+RootWindow = Annotated[int, typer.Option("--root-window-days", min=1, help="Root use within this many days before as_of fails root_not_used.")]
+UnusedDays = Annotated[int, typer.Option("--unused-days", min=1, help="Credentials unused this long must be disabled.")]
+RotationDays = Annotated[int, typer.Option("--rotation-days", min=1, help="Active access keys older than this fail.")]
+Formats = Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format (repeatable).")]
+FrameworkIds = Annotated[str | None, typer.Option(
+    "--framework", help="Comma-separated framework ids (default: all). See `reporter frameworks list`.")]
+FrameworksDir = Annotated[list[Path] | None, typer.Option(
+    "--frameworks-dir", help="Folder of extra framework YAML files; same id overrides a shipped one (repeatable).")]
+AttestationsFile = Annotated[Path | None, typer.Option(
+    "--attestations", help="YAML file of attestations for MANUAL requirements and context.")]
+
+
+def _frameworks(ids: str | None, dirs: list[Path] | None) -> list[Framework]:
+    try:
+        available = load_frameworks(dirs or ())
+    except FrameworkError as exc:
+        raise _fail(str(exc)) from None
+    if not ids:
+        return list(available.values())
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    unknown = [i for i in wanted if i not in available]
+    if unknown:
+        raise _fail(f"unknown framework(s) {', '.join(unknown)}; known: {', '.join(available)}")
+    return [available[i] for i in wanted]
+
+
+def _attestations(path: Path | None) -> list[Attestation]:
+    if path is None:
+        return []
+    try:
+        return load_attestations(path)
+    except FrameworkError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], thresholds: Thresholds,
+                frameworks: list[Framework], attestations: list[Attestation]) -> None:
+    # Every input is validated above this line: nothing is written half-way.
+    model = build_report(snapshot, thresholds, frameworks, attestations)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if OutputFormat.json in formats:
+        written.append(write_json(model, out_dir))
+    counts = model.counts()
+    for problem in model.problems:
+        err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+    out.print(f"{len(model.findings)} findings: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
+              highlight=False)
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def report(
+    snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the audit pack.")] = Path("."),
+    formats: Formats = [OutputFormat.json],  # noqa: B006 - typer reads the default, never mutates it
+    root_window_days: RootWindow = 90,
+    unused_days: UnusedDays = 45,
+    rotation_days: RotationDays = 90,
+    framework: FrameworkIds = None,
+    frameworks_dir: FrameworksDir = None,
+    attestations: AttestationsFile = None,
+) -> None:
+    """Build the audit pack of SNAPSHOT."""
+    thresholds = Thresholds(root_window_days=root_window_days, unused_credentials_days=unused_days,
+                            key_rotation_days=rotation_days)
+    _write_pack(_open(snapshot), out_dir, formats, thresholds, _frameworks(framework, frameworks_dir),
+                _attestations(attestations))
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo audit pack.")] = Path("demo-pack"),
+    formats: Formats = [OutputFormat.json],  # noqa: B006
+) -> None:
+    """Build the audit pack of the bundled demo snapshot (a three-account organization, October 2026)."""
+    _write_pack(_open(demo_snapshot_dir()), out_dir, formats, Thresholds(), _frameworks(None, None), [])
+
+
+@app.command("demo-snapshot")
+def demo_snapshot(
+    out_dir: Annotated[Path, typer.Argument(help="Where to copy the bundled demo snapshot.")],
+) -> None:
+    """Copy the bundled demo snapshot, to edit an artifact and see what the report makes of it."""
+    if out_dir.exists():
+        raise _fail(f"{out_dir} already exists")
+    shutil.copytree(demo_snapshot_dir(), out_dir)
+    out.print(f"copied the demo snapshot to {out_dir}", highlight=False)
+
+
+@app.command()
+def verify(snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot folder.")]) -> None:
+    """Recompute every SHA-256 of SNAPSHOT; exit 1 if any file is modified, missing or unexpected."""
+    opened = _open(snapshot)
+    problems = verify_snapshot(opened)
+    for problem in problems:
+        out.print(str(problem), highlight=False, soft_wrap=True)
+    listed = sum(1 for a in opened.manifest.artifacts if a.status == "ok")
+    if problems:
+        err.print(f"{len(problems)} problem(s) in {snapshot} ({listed} artifacts listed)", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"ok: {listed} artifacts match manifest {opened.digest}", highlight=False)
+
+
+@checks_app.command("list")
+def checks_list() -> None:
+    """List every check with its severity and the evidence it reads."""
+    table = Table(Column("id", no_wrap=True), "severity", "title", "evidence")
+    for c in CHECKS.values():
+        table.add_row(c.id, c.severity.value, c.title, ", ".join(c.evidence))
+    out.print(table)
+
+
+@frameworks_app.command("list")
+def frameworks_list(frameworks_dir: FrameworksDir = None) -> None:
+    """List the frameworks (shipped, plus any from --frameworks-dir)."""
+    table = Table(Column("id", no_wrap=True), Column("requirements", justify="right"), "name", "file")
+    for fw in _frameworks(None, frameworks_dir):
+        table.add_row(fw.id, str(len(fw.requirements)), f"{fw.name} {fw.version}", fw.source)
+    out.print(table)
+
+
+@frameworks_app.command("show")
+def frameworks_show(
+    framework_id: Annotated[str, typer.Argument(help="A framework id from `reporter frameworks list`.")],
+    frameworks_dir: FrameworksDir = None,
+) -> None:
+    """Show a framework's requirements and the checks behind each."""
+    (fw,) = _frameworks(framework_id, frameworks_dir)
+    out.print(f"[bold]{fw.name}[/] {fw.version} ({fw.publisher}, {fw.text_date})\n{fw.source_url}", highlight=False)
+    table = Table(Column("id", no_wrap=True), "title", "checks (rationale)")
+    for req in fw.requirements:
+        checks = "\n".join(f"{c.id}: {c.rationale}" for c in req.checks) or "MANUAL (no automated check)"
+        table.add_row(req.id, req.title, checks)
+    out.print(table)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"reporter {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """reporter turns evidence snapshots of AWS accounts into audit packs."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

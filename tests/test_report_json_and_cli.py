@@ -1,0 +1,106 @@
+"""findings.json (schema, byte stability) and the command line, as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+from factory import AccountSpec, write_snapshot
+from typer.testing import CliRunner
+
+from reporter.cli import app
+from reporter.render.json_report import render_json
+from reporter.render.model import build_report
+from reporter.resources import demo_snapshot_dir
+from reporter.snapshot.reader import Snapshot
+
+runner = CliRunner()
+
+
+def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads((tmp_path / "findings.json").read_bytes())
+    assert doc["schema_version"] == "1.0" and doc["generated_by"]["name"] == "reporter"
+    assert {f["status"] for f in doc["findings"]} == {"PASS", "FAIL", "NOT_ASSESSED", "NOT_APPLICABLE"}
+    by = {(f["account_id"], f["check_id"], f["resource"].rsplit("/", 1)[-1]): f for f in doc["findings"]}
+    mgmt, prod, sandbox = "111122223333", "222233334444", "444455556666"
+    root_used = by[(mgmt, "root_not_used", f"arn:aws:iam::{mgmt}:root")]
+    assert root_used["status"] == "FAIL" and root_used["observed"]["cis_counted_events_in_window"] == 7
+    assert by[(mgmt, "root_no_access_keys", f"arn:aws:iam::{mgmt}:root")]["status"] == "FAIL"
+    assert by[(mgmt, "iam_user_console_mfa", "bob")]["status"] == "FAIL"
+    assert by[(prod, "root_hardware_mfa_enabled", f"arn:aws:iam::{prod}:root")]["status"] == "PASS"
+    assert all(f["status"] == "NOT_ASSESSED" for f in doc["findings"]
+               if f["account_id"] == sandbox and f["check_id"] != "iam_password_policy_strong")
+    assert doc["snapshot"]["manifest_sha256"] == Snapshot.open(demo_snapshot_dir()).digest
+    assert [a["id"] for a in doc["accounts"]] == [mgmt, prod, sandbox]
+    ids = [f["id"] for f in doc["findings"]]
+    assert ids == [f"F-{i:04d}" for i in range(1, len(ids) + 1)]
+    assert sum(doc["summary"]["total"].values()) == len(doc["findings"])
+
+
+def test_same_snapshot_same_bytes(tmp_path: Path) -> None:
+    a = render_json(build_report(write_snapshot(tmp_path / "a", AccountSpec())))
+    b = render_json(build_report(Snapshot.open(tmp_path / "a")))
+    assert a == b
+    c = render_json(build_report(write_snapshot(tmp_path / "c", AccountSpec())))
+    assert a == c  # same content collected into another folder: same pack
+
+
+def test_committed_sample_report_is_current() -> None:
+    committed = Path(__file__).resolve().parents[1] / "sample_reports" / "findings.json"
+    assert committed.read_bytes() == render_json(build_report(Snapshot.open(demo_snapshot_dir())))
+
+
+def test_bundled_demo_snapshot_verifies_and_matches_its_generator(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", str(demo_snapshot_dir())])
+    assert result.exit_code == 0, result.output
+    tool = Path(__file__).resolve().parents[1] / "tools" / "build_demo_snapshot.py"
+    subprocess.run([sys.executable, str(tool), str(tmp_path / "rebuilt")], check=True,
+                   env={"PYTHONPATH": str(tool.parents[1])})
+    assert (tmp_path / "rebuilt" / "manifest.json").read_bytes() == (demo_snapshot_dir() / "manifest.json").read_bytes()
+
+
+def test_verify_cli_reports_one_line_per_problem_and_exits_1(tmp_path: Path) -> None:
+    snap = write_snapshot(tmp_path / "s", AccountSpec())
+    target = next(a.path for a in snap.manifest.artifacts if a.api == "iam:GetAccountSummary")
+    (snap.root / target).write_text("{}")
+    (snap.root / "extra.json").write_text("{}")
+    result = runner.invoke(app, ["verify", str(snap.root)])
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if line]
+    assert lines == [f"modified: {target}: " + lines[0].split(": ", 2)[2], "unexpected: extra.json: on disk, not in the manifest"]
+
+
+def test_report_cli_thresholds_and_errors(tmp_path: Path) -> None:
+    snap = write_snapshot(tmp_path / "s", AccountSpec())
+    result = runner.invoke(app, ["report", str(snap.root), "--out", str(tmp_path / "out"), "--root-window-days", "30"])
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads((tmp_path / "out" / "findings.json").read_bytes())
+    assert doc["thresholds"]["root_window_days"] == 30
+    missing = runner.invoke(app, ["report", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "not a folder" in missing.output and "Traceback" not in missing.output
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "manifest.json").write_text("{")
+    broken = runner.invoke(app, ["report", str(tmp_path / "bad")])
+    assert broken.exit_code == 2 and "not valid JSON" in broken.output
+
+
+def test_bad_rows_are_reported_as_warnings(tmp_path: Path) -> None:
+    from factory import cr_row, report
+
+    snap = write_snapshot(tmp_path / "s", AccountSpec(credential_report=report(cr_row(), "x,y")))
+    result = runner.invoke(app, ["report", str(snap.root), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert "credential_report.csv: line 3: expected 22 fields, found 2" in result.output
+    doc = orjson.loads((tmp_path / "o" / "findings.json").read_bytes())
+    assert doc["evidence_problems"][0]["location"] == "line 3"
+
+
+def test_checks_list_names_every_check() -> None:
+    result = runner.invoke(app, ["checks", "list"])
+    assert result.exit_code == 0
+    for check_id in ("root_not_used", "root_hardware_mfa_enabled", "iam_password_policy_strong"):
+        assert check_id in result.output
