@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from factory import ACCOUNT, AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
+from factory import ACCOUNT, AS_OF, PERIOD, AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
 from reporter.checks.context import Thresholds
 from reporter.findings import Finding, Status
 from reporter.render.model import build_report
+from reporter.snapshot.reader import Snapshot
+from reporter.snapshot.writer import SnapshotWriter
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
@@ -267,3 +269,15 @@ def test_no_check_passes_when_nothing_was_collected(tmp_path: Path) -> None:
     spec = AccountSpec(credential_report=None, summary=None, virtual_mfa=None, password_policy=None, root_events=None)
     found = findings(tmp_path, spec)
     assert found and all(f.status is Status.NOT_ASSESSED for f in found)
+
+
+def test_two_conflicting_password_policies_are_not_assessed(tmp_path: Path) -> None:
+    writer = SnapshotWriter(tmp_path / "s", tool_version="t", period_start=PERIOD[0], period_end=PERIOD[1], as_of=AS_OF)
+    writer.add_account(ACCOUNT)
+    for n, length in ((1, 8), (2, 20)):
+        writer.add_json(f"accounts/{ACCOUNT}/iam/password_policy_{n}.json",
+                        {"PasswordPolicy": {"MinimumPasswordLength": length, "PasswordReusePrevention": 24}},
+                        api="iam:GetAccountPasswordPolicy", account=ACCOUNT, collected_at=AS_OF)
+    writer.finalize(collected_at=AS_OF)
+    f = one(build_report(Snapshot.open(tmp_path / "s")).findings, "iam_password_policy_strong")
+    assert f.status is Status.NOT_ASSESSED and "which to believe" in f.reason

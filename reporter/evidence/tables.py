@@ -101,7 +101,14 @@ def _load_table(snapshot: Snapshot, spec: TableSpec, account: str, regions: list
             return MissingEvidence(spec.name, str(exc), (artifact.path,))
         frames.append(data)
         problems.extend(found)
-    data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if len(frames) == 1:
+        data = frames[0]
+    elif all(isinstance(f, pd.DataFrame) for f in frames):
+        data = pd.concat(frames, ignore_index=True)
+    else:
+        paths = tuple(a.path for a in ok if a.path)
+        return MissingEvidence(spec.name, f"{len(ok)} artifacts answer {spec.api} for one account "
+                               f"({', '.join(paths)}); the snapshot does not say which to believe", paths)
     gaps = [_describe_error(a) for a in failed]
     if spec.regional:
         covered = {r for a in ok for r in a.params.get("regions", [a.region] if a.region else [])}
