@@ -15,7 +15,14 @@ from rich.table import Column, Table
 from reporter import __version__
 from reporter.checks.context import Thresholds
 from reporter.checks.registry import CHECKS
-from reporter.frameworks import Attestation, Framework, FrameworkError, load_attestations, load_frameworks
+from reporter.frameworks import (
+    Attestation,
+    Framework,
+    FrameworkError,
+    load_attestations,
+    load_frameworks,
+    validate_attestations,
+)
 from reporter.render.json_report import write_json
 from reporter.render.model import build_report
 from reporter.resources import demo_snapshot_dir
@@ -74,13 +81,16 @@ def _frameworks(ids: str | None, dirs: list[Path] | None) -> list[Framework]:
     return [available[i] for i in wanted]
 
 
-def _attestations(path: Path | None) -> list[Attestation]:
+def _attestations(path: Path | None, frameworks: list[Framework]) -> list[Attestation]:
     if path is None:
         return []
     try:
-        return load_attestations(path)
+        attestations = load_attestations(path)
+        # A typo'd requirement or check id would otherwise be silently ignored.
+        validate_attestations(attestations, {fw.id: fw for fw in frameworks})
     except FrameworkError as exc:
         raise _fail(str(exc)) from None
+    return attestations
 
 
 def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], thresholds: Thresholds,
@@ -115,8 +125,8 @@ def report(
     """Build the audit pack of SNAPSHOT."""
     thresholds = Thresholds(root_window_days=root_window_days, unused_credentials_days=unused_days,
                             key_rotation_days=rotation_days)
-    _write_pack(_open(snapshot), out_dir, formats, thresholds, _frameworks(framework, frameworks_dir),
-                _attestations(attestations))
+    chosen = _frameworks(framework, frameworks_dir)
+    _write_pack(_open(snapshot), out_dir, formats, thresholds, chosen, _attestations(attestations, chosen))
 
 
 @app.command()

@@ -21,6 +21,7 @@ listed as context only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections import defaultdict
@@ -116,7 +117,9 @@ _TEXT_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$
 
 def _check_text_date(value: str) -> str:
     if not _TEXT_DATE_RE.match(value):
-        raise ValueError("must be an ISO date (YYYY-MM-DD), a year-month (YYYY-MM) or a year (YYYY)")
+        raise ValueError(
+            "must be an ISO date (YYYY-MM-DD), a year-month (YYYY-MM) or a year (YYYY)"
+        )
     if value.count("-") == 2:
         date.fromisoformat(value)  # rejects 2025-02-30
     return value
@@ -272,7 +275,7 @@ def _read_yaml(path: Path, display: str) -> tuple[Any, bytes]:
     if not text.strip():
         raise FrameworkError(f"{display}: file is empty")
     try:
-        return yaml.load(text, Loader=_StrictLoader), raw  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader), raw  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = ", ".join(p for p in (exc.context, exc.problem) if p) or "unparsable"
@@ -281,9 +284,8 @@ def _read_yaml(path: Path, display: str) -> tuple[Any, bytes]:
         req_id, key = _yaml_context(text, mark.line)
         where = f": requirement '{req_id}'" if req_id else ""
         where += f": {key}" if key else ""
-        raise FrameworkError(
-            f"{display}{where}: line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {what}"
-        ) from exc
+        position = f"line {mark.line + 1}, column {mark.column + 1}"
+        raise FrameworkError(f"{display}{where}: {position}: invalid YAML: {what}") from exc
     except yaml.YAMLError as exc:
         raise FrameworkError(f"{display}: invalid YAML: {exc}") from exc
 
@@ -306,7 +308,9 @@ def _yaml_context(text: str, line: int) -> tuple[str | None, str | None]:
         start = next(i for i, ln in enumerate(lines) if ln.startswith("requirements:"))
     except StopIteration:
         return None, key
-    items = [(len(m.group(1)), m.group(2)) for ln in lines[start + 1 :] if (m := _ITEM_ID_RE.match(ln))]
+    items = [
+        (len(m.group(1)), m.group(2)) for ln in lines[start + 1 :] if (m := _ITEM_ID_RE.match(ln))
+    ]
     if not items:
         return None, key
     indent = min(i for i, _ in items)  # requirement items sit shallower than their checks
@@ -327,7 +331,11 @@ def _loc_path(loc: Sequence[Any]) -> str:
 def _describe_error(err: dict[str, Any]) -> str:
     msg = err["msg"]
     value = err.get("input")
-    if err["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if (
+        err["type"] == "string_type"
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         msg += f" (YAML read {value!r} as a number: quote it)"
     elif err["type"] == "missing":
         msg = "missing required field"
@@ -344,24 +352,26 @@ def _validation_message(display: str, data: Any, exc: ValidationError) -> str:
     if len(loc) >= 2 and loc[0] == "requirements" and isinstance(loc[1], int):
         index = loc[1]
         req_id = None
-        try:
+        with contextlib.suppress(AttributeError, IndexError, KeyError, TypeError):
             req_id = data["requirements"][index].get("id")
-        except (AttributeError, IndexError, KeyError, TypeError):
-            pass
         if isinstance(req_id, str) and req_id.strip():
             prefix += f": requirement '{req_id}'"
         else:
             prefix += f": requirements[{index}]"
         loc = loc[2:]
     field_path = _loc_path(loc) or "(top level)"
-    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    more = (
+        f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     return f"{prefix}: {field_path}: {_describe_error(err)}{more}"
 
 
 def _registry_check_ids() -> set[str] | None:
     """The ids of `reporter.checks.registry.CHECKS`, or None while that module does not exist."""
     try:
-        from reporter.checks.registry import CHECKS  # noqa: PLC0415 - optional, later layer
+        from reporter.checks.registry import CHECKS  # optional: a later layer
     except ModuleNotFoundError as exc:
         if exc.name in ("reporter.checks", "reporter.checks.registry"):
             return None
@@ -403,7 +413,8 @@ def load_framework_file(
             seen_checks.add(mapping.id)
             if known_check_ids is not None and mapping.id not in known_check_ids:
                 raise FrameworkError(
-                    f"{display}: requirement '{req.id}': checks[{ci}].id: unknown check '{mapping.id}'"
+                    f"{display}: requirement '{req.id}': checks[{ci}].id:"
+                    f" unknown check '{mapping.id}'"
                 )
     framework._source = display
     framework._sha256 = hashlib.sha256(raw).hexdigest()
@@ -416,9 +427,7 @@ def _framework_files(directory: Path) -> list[Path]:
     )
 
 
-def _load_dir(
-    paths: list[Path], known: set[str] | None, display_of: Any
-) -> dict[str, Framework]:
+def _load_dir(paths: list[Path], known: set[str] | None, display_of: Any) -> dict[str, Framework]:
     out: dict[str, Framework] = {}
     for path in paths:
         fw = load_framework_file(path, known, display=display_of(path))
@@ -442,9 +451,7 @@ def load_frameworks(
     """
     known = known_check_ids if known_check_ids is not None else _registry_check_ids()
     shipped = shipped_dir("frameworks")
-    frameworks = _load_dir(
-        _framework_files(shipped), known, lambda p: f"frameworks/{p.name}"
-    )
+    frameworks = _load_dir(_framework_files(shipped), known, lambda p: f"frameworks/{p.name}")
     for extra in extra_dirs:
         extra = Path(extra)
         if extra.is_dir():
@@ -583,7 +590,9 @@ def load_attestations(path: Path) -> list[Attestation]:
     for index, item in enumerate(data):
         where = f"{display}: record {index}"
         if not isinstance(item, dict):
-            raise FrameworkError(f"{where}: (record): expected a mapping, found {type(item).__name__}")
+            raise FrameworkError(
+                f"{where}: (record): expected a mapping, found {type(item).__name__}"
+            )
         try:
             rec = _AttestationRecord.model_validate(item)
         except ValidationError as exc:
@@ -594,7 +603,9 @@ def load_attestations(path: Path) -> list[Attestation]:
                 f"{where}: {_loc_path(err['loc']) or '(record)'}: {_describe_error(err)}{more}"
             ) from None
         if (rec.requirement is None) == (rec.check is None):
-            raise FrameworkError(f"{where}: requirement: give exactly one of 'requirement' or 'check'")
+            raise FrameworkError(
+                f"{where}: requirement: give exactly one of 'requirement' or 'check'"
+            )
         if "*" in rec.accounts and len(rec.accounts) > 1:
             raise FrameworkError(f"{where}: accounts: '*' cannot be combined with account ids")
         if rec.expires < rec.date:
@@ -636,11 +647,15 @@ def validate_attestations(
     if known is None:
         known = set().union(*(fw.check_ids for fw in frameworks.values()))
     for att in attestations:
-        where = f"{att.source or '(attestation)'}: record {att.index if att.index is not None else '?'}"
+        where = (
+            f"{att.source or '(attestation)'}: record {att.index if att.index is not None else '?'}"
+        )
         if att.requirement is not None:
             fw = frameworks.get(att.framework_id or "")
             if fw is None:
-                raise FrameworkError(f"{where}: requirement: unknown framework '{att.framework_id}'")
+                raise FrameworkError(
+                    f"{where}: requirement: unknown framework '{att.framework_id}'"
+                )
             try:
                 fw.requirement(att.requirement_id or "")
             except KeyError:
@@ -665,9 +680,7 @@ def _finding_sort_key(finding_id: str) -> tuple:
     )
 
 
-def _as_of_date(as_of: datetime | None) -> date:
-    if as_of is None:
-        return datetime.now(UTC).date()
+def _as_of_date(as_of: datetime) -> date:
     if as_of.tzinfo is not None:
         return as_of.astimezone(UTC).date()
     return as_of.date()
@@ -700,7 +713,8 @@ class RequirementResult:
             "reason": self.reason,
             "check_ids": list(self.check_ids),
             "checks": [
-                {"id": c.id, "rationale": c.rationale} for c in sorted(req.checks, key=lambda c: c.id)
+                {"id": c.id, "rationale": c.rationale}
+                for c in sorted(req.checks, key=lambda c: c.id)
             ],
             "finding_ids": list(self.finding_ids),
             "status_by_account": {a: s.value for a, s in sorted(self.status_by_account.items())},
@@ -779,7 +793,7 @@ def _status_for_account(
                 status = Status.PASS
             statuses.append(status)
     status = _combine(statuses)
-    if False:
+    if missing and status is not Status.FAIL:
         return Status.NOT_ASSESSED, f"no finding from {', '.join(missing)}"
     return status, ""
 
@@ -810,7 +824,9 @@ def _summarise(
     parts = [f"{tally[s]} {s.value}" for s in STATUS_ORDER if tally[s]]
     reason = ", ".join(parts) if parts else "no findings"
     gaps = sorted(
-        f"{acct}: {why}" for acct, (s, why) in per_account.items() if why and s is Status.NOT_ASSESSED
+        f"{acct}: {why}"
+        for acct, (s, why) in per_account.items()
+        if why and s is Status.NOT_ASSESSED
     )
     if gaps and status is Status.NOT_ASSESSED:
         reason += "; " + "; ".join(gaps)
@@ -821,15 +837,15 @@ def evaluate(
     framework: Framework,
     findings: Sequence[Finding],
     attestations: Sequence[Attestation] = (),
-    as_of: datetime | None = None,
     *,
+    as_of: datetime,
     accounts: Iterable[str] | None = None,
 ) -> FrameworkResult:
     """Evaluate every requirement of `framework` against `findings`.
 
     The accounts in scope are those that appear in `findings`, plus `accounts` if given (an
     account with no findings at all then shows NOT_ASSESSED for every automated requirement).
-    `as_of` decides which attestations have expired (default: today, UTC).
+    `as_of` (the snapshot's) decides which attestations have expired; never the clock.
     """
     on = _as_of_date(as_of)
     scope = sorted({f.account_id for f in findings} | set(accounts or ()))
@@ -853,7 +869,9 @@ def evaluate(
         status, reason = _summarise(req, per_account, req_findings, valid)
         if expired and status is Status.MANUAL:
             reason += f"; {len(expired)} attestation(s) expired"
-        finding_ids = sorted({f.finding_id for f in req_findings if f.finding_id}, key=_finding_sort_key)
+        finding_ids = sorted(
+            {f.finding_id for f in req_findings if f.finding_id}, key=_finding_sort_key
+        )
         results.append(
             RequirementResult(
                 requirement=req,

@@ -130,7 +130,12 @@ def test_manual_requirements_say_why(shipped):
 
 def test_future_checks_are_named_where_they_will_automate(shipped):
     """The root-usage alarm requirements are MANUAL and name root_usage_alerting."""
-    alarm = {"cis-aws-1.4.0": "4.3", "cis-aws-3.0.0": "4.3", "cis-aws-5.0.0": "4.3", "cis-aws-6.0.0": "5.3"}
+    alarm = {
+        "cis-aws-1.4.0": "4.3",
+        "cis-aws-3.0.0": "4.3",
+        "cis-aws-5.0.0": "4.3",
+        "cis-aws-6.0.0": "5.3",
+    }
     for fw_id, req_id in alarm.items():
         req = shipped[fw_id].requirement(req_id)
         assert req.checks == []
@@ -169,7 +174,9 @@ def test_cis_numbers_per_version(shipped, check_id, index, version):
         ("6.0.0", "2.7", "2.8", "2.10", "5.3"),
     ],
 )
-def test_cis_password_initial_key_and_alarm_numbers(shipped, version, length, reuse, init_key, alarm):
+def test_cis_password_initial_key_and_alarm_numbers(
+    shipped, version, length, reuse, init_key, alarm
+):
     fw = shipped[f"cis-aws-{version}"]
     pw = sorted(r.id for r in fw.requirements if "iam_password_policy_strong" in r.check_ids)
     assert pw == sorted([length, reuse])
@@ -224,7 +231,12 @@ MINIMAL = {
             "id": "R1",
             "title": "No root access keys",
             "section": "Root",
-            "checks": [{"id": "root_no_access_keys", "rationale": "Direct test of the control in every account."}],
+            "checks": [
+                {
+                    "id": "root_no_access_keys",
+                    "rationale": "Direct test of the control in every account.",
+                }
+            ],
         },
         {"id": "R2", "title": "Break-glass procedure documented", "section": "Root", "checks": []},
     ],
@@ -261,7 +273,9 @@ def test_later_extra_dir_wins_and_a_single_file_is_accepted(tmp_path):
     b.mkdir()
     write_yaml(a / "x.yaml", dict(MINIMAL, name="from a"))
     write_yaml(b / "x.yml", dict(MINIMAL, name="from b"))
-    assert load_frameworks([a, b], known_check_ids=CURRENT_CHECKS)["acme-baseline-1"].name == "from b"
+    assert (
+        load_frameworks([a, b], known_check_ids=CURRENT_CHECKS)["acme-baseline-1"].name == "from b"
+    )
     only_file = load_frameworks([a / "x.yaml"], known_check_ids=CURRENT_CHECKS)
     assert only_file["acme-baseline-1"].name == "from a"
 
@@ -269,7 +283,10 @@ def test_later_extra_dir_wins_and_a_single_file_is_accepted(tmp_path):
 def test_same_id_twice_in_one_dir_is_an_error(tmp_path):
     write_yaml(tmp_path / "one.yaml", MINIMAL)
     write_yaml(tmp_path / "two.yaml", MINIMAL)
-    with pytest.raises(FrameworkError, match=r"two\.yaml: id: framework id 'acme-baseline-1' is also defined in .*one\.yaml"):
+    with pytest.raises(
+        FrameworkError,
+        match=r"two\.yaml: id: framework id 'acme-baseline-1' is also defined in .*one\.yaml",
+    ):
         load_frameworks([tmp_path], known_check_ids=CURRENT_CHECKS)
 
 
@@ -280,7 +297,11 @@ def test_missing_extra_dir_is_an_error(tmp_path):
 
 def test_check_ids_default_to_the_registry(tmp_path, monkeypatch):
     data = dict(MINIMAL)
-    data["requirements"] = [dict(MINIMAL["requirements"][0], checks=[{"id": "made_up_check", "rationale": "x y z a b c"}])]
+    data["requirements"] = [
+        dict(
+            MINIMAL["requirements"][0], checks=[{"id": "made_up_check", "rationale": "x y z a b c"}]
+        )
+    ]
     write_yaml(tmp_path / "acme.yaml", data)
     registry = types.ModuleType("reporter.checks.registry")
     registry.CHECKS = {cid: object() for cid in CURRENT_CHECKS}
@@ -288,7 +309,9 @@ def test_check_ids_default_to_the_registry(tmp_path, monkeypatch):
     with pytest.raises(FrameworkError, match="unknown check 'made_up_check'"):
         load_frameworks([tmp_path])
     # An explicit set wins over the registry.
-    assert "acme-baseline-1" in load_frameworks([tmp_path], known_check_ids=CURRENT_CHECKS | {"made_up_check"})
+    assert "acme-baseline-1" in load_frameworks(
+        [tmp_path], known_check_ids=CURRENT_CHECKS | {"made_up_check"}
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,7 +395,9 @@ def test_same_check_twice_in_one_requirement(tmp_path):
 def test_duplicate_yaml_key_is_an_error(tmp_path):
     path = tmp_path / "f.yaml"
     path.write_text(
-        (SHIPPED / "cis-aws-5.0.0.yaml").read_text().replace(
+        (SHIPPED / "cis-aws-5.0.0.yaml")
+        .read_text()
+        .replace(
             '    section: "1 Identity and Access Management"\n',
             '    section: "1 Identity and Access Management"\n    section: "again"\n',
             1,
@@ -426,7 +451,10 @@ def test_multiline_title_is_refused(tmp_path):
     assert_one_line(exc.value, "requirement 'R1'", "title", "single line")
 
 
-@pytest.mark.parametrize("content,expect", [("", "file is empty"), ("- a\n- b\n", "expected a mapping"), (b"\xff\xfe", "not UTF-8")])
+@pytest.mark.parametrize(
+    "content,expect",
+    [("", "file is empty"), ("- a\n- b\n", "expected a mapping"), (b"\xff\xfe", "not UTF-8")],
+)
 def test_empty_list_and_binary_files(tmp_path, content, expect):
     path = tmp_path / "f.yaml"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -472,8 +500,10 @@ def test_truncation_anywhere_never_yields_more_or_different_requirements(tmp_pat
             msg = str(exc)
             assert "\n" not in msg and str(target) in msg
             continue
-        assert [r.id for r in got.requirements] == [r.id for r in full.requirements][: len(got.requirements)]
-        for mine, orig in zip(got.requirements, full.requirements):
+        assert [r.id for r in got.requirements] == [r.id for r in full.requirements][
+            : len(got.requirements)
+        ]
+        for mine, orig in zip(got.requirements, full.requirements, strict=False):
             assert orig.check_ids[: len(mine.check_ids)] == mine.check_ids
 
 
@@ -485,9 +515,7 @@ AS_OF = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
 
 def make_framework(requirements) -> Framework:
-    return Framework.model_validate(
-        dict(MINIMAL, id="test-fw", requirements=requirements)
-    )
+    return Framework.model_validate(dict(MINIMAL, id="test-fw", requirements=requirements))
 
 
 def req(rid, *checks):
@@ -495,7 +523,9 @@ def req(rid, *checks):
         "id": rid,
         "title": f"Requirement {rid}",
         "section": "S",
-        "checks": [{"id": c, "rationale": "Evidence for this requirement, in test."} for c in checks],
+        "checks": [
+            {"id": c, "rationale": "Evidence for this requirement, in test."} for c in checks
+        ],
     }
 
 
@@ -514,7 +544,14 @@ def finding(check, status, account=A1, fid=None):
     )
 
 
-def attestation(*, requirement=None, check=None, accounts=("*",), expires=date(2027, 1, 31), when=date(2026, 10, 1)):
+def attestation(
+    *,
+    requirement=None,
+    check=None,
+    accounts=("*",),
+    expires=date(2027, 1, 31),
+    when=date(2026, 10, 1),
+):
     return Attestation(
         accounts=tuple(accounts),
         statement="Reviewed and confirmed.",
@@ -545,7 +582,10 @@ def status_of(result, rid):
 )
 def test_status_rule_over_findings(statuses, expected):
     fw = make_framework([req("R1", "root_no_access_keys")])
-    findings = [finding("root_no_access_keys", s, account=acct) for s, acct in zip(statuses, (A1, A2))]
+    findings = [
+        finding("root_no_access_keys", s, account=acct)
+        for s, acct in zip(statuses, (A1, A2), strict=True)
+    ]
     assert status_of(evaluate(fw, findings, as_of=AS_OF), "R1").status is expected
 
 
@@ -590,7 +630,9 @@ def test_a_mapped_check_without_findings_in_an_account_is_not_assessed_there():
 
 def test_an_account_in_scope_without_findings_is_not_assessed():
     fw = make_framework([req("R1", "root_no_access_keys")])
-    result = evaluate(fw, [finding("root_no_access_keys", "PASS", A1)], as_of=AS_OF, accounts=[A1, A2])
+    result = evaluate(
+        fw, [finding("root_no_access_keys", "PASS", A1)], as_of=AS_OF, accounts=[A1, A2]
+    )
     assert status_of(result, "R1").status is Status.NOT_ASSESSED
     assert result.counts_by_account[A2][Status.NOT_ASSESSED] == 1
 
@@ -633,19 +675,18 @@ def test_attestation_is_valid_through_its_expiry_day():
     assert status_of(evaluate(fw, findings, [att], as_of=late), "R2").status is Status.MANUAL
 
 
-def test_as_of_defaults_to_today():
+def test_evaluate_needs_the_snapshots_as_of_not_the_clock():
     fw = make_framework([req("R2")])
-    findings = [finding("root_no_access_keys", "PASS")]
-    today = datetime.now(UTC).date()
-    fresh = attestation(requirement="test-fw:R2", expires=today + timedelta(days=30), when=today - timedelta(days=1))
-    stale = attestation(requirement="test-fw:R2", expires=today - timedelta(days=1), when=today - timedelta(days=60))
-    assert status_of(evaluate(fw, findings, [fresh]), "R2").status is Status.PASS
-    assert status_of(evaluate(fw, findings, [stale]), "R2").status is Status.MANUAL
+    with pytest.raises(TypeError):
+        evaluate(fw, [finding("root_no_access_keys", "PASS")])  # type: ignore[call-arg]
 
 
 def test_attestation_for_some_accounts_only():
     fw = make_framework([req("R2")])
-    findings = [finding("root_no_access_keys", "PASS", A1), finding("root_no_access_keys", "PASS", A2)]
+    findings = [
+        finding("root_no_access_keys", "PASS", A1),
+        finding("root_no_access_keys", "PASS", A2),
+    ]
     att = attestation(requirement="test-fw:R2", accounts=[A1])
     result = evaluate(fw, findings, [att], as_of=AS_OF)
     r2 = status_of(result, "R2")
@@ -680,7 +721,9 @@ def test_requirement_attestation_never_overrides_automated_results():
     fw = make_framework([req("R1", "root_no_access_keys")])
     att = attestation(requirement="test-fw:R1")
     for status in ("FAIL", "NOT_ASSESSED"):
-        r1 = status_of(evaluate(fw, [finding("root_no_access_keys", status)], [att], as_of=AS_OF), "R1")
+        r1 = status_of(
+            evaluate(fw, [finding("root_no_access_keys", status)], [att], as_of=AS_OF), "R1"
+        )
         assert r1.status is Status(status)
         assert r1.attestations == [att]
     assert status_of(evaluate(fw, [], [att], as_of=AS_OF), "R1").status is Status.NOT_ASSESSED
@@ -688,21 +731,43 @@ def test_requirement_attestation_never_overrides_automated_results():
 
 def test_check_attestation_satisfies_a_manual_finding():
     fw = make_framework([req("R1", "root_no_access_keys")])
-    findings = [finding("root_no_access_keys", "MANUAL", A1), finding("root_no_access_keys", "MANUAL", A2)]
+    findings = [
+        finding("root_no_access_keys", "MANUAL", A1),
+        finding("root_no_access_keys", "MANUAL", A2),
+    ]
     att = attestation(check="root_no_access_keys", accounts=[A1])
     r1 = status_of(evaluate(fw, findings, [att], as_of=AS_OF), "R1")
     assert r1.status_by_account == {A1: Status.PASS, A2: Status.MANUAL}
     assert r1.status is Status.MANUAL
-    expired = attestation(check="root_no_access_keys", expires=date(2026, 1, 1), when=date(2025, 12, 1))
+    expired = attestation(
+        check="root_no_access_keys", expires=date(2026, 1, 1), when=date(2025, 12, 1)
+    )
     r1 = status_of(evaluate(fw, findings, [expired], as_of=AS_OF), "R1")
     assert r1.status is Status.MANUAL
     assert r1.expired_attestations == [expired]
 
 
+def test_check_attestation_only_covers_its_own_check():
+    fw = make_framework([req("R1", "root_no_access_keys", "root_mfa_enabled")])
+    findings = [finding("root_no_access_keys", "MANUAL"), finding("root_mfa_enabled", "PASS")]
+    other = attestation(check="root_mfa_enabled")
+    assert status_of(evaluate(fw, findings, [other], as_of=AS_OF), "R1").status is Status.MANUAL
+    own = attestation(check="root_no_access_keys")
+    assert status_of(evaluate(fw, findings, [own], as_of=AS_OF), "R1").status is Status.PASS
+
+
 def test_counts_cover_all_statuses_and_every_requirement():
-    fw = make_framework([req("R1", "root_no_access_keys"), req("R2"), req("R3", "iam_access_keys_rotated")])
+    fw = make_framework(
+        [req("R1", "root_no_access_keys"), req("R2"), req("R3", "iam_access_keys_rotated")]
+    )
     result = evaluate(fw, [finding("root_no_access_keys", "PASS")], as_of=AS_OF)
-    assert list(result.counts) == [Status.PASS, Status.FAIL, Status.NOT_ASSESSED, Status.NOT_APPLICABLE, Status.MANUAL]
+    assert list(result.counts) == [
+        Status.PASS,
+        Status.FAIL,
+        Status.NOT_ASSESSED,
+        Status.NOT_APPLICABLE,
+        Status.MANUAL,
+    ]
     assert result.counts == {
         Status.PASS: 1,
         Status.FAIL: 0,
@@ -724,10 +789,18 @@ def test_counts_by_account_use_each_accounts_findings_only():
     result = evaluate(fw, findings, as_of=AS_OF)
     assert result.accounts == [A1, A2]
     assert result.counts_by_account[A1] == {
-        Status.PASS: 1, Status.FAIL: 1, Status.NOT_ASSESSED: 0, Status.NOT_APPLICABLE: 0, Status.MANUAL: 0,
+        Status.PASS: 1,
+        Status.FAIL: 1,
+        Status.NOT_ASSESSED: 0,
+        Status.NOT_APPLICABLE: 0,
+        Status.MANUAL: 0,
     }
     assert result.counts_by_account[A2] == {
-        Status.PASS: 1, Status.FAIL: 0, Status.NOT_ASSESSED: 0, Status.NOT_APPLICABLE: 1, Status.MANUAL: 0,
+        Status.PASS: 1,
+        Status.FAIL: 0,
+        Status.NOT_ASSESSED: 0,
+        Status.NOT_APPLICABLE: 1,
+        Status.MANUAL: 0,
     }
     # Overall: R1 fails (A1), R3 passes (A1 PASS, A2 not applicable).
     assert result.counts[Status.FAIL] == 1 and result.counts[Status.PASS] == 1
@@ -735,8 +808,16 @@ def test_counts_by_account_use_each_accounts_findings_only():
 
 def test_finding_ids_are_sorted_numerically():
     fw = make_framework([req("R1", "root_no_access_keys")])
-    findings = [finding("root_no_access_keys", "PASS", fid=f) for f in ("F-0100", "F-10000", "F-0012", "F-9999")]
-    assert status_of(evaluate(fw, findings, as_of=AS_OF), "R1").finding_ids == ["F-0012", "F-0100", "F-9999", "F-10000"]
+    findings = [
+        finding("root_no_access_keys", "PASS", fid=f)
+        for f in ("F-0100", "F-10000", "F-0012", "F-9999")
+    ]
+    assert status_of(evaluate(fw, findings, as_of=AS_OF), "R1").finding_ids == [
+        "F-0012",
+        "F-0100",
+        "F-9999",
+        "F-10000",
+    ]
 
 
 def test_as_dict_is_json_ready_and_deterministic():
@@ -755,9 +836,22 @@ def test_as_dict_is_json_ready_and_deterministic():
     one = evaluate(fw, findings, atts, as_of=AS_OF).as_dict()
     two = evaluate(fw, list(reversed(findings)), list(reversed(atts)), as_of=AS_OF).as_dict()
     assert json.dumps(one) == json.dumps(two)
-    assert list(one) == ["framework", "as_of", "accounts", "counts", "counts_by_account", "requirements"]
+    assert list(one) == [
+        "framework",
+        "as_of",
+        "accounts",
+        "counts",
+        "counts_by_account",
+        "requirements",
+    ]
     assert one["framework"]["id"] == "test-fw"
-    assert one["counts"] == {"PASS": 1, "FAIL": 1, "NOT_ASSESSED": 0, "NOT_APPLICABLE": 0, "MANUAL": 0}
+    assert one["counts"] == {
+        "PASS": 1,
+        "FAIL": 1,
+        "NOT_ASSESSED": 0,
+        "NOT_APPLICABLE": 0,
+        "MANUAL": 0,
+    }
     r1, r2 = one["requirements"]
     assert r1["status"] == "FAIL" and r1["finding_ids"] == ["F-0001", "F-0002", "F-0003", "F-0004"]
     assert r1["status_by_account"] == {A1: "FAIL", A2: "PASS"}
@@ -773,7 +867,10 @@ def test_every_shipped_framework_passes_when_every_check_passes(shipped):
     for fw in shipped.values():
         result = evaluate(fw, findings, as_of=AS_OF)
         for r in result.requirements:
-            assert r.status is (Status.MANUAL if not r.requirement.checks else Status.PASS), (fw.id, r.requirement.id)
+            assert r.status is (Status.MANUAL if not r.requirement.checks else Status.PASS), (
+                fw.id,
+                r.requirement.id,
+            )
         json.dumps(result.as_dict())
 
 

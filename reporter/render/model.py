@@ -104,7 +104,8 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds | None = None,
     problems = sorted({p for account in evidence for p in account.problems()})
     accounts = [_account_status(snapshot, e) for e in evidence]
     chosen = list(load_frameworks().values()) if frameworks is None else list(frameworks)
-    results = [evaluate(fw, findings, attestations, as_of) for fw in chosen]
+    scope = [a.id for a in snapshot.manifest.accounts]
+    results = [evaluate(fw, findings, attestations, as_of=as_of, accounts=scope) for fw in chosen]
     return ReportModel(snapshot, thresholds, accounts, evidence, findings, problems, results)
 
 
