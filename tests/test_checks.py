@@ -281,3 +281,10 @@ def test_two_conflicting_password_policies_are_not_assessed(tmp_path: Path) -> N
     writer.finalize(collected_at=AS_OF)
     f = one(build_report(Snapshot.open(tmp_path / "s")).findings, "iam_password_policy_strong")
     assert f.status is Status.NOT_ASSESSED and "which to believe" in f.reason
+
+
+def test_event_with_impossible_time_is_a_problem_and_the_rest_is_kept(tmp_path: Path) -> None:
+    spec = AccountSpec(root_events=jsonl(root_record("2026-10-10T10:00:00Z"), root_record("2999-01-01T00:00:00Z")))
+    report_model = build_report(write_snapshot(tmp_path / "s", spec))
+    assert status(report_model.findings, "root_not_used") is Status.FAIL
+    assert [p.location for p in report_model.problems] == ["line 2"]

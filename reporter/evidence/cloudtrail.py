@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 import pandas as pd
 
 from reporter.evidence.problems import ParseProblem
+from reporter.evidence.times import parse_utc
 
 ROOT_EVENT_COLUMNS = [
     "event_id", "event_time", "account_id", "region", "event_source", "event_name",
@@ -111,10 +112,7 @@ def is_root_record(record: Any) -> bool:
 def _parse_time(raw: Any) -> datetime:
     if not isinstance(raw, str):
         raise ValueError(f"eventTime is {type(raw).__name__}, not a string")
-    value = datetime.fromisoformat(raw)
-    if value.tzinfo is None:
-        raise ValueError(f"eventTime {raw!r} has no time zone")
-    return value.astimezone(UTC)
+    return parse_utc(raw, "eventTime")
 
 
 def _mfa_used(record: dict[str, Any], identity: dict[str, Any]) -> bool | None:

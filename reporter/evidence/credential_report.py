@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
 from reporter.evidence.problems import ParseProblem
+from reporter.evidence.times import parse_utc
 
 TIMESTAMP_COLUMNS = (
     "user_creation_time",
@@ -67,12 +68,9 @@ def _timestamp(column: str, raw: str) -> tuple[datetime | None, str | None]:
     if raw in SPECIAL_VALUES:
         return None, raw
     try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise _BadRow(f"{column}: {raw[:60]!r} is not a timestamp") from None
-    if value.tzinfo is None:
-        raise _BadRow(f"{column}: {raw[:60]!r} has no time zone")
-    return value.astimezone(UTC), None
+        return parse_utc(raw, column), None
+    except ValueError as exc:
+        raise _BadRow(str(exc)) from None
 
 
 def _boolean(column: str, raw: str) -> tuple[bool | None, str | None]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -39,19 +40,36 @@ def dumps_json(obj: Any) -> bytes:
     return orjson.dumps(redact(obj), default=_json_default, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write so that `target` either does not exist or holds all of `data`."""
+# mkstemp creates files readable by their owner only; a pack is meant to be shared, so give
+# the final file the mode an ordinary open() would (0666 less the umask, read once here).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+@contextmanager
+def atomic_target(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it becomes `target`, else it vanishes.
+
+    For writers that stream to a file (a large workbook) rather than hand over bytes.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    os.fchmod(fd, 0o666 & ~_UMASK)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        yield Path(tmp)
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write so that `target` either does not exist or holds all of `data`."""
+    with atomic_target(target) as tmp:
+        tmp.write_bytes(data)
 
 
 class SnapshotWriter:
