@@ -23,7 +23,9 @@ from reporter.frameworks import (
     load_frameworks,
     validate_attestations,
 )
+from reporter.render.csv_export import write_csv
 from reporter.render.json_report import write_json
+from reporter.render.xlsx import write_xlsx
 from reporter.render.model import build_report
 from reporter.resources import demo_snapshot_dir
 from reporter.snapshot.reader import Snapshot, SnapshotError
@@ -41,6 +43,8 @@ err = Console(stderr=True)
 
 class OutputFormat(StrEnum):
     json = "json"
+    xlsx = "xlsx"
+    csv = "csv"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -101,6 +105,10 @@ def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], 
     written = []
     if OutputFormat.json in formats:
         written.append(write_json(model, out_dir))
+    if OutputFormat.xlsx in formats:
+        written.append(write_xlsx(model, out_dir))
+    if OutputFormat.csv in formats:
+        written.extend(write_csv(model, out_dir))
     counts = model.counts()
     for problem in model.problems:
         err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
@@ -114,7 +122,7 @@ def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], 
 def report(
     snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot folder.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the audit pack.")] = Path("."),
-    formats: Formats = [OutputFormat.json],  # noqa: B006 - typer reads the default, never mutates it
+    formats: Formats = [OutputFormat.json, OutputFormat.xlsx],  # noqa: B006 - typer reads it, never mutates it
     root_window_days: RootWindow = 90,
     unused_days: UnusedDays = 45,
     rotation_days: RotationDays = 90,
@@ -132,7 +140,7 @@ def report(
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo audit pack.")] = Path("demo-pack"),
-    formats: Formats = [OutputFormat.json],  # noqa: B006
+    formats: Formats = [OutputFormat.json, OutputFormat.xlsx],  # noqa: B006
 ) -> None:
     """Build the audit pack of the bundled demo snapshot (a three-account organization, October 2026)."""
     _write_pack(_open(demo_snapshot_dir()), out_dir, formats, Thresholds(), _frameworks(None, None), [])

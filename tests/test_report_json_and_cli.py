@@ -49,9 +49,13 @@ def test_same_snapshot_same_bytes(tmp_path: Path) -> None:
     assert a == c  # same content collected into another folder: same pack
 
 
-def test_committed_sample_report_is_current() -> None:
-    committed = Path(__file__).resolve().parents[1] / "sample_reports" / "findings.json"
-    assert committed.read_bytes() == render_json(build_report(Snapshot.open(demo_snapshot_dir())))
+def test_committed_sample_reports_are_current(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[1] / "sample_reports"
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("findings.json", "evidence-2026-10.xlsx"):
+        assert (samples / name).read_bytes() == (tmp_path / name).read_bytes(), f"regenerate {name}: make demo"
+        assert (tmp_path / name).stat().st_mode & 0o044 == 0o044  # readable by others, not mkstemp's 0600
 
 
 def test_bundled_demo_snapshot_verifies_and_matches_its_generator(tmp_path: Path) -> None:

@@ -1,0 +1,194 @@
+"""evidence-<YYYY-MM>.xlsx: sheets, tables, types, formula safety, byte-identical renders."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import orjson
+import pytest
+from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
+
+from reporter.render import xlsx as xlsx_module
+from reporter.render.cells import safe_text
+from reporter.render.json_report import render_json
+from reporter.render.model import build_report
+from reporter.render.xlsx import write_xlsx
+from reporter.resources import demo_snapshot_dir
+from reporter.snapshot.reader import Snapshot
+
+SHEETS = ["Summary", "Findings", "Frameworks", "Root events", "Credential report", "Manifest"]
+HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture(scope="module")
+def demo_model():
+    return build_report(Snapshot.open(demo_snapshot_dir()))
+
+
+@pytest.fixture(scope="module")
+def demo_book(demo_model, tmp_path_factory):
+    path = write_xlsx(demo_model, tmp_path_factory.mktemp("xlsx"))
+    return path, openpyxl.load_workbook(path)
+
+
+def header(ws) -> list[str]:
+    return [c.value for c in ws[1]]
+
+
+def column(ws, name: str) -> list:
+    i = header(ws).index(name)
+    return [row[i] for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def test_safe_text_neutralises_formulas_and_control_characters() -> None:
+    for text in HOSTILE:
+        assert safe_text(text) == "'" + text
+    assert safe_text("Mozilla/5.0") == "Mozilla/5.0" and safe_text("") == ""
+    assert safe_text("a\x07b\x00") == "a\\x07b\\x00"
+    assert safe_text("\x1b=1") == "\\x1b=1"  # escaped first, so no longer a leading control char
+    assert safe_text("line1\nline2\ttab") == "line1\nline2\ttab"
+
+
+def test_demo_workbook_sheets_tables_and_layout(demo_book, demo_model) -> None:
+    path, wb = demo_book
+    assert path.name == f"evidence-{demo_model.period_label}.xlsx" == "evidence-2026-10.xlsx"
+    assert wb.sheetnames == SHEETS
+    for ws in wb:
+        assert len(ws.tables) == 1, ws.title
+        table = next(iter(ws.tables.values()))
+        assert table.ref.startswith("A1:") and table.autoFilter is not None
+        assert [c.name for c in table.tableColumns] == header(ws)
+        assert ws.freeze_panes in ("A2", "B2")
+        assert all(ws.column_dimensions[c].width for c in "AB")
+    assert header(wb["Findings"])[0] == "finding_id"
+    assert header(wb["Root events"])[:3] == ["row_id", "event_id", "event_time (UTC)"]
+    assert header(wb["Credential report"])[0] == "row_id"
+    assert header(wb["Manifest"])[:2] == ["path", "sha256"]
+    assert not any(h.endswith("_note") for h in header(wb["Credential report"]))
+    assert wb.properties.creator == "reporter"
+    assert wb.properties.created == wb.properties.modified == datetime(2026, 11, 1, 6, 0)
+
+
+def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
+    _, wb = demo_book
+    doc = orjson.loads(render_json(demo_model))
+    assert column(wb["Findings"], "finding_id") == [f["id"] for f in doc["findings"]]
+    assert set(column(wb["Findings"], "status")) == {f["status"] for f in doc["findings"]}
+    observed = column(wb["Findings"], "observed (JSON)")
+    assert orjson.loads(observed[0]) == doc["findings"][0]["observed"]
+
+    events = demo_model.root_events()
+    assert column(wb["Root events"], "row_id") == list(events["row_id"])
+    times = column(wb["Root events"], "event_time (UTC)")
+    assert all(isinstance(t, datetime) and t.tzinfo is None for t in times)
+    assert times[0] == events["event_time"].iloc[0].tz_convert(None).to_pydatetime()
+    assert {type(v) for v in column(wb["Root events"], "success")} <= {bool, type(None)}
+    assert column(wb["Root events"], "location")[0] == "line 1"
+
+    creds = demo_model.credential_rows()
+    cr = wb["Credential report"]
+    assert column(cr, "row_id") == [f"U-{i:04d}" for i in range(1, len(creds) + 1)]
+    assert all(isinstance(v, bool) for v in column(cr, "mfa_active"))
+    assert isinstance(column(cr, "user_creation_time (UTC)")[0], datetime)
+    # special values are spelled out where the typed value is missing
+    rotation = column(cr, "password_next_rotation (UTC)")
+    assert rotation[0] == "not_supported" and "N/A" in rotation
+    assert set(column(cr, "access_key_2_last_used_date (UTC)")) >= {"N/A"}
+
+    fw = wb["Frameworks"]
+    n = sum(len(r.requirements) for r in demo_model.frameworks)
+    assert fw.max_row == n + 1
+    assert {v for v in column(fw, "framework_id")} == {r.framework.id for r in demo_model.frameworks}
+
+    manifest = wb["Manifest"]
+    assert len(column(manifest, "api")) == len(demo_model.snapshot.manifest.artifacts)
+    assert all(isinstance(v, datetime) for v in column(manifest, "collected_at (UTC)"))
+    errors = [a for a in demo_model.snapshot.manifest.artifacts if a.status == "error"]
+    assert sorted(filter(None, column(manifest, "error_code"))) == sorted(a.error.code for a in errors)
+
+
+def test_summary_counts_and_links(demo_book, demo_model) -> None:
+    _, wb = demo_book
+    ws = wb["Summary"]
+    rows = {(r[0], r[1]): r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows[("report", "period")][2] == "2026-10"
+    assert rows[("report", "as_of (UTC)")][2] == datetime(2026, 11, 1, 6, 0)
+    assert rows[("report", "snapshot digest (SHA-256 of manifest.json)")][2] == demo_model.snapshot.digest
+    assert rows[("report", "accounts")][2] == 3
+    statuses = header(ws)[3:8]
+    total = rows[("findings", "all accounts")]
+    assert dict(zip(statuses, total[3:8], strict=True)) == demo_model.counts()
+    for a in demo_model.accounts:
+        row = next(r for k, r in rows.items() if k[0] == "findings by account" and k[1].startswith(a.id))
+        assert dict(zip(statuses, row[3:8], strict=True)) == demo_model.counts(a.id)
+    assert sum(1 for k in rows if k[0] == "requirements by framework") == len(demo_model.frameworks)
+    links = {c.hyperlink.location for row in ws.iter_rows(min_row=2) for c in row if c.hyperlink}
+    assert links == {f"'{s}'!A1" for s in SHEETS[1:]}
+
+
+def test_status_conditional_formatting(demo_book) -> None:
+    _, wb = demo_book
+    for name in ("Findings", "Frameworks"):
+        rules = [r for cf in wb[name].conditional_formatting for r in cf.rules]
+        assert {r.formula[0] for r in rules} == {'"PASS"', '"FAIL"', '"NOT_ASSESSED"', '"NOT_APPLICABLE"',
+                                                 '"MANUAL"'}
+
+
+def test_workbook_is_byte_identical_across_renders(demo_model, tmp_path: Path) -> None:
+    first = write_xlsx(demo_model, tmp_path / "a").read_bytes()
+    time.sleep(2.1)  # zip timestamps have 2-second resolution
+    second = write_xlsx(demo_model, tmp_path / "b").read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "a" / "evidence-2026-10.xlsx") as z:
+        assert {i.date_time for i in z.infolist()} == {(2026, 11, 1, 6, 0, 0)}
+        assert z.testzip() is None
+
+
+def hostile_snapshot(tmp_path: Path) -> Snapshot:
+    events = [root_record(f"2026-10-{d:02d}T10:00:00Z", agent=agent, event_id=f"evt-{d}")
+              for d, agent in enumerate([*HOSTILE, "bell\x07agent"], 1)]
+    creds = report(cr_row(), cr_row("=cmd|' /C calc'!A0"), cr_row("@SUM(A1)"), cr_row("-x+y"))
+    return write_snapshot(tmp_path / "snap", AccountSpec(root_events=jsonl(*events), credential_report=creds))
+
+
+def test_hostile_strings_are_inert_text(tmp_path: Path) -> None:
+    model = build_report(hostile_snapshot(tmp_path))
+    path = write_xlsx(model, tmp_path / "out")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Root events"]
+    i = header(ws).index("user_agent")
+    agents = [row[i] for row in ws.iter_rows(min_row=2)]
+    assert [c.value for c in agents] == ["'" + a for a in HOSTILE] + ["bell\\x07agent"]
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                    pytest.fail(f"{ws.title}!{cell.coordinate} starts like a formula: {cell.value!r}")
+    users = column(wb["Credential report"], "user")
+    assert "'=cmd|' /C calc'!A0" in users and "'@SUM(A1)" in users and "'-x+y" in users
+    # nothing in the raw sheet XML is a formula either
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in z.read(name)
+
+
+def test_long_text_is_truncated_to_excel_limit() -> None:
+    long = "x" * 40_000
+    fitted = xlsx_module._fit(long)
+    assert len(fitted) == xlsx_module.EXCEL_MAX_TEXT and fitted.endswith("[truncated: 40000 characters]")
+
+
+def test_empty_tables_still_valid(tmp_path: Path) -> None:
+    snap = write_snapshot(tmp_path / "snap", AccountSpec(root_events=b"", credential_report=None))
+    path = write_xlsx(build_report(snap), tmp_path / "out")
+    wb = openpyxl.load_workbook(path)
+    for name in ("Root events", "Credential report"):
+        ws = wb[name]
+        assert ws.max_row in (1, 2)  # header only; the table spans one empty data row
+        assert next(iter(ws.tables.values())).ref.endswith("2")
