@@ -230,11 +230,24 @@ def test_malformed_user_row_is_not_assessed_and_others_stand(tmp_path: Path) -> 
     bad = cr_row("broken", password_last_used="yesterday")
     found = findings(tmp_path, _users(cr_row("ok", password_last_used="2026-10-30T00:00:00Z", mfa="false"), bad))
     assert status(found, "iam_user_console_mfa", arn("ok")) is Status.FAIL
-    broken = [f for f in found if f.resource == "broken"]
+    broken = [f for f in found if f.resource == arn("broken")]
     assert {f.check_id for f in broken} == {"iam_user_console_mfa", "iam_unused_credentials_disabled",
                                             "iam_access_keys_rotated", "iam_single_active_access_key"}
     assert all(f.status is Status.NOT_ASSESSED and f.evidence[0].row == "line 4" for f in broken)
     assert status(found, "root_mfa_enabled") is Status.PASS  # the root row itself is fine
+
+
+def test_a_root_row_short_of_fields_is_never_taken_for_a_user(tmp_path: Path) -> None:
+    short_root = ",".join(cr_row().split(",")[1:])  # the user field is gone, the ARN leads
+    found = findings(tmp_path, AccountSpec(credential_report=report(short_root)))
+    assert status(found, "root_mfa_enabled") is Status.NOT_ASSESSED
+    assert not [f for f in found if f.resource == ROOT and f.check_id.startswith("iam_")]
+
+
+def test_missing_evidence_names_the_same_resource_as_a_real_finding(tmp_path: Path) -> None:
+    found = findings(tmp_path, AccountSpec(credential_report=None))
+    assert one(found, "root_mfa_enabled").resource == ROOT
+    assert one(found, "iam_user_console_mfa").resource == ACCOUNT
 
 
 def test_malformed_row_blocks_table_wide_conclusions(tmp_path: Path) -> None:

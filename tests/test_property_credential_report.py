@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from reporter.checks.registry import CHECKS
 from reporter.evidence.credential_report import (
+    is_root_subject,
     BOOLEAN_COLUMNS,
     COLUMNS,
     ROOT_USER,
@@ -283,13 +284,16 @@ def assert_parser_properties(damaged: Damaged) -> None:
     if not damaged.lines_match_rows:
         return
     rows = damaged.report.rows
-    first_fields = [r[0] if r else "" for r in rows]
+    names = [v for r in rows for v in r[:3]]
     for problem in problems:
         (line,) = problem_lines(problem)
-        # The problem names the user of the row it is about, and that user is not in the frame.
-        assert problem.subject == (first_fields[line - 2] or None), (problem, rows[line - 2])
-        if problem.subject and first_fields.count(problem.subject) == 1:
-            assert problem.subject not in set(frame["user"]), problem
+        row = rows[line - 2]
+        # The problem names the principal of its own row: the row's ARN where one survived (the
+        # name findings use), else its user; and that principal is not in the frame.
+        arns = [v for v in row[:3] if v.startswith("arn:")]
+        assert problem.subject == (arns[0] if arns else (row[0] if row else "") or None), (problem, row)
+        if problem.subject and names.count(problem.subject) == 1:
+            assert problem.subject not in set(frame["user"]) | set(frame["arn"]), problem
     # With the lines intact, every row is either in the frame or reported: none is lost silently.
     seen = set(frame["line"]) | bad_lines
     assert seen >= {n + 2 for n, r in enumerate(rows) if any(r)}, (seen, problems)
@@ -371,10 +375,10 @@ def assert_end_to_end(damaged: Damaged, findings: list[Finding]) -> None:
         assert not bad, (bad, problems)
     # Each unreadable user row becomes a NOT_ASSESSED finding of every per-principal check.
     for problem in problems:
-        if problem.subject in (None, ROOT_USER):
+        if problem.subject is None or is_root_subject(problem.subject):
             continue
         for check in CHECKS.values():
-            if check.per_principal:
+            if check.scope == "principal":
                 assert any(f.check_id == check.id and f.resource == problem.subject
                            and f.status is Status.NOT_ASSESSED for f in findings), (check.id, problem)
 
@@ -425,7 +429,7 @@ def one_user_report(created: str) -> bytes:
 @pytest.mark.parametrize("stamp", OUT_OF_RANGE)
 def test_out_of_range_timestamp_is_a_row_problem(stamp: str) -> None:
     frame, problems = parse_credential_report(one_user_report(stamp), SOURCE)
-    assert [p.subject for p in problems] == ["alice"]
+    assert [p.subject for p in problems] == [f"arn:aws:iam::{ACCOUNT}:user/alice"]
     assert list(frame["user"]) == [ROOT_USER]
 
 

@@ -46,7 +46,7 @@ def _unknown(row: pd.Series, *columns: str) -> Verdict:
     title="Every IAM user with a console password has MFA",
     severity=Severity.HIGH,
     evidence=("credential_report",),
-    per_principal=True,
+    scope="principal",
     rationale="A console password without MFA is taken over by one phished or reused password.",
     remediation=(
         "Ask the user to register an MFA device (IAM console, Security credentials), or assign one.",
@@ -78,7 +78,7 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
     title="Credentials unused for the threshold period are disabled",
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
-    per_principal=True,
+    scope="principal",
     rationale=(
         "A password or key nobody uses is a door nobody watches: if it leaks, its use is not noticed. "
         "Disabling what is unused shrinks the attack surface at no cost."
@@ -133,7 +133,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
     title="Active access keys are rotated within the threshold",
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
-    per_principal=True,
+    scope="principal",
     rationale="The longer a key lives, the more places it is copied to and the longer a leak stays useful.",
     remediation=(
         "Create a second key, move the application to it, deactivate the old key, then delete it.",
@@ -169,7 +169,7 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
     title="No IAM user has more than one active access key",
     severity=Severity.LOW,
     evidence=("credential_report",),
-    per_principal=True,
+    scope="principal",
     rationale="Two live keys double what can leak and usually mean a rotation was never finished.",
     remediation=(
         "Find which key is in use (access_key_N_last_used_date), then deactivate and delete the other.",

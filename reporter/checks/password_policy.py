@@ -12,6 +12,7 @@ from reporter.findings import EvidenceRef, Finding, Severity, Status
     title="The account password policy requires length and prevents reuse",
     severity=Severity.MEDIUM,
     evidence=("password_policy",),
+    scope="account",
     rationale=(
         "Without a policy IAM accepts short passwords and lets users cycle back to old, possibly "
         "leaked ones; length and reuse prevention are the two settings CIS requires."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from reporter.findings import Finding, Severity
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from reporter.checks.context import CheckContext
 
 CheckFunction = Callable[["CheckContext"], list[Finding]]
+Scope = Literal["root", "account", "principal"]
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,9 @@ class Check:
     remediation: tuple[str, ...]
     references: tuple[str, ...]
     function: CheckFunction
-    # One finding per IAM principal (rather than per account): unreadable rows of the
-    # credential report then become NOT_ASSESSED findings of their own.
-    per_principal: bool = False
+    # What a finding is about: the root user, the account as a whole, or each IAM principal
+    # (then unreadable credential-report rows become NOT_ASSESSED findings of their own).
+    scope: Scope
 
 
 CHECKS: dict[str, Check] = {}
@@ -40,16 +41,16 @@ def check(
     title: str,
     severity: Severity,
     evidence: tuple[str, ...],
+    scope: Scope,
     rationale: str,
     remediation: tuple[str, ...],
     references: tuple[str, ...] = (),
-    per_principal: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if id in CHECKS:
             raise ValueError(f"check {id} registered twice")
         CHECKS[id] = Check(id, title, severity, evidence, rationale, remediation, references,
-                           function, per_principal)
+                           function, scope)
         return function
 
     return register

@@ -7,6 +7,7 @@ import pandas as pd
 from reporter.checks.common import cell, flag, iso, root_credentials_removed, root_row, row_ref
 from reporter.checks.context import CheckContext
 from reporter.checks.registry import check
+from reporter.evidence.credential_report import is_root_subject
 from reporter.findings import EvidenceRef, Finding, Severity, Status
 
 _LAST_USED = ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")
@@ -15,7 +16,7 @@ _MAX_EVENT_REFS = 25
 
 def _no_root_row(ctx: CheckContext) -> list[Finding]:
     table = ctx.table("credential_report")
-    unreadable = [str(p) for p in table.problems if p.subject == "<root_account>"]
+    unreadable = [str(p) for p in table.problems if is_root_subject(p.subject)]
     why = f" (its row could not be read: {unreadable[0]})" if unreadable else ""
     return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
                         f"The credential report has no usable root row{why}.",
@@ -27,6 +28,7 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
     title="The root user has not been used within the window",
     severity=Severity.HIGH,
     evidence=("credential_report", "root_events"),
+    scope="root",
     rationale=(
         "Root bypasses every IAM policy and cannot be scoped. Everyday work belongs to roles and "
         "users with least privilege; any recent root activity needs a reason an auditor can see."
@@ -94,6 +96,7 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
     title="The root user has no access keys",
     severity=Severity.CRITICAL,
     evidence=("credential_report", "account_summary"),
+    scope="root",
     rationale=(
         "A root access key grants unrestricted, unscoped API access to the account and can be "
         "leaked like any long-term secret; AWS recommends that root has none."
@@ -155,6 +158,7 @@ def _removed(ctx: CheckContext, row: pd.Series, refs: list[EvidenceRef]) -> Find
     title="The root user has MFA",
     severity=Severity.CRITICAL,
     evidence=("credential_report",),
+    scope="root",
     rationale="A password alone is one phishing page away from full control of the account.",
     remediation=(
         "Sign in as root, open Security credentials, and assign an MFA device (a FIDO2 security key "
@@ -195,6 +199,7 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
     title="The root user's MFA is a hardware device",
     severity=Severity.MEDIUM,
     evidence=("credential_report", "virtual_mfa_devices"),
+    scope="root",
     rationale=(
         "A virtual MFA app lives on a phone that is used for everything else; a dedicated FIDO2 key or "
         "hardware token kept in a safe cannot be copied or phished remotely."

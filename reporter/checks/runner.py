@@ -8,6 +8,7 @@ import pandas as pd
 
 from reporter.checks.context import CheckContext, EvidenceMissing, Thresholds
 from reporter.checks.registry import CHECKS, Check
+from reporter.evidence.credential_report import is_root_subject
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
 from reporter.findings import EvidenceRef, Finding, Status
 
@@ -57,7 +58,7 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
             evidence=[EvidenceRef(problem.file, problem.location)],
         )
         for problem in table.problems
-        if problem.subject != "<root_account>"
+        if not is_root_subject(problem.subject)
     ]
 
 
@@ -68,13 +69,13 @@ def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp,
         findings = check.function(ctx)
     except EvidenceMissing as exc:
         findings = [ctx.finding(
-            account.account_id, Status.NOT_ASSESSED,
+            ctx.root_arn if check.scope == "root" else account.account_id, Status.NOT_ASSESSED,
             f"Not assessed: {exc.missing.name} is unavailable ({exc.missing.reason}).",
             observed={"missing_evidence": exc.missing.name},
             evidence=[EvidenceRef(p) for p in exc.missing.sources], aggregate=True,
         )]
     findings = [_hold_to_evidence(check, account, f) for f in findings]
-    if check.per_principal:
+    if check.scope == "principal":
         findings += _unreadable_principal_rows(ctx)
     return findings
 

@@ -109,6 +109,19 @@ def _typed_row(fields: dict[str, str]) -> dict[str, object]:
     return row
 
 
+def is_root_subject(subject: str | None) -> bool:
+    return subject is not None and (subject == ROOT_USER or subject.endswith(":root"))
+
+
+def _row_subject(values: list[str]) -> str | None:
+    """Name the principal of a row that could not be read: its ARN if one is still there (the
+    name every finding uses), else its user name. A row short of fields may have lost either."""
+    arn = next((v for v in values[:3] if v.startswith("arn:")), None)
+    if arn is not None:
+        return arn
+    return ROOT_USER if ROOT_USER in values[:2] else (values[0] or None)
+
+
 def output_columns() -> list[str]:
     cols = ["user", "arn", "account_id", "is_root"]
     for column in COLUMNS[2:]:
@@ -156,7 +169,7 @@ def parse_credential_report(data: bytes, source: str) -> tuple[pd.DataFrame, lis
             continue
         if not values:
             continue
-        subject = values[0] or None
+        subject = _row_subject(values)
         if len(values) != len(header):
             problems.append(ParseProblem(
                 source, f"line {line}", f"expected {len(header)} fields, found {len(values)}", subject))
