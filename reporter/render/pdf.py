@@ -1,0 +1,589 @@
+"""audit-pack-<YYYY-MM>.pdf: the pack an auditor reads, files and trusts.
+
+Python prepares one plain view dict from the report model; Jinja2 templates (autoescaped) lay it
+out; WeasyPrint renders PDF/A-3b with manifest.json and findings.json attached. Nothing here
+reads the clock: every date in the document, the PDF metadata and the attachments is `as_of`,
+so the same snapshot always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import hashlib
+import math
+import struct
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from reporter import __version__
+from reporter.checks.registry import CHECKS
+from reporter.findings import Finding, Status
+from reporter.render.chart import STATUS_STYLE, status_chart_svg
+from reporter.render.fetcher import TemplatesOnlyFetcher
+from reporter.render.json_report import render_json
+from reporter.render.model import ReportModel
+from reporter.resources import shipped_dir
+from reporter.snapshot.manifest import iso_utc
+from reporter.snapshot.writer import atomic_write
+
+PAGE_SIZES = {"A4": "A4", "LETTER": "Letter"}
+STATUSES = [s.value for s in Status]
+STATUS_WORDS = {"PASS": "PASS", "FAIL": "FAIL", "NOT_ASSESSED": "NOT ASSESSED",
+                "NOT_APPLICABLE": "N/A", "MANUAL": "MANUAL"}
+# A glyph beside every status word, so status never rests on colour alone.
+STATUS_ICONS = {"PASS": "\u2713", "FAIL": "\u2717", "NOT_ASSESSED": "?", "NOT_APPLICABLE": "\u2013",
+                "MANUAL": "\u270e"}
+SHOWN_STATUSES = (Status.FAIL, Status.NOT_ASSESSED)
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+INTERACTION_WORDS = {"console_sign_in": "Console sign-in", "console_action": "Console",
+                     "api_call": "API"}
+LINKED_FINDINGS_PER_REQUIREMENT = 24
+
+# Workbook the pack points to when a table is cut (sheet names agreed with the XLSX renderer).
+SHEET_FINDINGS = "Findings"
+SHEET_ROOT_EVENTS = "Root events"
+SHEET_CREDENTIALS = "Credential report"
+SHEET_MANIFEST = "Manifest"
+
+
+def pdf_name(model: ReportModel) -> str:
+    return f"audit-pack-{model.period_label}.pdf"
+
+
+def workbook_name(model: ReportModel) -> str:
+    return f"evidence-{model.period_label}.xlsx"
+
+
+# --------------------------------------------------------------------------------------------
+# Value formatting (plain strings; the templates only place them)
+# --------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, pd.Timestamp | datetime):
+        return iso_utc(value.to_pydatetime() if isinstance(value, pd.Timestamp) else value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _cell(frame_row: Any, column: str, note: str | None = None) -> str:
+    """A credential-report value, or the special word AWS wrote when there is no value."""
+    value = _text(frame_row.get(column))
+    if not value and note is not None:
+        value = _text(frame_row.get(note))
+    return value or "\u2014"
+
+
+def _date_only(stamp: str) -> str:
+    return stamp[:10] if len(stamp) >= 10 and stamp[4:5] == "-" else stamp
+
+
+def _status(value: str) -> dict[str, str]:
+    return {"code": value, "word": STATUS_WORDS[value], "icon": STATUS_ICONS[value],
+            "css": value.lower().replace("_", "-")}
+
+
+def _account_label(model: ReportModel, account_id: str) -> str:
+    name = _account_names(model).get(account_id)
+    return f"{account_id} ({name})" if name else account_id
+
+
+def _account_names(model: ReportModel) -> dict[str, str]:
+    names = {a.id: a.name for a in model.snapshot.manifest.accounts if a.name}
+    names.update({a.id: a.name for a in model.accounts if a.name})
+    return names
+
+
+def _cut(total: int, cap: int) -> int:
+    return min(total, max(cap, 0))
+
+
+def _rest_note(*, what: str, shown: int, total: int, sheet: str, first_row: int, last_row: int,
+               ids: tuple[str, str], workbook: str) -> dict[str, Any] | None:
+    """Where the rows the PDF leaves out are: never cut silently."""
+    if shown >= total:
+        return None
+    return {"what": what, "shown": shown, "total": total, "rest": total - shown, "workbook": workbook,
+            "sheet": sheet, "first_row": first_row, "last_row": last_row,
+            "first_id": ids[0], "last_id": ids[1]}
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+
+def _organization(model: ReportModel) -> dict[str, Any]:
+    manifest = model.snapshot.manifest
+    management = next((a for a in manifest.accounts if a.is_management), None)
+    if manifest.organization_id:
+        title = f"AWS Organization {manifest.organization_id}"
+        if management is not None:
+            name = _account_names(model).get(management.id)
+            title += f" (management account {management.id}{', ' + name if name else ''})"
+    elif len(manifest.accounts) == 1:
+        title = f"AWS account {_account_label(model, manifest.accounts[0].id)}"
+    else:
+        title = f"{len(manifest.accounts)} AWS accounts"
+    short = manifest.organization_id or (manifest.accounts[0].id if len(manifest.accounts) == 1
+                                         else f"{len(manifest.accounts)} accounts")
+    return {"title": title, "short": short}
+
+
+def _root_headline(events: pd.DataFrame) -> dict[str, Any]:
+    sign_ins = events[events["interaction"] == "console_sign_in"]
+    api_calls = events[events["interaction"] != "console_sign_in"]
+    successful = sign_ins[sign_ins["success"].fillna(False).astype(bool)]
+    no_mfa = successful[~successful["mfa_used"].fillna(False).astype(bool)]
+    failed = len(sign_ins) - len(successful)
+    return {
+        "events": len(events),
+        "sign_ins": len(sign_ins),
+        "sign_ins_ok": len(successful),
+        "sign_ins_failed": failed,
+        "sign_ins_without_mfa": len(no_mfa),
+        "api_calls": len(api_calls),
+        "accounts": sorted(events["account"].dropna().unique().tolist()) if len(events) else [],
+    }
+
+
+def _summary_paragraph(model: ReportModel, org: dict[str, Any], root: dict[str, Any],
+                       counts: dict[str, int]) -> str:
+    manifest = model.snapshot.manifest
+    assessed = [a for a in model.accounts if a.assessed]
+    parts = [
+        f"This pack covers {org['title']} for {manifest.period_start:%B %Y}, with evidence as of "
+        f"{iso_utc(manifest.as_of)}. {len(assessed)} of {len(model.accounts)} account(s) were assessed.",
+    ]
+    fails = counts["FAIL"]
+    not_assessed = counts["NOT_ASSESSED"]
+    parts.append(
+        f"Of {sum(counts.values())} automated check results, {counts['PASS']} passed, {fails} failed "
+        f"and {not_assessed} could not be assessed because evidence was missing or its collection failed; "
+        f"missing evidence is never counted as a pass."
+    )
+    if root["events"]:
+        accounts = ", ".join(root["accounts"])
+        parts.append(
+            f"The root user was active this period in {len(root['accounts'])} account(s) ({accounts}): "
+            f"{root['sign_ins']} console sign-in(s) ({root['sign_ins_without_mfa']} successful without MFA, "
+            f"{root['sign_ins_failed']} failed) and {root['api_calls']} other root action(s)."
+        )
+    else:
+        parts.append("No root activity was recorded in the period in the evidence collected.")
+    critical = [f for f in model.findings if f.status == Status.FAIL and f.severity.value == "critical"]
+    if critical:
+        parts.append(f"{len(critical)} failed check result(s) are of critical severity and should be "
+                     f"remediated first (see Findings).")
+    return " ".join(parts)
+
+
+def _scope(model: ReportModel) -> dict[str, Any]:
+    manifest = model.snapshot.manifest
+    status = {a.id: a for a in model.accounts}
+    errors = [a for a in manifest.artifacts if a.status == "error"]
+    accounts = []
+    for scope in manifest.accounts:
+        st = status.get(scope.id)
+        gaps = [f"{a.api}{' in ' + a.region if a.region else ''}: {a.error.code}"
+                for a in errors if a.account == scope.id and a.error]
+        accounts.append({
+            "id": scope.id, "name": scope.name or "", "management": scope.is_management,
+            "regions": ", ".join(scope.regions) or "\u2014",
+            "assessed": bool(st and st.assessed),
+            "note": (st.reason if st and not st.assessed else "") or "",
+            "gaps": gaps,
+        })
+    not_covered = [{
+        "account": a.account or "\u2014", "region": a.region or "\u2014", "api": a.api,
+        "code": a.error.code if a.error else "", "message": a.error.message if a.error else "",
+    } for a in errors]
+    apis: dict[str, dict[str, Any]] = {}
+    for a in manifest.artifacts:
+        entry = apis.setdefault(a.api, {"api": a.api, "ok": 0, "error": 0, "accounts": set()})
+        entry["ok" if a.status == "ok" else "error"] += 1
+        if a.account:
+            entry["accounts"].add(a.account)
+    api_rows = [{"api": e["api"], "ok": e["ok"], "error": e["error"], "accounts": len(e["accounts"])}
+                for e in sorted(apis.values(), key=lambda e: e["api"])]
+    cr_generated = sorted({str(a.params.get("GeneratedTime")) for a in manifest.artifacts
+                           if a.api == "iam:GetCredentialReport" and a.params.get("GeneratedTime")})
+    return {
+        "accounts": accounts,
+        "regions": ", ".join(manifest.regions) or "\u2014",
+        "not_covered": not_covered,
+        "apis": api_rows,
+        "caller_arn": manifest.caller_arn or "not recorded",
+        "collected_at": iso_utc(manifest.collected_at),
+        "thresholds": [
+            ("Root-usage look-back window", f"{model.thresholds.root_window_days} days"),
+            ("Credential unused after", f"{model.thresholds.unused_credentials_days} days"),
+            ("Access-key rotation limit", f"{model.thresholds.key_rotation_days} days"),
+            ("Minimum password length", str(model.thresholds.password_min_length)),
+            ("Password reuse prevention", f"{model.thresholds.password_reuse_prevention} passwords"),
+        ],
+        "cr_generated": cr_generated,
+        "problems": [p.as_dict() for p in model.problems],
+        "frameworks": [r.framework.describe() if hasattr(r, "framework") else r.as_dict()["framework"]
+                       for r in model.frameworks],
+    }
+
+
+def _finding_view(f: Finding, model: ReportModel) -> dict[str, Any]:
+    check = CHECKS.get(f.check_id)
+    return {
+        "id": f.finding_id, "anchor": f"finding-{f.finding_id}", "check_id": f.check_id,
+        "title": check.title if check else f.check_id,
+        "status": _status(f.status.value), "severity": f.severity.value,
+        "account": _account_label(model, f.account_id), "resource": f.resource, "reason": f.reason,
+        "observed": [(k, _text(v)) for k, v in f.observed.items()],
+        "evidence": [(ref.path, ref.row or "") for ref in f.evidence],
+        "risk": check.rationale if check else "",
+        "remediation": list(check.remediation) if check else [],
+        "references": list(check.references) if check else [],
+    }
+
+
+def _findings(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
+    shown = [f for f in model.findings if f.status in SHOWN_STATUSES]
+    shown.sort(key=lambda f: (f.status != Status.FAIL, SEVERITY_ORDER.get(f.severity.value, 9),
+                              f.finding_id))
+    n = _cut(len(shown), cap)
+    detailed, rest = shown[:n], shown[n:]
+    rest_ids = sorted(f.finding_id for f in rest)
+    note = None
+    if rest:
+        # Findings sheet: every finding in id order, F-k on Excel row k+1.
+        rows = sorted(int(i.split("-")[1]) + 1 for i in rest_ids)
+        note = {"what": "findings", "shown": n, "total": len(shown), "rest": len(rest), "workbook": workbook,
+                "sheet": SHEET_FINDINGS, "first_row": rows[0], "last_row": rows[-1],
+                "first_id": rest_ids[0], "last_id": rest_ids[-1],
+                "by_check": sorted(_count_by(rest, lambda f: (f.check_id, f.status.value)).items())}
+    by_severity = _count_by(shown, lambda f: f.severity.value)
+    return {
+        "details": [_finding_view(f, model) for f in detailed],
+        "anchored": {f.finding_id for f in detailed},
+        "total": len(shown),
+        "fail": sum(1 for f in shown if f.status == Status.FAIL),
+        "not_assessed": sum(1 for f in shown if f.status == Status.NOT_ASSESSED),
+        "by_severity": [(s, by_severity.get(s, 0)) for s in SEVERITY_ORDER],
+        "rest": note,
+    }
+
+
+def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for item in items:
+        k = key(item)
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
+def _frameworks(model: ReportModel, anchored: set[str]) -> list[dict[str, Any]]:
+    by_id = {f.finding_id: f for f in model.findings}
+    out = []
+    for index, result in enumerate(model.frameworks, start=1):
+        doc = result.as_dict()
+        info = doc["framework"]
+        reqs = []
+        for req in doc["requirements"]:
+            ids = req.get("finding_ids") or []
+            problem_ids = [i for i in ids if i in by_id and by_id[i].status in SHOWN_STATUSES]
+            linked = [{"id": i, "anchor": f"finding-{i}" if i in anchored else None,
+                       "status": _status(by_id[i].status.value)}
+                      for i in problem_ids[:LINKED_FINDINGS_PER_REQUIREMENT]]
+            reqs.append({
+                "id": req["id"], "title": req["title"], "section": req.get("section") or "",
+                "status": _status(req["status"]), "reason": req.get("reason") or "",
+                "checks": req.get("check_ids") or [],
+                "findings": linked,
+                "more_findings": len(problem_ids) - len(linked),
+                "other_findings": len(ids) - len(problem_ids),
+            })
+        out.append({
+            "anchor": f"fw-{index}", "id": info["id"], "name": info["name"], "version": info["version"],
+            "publisher": info.get("publisher") or "", "source": info.get("source") or "",
+            "sha256": info.get("sha256") or "", "source_url": info.get("source_url") or "",
+            "counts": [(_status(s), doc["counts"].get(s, 0)) for s in STATUSES],
+            "requirements": reqs,
+        })
+    return out
+
+
+def _root_timeline(model: ReportModel, events: pd.DataFrame, cap: int, workbook: str) -> dict[str, Any]:
+    newest_first = events.iloc[::-1]
+    n = _cut(len(newest_first), cap)
+    rows = []
+    for ev in newest_first.head(n).to_dict("records"):
+        mfa = ev.get("mfa_used")
+        success = ev.get("success")
+        rows.append({
+            "id": ev["row_id"], "time": _text(ev.get("event_time")).replace("T", " "),
+            "account": _text(ev.get("account")), "region": _text(ev.get("region")),
+            "event": _text(ev.get("event_name")), "source": _text(ev.get("event_source")),
+            "kind": INTERACTION_WORDS.get(_text(ev.get("interaction")), _text(ev.get("interaction"))),
+            "mfa": "\u2014" if mfa is None or mfa is pd.NA else ("yes" if mfa else "NO"),
+            "ok": "" if success is None or success is pd.NA or success else "failed",
+            "error": _text(ev.get("error_code")) or _text(ev.get("error_message")),
+            "ip": _text(ev.get("source_ip")), "agent": _text(ev.get("user_agent")),
+            "key": _text(ev.get("access_key_id")),
+        })
+    total = len(newest_first)
+    # The rest are the oldest events: E-root-0001 … E-root-(total-n), Excel rows 2 … total-n+1.
+    rest = _rest_note(what="root events", shown=n, total=total, sheet=SHEET_ROOT_EVENTS, first_row=2,
+                      last_row=total - n + 1, ids=(f"E-root-{1:04d}", f"E-root-{total - n:04d}"),
+                      workbook=workbook)
+    return {"rows": rows, "total": total, "rest": rest}
+
+
+def _credential_tables(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
+    creds = model.credential_rows()
+    records = creds.to_dict("records")
+    root_rows = []
+    users = []
+    for r in records:
+        if r.get("is_root"):
+            root_rows.append({
+                "id": r["row_id"], "account": _text(r.get("account_id")),
+                "password_enabled": _cell(r, "password_enabled", "password_enabled_note"),
+                "password_last_used": _cell(r, "password_last_used", "password_last_used_note"),
+                "mfa": _cell(r, "mfa_active", "mfa_active_note"),
+                "key1": _cell(r, "access_key_1_active", "access_key_1_active_note"),
+                "key1_used": _cell(r, "access_key_1_last_used_date", "access_key_1_last_used_date_note"),
+                "key2": _cell(r, "access_key_2_active", "access_key_2_active_note"),
+                "key2_used": _cell(r, "access_key_2_last_used_date", "access_key_2_last_used_date_note"),
+                "certs": f"{_cell(r, 'cert_1_active', 'cert_1_active_note')} / "
+                         f"{_cell(r, 'cert_2_active', 'cert_2_active_note')}",
+                "source": f"{_text(r.get('source'))} line {_text(r.get('line'))}",
+            })
+        else:
+            users.append(r)
+    n = _cut(len(users), cap)
+    user_rows = [{
+        "id": r["row_id"], "account": _text(r.get("account_id")), "user": _text(r.get("user")),
+        "created": _date_only(_cell(r, "user_creation_time", "user_creation_time_note")),
+        "password": _cell(r, "password_enabled", "password_enabled_note"),
+        "password_used": _date_only(_cell(r, "password_last_used", "password_last_used_note")),
+        "mfa": _cell(r, "mfa_active", "mfa_active_note"),
+        "key1": _cell(r, "access_key_1_active", "access_key_1_active_note"),
+        "key1_rotated": _date_only(_cell(r, "access_key_1_last_rotated", "access_key_1_last_rotated_note")),
+        "key1_used": _date_only(_cell(r, "access_key_1_last_used_date", "access_key_1_last_used_date_note")),
+        "key2": _cell(r, "access_key_2_active", "access_key_2_active_note"),
+        "key2_rotated": _date_only(_cell(r, "access_key_2_last_rotated", "access_key_2_last_rotated_note")),
+        "key2_used": _date_only(_cell(r, "access_key_2_last_used_date", "access_key_2_last_used_date_note")),
+    } for r in users[:n]]
+    rest = None
+    if n < len(users):
+        first, last = users[n]["row_id"], users[-1]["row_id"]
+        rest = _rest_note(what="IAM users", shown=n, total=len(users), sheet=SHEET_CREDENTIALS,
+                          first_row=int(first.split("-")[1]) + 1, last_row=int(last.split("-")[1]) + 1,
+                          ids=(first, last), workbook=workbook)
+    covered = {r["account"] for r in root_rows}
+    missing = [_account_label(model, a.id) for a in model.accounts if a.id not in covered]
+    return {"root": root_rows, "root_missing": missing, "users": user_rows, "users_total": len(users),
+            "users_rest": rest}
+
+
+def _manifest_table(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
+    artifacts = model.snapshot.manifest.artifacts
+    n = _cut(len(artifacts), cap)
+    rows = [{
+        "id": f"A-{i:04d}", "path": a.path or "(no file: collection failed)", "api": a.api,
+        "account": a.account or "\u2014", "region": a.region or "\u2014",
+        "status": "ok" if a.status == "ok" else f"ERROR {a.error.code if a.error else ''}".strip(),
+        "error": a.status != "ok", "size": "" if a.size is None else f"{a.size:,}",
+        "sha256": a.sha256 or "\u2014", "collected_at": iso_utc(a.collected_at),
+    } for i, a in enumerate(artifacts[:n], start=1)]
+    rest = _rest_note(what="manifest artifacts", shown=n, total=len(artifacts), sheet=SHEET_MANIFEST,
+                      first_row=n + 2, last_row=len(artifacts) + 1,
+                      ids=(f"A-{n + 1:04d}", f"A-{len(artifacts):04d}"), workbook=workbook)
+    return {"rows": rows, "total": len(artifacts), "rest": rest}
+
+
+def build_view(model: ReportModel, *, page_size: str = "A4", table_cap: int = 500) -> dict[str, Any]:
+    """Everything the templates show, as plain values (strings, numbers, lists, dicts)."""
+    size = PAGE_SIZES.get(page_size.upper())
+    if size is None:
+        raise ValueError(f"page_size must be A4 or Letter, not {page_size!r}")
+    if table_cap < 1:
+        raise ValueError("table_cap must be at least 1")
+    manifest = model.snapshot.manifest
+    workbook = workbook_name(model)
+    org = _organization(model)
+    events = model.root_events()
+    root = _root_headline(events)
+    counts = model.counts()
+    findings = _findings(model, table_cap, workbook)
+    frameworks = _frameworks(model, findings["anchored"])
+    chart_rows = [(f"{fw['name']} {fw['version']}" if len(fw["name"]) < 40 else f"{fw['id']}",
+                   {s["code"]: c for s, c in fw["counts"]}) for fw in frameworks]
+    chart = status_chart_svg(chart_rows) if chart_rows else b""
+    as_of = iso_utc(manifest.as_of)
+    period = f"{manifest.period_start:%Y-%m-%d} to {manifest.period_end:%Y-%m-%d} (end exclusive)"
+    return {
+        "page_size": size,
+        "lang": "en",
+        "title": f"Root usage and IAM credential audit pack \u2014 {model.period_label}",
+        "subject": f"{org['title']}: root-user usage and IAM credential hygiene, {model.period_label}",
+        "author": f"reporter {__version__}",
+        "org": org,
+        "period_label": model.period_label,
+        "period_month": f"{manifest.period_start:%B %Y}",
+        "period": period,
+        "as_of": as_of,
+        "generated_at": as_of,
+        "tool_version": __version__,
+        "snapshot_tool_version": manifest.tool_version,
+        "digest": model.snapshot.digest,
+        "workbook": workbook,
+        "accounts_cover": [_account_label(model, a.id) for a in manifest.accounts],
+        "summary": {
+            "paragraph": _summary_paragraph(model, org, root, counts),
+            "statuses": [_status(s) for s in STATUSES],
+            "frameworks": [{"anchor": fw["anchor"], "name": fw["name"], "version": fw["version"],
+                            "counts": [c for _, c in fw["counts"]]} for fw in frameworks],
+            "accounts": [{"label": _account_label(model, a.id), "assessed": a.assessed,
+                          "counts": [model.counts(a.id)[s] for s in STATUSES]} for a in model.accounts],
+            "total": [counts[s] for s in STATUSES],
+            "root": root,
+            "chart": chart,
+            "legend": [(_status(s), STATUS_STYLE[s][1]) for s in STATUSES],
+        },
+        "scope": _scope(model),
+        "frameworks": frameworks,
+        "findings": findings,
+        "timeline": _root_timeline(model, events, table_cap, workbook),
+        "credentials": _credential_tables(model, table_cap, workbook),
+        "manifest": _manifest_table(model, table_cap, workbook),
+        "table_cap": table_cap,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def _freeze_font_timestamp(font: bytes) -> bytes:
+    """Set a TrueType font's `head.modified` to its `head.created` (fixing the checksums).
+
+    The font subsetter stamps the subset with the time of rendering; that stamp is the one thing
+    that would make two renders of the same snapshot differ. Same length, so /Length1 holds.
+    """
+    if len(font) < 12 or font[:4] not in (b"\x00\x01\x00\x00", b"true"):
+        return font
+    data = bytearray(font)
+    tables = {}
+    for i in range(struct.unpack(">H", data[4:6])[0]):
+        tag, _, offset, length = struct.unpack(">4sLLL", data[12 + 16 * i: 28 + 16 * i])
+        tables[tag] = (12 + 16 * i, offset, length)
+    if b"head" not in tables:
+        return font
+    record, offset, length = tables[b"head"]
+    if length < 36 or offset + length > len(data):
+        return font
+    data[offset + 28: offset + 36] = data[offset + 20: offset + 28]  # modified := created
+    data[offset + 8: offset + 12] = b"\0\0\0\0"  # checkSumAdjustment, recomputed below
+
+    def checksum(chunk: bytes) -> int:
+        chunk = bytes(chunk) + b"\0" * (-len(chunk) % 4)
+        return sum(struct.unpack(f">{len(chunk) // 4}L", chunk)) & 0xFFFFFFFF
+
+    data[record + 4: record + 8] = struct.pack(">L", checksum(data[offset: offset + length]))
+    data[offset + 8: offset + 12] = struct.pack(">L", (0xB1B0AFBA - checksum(data)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+def _reproducible_fonts(document: Any, pdf: Any) -> None:  # noqa: ARG001 - WeasyPrint finisher
+    for obj in pdf.objects:
+        extra = getattr(obj, "extra", None)
+        stream = getattr(obj, "stream", None)
+        if extra is not None and stream and "Length1" in extra and len(stream) == 1 \
+                and isinstance(stream[0], bytes):
+            stream[0] = _freeze_font_timestamp(stream[0])
+
+
+def _environment(templates: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,  # every template, whatever its name
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(view: dict[str, Any], templates: Path | None = None) -> tuple[str, dict[str, tuple[bytes, str]]]:
+    """The pack as HTML, and the generated resources (data: URL → bytes, type) it references."""
+    templates = templates or shipped_dir("templates")
+    generated: dict[str, tuple[bytes, str]] = {}
+    chart = view["summary"]["chart"]
+    chart_url = ""
+    if chart:
+        chart_url = "data:image/svg+xml;base64," + base64.b64encode(chart).decode("ascii")
+        generated[chart_url] = (chart, "image/svg+xml")
+    html = _environment(templates).get_template("pack.html.j2").render(view=view, chart_url=chart_url)
+    return html, generated
+
+
+def render_pdf(model: ReportModel, *, page_size: str = "A4", table_cap: int = 500,
+               fetcher: TemplatesOnlyFetcher | None = None) -> bytes:
+    """The pack's PDF bytes (PDF/A-3b, manifest.json and findings.json attached)."""
+    from weasyprint import HTML, Attachment  # noqa: PLC0415 - heavy import, only when rendering
+
+    templates = shipped_dir("templates")
+    view = build_view(model, page_size=page_size, table_cap=table_cap)
+    html, generated = render_html(view, templates)
+    fetcher = fetcher or TemplatesOnlyFetcher(templates)
+    fetcher.root = templates.resolve()
+    fetcher.generated.update(generated)
+    as_of = model.snapshot.manifest.as_of.replace(tzinfo=None)  # WeasyPrint writes these as UTC ("Z")
+    manifest_bytes = model.snapshot.manifest_bytes
+    attachments = [
+        Attachment(string=manifest_bytes, name="manifest.json", url_fetcher=fetcher, created=as_of,
+                   modified=as_of, relationship="Source",
+                   description=f"Evidence snapshot manifest, SHA-256 {model.snapshot.digest}"),
+        Attachment(string=render_json(model), name="findings.json", url_fetcher=fetcher, created=as_of,
+                   modified=as_of, relationship="Data",
+                   description="The findings of this pack for machines (reporter findings.json)"),
+    ]
+    identifier = hashlib.sha256(b"reporter-pdf\0" + model.snapshot.digest.encode() + b"\0"
+                                + view["page_size"].encode() + b"\0" + str(table_cap).encode()).hexdigest()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the cyclic GC adds up to 45 % to WeasyPrint's layout of long documents
+    try:
+        document = HTML(string=html, base_url=templates.resolve().as_uri() + "/", url_fetcher=fetcher,
+                        encoding="utf-8")
+        return document.write_pdf(
+            pdf_variant="pdf/a-3b",
+            pdf_identifier=identifier[:32].encode("ascii"),
+            attachments=attachments,
+            uncompressed_pdf=False,
+            finisher=_reproducible_fonts,
+        )
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def write_pdf(model: ReportModel, out_dir: Path, *, page_size: str = "A4", table_cap: int = 500) -> Path:
+    """Write `audit-pack-<YYYY-MM>.pdf` into `out_dir` (atomically) and return its path."""
+    data = render_pdf(model, page_size=page_size, table_cap=table_cap)
+    path = Path(out_dir) / pdf_name(model)
+    atomic_write(path, data)
+    return path

@@ -1,0 +1,252 @@
+"""The PDF audit pack: read back with pypdf and checked against the model.
+
+Rendering is slow, so the demo pack is rendered once per module; the small hostile snapshot is
+rendered twice (the second render proves byte-for-byte reproducibility).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+
+import pypdf
+import pytest
+
+from reporter.findings import Status
+from reporter.render import pdf as pdf_module
+from reporter.render.fetcher import RefusedURL, TemplatesOnlyFetcher
+from reporter.render.model import build_report
+from reporter.render.pdf import build_view, render_html, render_pdf, write_pdf
+from reporter.resources import demo_snapshot_dir, shipped_dir
+from reporter.snapshot.reader import Snapshot
+from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
+
+HOSTILE_AGENT = '<img src="http://169.254.169.254/">'
+SCRIPT_AGENT = "<script>alert(1)</script>"
+
+
+def _pages(data: bytes) -> list[str]:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    model = build_report(Snapshot.open(demo_snapshot_dir()))
+    data = render_pdf(model)
+    return model, data, _pages(data)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A one-account snapshot whose root events carry HTML in their user agents; rendered twice
+    with every socket connection refused and the fetcher's calls recorded."""
+    root = tmp_path_factory.mktemp("hostile")
+    events = jsonl(
+        root_record("2026-10-03T10:00:00Z", agent=HOSTILE_AGENT, event_id="ev-1"),
+        root_record("2026-10-05T11:00:00Z", "ListUsers", key="AKIAEXAMPLE", agent=SCRIPT_AGENT, event_id="ev-2"),
+        *[root_record(f"2026-10-{day:02d}T12:00:00Z", "GetAccountSummary", key="ASIAEXAMPLE",
+                      event_id=f"ev-x{day}") for day in range(6, 16)],
+    )
+    users = [cr_row(f"user{i:02d}", password_enabled="false", mfa="false") for i in range(8)]
+    snapshot = write_snapshot(root / "snap", AccountSpec(credential_report=report(cr_row(), *users),
+                                                         root_events=events))
+    model = build_report(snapshot)
+    fetchers: list[TemplatesOnlyFetcher] = []
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"the PDF renderer opened a network connection: {args}")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", no_network)
+        mp.setattr(socket.socket, "connect_ex", no_network)
+        mp.setattr(socket, "create_connection", no_network)
+        outputs = []
+        for _ in range(2):
+            fetcher = TemplatesOnlyFetcher(shipped_dir("templates"))
+            fetchers.append(fetcher)
+            outputs.append(render_pdf(model, fetcher=fetcher))
+        capped = render_pdf(model, table_cap=3)
+    return model, outputs, fetchers, capped
+
+
+# ------------------------------------------------------------------------------------ structure
+
+
+def test_contents_page_numbers_match_section_starts(demo):
+    _, data, pages = demo
+    entries = []
+    for page in pages[1:4]:
+        for line in page.splitlines():
+            m = re.match(r"^\s*(\d+(?:\.\d+)?) (.+?)[\s.]*?(\d+)\s*$", line)
+            if m and "." * 3 in line.replace(" ", ""):
+                entries.append((m.group(1), m.group(2).rstrip(" ."), int(m.group(3))))
+    numbers = [e[0] for e in entries]
+    for expected in ("1", "2", "3", "3.1", "4", "5", "6", "6.1", "6.2", "6.3", "7"):
+        assert expected in numbers, f"contents entry {expected} missing: {entries}"
+    for number, title, page_no in entries:
+        heading = _flat(f"{number} {title}")[:40]
+        assert heading in _flat(pages[page_no - 1]), f"{heading!r} is not on page {page_no}"
+        for earlier in pages[1:page_no - 1]:
+            # The section starts on that page: its heading is on no earlier page except the contents.
+            if "Contents" not in earlier:
+                assert heading not in _flat(earlier), f"{heading!r} appears before page {page_no}"
+
+
+def test_bookmarks_for_every_section(demo):
+    _, data, _ = demo
+    reader = pypdf.PdfReader(io.BytesIO(data))
+
+    def titles(outline):
+        for item in outline:
+            if isinstance(item, list):
+                yield from titles(item)
+            else:
+                yield item.title
+
+    found = list(titles(reader.outline))
+    for title in ("Contents", "1 Executive summary", "2 Scope and method", "3 Control matrix", "4 Findings",
+                  "5 Root activity timeline", "6 Evidence appendix", "6.3 Snapshot manifest", "7 Sign-off"):
+        assert title in found
+    assert sum(1 for t in found if t.startswith("3.")) == len(demo[0].frameworks)
+
+
+def test_every_page_has_header_footer_and_digest(demo):
+    model, _, pages = demo
+    total = len(pages)
+    for number, text in enumerate(pages, start=1):
+        flat = _flat(text)
+        assert f"Page {number} of {total}" in flat
+        assert model.snapshot.digest in flat.replace(" ", "")
+        assert model.period_label in flat
+
+
+def test_cover_digest_period_and_confidential(demo):
+    model, _, pages = demo
+    cover = _flat(pages[0])
+    digest = re.search(r"Snapshot manifest SHA-256 ([0-9a-f]{64})", cover)
+    assert digest and digest.group(1) == model.snapshot.digest
+    assert "Confidential".upper() in cover.upper()
+    assert "2026-11-01T06:00:00Z" in cover  # as_of and generated-at
+    assert "o-a1b2c3d4e5" in cover
+
+
+def test_every_fail_and_not_assessed_finding_appears(demo):
+    model, _, pages = demo
+    text = _flat(" ".join(pages))
+    shown = [f for f in model.findings if f.status in (Status.FAIL, Status.NOT_ASSESSED)]
+    assert any(f.status == Status.FAIL for f in shown)
+    for finding in shown:
+        assert finding.finding_id in text
+
+
+def test_root_headline_in_summary(demo):
+    model, _, pages = demo
+    events = model.root_events()
+    summary = next(p for p in pages if "1 Executive summary" in p and "Contents" not in p)
+    sign_ins = int((events["interaction"] == "console_sign_in").sum())
+    assert re.search(rf"\b{sign_ins} ?root console sign-in", _flat(summary))
+    assert "without MFA" in summary
+
+
+def test_attachments_and_metadata(demo):
+    model, data, _ = demo
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    attachments = reader.attachments
+    assert attachments["manifest.json"][0] == model.snapshot.manifest_bytes
+    assert attachments["findings.json"][0] == pdf_module.render_json(model)
+    meta = reader.metadata
+    assert meta["/CreationDate"] == meta["/ModDate"] == "D:20261101060000Z"
+    assert "2026-10" in meta["/Title"]
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"pdfaid:part" in xmp and b"pdfaid:conformance" in xmp  # PDF/A identification in XMP
+    assert "/OutputIntents" in reader.trailer["/Root"]
+
+
+def test_letter_page_size(tmp_path):
+    snapshot = write_snapshot(tmp_path / "snap")
+    path = write_pdf(build_report(snapshot), tmp_path / "out", page_size="Letter")
+    assert path.name == "audit-pack-2026-10.pdf"
+    first = pypdf.PdfReader(path).pages[0]
+    assert (round(float(first.mediabox.width)), round(float(first.mediabox.height))) == (612, 792)
+    with pytest.raises(ValueError):
+        build_view(build_report(snapshot), page_size="A3")
+
+
+# ------------------------------------------------------------------------------------ safety
+
+
+def test_hostile_user_agent_is_text_and_nothing_is_fetched(hostile):
+    _, outputs, fetchers, _ = hostile
+    text = "".join(_pages(outputs[0]))
+    assert HOSTILE_AGENT in text
+    assert SCRIPT_AGENT in text
+    for fetcher in fetchers:
+        assert fetcher.refused == []
+        assert all(u.startswith(("file:", "data:")) for u in fetcher.served)
+        assert not any("169.254" in u for u in fetcher.served)
+
+
+def test_html_is_escaped(hostile):
+    model = hostile[0]
+    html, _ = render_html(build_view(model))
+    assert HOSTILE_AGENT not in html and "&lt;img src=" in html
+    assert SCRIPT_AGENT not in html
+
+
+def test_fetcher_refuses_everything_outside_templates(tmp_path):
+    templates = shipped_dir("templates")
+    fetcher = TemplatesOnlyFetcher(templates, {"data:image/svg+xml;base64,AAAA": (b"<svg/>", "image/svg+xml")})
+    assert fetcher.fetch((templates / "pack.css").resolve().as_uri()).read().startswith(b"/*")
+    assert fetcher.fetch("data:image/svg+xml;base64,AAAA").read() == b"<svg/>"
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    for url in ("http://169.254.169.254/latest/meta-data/", "https://example.com/x.css", outside.as_uri(),
+                (templates / ".." / "pyproject.toml").as_uri(), "file:///etc/passwd",
+                "data:text/html,<script>alert(1)</script>", "ftp://example.com/x"):
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 7
+
+
+def test_refused_url_stops_rendering():
+    from weasyprint import HTML  # noqa: PLC0415
+    from weasyprint.urls import FatalURLFetchingError  # noqa: PLC0415
+
+    templates = shipped_dir("templates")
+    fetcher = TemplatesOnlyFetcher(templates)
+    with pytest.raises(FatalURLFetchingError):
+        HTML(string='<img src="http://169.254.169.254/">', base_url=templates.as_uri() + "/",
+             url_fetcher=fetcher).write_pdf()
+    assert fetcher.refused == ["http://169.254.169.254/"]
+
+
+# ------------------------------------------------------------------------------------ integrity
+
+
+def test_same_snapshot_same_bytes(hostile):
+    _, outputs, _, _ = hostile
+    assert outputs[0] == outputs[1]
+
+
+def test_table_cap_points_to_the_workbook(hostile):
+    model, outputs, _, capped = hostile
+    text = _flat(" ".join(_pages(capped))).replace("– ", "–")
+    events = len(model.root_events())  # 12 events, newest 3 shown: the rest are E-root-0001..0009
+    assert events == 12
+    assert ("This table shows 3 of 12 root events. The other 9 (E-root-0001 to E-root-0009) are in "
+            "evidence-2026-10.xlsx, sheet “Root events”, rows 2–10.") in text
+    # 8 IAM users (U-0002 … U-0009 after the root row U-0001): first 3 shown, U-0005 … U-0009 in rows 6–10.
+    assert ("This table shows 3 of 8 IAM users. The other 5 (U-0005 to U-0009) are in evidence-2026-10.xlsx, "
+            "sheet “Credential report”, rows 6–10.") in text
+    assert "sheet “Manifest”" in text
+    for row in ("E-root-0012", "E-root-0011", "E-root-0010"):
+        assert row in text
+    assert "E-root-0009 " not in text.replace("E-root-0009)", "")
+    # Uncapped: no note at all.
+    assert "Table continues in the workbook" not in _flat(" ".join(_pages(outputs[0])))
