@@ -22,10 +22,10 @@ syslibs:
 	@missing=""; for p in $(SYSLIBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "missing system libraries: run: sudo apt-get install -y$$missing"; fi
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed syslibs
 	$(VENV)/bin/reporter demo --out sample_reports
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev syslibs
 	$(PY) -m pytest -q
 
 demo-snapshot: $(VENV)/.installed

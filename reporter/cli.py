@@ -25,6 +25,7 @@ from reporter.frameworks import (
 )
 from reporter.render.csv_export import write_csv
 from reporter.render.json_report import write_json
+from reporter.render.pdf import write_pdf
 from reporter.render.xlsx import write_xlsx
 from reporter.render.model import build_report
 from reporter.resources import demo_snapshot_dir
@@ -45,6 +46,12 @@ class OutputFormat(StrEnum):
     json = "json"
     xlsx = "xlsx"
     csv = "csv"
+    pdf = "pdf"
+
+
+class PageSize(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -67,6 +74,8 @@ FrameworkIds = Annotated[str | None, typer.Option(
     "--framework", help="Comma-separated framework ids (default: all). See `reporter frameworks list`.")]
 FrameworksDir = Annotated[list[Path] | None, typer.Option(
     "--frameworks-dir", help="Folder of extra framework YAML files; same id overrides a shipped one (repeatable).")]
+Pages = Annotated[PageSize, typer.Option("--page-size", help="PDF page size.")]
+TableCap = Annotated[int, typer.Option("--table-cap", min=1, help="PDF tables longer than this show their first rows and point to the workbook.")]
 AttestationsFile = Annotated[Path | None, typer.Option(
     "--attestations", help="YAML file of attestations for MANUAL requirements and context.")]
 
@@ -98,7 +107,8 @@ def _attestations(path: Path | None, frameworks: list[Framework]) -> list[Attest
 
 
 def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], thresholds: Thresholds,
-                frameworks: list[Framework], attestations: list[Attestation]) -> None:
+                frameworks: list[Framework], attestations: list[Attestation],
+                page_size: PageSize = PageSize.A4, table_cap: int = 500) -> None:
     # Every input is validated above this line: nothing is written half-way.
     model = build_report(snapshot, thresholds, frameworks, attestations)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +119,8 @@ def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], 
         written.append(write_xlsx(model, out_dir))
     if OutputFormat.csv in formats:
         written.extend(write_csv(model, out_dir))
+    if OutputFormat.pdf in formats:
+        written.append(write_pdf(model, out_dir, page_size=page_size.value, table_cap=table_cap))
     counts = model.counts()
     for problem in model.problems:
         err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
@@ -122,28 +134,33 @@ def _write_pack(snapshot: Snapshot, out_dir: Path, formats: list[OutputFormat], 
 def report(
     snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot folder.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the audit pack.")] = Path("."),
-    formats: Formats = [OutputFormat.json, OutputFormat.xlsx],  # noqa: B006 - typer reads it, never mutates it
+    formats: Formats = [OutputFormat.json, OutputFormat.xlsx, OutputFormat.pdf],  # noqa: B006 - read, never mutated
     root_window_days: RootWindow = 90,
     unused_days: UnusedDays = 45,
     rotation_days: RotationDays = 90,
     framework: FrameworkIds = None,
     frameworks_dir: FrameworksDir = None,
     attestations: AttestationsFile = None,
+    page_size: Pages = PageSize.A4,
+    table_cap: TableCap = 500,
 ) -> None:
     """Build the audit pack of SNAPSHOT."""
     thresholds = Thresholds(root_window_days=root_window_days, unused_credentials_days=unused_days,
                             key_rotation_days=rotation_days)
     chosen = _frameworks(framework, frameworks_dir)
-    _write_pack(_open(snapshot), out_dir, formats, thresholds, chosen, _attestations(attestations, chosen))
+    _write_pack(_open(snapshot), out_dir, formats, thresholds, chosen, _attestations(attestations, chosen),
+                page_size, table_cap)
 
 
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo audit pack.")] = Path("demo-pack"),
-    formats: Formats = [OutputFormat.json, OutputFormat.xlsx],  # noqa: B006
+    formats: Formats = [OutputFormat.json, OutputFormat.xlsx, OutputFormat.pdf],  # noqa: B006
+    page_size: Pages = PageSize.A4,
 ) -> None:
     """Build the audit pack of the bundled demo snapshot (a three-account organization, October 2026)."""
-    _write_pack(_open(demo_snapshot_dir()), out_dir, formats, Thresholds(), _frameworks(None, None), [])
+    _write_pack(_open(demo_snapshot_dir()), out_dir, formats, Thresholds(), _frameworks(None, None), [],
+                page_size)
 
 
 @app.command("demo-snapshot")
