@@ -22,6 +22,7 @@ listed as context only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -510,6 +511,8 @@ class Attestation:
     requirement: str | None = None
     check: str | None = None
     evidence_file: str | None = None
+    # SHA-256 of the evidence file when it was read: the pack pins the exact document attested to.
+    evidence_sha256: str | None = None
     # Where it was read from (file, 0-based record index); empty for attestations built in code.
     source: str = ""
     index: int | None = None
@@ -566,6 +569,7 @@ class Attestation:
             "date": self.date.isoformat(),
             "expires": self.expires.isoformat(),
             "evidence_file": self.evidence_file,
+            "evidence_sha256": self.evidence_sha256,
             "source": self.source,
             "index": self.index,
         }
@@ -612,12 +616,14 @@ def load_attestations(path: Path) -> list[Attestation]:
             raise FrameworkError(
                 f"{where}: expires: {rec.expires.isoformat()} is before date {rec.date.isoformat()}"
             )
+        evidence_sha256 = None
         if rec.evidence_file is not None:
             evidence = Path(rec.evidence_file)
             if not evidence.is_absolute():
                 evidence = path.parent / evidence
             if not evidence.is_file():
                 raise FrameworkError(f"{where}: evidence_file: file not found: {rec.evidence_file}")
+            evidence_sha256 = hashlib.sha256(evidence.read_bytes()).hexdigest()
         out.append(
             Attestation(
                 accounts=tuple(rec.accounts),
@@ -628,6 +634,7 @@ def load_attestations(path: Path) -> list[Attestation]:
                 requirement=rec.requirement,
                 check=rec.check,
                 evidence_file=rec.evidence_file,
+                evidence_sha256=evidence_sha256,
                 source=display,
                 index=index,
             )
@@ -672,6 +679,7 @@ def validate_attestations(
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
 def _finding_sort_key(finding_id: str) -> tuple:
     # "F-0012" < "F-0100" < "F-10000": compare the digits as numbers, the rest as text.
     return tuple(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import types
@@ -908,6 +909,8 @@ def test_load_attestations(tmp_path):
     assert first.requirement == "cis-aws-5.0.0:4.3"
     assert first.framework_id == "cis-aws-5.0.0" and first.requirement_id == "4.3"
     assert first.accounts == ("*",) and first.covers("123456789012")
+    assert first.evidence_sha256 == hashlib.sha256(b"%PDF-1.4").hexdigest()
+    assert second.evidence_sha256 is None
     assert first.date == date(2026, 10, 2) and first.expires == date(2027, 4, 1)
     assert (first.source, first.index) == (str(path), 0)
     assert second.check == "root_hardware_mfa_enabled" and not second.covers("123456789012")
