@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from reporter.evidence.credential_report import COLUMNS
 from reporter.snapshot.writer import SnapshotWriter
 
 ACCOUNT = "123456789012"
@@ -37,12 +38,8 @@ PERIOD_END = datetime(2026, 11, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 1, 6, 0, 0, tzinfo=UTC)
 REGIONS = ["eu-west-1", "us-east-1"]
 
-HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-          "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-          "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-          "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-          "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-          "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
+# AWS writes the columns in this order; the parser's list is the one source of it.
+HEADER = ",".join(COLUMNS)
 
 FIRST = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
          "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara")

@@ -9,18 +9,15 @@ from typing import Any
 
 import orjson
 
+from reporter.evidence.credential_report import COLUMNS
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
 ACCOUNT = "123456789012"
 AS_OF = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 PERIOD = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
-HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-          "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-          "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-          "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-          "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-          "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
+# AWS writes the columns in this order; the parser's list is the one source of it.
+HEADER = ",".join(COLUMNS)
 
 
 def cr_row(user: str = "<root_account>", account: str = ACCOUNT, *, created: str = "2020-01-01T00:00:00Z",

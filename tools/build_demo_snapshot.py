@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from reporter.evidence.credential_report import COLUMNS
 from reporter.snapshot.writer import SnapshotWriter
 
 PERIOD_START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -29,12 +30,8 @@ REGIONS = ["eu-west-1", "us-east-1"]
 MGMT, PROD, SANDBOX = "111122223333", "222233334444", "444455556666"
 ORG = "o-a1b2c3d4e5"
 
-HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-          "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-          "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-          "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-          "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-          "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
+# AWS writes the columns in this order; the parser's list is the one source of it.
+HEADER = ",".join(COLUMNS)
 NO_KEY = ["false", "N/A", "N/A", "N/A", "N/A"]
 NO_CERTS = ["false", "N/A", "false", "N/A"]
 
