@@ -143,14 +143,28 @@ def root_no_access_keys(ctx: CheckContext) -> list[Finding]:
                         observed=observed, evidence=refs)]
 
 
-def _removed(ctx: CheckContext, row: pd.Series, refs: list[EvidenceRef]) -> Finding:
-    return ctx.finding(
-        ctx.root_arn, Status.NOT_APPLICABLE,
-        "Root has no password, no access keys and no MFA: its credentials were removed "
-        "(centralized root access), so there is nothing to protect with MFA.",
-        observed={c: cell(row, c) for c in ("password_enabled", "mfa_active",
-                                            "access_key_1_active", "access_key_2_active")},
-        evidence=refs)
+def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] | list[Finding]:
+    """The root row of an account whose root holds credentials and a known MFA state, or the
+    finding that settles an MFA check before it starts (no row, credentials removed, unknown)."""
+    report = ctx.table("credential_report")
+    row = root_row(ctx, report)
+    if row is None:
+        return _no_root_row(ctx)
+    refs = [row_ref(report, row)]
+    if root_credentials_removed(row):
+        return [ctx.finding(
+            ctx.root_arn, Status.NOT_APPLICABLE,
+            "Root has no password, no access keys and no MFA: its credentials were removed "
+            "(centralized root access), so there is nothing to protect with MFA.",
+            observed={c: cell(row, c) for c in ("password_enabled", "mfa_active",
+                                                "access_key_1_active", "access_key_2_active")},
+            evidence=refs)]
+    if pd.isna(row["mfa_active"]):
+        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
+                            "The credential report does not say whether root MFA is active.",
+                            observed={c: cell(row, c) for c in ("password_enabled", "mfa_active")},
+                            evidence=refs)]
+    return row, refs
 
 
 @check(
@@ -171,18 +185,11 @@ def _removed(ctx: CheckContext, row: pd.Series, refs: list[EvidenceRef]) -> Find
     ),
 )
 def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
-    report = ctx.table("credential_report")
-    row = root_row(ctx, report)
-    if row is None:
-        return _no_root_row(ctx)
-    refs = [row_ref(report, row)]
+    subject = _root_mfa_subject(ctx)
+    if isinstance(subject, list):
+        return subject
+    row, refs = subject
     observed = {c: cell(row, c) for c in ("password_enabled", "mfa_active")}
-    if root_credentials_removed(row):
-        return [_removed(ctx, row, refs)]
-    if pd.isna(row["mfa_active"]):
-        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
-                            "The credential report does not say whether root MFA is active.",
-                            observed=observed, evidence=refs)]
     if row["mfa_active"]:
         return [ctx.finding(ctx.root_arn, Status.PASS, "Root MFA is active.", observed=observed, evidence=refs)]
     if flag(row["password_enabled"]) is False:
@@ -215,16 +222,10 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
     ),
 )
 def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
-    report = ctx.table("credential_report")
-    row = root_row(ctx, report)
-    if row is None:
-        return _no_root_row(ctx)
-    refs = [row_ref(report, row)]
-    if root_credentials_removed(row):
-        return [_removed(ctx, row, refs)]
-    if pd.isna(row["mfa_active"]):
-        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
-                            "The credential report does not say whether root MFA is active.", evidence=refs)]
+    subject = _root_mfa_subject(ctx)
+    if isinstance(subject, list):
+        return subject
+    row, refs = subject
     if not row["mfa_active"]:
         return [ctx.finding(ctx.root_arn, Status.FAIL, "Root has no MFA device at all.",
                             observed={"mfa_active": False}, evidence=refs)]
