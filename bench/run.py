@@ -58,6 +58,7 @@ from reporter.evidence.cloudtrail import (  # noqa: E402
 from reporter.evidence.credential_report import parse_credential_report  # noqa: E402
 from reporter.evidence.tables import load_evidence  # noqa: E402
 from reporter.render.json_report import render_json  # noqa: E402
+from reporter.frameworks import evaluate, load_frameworks  # noqa: E402
 from reporter.render.model import build_report  # noqa: E402
 from reporter.snapshot.reader import Snapshot  # noqa: E402
 
@@ -96,12 +97,8 @@ def pandas_read_csv(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), dtype=str)
 
 
-def framework_stage(model: Any) -> Callable[[], list[Any]] | None:
-    """The framework mapping build_report runs after the checks, when the product has one."""
-    try:
-        from reporter.frameworks import evaluate, load_frameworks
-    except ImportError:
-        return None
+def framework_stage(model: Any) -> Callable[[], list[Any]]:
+    """The framework mapping build_report runs after the checks."""
     as_of = model.snapshot.manifest.as_of
     return lambda: [evaluate(fw, model.findings, (), as_of=as_of) for fw in load_frameworks().values()]
 
@@ -230,9 +227,7 @@ def profile(root: Path, out_dir: Path, top: int = 15) -> str:
         ("run_checks", lambda: run_checks(evidence, as_of, Thresholds())),
         ("render_json", lambda: render_json(model)),
     ]
-    frameworks = framework_stage(model)
-    if frameworks is not None:
-        stages.insert(3, ("evaluate_frameworks", frameworks))
+    stages.insert(3, ("evaluate_frameworks", framework_stage(model)))
     text = io.StringIO()
     for name, fn in stages:
         profiler = cProfile.Profile()
@@ -296,10 +291,8 @@ def run_bench(snapshot_dir: Path, *, users: int, events: int, repeats: int = 3, 
     as_of = pd.Timestamp(snapshot.manifest.as_of)
     measure("  run_checks", lambda: run_checks(evidence, as_of, Thresholds()), events + users + 1, None, len,
             "(part of build_report)")
-    frameworks = framework_stage(model)
-    if frameworks is not None:
-        measure("  evaluate_frameworks", frameworks, len(model.findings), None, len,
-                "(part of build_report) load + evaluate all frameworks")
+    measure("  evaluate_frameworks", framework_stage(model), len(model.findings), None, len,
+            "(part of build_report) load + evaluate all frameworks")
     document = measure("render_json", lambda: render_json(model), len(model.findings), None, len,
                        "rows = findings, out = bytes")
     ops[-1]["mb_per_s"] = len(document) / 1e6 / ops[-1]["seconds"]  # output MB/s

@@ -44,6 +44,7 @@ from pydantic import (
     ValidationError,
 )
 
+from reporter.checks.registry import CHECKS
 from reporter.findings import Finding, Status
 from reporter.resources import shipped_dir
 
@@ -369,17 +370,6 @@ def _validation_message(display: str, data: Any, exc: ValidationError) -> str:
     return f"{prefix}: {field_path}: {_describe_error(err)}{more}"
 
 
-def _registry_check_ids() -> set[str] | None:
-    """The ids of `reporter.checks.registry.CHECKS`, or None while that module does not exist."""
-    try:
-        from reporter.checks.registry import CHECKS  # optional: a later layer
-    except ModuleNotFoundError as exc:
-        if exc.name in ("reporter.checks", "reporter.checks.registry"):
-            return None
-        raise
-    return set(CHECKS)
-
-
 def load_framework_file(
     path: Path, known_check_ids: set[str] | None = None, *, display: str | None = None
 ) -> Framework:
@@ -447,10 +437,9 @@ def load_frameworks(
 
     A file whose id matches an earlier one replaces it (a user can override a shipped mapping);
     two files with the same id in the *same* folder are an error. `known_check_ids` defaults to
-    the ids in `reporter.checks.registry.CHECKS`; while no registry exists, check ids are only
-    checked for shape. Returns the frameworks sorted by id.
+    the ids of the check registry. Returns the frameworks sorted by id.
     """
-    known = known_check_ids if known_check_ids is not None else _registry_check_ids()
+    known = known_check_ids if known_check_ids is not None else set(CHECKS)
     shipped = shipped_dir("frameworks")
     frameworks = _load_dir(_framework_files(shipped), known, lambda p: f"frameworks/{p.name}")
     for extra in extra_dirs:
@@ -648,11 +637,8 @@ def validate_attestations(
     known_check_ids: set[str] | None = None,
 ) -> None:
     """Raise FrameworkError for an attestation that points at nothing (a typo'd requirement or
-    check would otherwise be silently ignored). `known_check_ids=None` uses the registry, or the
-    checks the frameworks reference while no registry exists."""
-    known = known_check_ids if known_check_ids is not None else _registry_check_ids()
-    if known is None:
-        known = set().union(*(fw.check_ids for fw in frameworks.values()))
+    check would otherwise be silently ignored). `known_check_ids=None` uses the check registry."""
+    known = known_check_ids if known_check_ids is not None else set(CHECKS)
     for att in attestations:
         where = (
             f"{att.source or '(attestation)'}: record {att.index if att.index is not None else '?'}"
@@ -679,7 +665,7 @@ def validate_attestations(
 # --------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _finding_sort_key(finding_id: str) -> tuple:
     # "F-0012" < "F-0100" < "F-10000": compare the digits as numbers, the rest as text.
     return tuple(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
-import types
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 import yaml
 
 from reporter import frameworks as fwmod
+from reporter.checks.registry import CHECKS
 from reporter.findings import Finding, Severity, Status
 from reporter.frameworks import (
     Attestation,
@@ -46,11 +45,6 @@ FUTURE_CHECKS = {
 
 
 def known_check_ids() -> set[str]:
-    """The registry's ids once it exists; until then the nine ids of the public contract."""
-    try:
-        from reporter.checks.registry import CHECKS
-    except ModuleNotFoundError:
-        return set(CURRENT_CHECKS)
     return set(CHECKS)
 
 
@@ -304,9 +298,7 @@ def test_check_ids_default_to_the_registry(tmp_path, monkeypatch):
         )
     ]
     write_yaml(tmp_path / "acme.yaml", data)
-    registry = types.ModuleType("reporter.checks.registry")
-    registry.CHECKS = {cid: object() for cid in CURRENT_CHECKS}
-    monkeypatch.setitem(sys.modules, "reporter.checks.registry", registry)
+    monkeypatch.setattr(fwmod, "CHECKS", {cid: object() for cid in CURRENT_CHECKS})
     with pytest.raises(FrameworkError, match="unknown check 'made_up_check'"):
         load_frameworks([tmp_path])
     # An explicit set wins over the registry.
