@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -99,24 +100,29 @@ class SnapshotWriter:
         self._accounts: dict[str, ScopeAccount] = {}
         self._artifacts: list[Artifact] = []
         self._paths: set[str] = set()
+        # The collector writes from many threads at once.
+        self._lock = threading.Lock()
 
     def add_account(self, account_id: str, *, name: str | None = None,
                     regions: list[str] | None = None, is_management: bool = False) -> None:
-        self._accounts[account_id] = ScopeAccount(
-            id=account_id, name=name, regions=sorted(regions or []), is_management=is_management
-        )
+        with self._lock:
+            self._accounts[account_id] = ScopeAccount(
+                id=account_id, name=name, regions=sorted(regions or []), is_management=is_management
+            )
 
     def add_bytes(self, relpath: str, data: bytes, *, api: str, collected_at: datetime,
                   params: dict[str, Any] | None = None, account: str | None = None,
                   region: str | None = None) -> Artifact:
-        rel = self._checked_path(relpath)
+        with self._lock:
+            rel = self._checked_path(relpath)
         atomic_write(self.root / rel, data)
         artifact = Artifact(
             path=rel, sha256=hashlib.sha256(data).hexdigest(), size=len(data), api=api,
             params=params or {}, account=account, region=region, collected_at=collected_at,
             status="ok",
         )
-        self._artifacts.append(artifact)
+        with self._lock:
+            self._artifacts.append(artifact)
         return artifact
 
     def add_json(self, relpath: str, obj: Any, **meta: Any) -> Artifact:
@@ -130,7 +136,8 @@ class SnapshotWriter:
             collected_at=collected_at, status="error",
             error=ArtifactError(code=code, message=message),
         )
-        self._artifacts.append(artifact)
+        with self._lock:
+            self._artifacts.append(artifact)
         return artifact
 
     def finalize(self, *, collected_at: datetime) -> Manifest:
