@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
@@ -72,6 +72,10 @@ class Manifest(_Model):
     accounts: list[ScopeAccount]
     regions: list[str] = Field(default_factory=list)
     artifacts: list[Artifact]
+    # SHA-256 of the previous pack's manifest.json bytes: a hash chain across months. Absent
+    # (not null) from the canonical bytes when unset, so snapshots written before the chain
+    # existed keep their digest.
+    previous_manifest_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
     @field_serializer("period_start", "period_end", "as_of", "collected_at")
     def _ser_time(self, value: datetime) -> str:
@@ -89,6 +93,8 @@ class Manifest(_Model):
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, artifacts in path/api order, so a digest is stable."""
         data = self.model_dump(mode="json")
+        if data.get("previous_manifest_sha256") is None:
+            data.pop("previous_manifest_sha256", None)
         data["artifacts"].sort(key=_artifact_sort_key)
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 

@@ -9,6 +9,10 @@ from pathlib import Path
 from reporter.snapshot.manifest import MANIFEST_NAME
 from reporter.snapshot.reader import Snapshot
 
+# The detached Ed25519 signature of manifest.json (reporter/signing.py). It cannot be listed in
+# the manifest it signs, so it is the one file beside the manifest that is expected, not listed.
+SIGNATURE_NAME = MANIFEST_NAME + ".sig"
+
 
 @dataclass(frozen=True, order=True)
 class VerifyProblem:
@@ -30,7 +34,7 @@ def _sha256_file(path: Path) -> str:
 
 def verify_snapshot(snapshot: Snapshot) -> list[VerifyProblem]:
     problems: list[VerifyProblem] = []
-    listed: set[str] = {MANIFEST_NAME}
+    listed: set[str] = {MANIFEST_NAME, SIGNATURE_NAME}
     for artifact in snapshot.manifest.artifacts:
         if artifact.status != "ok" or artifact.path is None:
             continue

@@ -84,6 +84,7 @@ class SnapshotWriter:
         as_of: datetime,
         caller_arn: str | None = None,
         organization_id: str | None = None,
+        previous_manifest_sha256: str | None = None,
     ) -> None:
         self.root = Path(root)
         if (self.root / MANIFEST_NAME).exists():
@@ -96,6 +97,7 @@ class SnapshotWriter:
             as_of=as_of,
             caller_arn=caller_arn,
             organization_id=organization_id,
+            previous_manifest_sha256=previous_manifest_sha256,
         )
         self._accounts: dict[str, ScopeAccount] = {}
         self._artifacts: list[Artifact] = []
@@ -140,13 +142,20 @@ class SnapshotWriter:
             self._artifacts.append(artifact)
         return artifact
 
-    def finalize(self, *, collected_at: datetime) -> Manifest:
-        """Write manifest.json last: a folder without it is not a snapshot."""
+    def finalize(self, *, collected_at: datetime, previous_manifest_sha256: str | None = None) -> Manifest:
+        """Write manifest.json last: a folder without it is not a snapshot.
+
+        `previous_manifest_sha256` (here or in the constructor) chains this snapshot to the
+        previous pack; the collector may only know the scope, and so the previous pack, by now.
+        """
         if not self._accounts:
             raise ValueError("a snapshot needs at least one account in scope")
         regions = sorted({r for a in self._accounts.values() for r in a.regions})
+        header = dict(self._header)
+        if previous_manifest_sha256 is not None:
+            header["previous_manifest_sha256"] = previous_manifest_sha256
         manifest = Manifest(
-            **self._header,
+            **header,
             collected_at=collected_at,
             accounts=sorted(self._accounts.values(), key=lambda a: a.id),
             regions=regions,
