@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,13 +82,153 @@ class AccountSpec:
     lookup_errors: dict[str, tuple[str, str]] = field(default_factory=dict)
     regions: list[str] = field(default_factory=lambda: ["us-east-1"])
     name: str | None = None
+    # Issue #6 evidence; None writes nothing (the snapshot predates it). Any JSON content may be
+    # given as bytes to write a malformed artifact exactly as collected.
+    is_management: bool = False
+    trails: list[dict[str, Any]] | bytes | None = None
+    trail_regions: list[str] | None = None  # regions DescribeTrails answered (default: regions)
+    trail_status: dict[str, dict[str, Any] | bytes] | None = None  # TrailARN -> GetTrailStatus
+    event_selectors: dict[str, dict[str, Any] | bytes] | None = None  # TrailARN -> GetEventSelectors
+    metric_filters: dict[str, list[dict[str, Any]] | bytes] | None = None  # region -> metricFilters
+    alarms: dict[str, list[dict[str, Any]] | bytes] | None = None  # region -> MetricAlarms
+    subscriptions: dict[str, list[dict[str, Any]] | bytes] | None = None  # region -> Subscriptions
+    eventbridge: dict[str, dict[str, Any] | bytes] | None = None  # region -> {"Rules", "Targets"}
+    # (api, region, params, code, message) error artifacts of this account
+    errors: list[tuple[str, str | None, dict[str, Any], str, str]] = field(default_factory=list)
+    assume_role_error: tuple[str, str] | None = None  # then nothing else is written for the account
 
 
-def write_snapshot(root: Path, *accounts: AccountSpec, as_of: datetime = AS_OF) -> Snapshot:
-    writer = SnapshotWriter(root, tool_version="test", period_start=PERIOD[0], period_end=PERIOD[1], as_of=as_of)
+@dataclass
+class OrgSpec:
+    """organization/*.json as the collector writes them (management account's view)."""
+    id: str = "o-exampleorgid"
+    management: str = ACCOUNT
+    not_in_use: bool = False  # DescribeOrganization -> AWSOrganizationsNotInUseException
+    accounts: list[str] = field(default_factory=lambda: [ACCOUNT])
+    scp_enabled: bool = True
+    ous: dict[str, str] = field(default_factory=dict)  # OU id -> parent id (root or OU)
+    parents: dict[str, str] = field(default_factory=dict)  # account id -> parent id (default: the root)
+    policies: dict[str, tuple[str, str | dict[str, Any]]] = field(default_factory=dict)  # id -> (name, content)
+    targets: dict[str, list[str]] = field(default_factory=dict)  # policy id -> target ids
+    features: list[str] | None = field(default_factory=list)
+    root_id: str = "r-ex12"
+    raw: dict[str, bytes] = field(default_factory=dict)  # organization/<name> -> bytes, replaces the JSON
+    errors: list[tuple[str, dict[str, Any], str, str]] = field(default_factory=list)  # (api, params, code, msg)
+
+
+def _arn_hash(arn: str) -> str:
+    return hashlib.sha256(arn.encode()).hexdigest()[:16]
+
+
+def _put(writer: SnapshotWriter, path: str, content: Any, **meta: Any) -> None:
+    if isinstance(content, bytes):
+        writer.add_bytes(path, content, **meta)
+    else:
+        writer.add_json(path, content, **meta)
+
+
+def _node_type(node: str) -> str:
+    return "ROOT" if node.startswith("r-") else "ORGANIZATIONAL_UNIT" if node.startswith("ou-") else "ACCOUNT"
+
+
+def _write_org(writer: SnapshotWriter, org: OrgSpec, at: datetime) -> None:
+    meta: dict[str, Any] = dict(region="us-east-1", collected_at=at)
+    if org.not_in_use:
+        writer.add_error(api="organizations:DescribeOrganization", code="AWSOrganizationsNotInUseException",
+                         message="Your account is not a member of an organization.", **meta)
+        return
+    arn = f"arn:aws:organizations::{org.management}:organization/{org.id}"
+    docs: dict[str, tuple[str, dict[str, Any], Any]] = {
+        "organization.json": ("organizations:DescribeOrganization", {}, {"Organization": {
+            "Id": org.id, "Arn": arn, "FeatureSet": "ALL", "MasterAccountId": org.management,
+            "MasterAccountArn": f"arn:aws:organizations::{org.management}:account/{org.id}/{org.management}"}}),
+        "accounts.json": ("organizations:ListAccounts", {}, {"Accounts": [
+            {"Id": a, "Arn": f"arn:aws:organizations::{org.management}:account/{org.id}/{a}", "Name": f"acct-{a}",
+             "Status": "ACTIVE"} for a in org.accounts]}),
+        "roots.json": ("organizations:ListRoots", {}, {"Roots": [{
+            "Id": org.root_id, "Arn": f"arn:aws:organizations::{org.management}:root/{org.id}/{org.root_id}",
+            "Name": "Root", "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+            if org.scp_enabled else []}]}),
+        "organizational_units.json": ("organizations:ListOrganizationalUnitsForParent", {}, {
+            "OrganizationalUnits": [{"Id": ou, "Name": ou} for ou in org.ous]}),
+        "parents.json": ("organizations:ListParents", {}, {"Parents": {
+            **{a: [{"Id": org.parents.get(a, org.root_id), "Type": _node_type(org.parents.get(a, org.root_id))}]
+               for a in org.accounts},
+            **{ou: [{"Id": p, "Type": _node_type(p)}] for ou, p in org.ous.items()}}}),
+        "policies.json": ("organizations:ListPolicies", {"Filter": "SERVICE_CONTROL_POLICY"}, {"Policies": [
+            {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": False}
+            for pid, (name, _) in org.policies.items()]}),
+        "policy_targets.json": ("organizations:ListTargetsForPolicy", {"PolicyIds": sorted(org.policies)}, {
+            "Targets": {pid: [{"TargetId": t, "Arn": t, "Name": t, "Type": _node_type(t)}
+                              for t in org.targets.get(pid, [])] for pid in org.policies}}),
+    }
+    if org.features is not None:
+        docs["features.json"] = ("iam:ListOrganizationsFeatures", {}, {"OrganizationId": org.id,
+                                                                       "EnabledFeatures": org.features})
+    for pid, (name, content) in org.policies.items():
+        text = content if isinstance(content, str) else orjson.dumps(content).decode()
+        docs[f"scps/{pid}.json"] = ("organizations:DescribePolicy", {"PolicyId": pid}, {"Policy": {
+            "PolicySummary": {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY"}, "Content": text}})
+    for name, (api, params, content) in docs.items():
+        _put(writer, f"organization/{name}", org.raw.get(name, content), api=api, params=params, **meta)
+    for api, params, code, message in org.errors:
+        writer.add_error(api=api, params=params, code=code, message=message, **meta)
+
+
+def _write_issue6(writer: SnapshotWriter, spec: AccountSpec, at: datetime) -> None:
+    base = f"accounts/{spec.id}/"
+    meta: dict[str, Any] = dict(account=spec.id, collected_at=at)
+    if spec.trails is not None:
+        content = spec.trails if isinstance(spec.trails, bytes) else {"trailList": spec.trails}
+        _put(writer, base + "cloudtrail/trails.json", content, api="cloudtrail:DescribeTrails",
+             params={"includeShadowTrails": True, "regions": spec.trail_regions or spec.regions}, **meta)
+    home = {t.get("TrailARN"): t.get("HomeRegion") for t in spec.trails or [] if isinstance(t, dict)}
+    for arn, doc in (spec.trail_status or {}).items():
+        _put(writer, base + f"cloudtrail/trail_status/{_arn_hash(arn)}.json", doc, api="cloudtrail:GetTrailStatus",
+             params={"Name": arn}, region=home.get(arn, "us-east-1"), **meta)
+    for arn, doc in (spec.event_selectors or {}).items():
+        _put(writer, base + f"cloudtrail/event_selectors/{_arn_hash(arn)}.json", doc,
+             api="cloudtrail:GetEventSelectors", params={"TrailName": arn}, region=home.get(arn, "us-east-1"), **meta)
+    for region, filters in (spec.metric_filters or {}).items():
+        # as the collector asks: the log groups of the trails that deliver to this region
+        groups = sorted({t["CloudWatchLogsLogGroupArn"].split(":", 6)[6].removesuffix(":*")
+                         for t in spec.trails or [] if isinstance(t, dict) and t.get("CloudWatchLogsLogGroupArn")
+                         and t["CloudWatchLogsLogGroupArn"].split(":")[3] == region})
+        _put(writer, base + f"monitoring/{region}/metric_filters.json",
+             filters if isinstance(filters, bytes) else {"metricFilters": filters},
+             api="logs:DescribeMetricFilters", params={"logGroupNames": groups}, region=region, **meta)
+    for region, alarms in (spec.alarms or {}).items():
+        _put(writer, base + f"monitoring/{region}/alarms.json",
+             alarms if isinstance(alarms, bytes) else {"MetricAlarms": alarms, "CompositeAlarms": []},
+             api="cloudwatch:DescribeAlarms", region=region, **meta)
+    for region, subs in (spec.subscriptions or {}).items():
+        topics = sorted({s["TopicArn"] for s in subs}) if isinstance(subs, list) else []
+        _put(writer, base + f"monitoring/{region}/sns_subscriptions.json",
+             subs if isinstance(subs, bytes) else {"Subscriptions": subs},
+             api="sns:ListSubscriptionsByTopic", params={"TopicArns": topics}, region=region, **meta)
+    for region, rules in (spec.eventbridge or {}).items():
+        _put(writer, base + f"monitoring/{region}/eventbridge_rules.json", rules, api="events:ListRules",
+             params={"EventBusName": "default"}, region=region, **meta)
+    for api, region, params, code, message in spec.errors:
+        writer.add_error(api=api, code=code, message=message, params=params, region=region, **meta)
+
+
+def write_snapshot(root: Path, *accounts: AccountSpec, as_of: datetime = AS_OF,
+                   organization: OrgSpec | None = None) -> Snapshot:
+    writer = SnapshotWriter(root, tool_version="test", period_start=PERIOD[0], period_end=PERIOD[1], as_of=as_of,
+                            organization_id=organization.id if organization and not organization.not_in_use else None)
     at = as_of
+    if organization is not None:
+        _write_org(writer, organization, at)
     for spec in accounts or (AccountSpec(),):
-        writer.add_account(spec.id, name=spec.name, regions=spec.regions)
+        writer.add_account(spec.id, name=spec.name, regions=spec.regions, is_management=spec.is_management)
+        if spec.assume_role_error is not None:
+            code, message = spec.assume_role_error
+            writer.add_error(api="sts:AssumeRole", code=code, message=message, account=spec.id, collected_at=at,
+                             params={"RoleArn": f"arn:aws:iam::{spec.id}:role/OrganizationAccountAccessRole",
+                                     "RoleSessionName": "reporter"})
+            continue
+        _write_issue6(writer, spec, at)
         base = f"accounts/{spec.id}/"
         meta = dict(account=spec.id, region="us-east-1", collected_at=at)
         if spec.credential_report is not None:
@@ -113,3 +254,77 @@ def write_snapshot(root: Path, *accounts: AccountSpec, as_of: datetime = AS_OF) 
                              region=region, collected_at=at)
     writer.finalize(collected_at=at)
     return Snapshot.open(root)
+
+
+# --- issue #6 evidence builders (modelled on real describe-trails / logs / cloudwatch / sns answers) ---
+
+TRAIL_NAME = "management-events"
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{TRAIL_NAME}"
+LOG_GROUP = f"aws-cloudtrail-logs-{ACCOUNT}-a73a1250"
+TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:security-alerts"
+CIS_ROOT_PATTERN = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+                    '&& $.eventType != "AwsServiceEvent" }')
+ROOT_METRIC = ("CISBenchmark", "RootAccountUsageCount")
+
+
+def trail(name: str = TRAIL_NAME, *, multi_region: bool = True, home: str = "us-east-1",
+          log_group: str | None = LOG_GROUP, account: str = ACCOUNT) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "Name": name, "S3BucketName": f"aws-cloudtrail-logs-{account}-0fc557d9", "IncludeGlobalServiceEvents": True,
+        "IsMultiRegionTrail": multi_region, "HomeRegion": home,
+        "TrailARN": f"arn:aws:cloudtrail:{home}:{account}:trail/{name}", "LogFileValidationEnabled": True,
+        "HasCustomEventSelectors": False, "HasInsightSelectors": False, "IsOrganizationTrail": False,
+    }
+    if log_group:
+        doc["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{home}:{account}:log-group:{log_group}:*"
+        doc["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account}:role/service-role/CloudTrailRoleForCloudWatchLogs"
+    return doc
+
+
+def trail_status(*, logging: bool = True, start: str | None = "2025-03-01T09:00:00Z",
+                 stop: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"IsLogging": logging, "LatestDeliveryTime": "2026-11-01T05:55:00Z",
+                           "LatestDigestDeliveryTime": "2026-11-01T05:00:00Z"}
+    if start:
+        doc["StartLoggingTime"] = start
+        doc["TimeLoggingStarted"] = start
+    if stop:
+        doc["StopLoggingTime"] = stop
+        doc["TimeLoggingStopped"] = stop
+    return doc
+
+
+def basic_selectors(arn: str = TRAIL_ARN, read_write: str = "All", management: bool = True) -> dict[str, Any]:
+    return {"TrailARN": arn, "EventSelectors": [{"ReadWriteType": read_write, "IncludeManagementEvents": management,
+                                                 "DataResources": [], "ExcludeManagementEventSources": []}]}
+
+
+def metric_filter(pattern: str = CIS_ROOT_PATTERN, *, name: str = "RootAccountUsage", group: str = LOG_GROUP,
+                  metric: tuple[str, str] = ROOT_METRIC) -> dict[str, Any]:
+    return {"filterName": name, "filterPattern": pattern, "logGroupName": group, "creationTime": 1700000000000,
+            "metricTransformations": [{"metricName": metric[1], "metricNamespace": metric[0], "metricValue": "1"}]}
+
+
+def alarm(*, name: str = "RootAccountUsage", metric: tuple[str, str] = ROOT_METRIC, topic: str | None = TOPIC,
+          actions_enabled: bool = True) -> dict[str, Any]:
+    return {"AlarmName": name, "AlarmArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{name}",
+            "ActionsEnabled": actions_enabled, "AlarmActions": [topic] if topic else [], "OKActions": [],
+            "MetricName": metric[1], "Namespace": metric[0], "Statistic": "Sum", "Period": 300,
+            "EvaluationPeriods": 1, "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "StateValue": "OK"}
+
+
+def subscription(topic: str = TOPIC, *, confirmed: bool = True) -> dict[str, Any]:
+    return {"SubscriptionArn": f"{topic}:0b7e1f0e-1111-2222-3333-444455556666" if confirmed else "PendingConfirmation",
+            "Owner": ACCOUNT, "Protocol": "email", "Endpoint": "secops@example.com", "TopicArn": topic}
+
+
+def monitored(**changes: Any) -> AccountSpec:
+    """An account with a logging multi-region trail and the full CIS root-usage alarm chain."""
+    spec = AccountSpec(
+        trails=[trail()], trail_status={TRAIL_ARN: trail_status()}, event_selectors={TRAIL_ARN: basic_selectors()},
+        metric_filters={"us-east-1": [metric_filter()]}, alarms={"us-east-1": [alarm()]},
+        subscriptions={"us-east-1": [subscription()]}, eventbridge={"us-east-1": {"Rules": [], "Targets": {}}})
+    for key, value in changes.items():
+        setattr(spec, key, value)
+    return spec

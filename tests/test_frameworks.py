@@ -35,13 +35,12 @@ CURRENT_CHECKS = {
     "iam_access_keys_rotated",
     "iam_single_active_access_key",
     "iam_password_policy_strong",
-}
-FUTURE_CHECKS = {
     "root_usage_alerting",
     "cloudtrail_root_evidence_complete",
     "root_scp_deny",
     "root_credentials_centrally_managed",
 }
+FUTURE_CHECKS: set[str] = set()
 
 
 def known_check_ids() -> set[str]:
@@ -123,18 +122,32 @@ def test_manual_requirements_say_why(shipped):
                 assert req.notes, f"{fw.id} {req.id} has no checks and no notes"
 
 
-def test_future_checks_are_named_where_they_will_automate(shipped):
-    """The root-usage alarm requirements are MANUAL and name root_usage_alerting."""
+def test_root_alarm_requirements_are_automated_by_root_usage_alerting(shipped):
+    """The CIS root-usage alarm items, once MANUAL, now rest on root_usage_alerting alone."""
     alarm = {
         "cis-aws-1.4.0": "4.3",
         "cis-aws-3.0.0": "4.3",
         "cis-aws-5.0.0": "4.3",
         "cis-aws-6.0.0": "5.3",
+        "cis-aws-7.0.0": "5.3",
     }
     for fw_id, req_id in alarm.items():
         req = shipped[fw_id].requirement(req_id)
-        assert req.checks == []
-        assert "root_usage_alerting" in req.notes
+        assert req.check_ids == ["root_usage_alerting"]
+
+
+def test_trail_and_organization_requirements_are_mapped(shipped):
+    for version, number in (("1.4.0", "3.1"), ("3.0.0", "3.1"), ("5.0.0", "3.1"), ("6.0.0", "4.1")):
+        req = shipped[f"cis-aws-{version}"].requirement(number)
+        assert "CloudTrail" in req.title and req.check_ids == ["cloudtrail_root_evidence_complete"]
+    cis7 = shipped["cis-aws-7.0.0"]
+    assert cis7.requirement("2.1.1").check_ids == ["root_credentials_centrally_managed"]
+    assert cis7.requirement("2.1.2").check_ids == ["root_scp_deny"]
+    assert "root_usage_alerting" in shipped["soc2-tsc-2017"].requirement("CC7.2").check_ids
+    assert shipped["hipaa-security-rule-2013"].requirement("164.312(b)").check_ids == [
+        "cloudtrail_root_evidence_complete"
+    ]
+    assert shipped["aws-wa-security-2024-11-06"].requirement("SEC03-BP05").check_ids == ["root_scp_deny"]
 
 
 # The numbering of each recommendation per CIS version (reference notes §1.1).
@@ -178,7 +191,8 @@ def test_cis_password_initial_key_and_alarm_numbers(
     assert "length" in fw.requirement(length).title
     assert "reuse" in fw.requirement(reuse).title
     assert "initial" in fw.requirement(init_key).title and fw.requirement(init_key).checks == []
-    assert "root" in fw.requirement(alarm).title and fw.requirement(alarm).checks == []
+    assert "root" in fw.requirement(alarm).title
+    assert fw.requirement(alarm).check_ids == ["root_usage_alerting"]
 
 
 def test_cis_levels_and_assessment(shipped):

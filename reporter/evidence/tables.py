@@ -16,7 +16,22 @@ from reporter.evidence.iam_documents import (
     parse_password_policy,
     parse_virtual_mfa_devices,
 )
+from reporter.evidence.keyed import Documents, KeyOf, Parse, artifacts_of, describe_error, load_documents
+from reporter.evidence.monitoring import parse_alarms, parse_metric_filters, parse_rules, parse_subscriptions
+from reporter.evidence.organization import (
+    NOT_IN_ORGANIZATION,
+    parse_features,
+    parse_org_accounts,
+    parse_organization,
+    parse_ous,
+    parse_parents,
+    parse_policies,
+    parse_policy_targets,
+    parse_roots,
+    parse_scp,
+)
 from reporter.evidence.problems import ParseProblem
+from reporter.evidence.trails import parse_event_selectors, parse_trail_status, parse_trails
 from reporter.snapshot.manifest import Artifact
 from reporter.snapshot.reader import ArtifactUnreadable, Snapshot
 
@@ -61,8 +76,55 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
     TableSpec("virtual_mfa_devices", "iam:ListVirtualMFADevices", _no_problems(parse_virtual_mfa_devices)),
     TableSpec("password_policy", "iam:GetAccountPasswordPolicy", _no_problems(parse_password_policy)),
     TableSpec("root_events", "cloudtrail:LookupEvents", parse_root_events, regional=True),
+    TableSpec("trails", "cloudtrail:DescribeTrails", parse_trails, regional=True),
 )
-TABLE_NAMES = tuple(spec.name for spec in TABLE_SPECS)
+
+
+@dataclass(frozen=True)
+class KeyedSpec:
+    """A table made of many artifacts of one API, each about one key (see keyed.Documents)."""
+    name: str
+    api: str
+    key_of: KeyOf
+    parse: Parse
+
+
+def _param(name: str) -> KeyOf:
+    return lambda artifact: value if isinstance(value := artifact.params.get(name), str) else None
+
+
+def _region(artifact: Artifact) -> str | None:
+    return artifact.region
+
+
+KEYED_SPECS: tuple[KeyedSpec, ...] = (
+    KeyedSpec("trail_status", "cloudtrail:GetTrailStatus", _param("Name"), parse_trail_status),
+    KeyedSpec("event_selectors", "cloudtrail:GetEventSelectors", _param("TrailName"), parse_event_selectors),
+    KeyedSpec("metric_filters", "logs:DescribeMetricFilters", _region, parse_metric_filters),
+    KeyedSpec("alarms", "cloudwatch:DescribeAlarms", _region, parse_alarms),
+    KeyedSpec("sns_subscriptions", "sns:ListSubscriptionsByTopic", _region, parse_subscriptions),
+    KeyedSpec("eventbridge_rules", "events:ListRules", _region, parse_rules),
+)
+
+# Organization-level evidence (artifacts with no account): loaded once, shared by every account.
+ORG_SPECS: tuple[TableSpec, ...] = (
+    TableSpec("organization", "organizations:DescribeOrganization", parse_organization),
+    TableSpec("org_accounts", "organizations:ListAccounts", parse_org_accounts),
+    TableSpec("org_roots", "organizations:ListRoots", parse_roots),
+    TableSpec("org_units", "organizations:ListOrganizationalUnitsForParent", parse_ous),
+    TableSpec("org_parents", "organizations:ListParents", parse_parents),
+    TableSpec("scp_list", "organizations:ListPolicies", parse_policies),
+    TableSpec("scp_targets", "organizations:ListTargetsForPolicy", parse_policy_targets),
+    TableSpec("org_features", "iam:ListOrganizationsFeatures", parse_features),
+)
+ORG_KEYED_SPECS: tuple[KeyedSpec, ...] = (
+    KeyedSpec("scps", "organizations:DescribePolicy", _param("PolicyId"), parse_scp),
+)
+
+ACCOUNT_TABLE_NAMES = tuple(s.name for s in TABLE_SPECS) + tuple(s.name for s in KEYED_SPECS)
+ORG_TABLE_NAMES = tuple(s.name for s in ORG_SPECS) + tuple(s.name for s in ORG_KEYED_SPECS)
+TABLE_NAMES = ACCOUNT_TABLE_NAMES + ORG_TABLE_NAMES
+ASSUME_ROLE_API = "sts:AssumeRole"
 
 
 @dataclass
@@ -72,24 +134,26 @@ class AccountEvidence:
     is_management: bool
     regions: list[str]
     tables: dict[str, EvidenceTable | MissingEvidence]
+    # The month the pack reports on (start inclusive, end exclusive), from the manifest.
+    # TODO(checks6): belongs on CheckContext; kept here until the runner passes it.
+    period_start: pd.Timestamp | None = None
+    period_end: pd.Timestamp | None = None
 
     def problems(self) -> list[ParseProblem]:
         return [p for t in self.tables.values() if isinstance(t, EvidenceTable) for p in t.problems]
 
 
-def _describe_error(artifact: Artifact) -> str:
-    where = f" in {artifact.region}" if artifact.region else ""
-    if artifact.error is None:
-        return f"{artifact.api}{where} failed"
-    return f"{artifact.api}{where} failed: {artifact.error.code}: {artifact.error.message}"
+_describe_error = describe_error
 
 
-def _load_table(snapshot: Snapshot, spec: TableSpec, account: str, regions: list[str]) -> EvidenceTable | MissingEvidence:
-    artifacts = snapshot.manifest.artifacts_for(account=account, api=spec.api)
+def _load_table(snapshot: Snapshot, spec: TableSpec, account: str | None,
+                regions: list[str]) -> EvidenceTable | MissingEvidence:
+    artifacts = artifacts_of(snapshot, account, spec.api)
     ok = [a for a in artifacts if a.status == "ok"]
     failed = [a for a in artifacts if a.status == "error"]
     if not ok:
-        reason = "; ".join(_describe_error(a) for a in failed) or f"{spec.api} was not collected for this account"
+        whom = "this account" if account else "the organization"
+        reason = "; ".join(_describe_error(a) for a in failed) or f"{spec.api} was not collected for {whom}"
         return MissingEvidence(spec.name, reason)
     frames: list[Any] = []
     problems: list[ParseProblem] = []
@@ -117,11 +181,56 @@ def _load_table(snapshot: Snapshot, spec: TableSpec, account: str, regions: list
     return EvidenceTable(spec.name, data, [a.path for a in ok if a.path], problems, gaps)
 
 
-def load_account(snapshot: Snapshot, account_id: str) -> AccountEvidence:
+def _load_keyed(snapshot: Snapshot, spec: KeyedSpec, account: str | None) -> EvidenceTable:
+    # Always a table (maybe empty): which keys should be in it (a trail, a region) is known only
+    # from other evidence, so the check, not the loader, says when one is absent.
+    docs, problems, sources = load_documents(snapshot, account, spec.api, spec.key_of, spec.parse)
+    return EvidenceTable(spec.name, docs, sources, problems)
+
+
+def _assume_role_failure(snapshot: Snapshot, account_id: str) -> str | None:
+    """Why nothing could be collected in this account, when its role could not be assumed."""
+    ours = snapshot.manifest.artifacts_for(account=account_id)
+    refused = [a for a in ours if a.api == ASSUME_ROLE_API and a.status == "error"]
+    if not refused or any(a.status == "ok" for a in ours):
+        return None
+    return _describe_error(refused[0]) + "; nothing could be collected from this account"
+
+
+def load_organization(snapshot: Snapshot) -> dict[str, EvidenceTable | MissingEvidence]:
+    """The organization-level tables, once for the snapshot.
+
+    Outside an organization (DescribeOrganization answered AWSOrganizationsNotInUseException)
+    every organization table is a complete, empty table whose data is None: there is no tree,
+    no SCP and no organization feature, and that is a fact, not a gap.
+    """
+    described = artifacts_of(snapshot, None, "organizations:DescribeOrganization")
+    if described and all(a.status == "error" for a in described) and any(
+            a.error is not None and a.error.code == NOT_IN_ORGANIZATION for a in described):
+        return {name: EvidenceTable(name, None, []) for name in ORG_TABLE_NAMES}
+    tables: dict[str, EvidenceTable | MissingEvidence] = {
+        spec.name: _load_table(snapshot, spec, None, []) for spec in ORG_SPECS}
+    for keyed in ORG_KEYED_SPECS:
+        tables[keyed.name] = _load_keyed(snapshot, keyed, None)
+    return tables
+
+
+def load_account(snapshot: Snapshot, account_id: str,
+                 organization: dict[str, EvidenceTable | MissingEvidence] | None = None) -> AccountEvidence:
     scope = next(a for a in snapshot.manifest.accounts if a.id == account_id)
-    tables = {spec.name: _load_table(snapshot, spec, account_id, scope.regions) for spec in TABLE_SPECS}
-    return AccountEvidence(account_id, scope.name, scope.is_management, scope.regions, tables)
+    refused = _assume_role_failure(snapshot, account_id)
+    tables: dict[str, EvidenceTable | MissingEvidence]
+    if refused is not None:
+        tables = {name: MissingEvidence(name, refused) for name in ACCOUNT_TABLE_NAMES}
+    else:
+        tables = {spec.name: _load_table(snapshot, spec, account_id, scope.regions) for spec in TABLE_SPECS}
+        tables.update({spec.name: _load_keyed(snapshot, spec, account_id) for spec in KEYED_SPECS})
+    tables.update(organization if organization is not None else load_organization(snapshot))
+    manifest = snapshot.manifest
+    return AccountEvidence(account_id, scope.name, scope.is_management, scope.regions, tables,
+                           pd.Timestamp(manifest.period_start), pd.Timestamp(manifest.period_end))
 
 
 def load_evidence(snapshot: Snapshot) -> list[AccountEvidence]:
-    return [load_account(snapshot, account.id) for account in snapshot.manifest.accounts]
+    organization = load_organization(snapshot)
+    return [load_account(snapshot, account.id, organization) for account in snapshot.manifest.accounts]

@@ -1,0 +1,153 @@
+"""root_scp_deny and root_credentials_centrally_managed, and organization evidence loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factory import ACCOUNT, AccountSpec, OrgSpec, monitored, write_snapshot
+
+from reporter.checks.registry import CHECKS
+from reporter.evidence.tables import ORG_TABLE_NAMES, EvidenceTable, load_evidence
+from reporter.findings import Finding, Status
+from reporter.render.model import build_report
+
+MEMBER = "210987654321"
+OU, CHILD_OU = "ou-ex12-prod0001", "ou-ex12-apps0001"
+DENY_ROOT: dict[str, Any] = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "AllowAll", "Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*",
+     "Condition": {"ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::*:root"]}}}]}
+NOT_ACTION: dict[str, Any] = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "DenyRootMostly", "Effect": "Deny", "NotAction": ["iam:CreateVirtualMFADevice"], "Resource": "*",
+     "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+
+
+def org(**changes: Any) -> OrgSpec:
+    base = OrgSpec(accounts=[ACCOUNT, MEMBER], ous={OU: "r-ex12", CHILD_OU: OU}, parents={MEMBER: CHILD_OU},
+                   policies={"p-denyroot1": ("deny-root", DENY_ROOT)}, targets={"p-denyroot1": [OU]},
+                   features=["RootCredentialsManagement", "RootSessions"])
+    for key, value in changes.items():
+        setattr(base, key, value)
+    return base
+
+
+def findings(tmp_path: Path, organization: OrgSpec, *accounts: AccountSpec) -> list[Finding]:
+    accounts = accounts or (AccountSpec(is_management=True), AccountSpec(id=MEMBER))
+    return build_report(write_snapshot(tmp_path / "snap", *accounts, organization=organization)).findings
+
+
+def one(found: list[Finding], check_id: str, account: str) -> Finding:
+    [f] = [f for f in found if f.check_id == check_id and f.account_id == account]
+    return f
+
+
+def test_scp_at_ou_level_with_arnlike_passes(tmp_path: Path) -> None:
+    found = findings(tmp_path, org())
+    f = one(found, "root_scp_deny", MEMBER)
+    assert f.status is Status.PASS, f.reason
+    assert f.resource == f"arn:aws:iam::{MEMBER}:root"
+    assert "deny-root (p-denyroot1) statement DenyRootUser" in f.reason and f"organizational unit {OU}" in f.reason
+    assert f.observed["path"] == [f"ACCOUNT {MEMBER}", f"ORGANIZATIONAL_UNIT {CHILD_OU}",
+                                  f"ORGANIZATIONAL_UNIT {OU}", "ROOT r-ex12"]
+    assert any(ref.row == "Statement[1]" for ref in f.evidence)
+
+
+def test_management_account_is_not_applicable(tmp_path: Path) -> None:
+    f = one(findings(tmp_path, org()), "root_scp_deny", ACCOUNT)
+    assert f.status is Status.NOT_APPLICABLE and "SCPs never apply" in f.reason
+
+
+@pytest.mark.parametrize("changes, status, words", [
+    ({"policies": {"p-notact01": ("deny-root-mostly", NOT_ACTION)}, "targets": {"p-notact01": ["r-ex12"]}},
+     Status.FAIL, "NotAction"),
+    ({"scp_enabled": False}, Status.FAIL, "SCPs are not enabled on the organization root"),
+    ({"targets": {"p-denyroot1": ["ou-elsewhere1"]}}, Status.FAIL, "no SCP is attached"),
+    ({"policies": {"p-denyroot1": ("deny-root", "{not json")}}, Status.NOT_ASSESSED, "Policy.Content: policy content is not valid JSON"),
+    ({"parents": {}, "accounts": [ACCOUNT]}, Status.NOT_ASSESSED, f"ListParents has no parent for {MEMBER}"),
+])
+def test_scp_failures(tmp_path: Path, changes: dict, status: Status, words: str) -> None:
+    f = one(findings(tmp_path, org(**changes)), "root_scp_deny", MEMBER)
+    assert f.status is status and words in f.reason, f.reason
+
+
+def test_a_good_scp_stands_beside_an_unreadable_one(tmp_path: Path) -> None:
+    policies = {"p-denyroot1": ("deny-root", DENY_ROOT), "p-broken01": ("broken", "{")}
+    spec = org(policies=policies, targets={"p-denyroot1": [OU], "p-broken01": ["r-ex12"]})
+    report = build_report(write_snapshot(tmp_path / "snap", AccountSpec(is_management=True), AccountSpec(id=MEMBER),
+                                         organization=spec))
+    assert one(report.findings, "root_scp_deny", MEMBER).status is Status.PASS
+    assert [p.file for p in report.problems] == ["organization/scps/p-broken01.json"]
+
+
+def test_describe_policy_refused_is_not_assessed(tmp_path: Path) -> None:
+    # listed and attached, but DescribePolicy left only an error artifact
+    spec = org(policies={}, errors=[("organizations:DescribePolicy", {"PolicyId": "p-denyroot1"},
+                                     "AccessDeniedException", "not authorized")],
+               raw={"policies.json": b'{"Policies": [{"Id": "p-denyroot1", "Name": "deny-root"}]}',
+                    "policy_targets.json": b'{"Targets": {"p-denyroot1": [{"TargetId": "%s"}]}}' % OU.encode()})
+    f = one(findings(tmp_path, spec), "root_scp_deny", MEMBER)
+    assert f.status is Status.NOT_ASSESSED and "AccessDeniedException" in f.reason, f.reason
+
+
+@pytest.mark.parametrize("features, status", [
+    (["RootCredentialsManagement", "RootSessions"], Status.PASS),
+    (["RootSessions"], Status.FAIL),
+    ([], Status.FAIL),
+])
+def test_centralized_root_on_off(tmp_path: Path, features: list[str], status: Status) -> None:
+    found = findings(tmp_path, org(features=features))
+    assert one(found, "root_credentials_centrally_managed", ACCOUNT).status is status
+    member = one(found, "root_credentials_centrally_managed", MEMBER)
+    assert member.status is Status.NOT_APPLICABLE and ACCOUNT in member.reason
+
+
+def test_centralized_root_features_unreadable_or_refused(tmp_path: Path) -> None:
+    f = one(findings(tmp_path / "a", org(raw={"features.json": b'{"EnabledFeatures": "all"}'})),
+            "root_credentials_centrally_managed", ACCOUNT)
+    assert f.status is Status.NOT_ASSESSED and "EnabledFeatures is not a list" in f.reason
+    f = one(findings(tmp_path / "b", org(features=None, errors=[
+        ("iam:ListOrganizationsFeatures", {}, "ServiceAccessNotEnabledException", "trusted access not enabled")])),
+        "root_credentials_centrally_managed", ACCOUNT)
+    assert f.status is Status.NOT_ASSESSED and "ServiceAccessNotEnabledException" in f.reason
+
+
+def test_not_in_an_organization(tmp_path: Path) -> None:
+    found = findings(tmp_path, OrgSpec(not_in_use=True), AccountSpec())
+    for check_id in ("root_scp_deny", "root_credentials_centrally_managed"):
+        f = one(found, check_id, ACCOUNT)
+        assert f.status is Status.NOT_APPLICABLE and "AWSOrganizationsNotInUseException" in f.reason
+
+
+def test_snapshot_without_organization_evidence_is_not_assessed(tmp_path: Path) -> None:
+    found = build_report(write_snapshot(tmp_path / "snap", AccountSpec())).findings
+    f = one(found, "root_scp_deny", ACCOUNT)
+    assert f.status is Status.NOT_ASSESSED and "DescribeOrganization was not collected for the organization" in f.reason
+
+
+def test_organization_tables_are_loaded_once_and_shared(tmp_path: Path) -> None:
+    snap = write_snapshot(tmp_path / "snap", AccountSpec(is_management=True), AccountSpec(id=MEMBER), organization=org())
+    first, second = load_evidence(snap)
+    for name in ORG_TABLE_NAMES:
+        assert isinstance(first.tables[name], EvidenceTable), name
+        assert first.tables[name] is second.tables[name]
+    assert first.period_start is not None and str(first.period_end.date()) == "2026-11-01"
+
+
+def test_assume_role_refused_account_is_not_assessed_everywhere_it_is_read(tmp_path: Path) -> None:
+    refused = AccountSpec(id=MEMBER, assume_role_error=("AccessDenied", f"User is not authorized to perform "
+                                                                        f"sts:AssumeRole on {MEMBER}"))
+    found = findings(tmp_path, org(), monitored(is_management=True), refused)
+    member = [f for f in found if f.account_id == MEMBER]
+    assert {f.check_id for f in member} == set(CHECKS)
+    org_level = {"root_scp_deny", "root_credentials_centrally_managed"}
+    for f in member:
+        if f.check_id in org_level:
+            continue  # evidence from the management account, not from the refused role
+        assert f.status is Status.NOT_ASSESSED, f
+        assert "sts:AssumeRole failed: AccessDenied" in f.reason and "nothing could be collected" in f.reason, f
+    # Organization-level evidence still speaks for the account: its SCPs come from the management account.
+    assert one(found, "root_scp_deny", MEMBER).status is Status.PASS
+    assert one(found, "root_credentials_centrally_managed", MEMBER).status is Status.NOT_APPLICABLE
+    assert one(found, "root_usage_alerting", ACCOUNT).status is Status.PASS
