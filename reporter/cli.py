@@ -188,6 +188,103 @@ def verify(snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot f
     out.print(f"ok: {listed} artifacts match manifest {opened.digest}", highlight=False)
 
 
+Period = Annotated[str, typer.Option("--period", help="The month reported on: YYYY-MM, or last-month (UTC).")]
+AccountIds = Annotated[str | None, typer.Option("--accounts", help="Comma-separated account ids (default: the caller's account).")]
+WholeOrganization = Annotated[bool, typer.Option("--organization", help="Every ACTIVE account of the caller's AWS Organization.")]
+RoleName = Annotated[str, typer.Option("--role-name", help="Role assumed in each account other than the caller's.")]
+ExternalId = Annotated[str | None, typer.Option("--external-id", envvar="REPORTER_EXTERNAL_ID",
+                                                help="ExternalId for AssumeRole (never stored).")]
+RegionNames = Annotated[str | None, typer.Option("--regions", help="Comma-separated regions (default: each account's enabled regions).")]
+Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile (SSO profiles too); default: boto3's credential chain.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="Concurrent API conversations.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
+
+
+def _collect(snapshot_dir: Path, period: str, accounts: str | None, organization: bool, role_name: str,
+             external_id: str | None, regions: str | None, profile: str | None, workers: int,
+             quiet: bool) -> None:
+    # Imported here: boto3 loads slowly and only these two commands need it.
+    from reporter.collect import CollectError, CollectOptions, collect, month_period
+    from reporter.collect.runner import utc_now
+
+    if organization and accounts:
+        raise _fail("give --accounts or --organization, not both")
+    try:
+        start, end = month_period(period, utc_now())
+        options = CollectOptions(out=snapshot_dir, period_start=start, period_end=end, accounts=_split(accounts),
+                                 organization=organization, role_name=role_name, external_id=external_id,
+                                 regions=_split(regions), profile=profile, max_workers=workers, quiet=quiet)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        summary = collect(options)
+    except CollectError as exc:
+        raise _fail(str(exc)) from None
+    failed = [a for a in summary.manifest.artifacts if a.status == "error" and a.error is not None]
+    for artifact in failed[:20]:
+        where = " ".join(x for x in (artifact.account, artifact.region) if x)
+        err.print(f"[yellow]recorded failure:[/] {artifact.api} {where}: {artifact.error.code}",  # type: ignore[union-attr]
+                  highlight=False, soft_wrap=True)
+    if len(failed) > 20:
+        err.print(f"… and {len(failed) - 20} more (see manifest.json)", highlight=False)
+    err.print(f"collected {summary.accounts} account(s), {summary.regions} region(s): {summary.api_calls} API calls, "
+              f"{summary.errors} error artifact(s) -> {snapshot_dir}", highlight=False)
+
+
+@app.command("collect")
+def collect_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="New folder for the evidence snapshot.")],
+    period: Period = "last-month",
+    accounts: AccountIds = None,
+    organization: WholeOrganization = False,
+    role_name: RoleName = "OrganizationAccountAccessRole",
+    external_id: ExternalId = None,
+    regions: RegionNames = None,
+    profile: Profile = None,
+    workers: Workers = 16,
+    quiet: Quiet = False,
+) -> None:
+    """Collect an evidence snapshot from AWS (read-only calls, plus iam:GenerateCredentialReport); failures become evidence."""
+    _collect(out_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet)
+
+
+@app.command("run")
+def run_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the pack; the snapshot goes to OUT/snapshot.")],
+    period: Period = "last-month",
+    accounts: AccountIds = None,
+    organization: WholeOrganization = False,
+    role_name: RoleName = "OrganizationAccountAccessRole",
+    external_id: ExternalId = None,
+    regions: RegionNames = None,
+    profile: Profile = None,
+    workers: Workers = 16,
+    quiet: Quiet = False,
+    formats: Formats = [OutputFormat.json, OutputFormat.xlsx, OutputFormat.pdf],  # noqa: B006 - read, never mutated
+    root_window_days: RootWindow = 90,
+    unused_days: UnusedDays = 45,
+    rotation_days: RotationDays = 90,
+    framework: FrameworkIds = None,
+    frameworks_dir: FrameworksDir = None,
+    attestations: AttestationsFile = None,
+    page_size: Pages = PageSize.A4,
+    table_cap: TableCap = 500,
+) -> None:
+    """Collect a snapshot into OUT/snapshot, then build its audit pack in OUT (collect + report)."""
+    thresholds = Thresholds(root_window_days=root_window_days, unused_credentials_days=unused_days,
+                            key_rotation_days=rotation_days)
+    # Report inputs are checked before any AWS call, so a typo costs nothing.
+    chosen = _frameworks(framework, frameworks_dir)
+    attested = _attestations(attestations, chosen)
+    snapshot_dir = out_dir / "snapshot"
+    _collect(snapshot_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet)
+    _write_pack(_open(snapshot_dir), out_dir, formats, thresholds, chosen, attested, page_size, table_cap)
+
+
 @checks_app.command("list")
 def checks_list() -> None:
     """List every check with its severity and the evidence it reads."""

@@ -1,0 +1,119 @@
+"""CloudTrail evidence: the trails (merged over regions), their status and selectors, root events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from reporter.collect.context import Context, Failure, without_metadata
+from reporter.snapshot.manifest import iso_utc
+from reporter.snapshot.writer import REDACTED, SECRET_KEYS
+
+ROOT_LOOKUP = [{"AttributeKey": "Username", "AttributeValue": "root"}]
+# CloudTrail records of credential-issuing calls (GetSessionToken, …) carry the credentials in
+# responseElements with camelCase keys; the writer's redaction knows only AWS's PascalCase ones.
+RECORD_SECRET_KEYS = frozenset({"sessionToken", "secretAccessKey"})
+_SECRETS = SECRET_KEYS | RECORD_SECRET_KEYS
+
+
+def arn_hash(arn: str) -> str:
+    return hashlib.sha256(arn.encode()).hexdigest()[:16]
+
+
+def describe_trails(ctx: Context, region: str) -> list[dict[str, Any]] | Failure:
+    client = ctx.client("cloudtrail", region)
+    return ctx.attempt(lambda: client.describe_trails(includeShadowTrails=True).get("trailList") or [])
+
+
+def write_trails(ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Failure]) -> list[dict[str, Any]]:
+    """trails.json: the union of every answering region, unique by ARN; errors per region."""
+    api = "cloudtrail:DescribeTrails"
+    trails: dict[str, dict[str, Any]] = {}
+    for region, answer in sorted(answers.items()):
+        if isinstance(answer, Failure):
+            ctx.error(answer, api=api, region=region, params={"includeShadowTrails": True, "regions": [region]})
+            continue
+        for trail in answer:
+            trails.setdefault(trail["TrailARN"], trail)
+    answered = sorted(r for r, a in answers.items() if not isinstance(a, Failure))
+    merged = [trails[arn] for arn in sorted(trails)]
+    if answered:
+        ctx.json(f"accounts/{ctx.account}/cloudtrail/trails.json", {"trailList": merged}, api=api, region=None,
+                 params={"includeShadowTrails": True, "regions": answered})
+    return merged
+
+
+def collect_trail_details(ctx: Context, trail: dict[str, Any]) -> None:
+    """GetTrailStatus and GetEventSelectors, asked of the trail's home region."""
+    arn, region = trail["TrailARN"], trail.get("HomeRegion") or ctx.home_region
+    client = ctx.client("cloudtrail", region)
+    base = f"accounts/{ctx.account}/cloudtrail/"
+    ctx.fetch_json(base + f"trail_status/{arn_hash(arn)}.json",
+                   lambda: without_metadata(client.get_trail_status(Name=arn)),
+                   api="cloudtrail:GetTrailStatus", region=region, params={"Name": arn})
+    ctx.fetch_json(base + f"event_selectors/{arn_hash(arn)}.json",
+                   lambda: without_metadata(client.get_event_selectors(TrailName=arn)),
+                   api="cloudtrail:GetEventSelectors", region=region, params={"TrailName": arn})
+
+
+def lookup_root_events(ctx: Context, region: str, start: datetime,
+                       end: datetime) -> list[dict[str, Any]] | Failure:
+    """Every record of the period in `region` that LookupEvents attributes to user "root".
+
+    Pages are paced by the client's rate limiter (see session.ClientPool), not here.
+    """
+    client = ctx.client("cloudtrail", region)
+
+    def pages() -> list[dict[str, Any]]:
+        records = []
+        for page in client.get_paginator("lookup_events").paginate(
+                StartTime=start, EndTime=end, LookupAttributes=ROOT_LOOKUP):
+            records.extend(json.loads(event["CloudTrailEvent"]) for event in page.get("Events") or []
+                           if event.get("CloudTrailEvent"))
+        return records
+
+    return ctx.attempt(pages)
+
+
+def lookup_params(start: datetime, end: datetime, regions: list[str]) -> dict[str, Any]:
+    return {"StartTime": iso_utc(start), "EndTime": iso_utc(end), "LookupAttributes": ROOT_LOOKUP,
+            "regions": regions}
+
+
+def write_root_events(ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Failure],
+                      start: datetime, end: datetime) -> int:
+    """root_events.jsonl: records whose userIdentity.type is Root, once each, in time order.
+
+    The Username=root lookup also matches an IAM user named "root"; the type tells them apart.
+    Multi-region trails deliver global events to several regions, hence the de-duplication.
+    """
+    api = "cloudtrail:LookupEvents"
+    kept: dict[str, dict[str, Any]] = {}
+    for region, answer in sorted(answers.items()):
+        if isinstance(answer, Failure):
+            ctx.error(answer, api=api, region=region, params=lookup_params(start, end, [region]))
+            continue
+        for record in answer:
+            if (record.get("userIdentity") or {}).get("type") == "Root" and record.get("eventID"):
+                kept.setdefault(record["eventID"], record)
+    answered = sorted(r for r, a in answers.items() if not isinstance(a, Failure))
+    if not answered:
+        return 0
+    ordered = sorted(kept.values(), key=lambda r: (str(r.get("eventTime", "")), r["eventID"]))
+    data = b"".join(orjson.dumps(_redact_record(r)) + b"\n" for r in ordered)
+    ctx.bytes(f"accounts/{ctx.account}/cloudtrail/root_events.jsonl", data, api=api, region=None,
+              params=lookup_params(start, end, answered))
+    return len(ordered)
+
+
+def _redact_record(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in _SECRETS else _redact_record(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_record(v) for v in value]
+    return value

@@ -1,0 +1,98 @@
+"""What every collecting function gets: clients, the writer, the clock, and failure handling.
+
+A failed AWS call is evidence, not a crash: `attempt` turns botocore's exceptions into a
+`Failure`, and `error` writes it as an error artifact. Programming errors are not caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reporter.collect.session import ClientPool
+from reporter.snapshot.writer import SnapshotWriter
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, exc: Exception) -> Failure:
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code") or "Unknown")
+            message = str(error.get("Message") or exc)
+            attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0
+            if attempts:
+                message += f" (gave up after {attempts + 1} attempts)"
+            return cls(code, message)
+        return cls(type(exc).__name__, str(exc))
+
+
+def without_metadata(response: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def all_pages(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    """Every item of `key` over all pages of `operation`."""
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**params):
+        items.extend(page.get(key) or [])
+    return items
+
+
+@dataclass
+class Context:
+    """One account's collection (or the organization's, with `account` None in artifacts)."""
+
+    account: str  # whose credentials the clients use
+    clients: ClientPool
+    writer: SnapshotWriter
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    home_region: str
+    artifact_account: str | None = None  # the manifest's `account`; None for organization artifacts
+    regions: tuple[str, ...] = ()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.clients.client(service, region or self.home_region)
+
+    @staticmethod
+    def attempt(call: Callable[[], T]) -> T | Failure:
+        try:
+            return call()
+        except (ClientError, BotoCoreError) as exc:
+            return Failure.of(exc)
+
+    def json(self, path: str, obj: Any, *, api: str, region: str | None,
+             params: dict[str, Any] | None = None) -> None:
+        self.writer.add_json(path, obj, api=api, params=params or {}, account=self.artifact_account,
+                             region=region, collected_at=self.clock())
+
+    def bytes(self, path: str, data: bytes, *, api: str, region: str | None,
+              params: dict[str, Any] | None = None) -> None:
+        self.writer.add_bytes(path, data, api=api, params=params or {}, account=self.artifact_account,
+                              region=region, collected_at=self.clock())
+
+    def error(self, failure: Failure, *, api: str, region: str | None,
+              params: dict[str, Any] | None = None) -> None:
+        self.writer.add_error(api=api, code=failure.code, message=failure.message, params=params or {},
+                              account=self.artifact_account, region=region, collected_at=self.clock())
+
+    def fetch_json(self, path: str, call: Callable[[], Any], *, api: str, region: str | None,
+                   params: dict[str, Any] | None = None) -> Any | Failure:
+        """Run `call`; write its result at `path`, or the failure as an error artifact."""
+        result = self.attempt(call)
+        if isinstance(result, Failure):
+            self.error(result, api=api, region=region, params=params)
+        else:
+            self.json(path, result, api=api, region=region, params=params)
+        return result

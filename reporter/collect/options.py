@@ -1,0 +1,68 @@
+"""What the collector is asked to do (CollectOptions) and what it did (CollectSummary)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reporter.snapshot.manifest import Manifest
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    out: Path
+    period_start: datetime  # aware UTC
+    period_end: datetime  # aware UTC, exclusive
+    accounts: tuple[str, ...] = ()  # empty and organization False -> the caller's own account
+    organization: bool = False  # all ACTIVE accounts of the organization
+    role_name: str = DEFAULT_ROLE_NAME
+    external_id: str | None = None
+    regions: tuple[str, ...] = ()  # empty -> the enabled regions of each account
+    profile: str | None = None
+    max_workers: int = 16
+    lookup_rate: float = 2.0  # LookupEvents requests/second per account and region (AWS's quota)
+    quiet: bool = False
+    # botocore retry attempts (adaptive mode) before a throttled/failed call becomes an error artifact.
+    max_attempts: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("period_start", "period_end"):
+            if getattr(self, name).tzinfo is None:
+                raise ValueError(f"{name} must carry a time zone")
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        if self.max_workers < 1 or self.max_attempts < 1 or self.lookup_rate <= 0:
+            raise ValueError("max_workers, max_attempts and lookup_rate must be positive")
+        for account in self.accounts:
+            if not re.fullmatch(r"\d{12}", account):
+                raise ValueError(f"account id {account!r} is not 12 digits")
+
+
+@dataclass(frozen=True)
+class CollectSummary:
+    manifest: Manifest
+    accounts: int
+    regions: int
+    api_calls: int
+    errors: int
+    calls_by_api: dict[str, int] = field(default_factory=dict)
+    calls_by_account: dict[str, int] = field(default_factory=dict)
+
+
+def month_period(text: str, now: datetime) -> tuple[datetime, datetime]:
+    """`2026-10` or `last-month` (the calendar month before `now`'s, in UTC) -> [start, end)."""
+    if text == "last-month":
+        now = now.astimezone(UTC)
+        year, month = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+    else:
+        match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"period {text!r} is neither YYYY-MM nor last-month")
+        year, month = int(match.group(1)), int(match.group(2))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end

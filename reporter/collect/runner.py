@@ -1,0 +1,223 @@
+"""collect(): scope, concurrency, progress, and the snapshot's manifest.
+
+Two thread pools, so that waiting never starves working: one runs an orchestrator per account
+(assume the role, list regions, wait for its pieces, merge them), the other runs the pieces
+(one API conversation each: a region's trails, a region's root events, a trail's status, …).
+Pieces never wait on other pieces, so the bounded pools cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from reporter import __version__
+from reporter.collect.cloudtrail import (
+    collect_trail_details,
+    describe_trails,
+    lookup_root_events,
+    write_root_events,
+    write_trails,
+)
+from reporter.collect.context import Context, Failure
+from reporter.collect.iam import collect_iam
+from reporter.collect.monitoring import collect_alerting, collect_eventbridge, trail_log_groups
+from reporter.collect.options import CollectOptions, CollectSummary
+from reporter.collect.organization import (
+    OrganizationInfo,
+    collect_structure,
+    describe_organization,
+    list_accounts,
+)
+from reporter.collect.ratelimit import RateLimiter
+from reporter.collect.session import (
+    SESSION_NAME,
+    ApiCounter,
+    ClientPool,
+    assumed_session,
+    caller_session,
+    client_config,
+    home_region,
+    partition_of,
+)
+from reporter.snapshot.manifest import MANIFEST_NAME
+from reporter.snapshot.writer import SnapshotWriter
+
+ENABLED_REGION = {"opt-in-not-required", "opted-in"}
+
+
+class CollectError(Exception):
+    """Collection cannot start (no credentials, a snapshot already in the output folder)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Run:
+    options: CollectOptions
+    writer: SnapshotWriter
+    caller: ClientPool
+    caller_account: str
+    partition: str
+    home: str
+    info: OrganizationInfo
+    counter: ApiCounter
+    limiter: RateLimiter
+    work: ThreadPoolExecutor
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+
+    def context(self, account: str, clients: ClientPool, *, artifact_account: str | None) -> Context:
+        return Context(account, clients, self.writer, self.clock, self.sleep, self.home,
+                       artifact_account=artifact_account)
+
+
+def collect(options: CollectOptions, *, session: boto3.Session | None = None,
+            clock: Callable[[], datetime] = utc_now,
+            sleep: Callable[[float], None] = time.sleep) -> CollectSummary:
+    """Collect every artifact of the scope into `options.out` and write its manifest.
+
+    `clock` gives as_of (at the start) and every artifact's collected_at; `sleep` paces the
+    credential-report polling and the LookupEvents limiter (a no-op makes tests fast). Raises
+    CollectError when nothing can start; every failure after that is an error artifact.
+    """
+    if (options.out / MANIFEST_NAME).exists():
+        raise CollectError(f"{options.out} already holds a snapshot (manifest.json exists)")
+    as_of = clock()
+    progress = _progress(options.quiet)
+    bar = progress.add_task("identifying the caller", total=None, calls=0)
+    counter = ApiCounter(on_call=lambda n: progress.update(bar, calls=n))
+    config = client_config(options.max_attempts, options.max_workers)
+    limiter = RateLimiter(options.lookup_rate, sleep=sleep)
+    base_session = session or caller_session(options.profile)
+    caller = ClientPool("caller", base_session, config=config, counter=counter, limiter=limiter)
+    with progress:
+        identity = _identity(caller, base_session)
+        caller.account = identity["Account"]
+        counter.rename("caller", caller.account)
+        partition = partition_of(identity["Arn"])
+        home = home_region(partition)
+        orgs = caller.client("organizations", home)
+        described = Context.attempt(orgs.describe_organization)
+        org = {} if isinstance(described, Failure) else described["Organization"]
+        writer = SnapshotWriter(options.out, tool_version=__version__, period_start=options.period_start,
+                                period_end=options.period_end, as_of=as_of, caller_arn=identity["Arn"],
+                                organization_id=org.get("Id"))
+        with ThreadPoolExecutor(options.max_workers, thread_name_prefix="collect") as work:
+            run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), counter,
+                       limiter, work, clock, sleep)
+            org_ctx = run.context(caller.account, caller, artifact_account=None)
+            run.info = describe_organization(org_ctx, described)
+            whole_org = options.organization or run.info.management_account == caller.account
+            if whole_org:
+                run.info = list_accounts(org_ctx, run.info)
+            targets = _targets(options, run.info, caller.account)
+            progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
+            with ThreadPoolExecutor(min(options.max_workers, len(targets) + 1),
+                                    thread_name_prefix="account") as accounts:
+                pending: list[Future[None]] = []
+                if whole_org and run.info.listed:
+                    pending.append(accounts.submit(collect_structure, org_ctx, sorted(run.info.account_names)))
+                for account in targets:
+                    future = accounts.submit(_collect_account, run, account)
+                    future.add_done_callback(lambda _: progress.advance(bar))
+                    pending.append(future)
+                for future in pending:
+                    future.result()  # a bug in a worker must not pass silently
+        manifest = writer.finalize(collected_at=clock())
+    errors = sum(1 for a in manifest.artifacts if a.status == "error")
+    return CollectSummary(manifest=manifest, accounts=len(manifest.accounts), regions=len(manifest.regions),
+                          api_calls=counter.total, errors=errors, calls_by_api=dict(sorted(counter.by_api.items())),
+                          calls_by_account=dict(sorted(counter.by_account.items())))
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[calls]} API calls"), TimeElapsedColumn(),
+                    console=Console(stderr=True), disable=quiet, transient=False)
+
+
+def _identity(caller: ClientPool, session: boto3.Session) -> dict[str, Any]:
+    sts = caller.client("sts", session.region_name or "us-east-1")
+    try:
+        return sts.get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        failure = Failure.of(exc)
+        raise CollectError(f"cannot identify the caller (sts:GetCallerIdentity): {failure.code}: "
+                           f"{failure.message}") from None
+
+
+def _targets(options: CollectOptions, info: OrganizationInfo, caller: str) -> tuple[str, ...]:
+    if options.organization:
+        # ListAccounts refused: its error artifact says why; collect at least the caller's account.
+        return info.active_accounts if info.listed and info.active_accounts else (caller,)
+    return tuple(dict.fromkeys(options.accounts)) or (caller,)
+
+
+def _collect_account(run: _Run, account: str) -> None:
+    options, info = run.options, run.info
+    name = info.account_names.get(account) or None
+    is_management = account == info.management_account
+    clients = run.caller if account == run.caller_account else _assume(run, account)
+    if clients is None:
+        run.writer.add_account(account, name=name, regions=list(options.regions), is_management=is_management)
+        return
+    ctx = run.context(account, clients, artifact_account=account)
+    regions = _regions(ctx, options.regions)
+    start, end = options.period_start, options.period_end
+    work = run.work
+    pieces: list[Future[Any]] = [work.submit(collect_iam, ctx)]
+    trails = {r: work.submit(describe_trails, ctx, r) for r in regions}
+    lookups = {r: work.submit(lookup_root_events, ctx, r, start, end) for r in regions}
+    pieces += [work.submit(collect_eventbridge, ctx, r) for r in regions]
+    merged = write_trails(ctx, {r: f.result() for r, f in trails.items()})
+    pieces += [work.submit(collect_trail_details, ctx, t) for t in merged]
+    pieces += [work.submit(collect_alerting, ctx, r, groups)
+               for r, groups in trail_log_groups(merged, account).items()]
+    write_root_events(ctx, {r: f.result() for r, f in lookups.items()}, start, end)
+    for piece in pieces:
+        piece.result()
+    run.writer.add_account(account, name=name, regions=regions, is_management=is_management)
+
+
+def _assume(run: _Run, account: str) -> ClientPool | None:
+    options = run.options
+    role_arn = f"arn:{run.partition}:iam::{account}:role/{options.role_name}"
+    sts = run.caller.client("sts", run.caller.session.region_name or run.home)
+    try:
+        session = assumed_session(sts, role_arn=role_arn, external_id=options.external_id, region=run.home,
+                                  profile=options.profile)
+    except (ClientError, BotoCoreError) as exc:
+        failure = Failure.of(exc)
+        # ExternalId is a shared secret of the trust policy: never in the snapshot.
+        run.writer.add_error(api="sts:AssumeRole", code=failure.code, message=failure.message, account=account,
+                             region=None, params={"RoleArn": role_arn, "RoleSessionName": SESSION_NAME},
+                             collected_at=run.clock())
+        return None
+    return ClientPool(account, session, config=client_config(options.max_attempts, options.max_workers),
+                      counter=run.counter, limiter=run.limiter)
+
+
+def _regions(ctx: Context, wanted: tuple[str, ...]) -> list[str]:
+    """The account's enabled regions (or `wanted`); regions.json records what AWS said."""
+    ec2 = ctx.client("ec2")
+    answer = ctx.fetch_json(f"accounts/{ctx.account}/regions.json",
+                            lambda: {"Regions": ec2.describe_regions(AllRegions=True)["Regions"]},
+                            api="ec2:DescribeRegions", region=ctx.home_region, params={"AllRegions": True})
+    if wanted:
+        return sorted(set(wanted))
+    if isinstance(answer, Failure):
+        # Its error artifact says why; the home region at least, where IAM and sign-ins live.
+        return [ctx.home_region]
+    return sorted(r["RegionName"] for r in answer["Regions"] if r.get("OptInStatus") in ENABLED_REGION)

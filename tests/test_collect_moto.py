@@ -1,0 +1,410 @@
+"""The collector against in-process moto: a three-account organization, end to end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.sts.models import sts_backends
+from typer.testing import CliRunner
+
+import moto_gaps
+from reporter.cli import app
+from reporter.collect import CollectOptions, collect
+from reporter.collect.cloudtrail import arn_hash
+from reporter.collect.context import Context
+from reporter.collect.runner import _regions
+from reporter.collect.session import ApiCounter, ClientPool, client_config
+from reporter.snapshot.reader import Snapshot
+from reporter.snapshot.verify import verify_snapshot
+from reporter.snapshot.writer import SnapshotWriter
+
+START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+AS_OF = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+REGIONS = ("eu-west-1", "us-east-1")
+ROLE = "OrganizationAccountAccessRole"
+
+
+def fixed_clock() -> datetime:
+    return AS_OF
+
+
+def no_sleep(_: float) -> None:
+    pass
+
+
+def root_record(account: str, when: datetime, event_id: str, *, kind: str = "Root",
+                region: str = "us-east-1", **extra: Any) -> dict[str, Any]:
+    identity: dict[str, Any] = {"type": kind, "arn": f"arn:aws:iam::{account}:root", "accountId": account}
+    if kind == "IAMUser":
+        identity.update(userName="root", arn=f"arn:aws:iam::{account}:user/root")
+    return {"eventVersion": "1.09", "userIdentity": identity, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": region,
+            "eventID": event_id, "recipientAccountId": account, **extra}
+
+
+@dataclass
+class World:
+    mgmt: str
+    prod: str
+    sandbox: str
+    org_id: str
+    trail_arn: str
+    prod_trail_arn: str
+    scp_id: str
+    ou_id: str
+
+
+def _member(account: str) -> boto3.Session:
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name="us-east-1")
+
+
+def build_world() -> World:
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    mgmt = org["MasterAccountId"]
+    prod = orgs.create_account(AccountName="acme-prod", Email="prod@example.com")["CreateAccountStatus"]["AccountId"]
+    sandbox = orgs.create_account(AccountName="acme-sandbox", Email="sb@example.com")["CreateAccountStatus"]["AccountId"]
+    root_id = orgs.list_roots()["Roots"][0]["Id"]
+    ou = orgs.create_organizational_unit(ParentId=root_id, Name="workloads")["OrganizationalUnit"]["Id"]
+    orgs.move_account(AccountId=prod, SourceParentId=root_id, DestinationParentId=ou)
+    orgs.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    scp = orgs.create_policy(Name="deny-root", Type="SERVICE_CONTROL_POLICY", Description="",
+                             Content=json.dumps({"Version": "2012-10-17", "Statement": [
+                                 {"Effect": "Deny", "Action": "*", "Resource": "*",
+                                  "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}))
+    scp_id = scp["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=scp_id, TargetId=ou)
+    moto_gaps.set_org_features(org["Id"], ["RootCredentialsManagement", "RootSessions"])
+
+    # management: a multi-region trail to CloudWatch Logs, the CIS root-usage filter, alarm, topic
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="trail-bucket")
+    logs = boto3.client("logs", region_name="us-east-1")
+    logs.create_log_group(logGroupName="CloudTrail/org")
+    logs.put_metric_filter(logGroupName="CloudTrail/org", filterName="root-usage",
+                           filterPattern='{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+                                         '&& $.eventType != "AwsServiceEvent" }',
+                           metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CIS",
+                                                   "metricValue": "1"}])
+    group_arn = f"arn:aws:logs:us-east-1:{mgmt}:log-group:CloudTrail/org:*"
+    ct = boto3.client("cloudtrail", region_name="us-east-1")
+    trail = ct.create_trail(Name="org-trail", S3BucketName="trail-bucket", IsMultiRegionTrail=True,
+                            CloudWatchLogsLogGroupArn=group_arn,
+                            CloudWatchLogsRoleArn=f"arn:aws:iam::{mgmt}:role/ct")
+    ct.start_logging(Name="org-trail")
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="security-alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="secops@example.com")
+    boto3.client("cloudwatch", region_name="us-east-1").put_metric_alarm(
+        AlarmName="root-usage", MetricName="RootUsage", Namespace="CIS", Statistic="Sum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic])
+    events = boto3.client("events", region_name="us-east-1")
+    events.put_rule(Name="root-signin", EventPattern=json.dumps(
+        {"detail-type": ["AWS Console Sign In via CloudTrail"], "detail": {"userIdentity": {"type": ["Root"]}}}))
+    events.put_targets(Rule="root-signin", Targets=[{"Id": "sns", "Arn": topic}])
+
+    # prod: a single-region trail in eu-west-1, no password policy set
+    member = _member(prod)
+    member.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="prod-trail", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    prod_trail = member.client("cloudtrail", region_name="eu-west-1").create_trail(
+        Name="prod-trail", S3BucketName="prod-trail")
+    boto3.client("iam", region_name="us-east-1").update_account_password_policy(MinimumPasswordLength=14)
+    boto3.client("iam", region_name="us-east-1").create_user(UserName="alice")
+
+    moto_gaps.set_root(mgmt, created=datetime(2019, 2, 11, tzinfo=UTC), password_last_used=START + timedelta(days=3),
+                       key1={"active": True, "last_rotated": datetime(2023, 5, 14, tzinfo=UTC),
+                             "last_used": START + timedelta(days=18), "last_used_region": "us-east-1",
+                             "last_used_service": "s3"})
+    moto_gaps.set_root(prod, created=datetime(2019, 2, 11, tzinfo=UTC), mfa_active=True)
+    moto_gaps.refuse_assume_role(f"arn:aws:iam::{sandbox}:role/{ROLE}")
+
+    # 120 root events in us-east-1 (three LookupEvents pages); eu-west-1 repeats ten of them
+    # (a multi-region trail's global events), adds an IAM user called "root", one Root event of
+    # September (outside the period) and one that carries a session token.
+    records = [root_record(mgmt, START + timedelta(hours=5 * i), f"evt-{i:03d}") for i in range(120)]
+    moto_gaps.add_cloudtrail_events(mgmt, "us-east-1", records)
+    moto_gaps.add_cloudtrail_events(mgmt, "eu-west-1", records[:10] + [
+        root_record(mgmt, START + timedelta(days=2), "iam-user-root", kind="IAMUser"),
+        root_record(mgmt, START - timedelta(days=2), "september"),
+        root_record(mgmt, START + timedelta(days=9), "token", eventName="GetSessionToken",
+                    responseElements={"credentials": {"accessKeyId": "ASIAXMPL", "sessionToken": "SECRET-TOKEN-VALUE",
+                                                      "expiration": "Oct 10, 2026, 1:00:00 AM"}}),
+    ])
+    moto_gaps.add_cloudtrail_events(prod, "us-east-1", [root_record(prod, START + timedelta(days=1), "prod-1")])
+    return World(mgmt, prod, sandbox, org["Id"], trail["TrailARN"], prod_trail["TrailARN"], scp_id, ou)
+
+
+# One moto world and one collection of it for the whole module: building and collecting cost
+# seconds, and no test changes the world for the others (throttling is undone).
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    moto_gaps.install()
+    moto_gaps.reset()
+    with mock_aws():
+        yield build_world()
+    moto_gaps.reset()
+
+
+@pytest.fixture(scope="module")
+def collected(world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("collected") / "snap"
+    return out, collect(options(out, external_id="shared-external-secret"), clock=fixed_clock, sleep=no_sleep)
+
+
+def options(out: Path, **kw: Any) -> CollectOptions:
+    base: dict[str, Any] = dict(out=out, period_start=START, period_end=END, organization=True, regions=REGIONS,
+                                quiet=True, lookup_rate=1000.0, max_attempts=2, max_workers=4)
+    base.update(kw)
+    return CollectOptions(**base)
+
+
+def by_path(snapshot: Snapshot) -> dict[str, Any]:
+    return {a.path: a for a in snapshot.manifest.artifacts if a.path}
+
+
+def read_json(root: Path, rel: str) -> Any:
+    return json.loads((root / rel).read_text())
+
+
+def test_organization_happy_path(world: World, collected: tuple[Path, Any]) -> None:
+    out, summary = collected
+    snapshot = Snapshot.open(out)
+    manifest = snapshot.manifest
+    assert verify_snapshot(snapshot) == []
+    assert manifest.organization_id == world.org_id and manifest.as_of == AS_OF
+    assert manifest.caller_arn and world.mgmt in manifest.caller_arn
+    scope = {a.id: a for a in manifest.accounts}
+    assert set(scope) == {world.mgmt, world.prod, world.sandbox}
+    assert scope[world.mgmt].is_management and not scope[world.prod].is_management
+    assert scope[world.prod].name == "acme-prod" and scope[world.prod].regions == list(REGIONS)
+    assert summary.accounts == 3 and summary.regions == 2 and summary.api_calls > 40
+    # management: 3 pages in us-east-1 and 1 in eu-west-1; prod: 1 page per region
+    assert summary.calls_by_api["cloudtrail:LookupEvents"] == 3 + 1 + 2
+
+    arts = by_path(snapshot)
+    m, p = f"accounts/{world.mgmt}/", f"accounts/{world.prod}/"
+    for rel, api, region in [
+        ("iam/credential_report.csv", "iam:GetCredentialReport", "us-east-1"),
+        ("iam/account_summary.json", "iam:GetAccountSummary", "us-east-1"),
+        ("iam/virtual_mfa_devices.json", "iam:ListVirtualMFADevices", "us-east-1"),
+        ("iam/password_policy.json", "iam:GetAccountPasswordPolicy", "us-east-1"),
+        ("regions.json", "ec2:DescribeRegions", "us-east-1"),
+        ("cloudtrail/trails.json", "cloudtrail:DescribeTrails", None),
+        ("cloudtrail/root_events.jsonl", "cloudtrail:LookupEvents", None),
+        (f"cloudtrail/trail_status/{arn_hash(world.trail_arn)}.json", "cloudtrail:GetTrailStatus", "us-east-1"),
+        (f"cloudtrail/event_selectors/{arn_hash(world.trail_arn)}.json", "cloudtrail:GetEventSelectors", "us-east-1"),
+        ("monitoring/us-east-1/metric_filters.json", "logs:DescribeMetricFilters", "us-east-1"),
+        ("monitoring/us-east-1/alarms.json", "cloudwatch:DescribeAlarms", "us-east-1"),
+        ("monitoring/us-east-1/sns_subscriptions.json", "sns:ListSubscriptionsByTopic", "us-east-1"),
+        ("monitoring/us-east-1/eventbridge_rules.json", "events:ListRules", "us-east-1"),
+        ("monitoring/eu-west-1/eventbridge_rules.json", "events:ListRules", "eu-west-1"),
+    ]:
+        artifact = arts[m + rel]
+        assert (artifact.api, artifact.region, artifact.account, artifact.status) == (api, region, world.mgmt, "ok")
+        assert artifact.collected_at == AS_OF
+    for rel in ["organization.json", "accounts.json", "roots.json", "organizational_units.json", "parents.json",
+                "policies.json", f"scps/{world.scp_id}.json", "policy_targets.json", "features.json"]:
+        assert arts["organization/" + rel].account is None
+    assert arts["organization/policies.json"].params == {"Filter": "SERVICE_CONTROL_POLICY"}
+    assert arts[m + "regions.json"].params == {"AllRegions": True}
+
+    # contents
+    report = (out / m / "iam/credential_report.csv").read_text()
+    assert report.splitlines()[1].startswith(f"<root_account>,arn:aws:iam::{world.mgmt}:root,")
+    assert arts[m + "iam/credential_report.csv"].params["GeneratedTime"].endswith("Z")
+    assert read_json(out, p + "iam/account_summary.json")["SummaryMap"]["AccountMFAEnabled"] == 1
+    assert read_json(out, m + "iam/password_policy.json")["PasswordPolicy"]["MinimumPasswordLength"] == 14
+    assert read_json(out, p + "iam/password_policy.json") == {"Error": {
+        "Code": "NoSuchEntity", "Message": f"The Password Policy with domain name {world.prod} cannot be found."}}
+    trails = read_json(out, m + "cloudtrail/trails.json")["trailList"]
+    assert [t["TrailARN"] for t in trails] == [world.trail_arn]  # the shadow in eu-west-1 merged away
+    assert arts[m + "cloudtrail/trails.json"].params == {"includeShadowTrails": True, "regions": list(REGIONS)}
+    assert [t["TrailARN"] for t in read_json(out, p + "cloudtrail/trails.json")["trailList"]] == [world.prod_trail_arn]
+    assert arts[p + f"cloudtrail/trail_status/{arn_hash(world.prod_trail_arn)}.json"].region == "eu-west-1"
+    assert read_json(out, m + f"cloudtrail/trail_status/{arn_hash(world.trail_arn)}.json")["IsLogging"] is True
+    selectors = read_json(out, m + f"cloudtrail/event_selectors/{arn_hash(world.trail_arn)}.json")
+    assert selectors["EventSelectors"][0]["IncludeManagementEvents"] is True
+    filters = read_json(out, m + "monitoring/us-east-1/metric_filters.json")["metricFilters"]
+    assert [f["filterName"] for f in filters] == ["root-usage"]
+    assert arts[m + "monitoring/us-east-1/metric_filters.json"].params == {"logGroupNames": ["CloudTrail/org"]}
+    alarms = read_json(out, m + "monitoring/us-east-1/alarms.json")
+    assert [a["AlarmName"] for a in alarms["MetricAlarms"]] == ["root-usage"] and alarms["CompositeAlarms"] == []
+    subs = read_json(out, m + "monitoring/us-east-1/sns_subscriptions.json")["Subscriptions"]
+    assert [s["Endpoint"] for s in subs] == ["secops@example.com"]
+    rules = read_json(out, m + "monitoring/us-east-1/eventbridge_rules.json")
+    assert [r["Name"] for r in rules["Rules"]] == ["root-signin"] and rules["Targets"]["root-signin"][0]["Id"] == "sns"
+    assert f"accounts/{world.prod}/monitoring/eu-west-1/metric_filters.json" not in arts  # no log group
+    targets = read_json(out, "organization/policy_targets.json")["Targets"][world.scp_id]
+    assert [t["TargetId"] for t in targets] == [world.ou_id]
+    assert read_json(out, "organization/parents.json")["Parents"][world.prod][0]["Id"] == world.ou_id
+    assert [o["Id"] for o in read_json(out, "organization/organizational_units.json")["OrganizationalUnits"]] == [world.ou_id]
+    assert "Content" in read_json(out, f"organization/scps/{world.scp_id}.json")["Policy"]
+    assert read_json(out, "organization/features.json")["EnabledFeatures"] == ["RootCredentialsManagement", "RootSessions"]
+
+
+def test_root_events_paginated_deduplicated_root_only(world: World, collected: tuple[Path, Any]) -> None:
+    out, _ = collected
+    lines = (out / f"accounts/{world.mgmt}/cloudtrail/root_events.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    ids = [r["eventID"] for r in records]
+    assert len(ids) == len(set(ids)) == 121  # 120 over 3 pages + "token"; duplicates, IAM user, September gone
+    assert "iam-user-root" not in ids and "september" not in ids
+    assert all(r["userIdentity"]["type"] == "Root" for r in records)
+    assert [(r["eventTime"], r["eventID"]) for r in records] == sorted((r["eventTime"], r["eventID"]) for r in records)
+    artifact = by_path(Snapshot.open(out))[f"accounts/{world.mgmt}/cloudtrail/root_events.jsonl"]
+    assert artifact.params == {"StartTime": "2026-10-01T00:00:00Z", "EndTime": "2026-11-01T00:00:00Z",
+                               "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
+                               "regions": list(REGIONS)}
+
+
+def test_no_secret_reaches_the_snapshot(world: World, collected: tuple[Path, Any]) -> None:
+    out, _ = collected
+    secrets = {"SECRET-TOKEN-VALUE", "shared-external-secret"}
+    for partitions in sts_backends.values():
+        for backend in partitions.values():
+            for role in backend.assumed_roles:
+                secrets |= {role.secret_access_key, role.session_token}
+    assert len(secrets) > 4  # the collector really assumed roles
+    blob = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert not [s for s in secrets if s.encode() in blob]
+    assert b"sessionToken" in blob  # the key stays, its value is redacted
+
+
+def test_refused_role_and_throttling_become_error_artifacts(world: World, tmp_path: Path) -> None:
+    moto_gaps.throttle(world.prod, "eu-west-1", "LookupEvents")
+    out = tmp_path / "snap"
+    try:
+        summary = collect(options(out), clock=fixed_clock, sleep=no_sleep)
+    finally:
+        moto_gaps.unthrottle(world.prod, "eu-west-1", "LookupEvents")
+    manifest = Snapshot.open(out).manifest
+    sandbox = manifest.artifacts_for(account=world.sandbox)
+    assert [(a.api, a.status, a.error and a.error.code) for a in sandbox] == [("sts:AssumeRole", "error", "AccessDenied")]
+    assert sandbox[0].params == {"RoleArn": f"arn:aws:iam::{world.sandbox}:role/{ROLE}",
+                                 "RoleSessionName": "reporter-collect"}
+    assert world.sandbox in {a.id for a in manifest.accounts}
+    lookups = manifest.artifacts_for(account=world.prod, api="cloudtrail:LookupEvents")
+    failed = [a for a in lookups if a.status == "error"]
+    assert len(failed) == 1 and failed[0].region == "eu-west-1" and failed[0].error.code == "ThrottlingException"
+    assert failed[0].params["regions"] == ["eu-west-1"] and "3 attempts" in failed[0].error.message
+    ok = [a for a in lookups if a.status == "ok"]
+    assert len(ok) == 1 and ok[0].params["regions"] == ["us-east-1"]
+    assert summary.errors == 2
+    assert summary.calls_by_account[world.prod] > 10
+    assert set(summary.calls_by_account) == {world.mgmt, world.prod}  # the refused account made no call
+
+
+def test_same_world_same_bytes(world: World, collected: tuple[Path, Any], tmp_path: Path) -> None:
+    # With a fixed clock the collector adds no randomness of its own (thread scheduling, dict
+    # order): only AWS's own data may differ, here moto's trail status times (read from its clock).
+    (tmp_path / "a").symlink_to(collected[0])
+    collect(options(tmp_path / "b", max_workers=1), clock=fixed_clock, sleep=no_sleep)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    differ = [str(f) for f in files if (tmp_path / "a" / f).read_bytes() != (tmp_path / "b" / f).read_bytes()]
+    assert all("/trail_status/" in f for f in differ if f != "manifest.json")
+
+    def entries(root: Path) -> list[dict[str, Any]]:
+        artifacts = json.loads((root / "manifest.json").read_bytes())["artifacts"]
+        return [{k: v for k, v in a.items() if "/trail_status/" not in (a["path"] or "") or k not in ("sha256", "size")}
+                for a in artifacts]
+
+    assert entries(tmp_path / "a") == entries(tmp_path / "b")
+
+
+def test_caller_only_and_enabled_regions(world: World, tmp_path: Path) -> None:
+    # No --accounts, no --organization: the caller's account. The caller is the management
+    # account, so the organization is collected anyway.
+    out = tmp_path / "snap"
+    summary = collect(options(out, organization=False, regions=("us-east-1",)), clock=fixed_clock, sleep=no_sleep)
+    (account,) = Snapshot.open(out).manifest.accounts
+    assert account.id == world.mgmt and summary.accounts == 1
+    assert (out / "organization/policies.json").exists()
+    # Without --regions an account is collected in the regions DescribeRegions says are enabled.
+    regions = read_json(out, f"accounts/{world.mgmt}/regions.json")["Regions"]
+    writer = SnapshotWriter(tmp_path / "other", tool_version="t", period_start=START, period_end=END, as_of=AS_OF)
+    pool = ClientPool(world.mgmt, boto3.Session(region_name="us-east-1"), config=client_config(2, 1),
+                      counter=ApiCounter())
+    ctx = Context(world.mgmt, pool, writer, fixed_clock, no_sleep, "us-east-1", artifact_account=world.mgmt)
+    enabled = sorted(r["RegionName"] for r in regions if r["OptInStatus"] in ("opt-in-not-required", "opted-in"))
+    assert _regions(ctx, ()) == enabled and "ap-east-1" not in enabled and "us-east-1" in enabled
+
+
+def test_cli_collect_then_run(world: World, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["collect", "--out", str(tmp_path / "snap"), "--period", "2026-10",
+                                 "--accounts", world.prod, "--regions", "us-east-1"])
+    assert result.exit_code == 0, result.output
+    assert "collected 1 account(s), 1 region(s)" in result.output and "API calls" in result.output
+    manifest = Snapshot.open(tmp_path / "snap").manifest
+    assert [a.id for a in manifest.accounts] == [world.prod] and manifest.period_start == START
+    again = runner.invoke(app, ["collect", "--out", str(tmp_path / "snap"), "--quiet"])
+    assert again.exit_code == 2 and "already holds a snapshot" in again.output
+    bad = runner.invoke(app, ["collect", "--out", str(tmp_path / "x"), "--period", "2026-13"])
+    assert bad.exit_code == 2 and "2026-13" in bad.output
+    run = runner.invoke(app, ["run", "--out", str(tmp_path / "pack"), "--period", "2026-10", "--regions",
+                              "us-east-1", "--quiet", "-f", "json"])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "pack/snapshot/manifest.json").exists()
+    assert [p.suffix for p in (tmp_path / "pack").iterdir() if p.is_file()] == [".json"]
+
+
+DENIED = [  # (account attribute, region, operation)
+    ("mgmt", "us-east-1", "GetAccountSummary"),
+    ("mgmt", "eu-west-1", "DescribeTrails"),
+    ("mgmt", "us-east-1", "GetEventSelectors"),
+    ("mgmt", "us-east-1", "DescribeMetricFilters"),
+    ("mgmt", "us-east-1", "ListSubscriptionsByTopic"),
+    ("mgmt", "eu-west-1", "ListRules"),
+    ("mgmt", "us-east-1", "ListPolicies"),
+    ("prod", "us-east-1", "DescribeRegions"),
+    ("prod", "us-east-1", "GenerateCredentialReport"),
+]
+
+
+def test_each_denied_call_is_an_error_artifact_and_the_rest_is_collected(world: World, tmp_path: Path) -> None:
+    for who, region, operation in DENIED:
+        moto_gaps.fail(getattr(world, who), region, operation, "AccessDenied")
+    out = tmp_path / "snap"
+    try:
+        summary = collect(options(out), clock=fixed_clock, sleep=no_sleep)
+    finally:
+        for who, region, operation in DENIED:
+            moto_gaps.unthrottle(getattr(world, who), region, operation)
+    snapshot = Snapshot.open(out)
+    errors = {(a.account, a.api, a.region): a for a in snapshot.manifest.artifacts if a.status == "error"}
+    m, p = world.mgmt, world.prod
+    assert set(errors) == {
+        (m, "iam:GetAccountSummary", "us-east-1"), (m, "cloudtrail:DescribeTrails", "eu-west-1"),
+        (m, "cloudtrail:GetEventSelectors", "us-east-1"), (m, "logs:DescribeMetricFilters", "us-east-1"),
+        (m, "sns:ListSubscriptionsByTopic", "us-east-1"), (m, "events:ListRules", "eu-west-1"),
+        (None, "organizations:ListPolicies", "us-east-1"), (p, "ec2:DescribeRegions", "us-east-1"),
+        (p, "iam:GetCredentialReport", "us-east-1"), (world.sandbox, "sts:AssumeRole", None)}
+    assert all(a.error.code == "AccessDenied" for k, a in errors.items() if k[1] != "sts:AssumeRole")
+    assert summary.errors == len(errors)
+    assert errors[(m, "cloudtrail:DescribeTrails", "eu-west-1")].params == {"includeShadowTrails": True,
+                                                                          "regions": ["eu-west-1"]}
+    topic = f"arn:aws:sns:us-east-1:{m}:security-alerts"
+    assert errors[(m, "sns:ListSubscriptionsByTopic", "us-east-1")].params == {"TopicArns": [topic]}
+    arts = by_path(snapshot)
+    # what was not denied is still there
+    assert arts[f"accounts/{m}/cloudtrail/trails.json"].params["regions"] == ["us-east-1"]
+    for rel in ["iam/credential_report.csv", "monitoring/us-east-1/alarms.json", "monitoring/us-east-1/eventbridge_rules.json",
+                f"cloudtrail/trail_status/{arn_hash(world.trail_arn)}.json", "cloudtrail/root_events.jsonl"]:
+        assert arts[f"accounts/{m}/{rel}"].status == "ok"
+    assert "organization/features.json" in arts and "organization/policy_targets.json" not in arts
+    assert f"accounts/{p}/iam/account_summary.json" in arts
+    assert {a.id: a.regions for a in snapshot.manifest.accounts}[p] == list(REGIONS)  # --regions still applies

@@ -1,0 +1,258 @@
+"""Collector pieces without moto: the rate limiter (injected clock), the credential-report
+state machine and IAM error paths (botocore Stubber), periods, failure messages."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from reporter.collect import CollectOptions, month_period
+from reporter.collect.context import Context, Failure
+from reporter.collect.iam import MAX_WAIT, collect_iam
+from reporter.collect.monitoring import trail_log_groups
+from reporter.collect.ratelimit import RateLimiter
+from reporter.collect.session import ApiCounter, ClientPool, client_config
+from reporter.snapshot.manifest import Manifest
+from reporter.snapshot.writer import SnapshotWriter
+
+ACCOUNT = "111122223333"
+NOW = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- rate limiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def max_in_window(times: list[float], width: float = 1.0) -> int:
+    times = sorted(times)
+    return max(sum(1 for u in times if t <= u < t + width) for t in times)
+
+
+@pytest.mark.parametrize("rate", [2.0, 5.0, 0.5])
+def test_limiter_never_exceeds_rate_per_second(rate: float) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep)
+    starts = [limiter.acquire(("a", "us-east-1")) for _ in range(25)]
+    assert max_in_window(starts) <= max(1, int(rate))
+    assert starts[0] == 100.0 and clock.slept  # first request immediate, later ones waited
+    assert starts[-1] - starts[0] == pytest.approx(24 / rate)  # and no slower than the rate
+
+
+def test_limiter_keys_are_independent_and_threads_share_a_key_safely() -> None:
+    clock = FakeClock()
+    frozen = FakeClock()  # time that never advances: reservations alone must space requests
+    limiter = RateLimiter(2.0, clock=frozen, sleep=lambda s: frozen.slept.append(s))
+    starts: dict[str, list[float]] = {"us-east-1": [], "eu-west-1": []}
+    lock = threading.Lock()
+
+    def worker(region: str) -> None:
+        for _ in range(10):
+            t = limiter.acquire(("a", region))
+            with lock:
+                starts[region].append(t)
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in starts for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for region, times in starts.items():
+        assert len(times) == 40 and max_in_window(times) <= 2
+        assert sorted(times) == pytest.approx([100.0 + i * 0.5 for i in range(40)])  # no slot lost or doubled
+    # an idle key may start at once again: spacing never accumulates into a burst
+    assert RateLimiter(2.0, clock=clock, sleep=clock.sleep).acquire("x") == clock.now
+
+
+# ---------------------------------------------------------------- IAM with a Stubber
+
+
+def context(tmp_path: Path, slept: list[float]) -> tuple[Context, Stubber, SnapshotWriter]:
+    writer = SnapshotWriter(tmp_path / "snap", tool_version="t", period_start=START, period_end=END, as_of=NOW)
+    session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret",
+                            region_name="us-east-1")
+    counter = ApiCounter()
+    pool = ClientPool(ACCOUNT, session, config=client_config(1, 1), counter=counter)
+    iam = pool.client("iam", "us-east-1")
+    ctx = Context(ACCOUNT, pool, writer, lambda: NOW, slept.append, "us-east-1", artifact_account=ACCOUNT)
+    return ctx, Stubber(iam), writer
+
+
+def finish(writer: SnapshotWriter) -> Manifest:
+    writer.add_account(ACCOUNT)
+    return writer.finalize(collected_at=NOW)
+
+
+CSV = b"user,arn\n<root_account>,arn:aws:iam::111122223333:root\n"
+REPORT = {"Content": CSV, "ReportFormat": "text/csv", "GeneratedTime": datetime(2026, 11, 1, 5, 58, 41, tzinfo=UTC)}
+SUMMARY = {"SummaryMap": {"AccountMFAEnabled": 1}}
+MFA = {"VirtualMFADevices": [], "IsTruncated": False}
+POLICY = {"PasswordPolicy": {"MinimumPasswordLength": 14}}
+
+
+def stub_rest(stub: Stubber, *, summary: Any = SUMMARY, policy: Any = POLICY) -> None:
+    for operation, answer in (("get_account_summary", summary), ("list_virtual_mfa_devices", MFA),
+                              ("get_account_password_policy", policy)):
+        if isinstance(answer, tuple):
+            stub.add_client_error(operation, service_error_code=answer[0], service_message=answer[1],
+                                  http_status_code=answer[2])
+        else:
+            stub.add_response(operation, answer)
+
+
+def ok(manifest: Manifest, api: str) -> Any:
+    (artifact,) = manifest.artifacts_for(api=api)
+    return artifact
+
+
+def test_report_in_progress_is_polled_with_backoff(tmp_path: Path) -> None:
+    slept: list[float] = []
+    ctx, stub, writer = context(tmp_path, slept)
+    stub.add_response("generate_credential_report", {"State": "STARTED"})
+    stub.add_response("generate_credential_report", {"State": "INPROGRESS"})
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_client_error("get_credential_report", "ReportInProgress", "in progress", 404)
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_response("get_credential_report", REPORT)
+    stub_rest(stub)
+    with stub:
+        collect_iam(ctx)
+    stub.assert_no_pending_responses()
+    manifest = finish(writer)
+    report = ok(manifest, "iam:GetCredentialReport")
+    assert report.status == "ok" and report.params == {"GeneratedTime": "2026-11-01T05:58:41Z"}
+    assert (tmp_path / "snap" / report.path).read_bytes() == CSV
+    assert slept == [1.0, 2.0, 4.0]
+    assert report.collected_at == NOW
+
+
+def test_expired_report_is_generated_again(tmp_path: Path) -> None:
+    slept: list[float] = []
+    ctx, stub, writer = context(tmp_path, slept)
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_client_error("get_credential_report", "ReportExpired", "expired", 410)
+    stub.add_response("generate_credential_report", {"State": "STARTED"})
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_response("get_credential_report", REPORT)
+    stub_rest(stub)
+    with stub:
+        collect_iam(ctx)
+    stub.assert_no_pending_responses()
+    assert ok(finish(writer), "iam:GetCredentialReport").status == "ok"
+
+
+def test_report_that_never_completes_is_an_error_after_the_wait(tmp_path: Path) -> None:
+    slept: list[float] = []
+    ctx, stub, writer = context(tmp_path, slept)
+    for _ in range(15):
+        stub.add_response("generate_credential_report", {"State": "INPROGRESS"})
+    stub_rest(stub)
+    with stub:
+        collect_iam(ctx)
+    report = ok(finish(writer), "iam:GetCredentialReport")
+    assert report.status == "error" and report.error.code == "ReportInProgress"
+    assert MAX_WAIT <= sum(slept) < MAX_WAIT + 60 and max(slept) == 30.0
+
+
+def test_access_denied_on_one_call_leaves_the_others(tmp_path: Path) -> None:
+    ctx, stub, writer = context(tmp_path, [])
+    message = "User: arn:aws:sts::111122223333:assumed-role/Audit/x is not authorized to perform: iam:GenerateCredentialReport"
+    stub.add_client_error("generate_credential_report", "AccessDenied", message, 403)
+    stub_rest(stub, summary=("AccessDenied", "no summary for you", 403))
+    with stub:
+        collect_iam(ctx)
+    manifest = finish(writer)
+    report, summary = ok(manifest, "iam:GetCredentialReport"), ok(manifest, "iam:GetAccountSummary")
+    assert (report.status, report.error.code, report.error.message) == ("error", "AccessDenied", message)
+    assert report.path is None and report.region == "us-east-1" and report.account == ACCOUNT
+    assert (summary.status, summary.error.code) == ("error", "AccessDenied")
+    assert ok(manifest, "iam:ListVirtualMFADevices").status == "ok"
+    assert ok(manifest, "iam:GetAccountPasswordPolicy").status == "ok"
+
+
+def test_missing_password_policy_is_evidence(tmp_path: Path) -> None:
+    ctx, stub, writer = context(tmp_path, [])
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_response("get_credential_report", REPORT)
+    text = f"The Password Policy with domain name {ACCOUNT} cannot be found."
+    stub_rest(stub, policy=("NoSuchEntity", text, 404))
+    with stub:
+        collect_iam(ctx)
+    policy = ok(finish(writer), "iam:GetAccountPasswordPolicy")
+    assert policy.status == "ok"
+    assert (tmp_path / "snap" / policy.path).read_bytes() == (
+        b'{\n  "Error": {\n    "Code": "NoSuchEntity",\n    "Message": "' + text.encode() + b'"\n  }\n}\n')
+
+
+def test_calls_are_counted_per_account_and_api(tmp_path: Path) -> None:
+    ctx, stub, writer = context(tmp_path, [])
+    counter = ApiCounter()
+    pool = ClientPool(ACCOUNT, ctx.clients.session, config=client_config(1, 1), counter=counter)
+    iam = pool.client("iam", "us-east-1")
+    with Stubber(iam) as s:
+        s.add_response("get_account_summary", SUMMARY)
+        s.add_response("get_account_summary", SUMMARY)
+        iam.get_account_summary()
+        iam.get_account_summary()
+    assert counter.total == 2 and counter.by_api == {"iam:GetAccountSummary": 2} and counter.by_account[ACCOUNT] == 2
+
+
+# ---------------------------------------------------------------- small pure pieces
+
+
+def test_failure_of_a_throttled_call_says_how_often_it_tried() -> None:
+    exc = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+                       "ResponseMetadata": {"RetryAttempts": 9}}, "LookupEvents")
+    assert Failure.of(exc) == Failure("ThrottlingException", "Rate exceeded (gave up after 10 attempts)")
+
+
+@pytest.mark.parametrize(("text", "now", "expected"), [
+    ("2026-10", NOW, (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))),
+    ("2026-12", NOW, (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))),
+    ("last-month", NOW, (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))),
+    ("last-month", datetime(2027, 1, 3, tzinfo=UTC), (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))),
+])
+def test_month_period(text: str, now: datetime, expected: tuple[datetime, datetime]) -> None:
+    assert month_period(text, now) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-1", "october", ""])
+def test_bad_period(text: str) -> None:
+    with pytest.raises(ValueError, match="period"):
+        month_period(text, NOW)
+
+
+def test_options_validate() -> None:
+    with pytest.raises(ValueError, match="12 digits"):
+        CollectOptions(out=Path("x"), period_start=START, period_end=END, accounts=("1234",))
+    with pytest.raises(ValueError, match="time zone"):
+        CollectOptions(out=Path("x"), period_start=datetime(2026, 10, 1), period_end=END)
+
+
+def test_trail_log_groups_keep_own_account_and_parse_the_arn() -> None:
+    trails = [
+        {"CloudWatchLogsLogGroupArn": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:aws/ct:with:colons:*"},
+        {"CloudWatchLogsLogGroupArn": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:second:*"},
+        {"CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:999999999999:log-group:org:*"},
+        {"TrailARN": "no log group"},
+    ]
+    assert trail_log_groups(trails, ACCOUNT) == {"eu-west-1": ["aws/ct:with:colons", "second"]}
