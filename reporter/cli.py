@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -198,26 +199,52 @@ RegionNames = Annotated[str | None, typer.Option("--regions", help="Comma-separa
 Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile (SSO profiles too); default: boto3's credential chain.")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Concurrent API conversations.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+RootEvents = Annotated[str, typer.Option("--root-events", help="Source of root events: lookup (LookupEvents, 90 days), "
+                                         "s3 (the trail's log files) or athena.")]
+TrailBucket = Annotated[str | None, typer.Option("--trail-bucket", help="s3: the trail bucket (default: from the trails found).")]
+TrailPrefix = Annotated[str | None, typer.Option("--trail-prefix", help="s3: the trail's S3 key prefix.")]
+TrailDir = Annotated[Path | None, typer.Option("--trail-dir", help="s3 offline: a folder of CloudTrail .json.gz log files.")]
+AthenaTable = Annotated[str | None, typer.Option("--athena-table", help="athena: the CloudTrail table, DB.TABLE.")]
+AthenaWorkgroup = Annotated[str, typer.Option("--athena-workgroup", help="athena: the workgroup.")]
+AthenaOutput = Annotated[str | None, typer.Option("--athena-output", help="athena: s3:// location for results.")]
+AthenaRegion = Annotated[str | None, typer.Option("--athena-region", help="athena: the table's region (default: the caller's).")]
 
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
 
 
+def _root_event_source(kind: str, bucket: str | None, prefix: str | None, directory: Path | None,
+                       table: str | None, workgroup: str, output: str | None, region: str | None) -> Any:
+    from reporter.collect.options import RootEventSource
+
+    if kind not in ("lookup", "s3", "athena"):
+        raise _fail(f"--root-events {kind!r}: choose lookup, s3 or athena")
+    try:
+        return RootEventSource(kind=kind, bucket=bucket, prefix=prefix, directory=directory,  # type: ignore[arg-type]
+                               athena_table=table, athena_workgroup=workgroup, athena_output=output,
+                               athena_region=region)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
 def _collect(snapshot_dir: Path, period: str, accounts: str | None, organization: bool, role_name: str,
              external_id: str | None, regions: str | None, profile: str | None, workers: int,
-             quiet: bool) -> None:
+             quiet: bool, root_events: Any) -> None:
     # Imported here: boto3 loads slowly and only these two commands need it.
     from reporter.collect import CollectError, CollectOptions, collect, month_period
     from reporter.collect.runner import utc_now
 
     if organization and accounts:
         raise _fail("give --accounts or --organization, not both")
+    if root_events.directory is not None and not root_events.directory.is_dir():
+        raise _fail(f"--trail-dir {root_events.directory}: not a folder")
     try:
         start, end = month_period(period, utc_now())
         options = CollectOptions(out=snapshot_dir, period_start=start, period_end=end, accounts=_split(accounts),
                                  organization=organization, role_name=role_name, external_id=external_id,
-                                 regions=_split(regions), profile=profile, max_workers=workers, quiet=quiet)
+                                 regions=_split(regions), profile=profile, max_workers=workers, quiet=quiet,
+                                 root_events=root_events)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     try:
@@ -247,9 +274,20 @@ def collect_command(
     profile: Profile = None,
     workers: Workers = 16,
     quiet: Quiet = False,
+    root_events: RootEvents = "lookup",
+    trail_bucket: TrailBucket = None,
+    trail_prefix: TrailPrefix = None,
+    trail_dir: TrailDir = None,
+    athena_table: AthenaTable = None,
+    athena_workgroup: AthenaWorkgroup = "primary",
+    athena_output: AthenaOutput = None,
+    athena_region: AthenaRegion = None,
 ) -> None:
     """Collect an evidence snapshot from AWS (read-only calls, plus iam:GenerateCredentialReport); failures become evidence."""
-    _collect(out_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet)
+    source = _root_event_source(root_events, trail_bucket, trail_prefix, trail_dir, athena_table, athena_workgroup,
+                                athena_output, athena_region)
+    _collect(out_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet,
+             source)
 
 
 @app.command("run")
@@ -264,6 +302,14 @@ def run_command(
     profile: Profile = None,
     workers: Workers = 16,
     quiet: Quiet = False,
+    root_events: RootEvents = "lookup",
+    trail_bucket: TrailBucket = None,
+    trail_prefix: TrailPrefix = None,
+    trail_dir: TrailDir = None,
+    athena_table: AthenaTable = None,
+    athena_workgroup: AthenaWorkgroup = "primary",
+    athena_output: AthenaOutput = None,
+    athena_region: AthenaRegion = None,
     formats: Formats = [OutputFormat.json, OutputFormat.xlsx, OutputFormat.pdf],  # noqa: B006 - read, never mutated
     root_window_days: RootWindow = 90,
     unused_days: UnusedDays = 45,
@@ -280,9 +326,32 @@ def run_command(
     # Report inputs are checked before any AWS call, so a typo costs nothing.
     chosen = _frameworks(framework, frameworks_dir)
     attested = _attestations(attestations, chosen)
+    source = _root_event_source(root_events, trail_bucket, trail_prefix, trail_dir, athena_table, athena_workgroup,
+                                athena_output, athena_region)
     snapshot_dir = out_dir / "snapshot"
-    _collect(snapshot_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet)
+    _collect(snapshot_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet,
+             source)
     _write_pack(_open(snapshot_dir), out_dir, formats, thresholds, chosen, attested, page_size, table_cap)
+
+
+@app.command("athena-ddl")
+def athena_ddl_command(
+    table: Annotated[str, typer.Option("--athena-table", help="The table to create, DB.TABLE.")],
+    bucket: Annotated[str, typer.Option("--trail-bucket", help="The trail bucket.")],
+    prefix: TrailPrefix = None,
+    org_id: Annotated[str | None, typer.Option("--org-id", help="o-…: the logs of an organization trail.")] = None,
+    accounts: AccountIds = None,
+    regions: RegionNames = None,
+) -> None:
+    """Print CREATE TABLE for CloudTrail logs with partition projection (for --root-events athena)."""
+    from reporter.collect.trail_logs import athena_ddl
+
+    if not re.fullmatch(r"[\w-]+\.[\w-]+", table):
+        raise _fail("--athena-table must be DB.TABLE")
+    if org_id is not None and not re.fullmatch(r"o-[a-z0-9]{10,32}", org_id):
+        raise _fail(f"--org-id {org_id!r} is not an organization id (o-…)")
+    print(athena_ddl(table, bucket=bucket, prefix=prefix, org_id=org_id, accounts=list(_split(accounts)) or None,
+                     regions=list(_split(regions)) or None))
 
 
 @checks_app.command("list")

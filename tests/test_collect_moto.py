@@ -408,3 +408,38 @@ def test_each_denied_call_is_an_error_artifact_and_the_rest_is_collected(world: 
     assert "organization/features.json" in arts and "organization/policy_targets.json" not in arts
     assert f"accounts/{p}/iam/account_summary.json" in arts
     assert {a.id: a.regions for a in snapshot.manifest.accounts}[p] == list(REGIONS)  # --regions still applies
+
+
+def _put_trail_logs(account: str, records: list[dict[str, Any]]) -> None:
+    """The same records LookupEvents serves, as the trail delivers them to its bucket (one file a day)."""
+    import gzip
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    days: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        days.setdefault((record["awsRegion"], record["eventTime"][:10]), []).append(record)
+    for (region, day), found in days.items():
+        y, m, d = day.split("-")
+        key = (f"AWSLogs/{account}/CloudTrail/{region}/{y}/{m}/{d}/"
+               f"{account}_CloudTrail_{region}_{y}{m}{d}T0000Z_x.json.gz")
+        s3.put_object(Bucket="trail-bucket", Key=key, Body=gzip.compress(json.dumps({"Records": found}).encode()))
+
+
+def test_root_events_from_the_trail_bucket_match_lookup_events(world: World, collected: tuple[Path, Any],
+                                                               tmp_path: Path) -> None:
+    from reporter.collect.options import RootEventSource
+
+    lookup_out, _ = collected
+    rel = f"accounts/{world.mgmt}/cloudtrail/root_events.jsonl"
+    served = [json.loads(line) for line in (lookup_out / rel).read_text().splitlines()]
+    _put_trail_logs(world.mgmt, served)
+    out = tmp_path / "s3"
+    # The bucket is found from the management account's trail; no --trail-bucket.
+    summary = collect(options(out, accounts=(world.mgmt,), organization=False,
+                              root_events=RootEventSource(kind="s3")), clock=fixed_clock, sleep=no_sleep)
+    arts = by_path(Snapshot.open(out))
+    assert arts[rel].api == "s3:GetObject" and arts[rel].params["Bucket"] == "trail-bucket"
+    assert sorted(arts[rel].params["regions"]) == sorted({r["awsRegion"] for r in served})
+    assert (out / rel).read_bytes() == (lookup_out / rel).read_bytes()
+    assert "cloudtrail:LookupEvents" not in summary.calls_by_api
+    assert f"accounts/{world.mgmt}/cloudtrail/trail_log_objects.json" in arts

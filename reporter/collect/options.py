@@ -6,10 +6,35 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from reporter.snapshot.manifest import Manifest
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+
+
+@dataclass(frozen=True)
+class RootEventSource:
+    """Where the period's root events come from: LookupEvents, the trail's log files, or Athena."""
+
+    kind: Literal["lookup", "s3", "athena"] = "lookup"
+    bucket: str | None = None  # s3: the trail bucket; None: found from the trails collected
+    prefix: str | None = None
+    directory: Path | None = None  # s3 offline: a folder of downloaded log files
+    athena_table: str | None = None  # DB.TABLE
+    athena_workgroup: str = "primary"
+    athena_output: str | None = None  # s3://… (None: the workgroup's own setting)
+    athena_region: str | None = None  # None: the caller's region
+
+    def __post_init__(self) -> None:
+        if self.kind == "athena" and not (self.athena_table and re.fullmatch(r"[\w-]+\.[\w-]+", self.athena_table)):
+            raise ValueError("--root-events athena needs --athena-table DB.TABLE")
+        if self.kind == "s3" and self.bucket and self.directory:
+            raise ValueError("give --trail-bucket or --trail-dir, not both")
+        if self.kind != "s3" and (self.bucket or self.directory):
+            raise ValueError("--trail-bucket and --trail-dir need --root-events s3")
+        if self.athena_output is not None and not self.athena_output.startswith("s3://"):
+            raise ValueError("--athena-output must be an s3:// location")
 
 
 @dataclass(frozen=True)
@@ -28,6 +53,7 @@ class CollectOptions:
     quiet: bool = False
     # botocore retry attempts (adaptive mode) before a throttled/failed call becomes an error artifact.
     max_attempts: int = 10
+    root_events: RootEventSource = field(default_factory=RootEventSource)
 
     def __post_init__(self) -> None:
         for name in ("period_start", "period_end"):

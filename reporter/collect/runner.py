@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from reporter.collect.organization import (
     list_accounts,
 )
 from reporter.collect.ratelimit import RateLimiter
+from reporter.collect.root_event_sources import collect_trail_log_root_events
 from reporter.collect.session import (
     SESSION_NAME,
     ApiCounter,
@@ -77,6 +78,9 @@ class _Run:
     work: ThreadPoolExecutor
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
+    # Filled by the account workers, read once they are all done (trail-log sources need them).
+    regions: dict[str, list[str]] = field(default_factory=dict)
+    trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def context(self, account: str, clients: ClientPool, *, artifact_account: str | None) -> Context:
         return Context(account, clients, self.writer, self.clock, self.sleep, self.home,
@@ -135,6 +139,9 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
                     pending.append(future)
                 for future in pending:
                     future.result()  # a bug in a worker must not pass silently
+            if options.root_events.kind != "lookup":
+                progress.update(bar, description=f"root events from {options.root_events.kind}")
+                collect_trail_log_root_events(run, targets)
         manifest = writer.finalize(collected_at=clock())
     errors = sum(1 for a in manifest.artifacts if a.status == "error")
     return CollectSummary(manifest=manifest, accounts=len(manifest.accounts), regions=len(manifest.regions),
@@ -179,15 +186,19 @@ def _collect_account(run: _Run, account: str) -> None:
     work = run.work
     pieces: list[Future[Any]] = [work.submit(collect_iam, ctx)]
     trails = {r: work.submit(describe_trails, ctx, r) for r in regions}
-    lookups = {r: work.submit(lookup_root_events, ctx, r, start, end) for r in regions}
+    lookups = ({r: work.submit(lookup_root_events, ctx, r, start, end) for r in regions}
+               if options.root_events.kind == "lookup" else {})
     pieces += [work.submit(collect_eventbridge, ctx, r) for r in regions]
     merged = write_trails(ctx, {r: f.result() for r, f in trails.items()})
     pieces += [work.submit(collect_trail_details, ctx, t) for t in merged]
     pieces += [work.submit(collect_alerting, ctx, r, groups)
                for r, groups in trail_log_groups(merged, account).items()]
-    write_root_events(ctx, {r: f.result() for r, f in lookups.items()}, start, end)
+    if lookups:
+        write_root_events(ctx, {r: f.result() for r, f in lookups.items()}, start, end)
     for piece in pieces:
         piece.result()
+    run.regions[account] = regions
+    run.trails[account] = merged
     run.writer.add_account(account, name=name, regions=regions, is_management=is_management)
 
 

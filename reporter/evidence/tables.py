@@ -64,6 +64,13 @@ class TableSpec:
     api: str
     parse: Callable[[bytes, str], tuple[Any, list[ParseProblem]]]
     regional: bool = False
+    # Other calls that produce the same artifact (root events read from trail log files or
+    # Athena instead of LookupEvents); a snapshot holds one source per account.
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        return (self.api, *self.alternatives)
 
 
 def _no_problems(parse: Callable[[bytes, str], Any]) -> Callable[[bytes, str], tuple[Any, list[ParseProblem]]]:
@@ -75,7 +82,8 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
     TableSpec("account_summary", "iam:GetAccountSummary", _no_problems(parse_account_summary)),
     TableSpec("virtual_mfa_devices", "iam:ListVirtualMFADevices", _no_problems(parse_virtual_mfa_devices)),
     TableSpec("password_policy", "iam:GetAccountPasswordPolicy", _no_problems(parse_password_policy)),
-    TableSpec("root_events", "cloudtrail:LookupEvents", parse_root_events, regional=True),
+    TableSpec("root_events", "cloudtrail:LookupEvents", parse_root_events, regional=True,
+              alternatives=("s3:GetObject", "file:read", "athena:GetQueryResults")),
     TableSpec("trails", "cloudtrail:DescribeTrails", parse_trails, regional=True),
 )
 
@@ -148,7 +156,7 @@ _describe_error = describe_error
 
 def _load_table(snapshot: Snapshot, spec: TableSpec, account: str | None,
                 regions: list[str]) -> EvidenceTable | MissingEvidence:
-    artifacts = artifacts_of(snapshot, account, spec.api)
+    artifacts = [a for api in spec.apis for a in artifacts_of(snapshot, account, api)]
     ok = [a for a in artifacts if a.status == "ok"]
     failed = [a for a in artifacts if a.status == "error"]
     if not ok:
@@ -177,7 +185,8 @@ def _load_table(snapshot: Snapshot, spec: TableSpec, account: str | None,
     if spec.regional:
         covered = {r for a in ok for r in a.params.get("regions", [a.region] if a.region else [])}
         covered |= {a.region for a in failed if a.region}
-        gaps += [f"{spec.api} did not cover region {r}" for r in sorted(set(regions) - covered)]
+        source = ok[0].api
+        gaps += [f"{source} did not cover region {r}" for r in sorted(set(regions) - covered)]
     return EvidenceTable(spec.name, data, [a.path for a in ok if a.path], problems, gaps)
 
 
