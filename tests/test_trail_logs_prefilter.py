@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from reporter.collect.trail_logs import prefilter
 from reporter.collect.trail_logs.prefilter import may_hold_root
-from reporter.collect.trail_logs.scan import scan_blob, scan_text, ObjectScan
+from reporter.collect.trail_logs.scan import ObjectScan, output_size_hint, scan_blob, scan_text
 
 SAMPLES = Path("/work/shared/samples/cloudtrail")
 ROOT = {"eventVersion": "1.08", "userIdentity": {"type": "Root", "principalId": "111122223333",
@@ -76,13 +77,34 @@ def test_decoy_type_root_outside_user_identity_is_rejected_by_the_parser() -> No
     assert roots_of(text) == []
 
 
-def test_memmem_and_python_search_agree() -> None:
+@pytest.mark.parametrize("backend", sorted(prefilter.BACKENDS))
+def test_every_search_backend_finds_the_same_offsets(backend: str) -> None:
+    find = prefilter.BACKENDS[backend]
     data = b'xx"Root"yy"Root"\\u0052'
-    assert list(prefilter._find_all_py(data, b'"Root"')) == [2, 10]
-    if prefilter._MEMMEM is not None:
-        assert list(prefilter._find_all_memmem(data, b'"Root"')) == [2, 10]
-        assert list(prefilter._find_all_memmem(data, b"\\u00")) == [16]
-        assert list(prefilter._find_all_memmem(b"", b"ab")) == []
+    assert list(prefilter.find_all(data, b'"Root"', find)) == [2, 10]
+    assert list(prefilter.find_all(data, b"\\u00", find)) == [16]
+    assert list(prefilter.find_all(b"", b"ab", find)) == []
+    assert list(prefilter.find_all(b"aaaa", b"aa", find)) == [0, 1, 2]  # overlapping hits
+    assert find(data, b"Root", len(data) + 5) == -1
+    assert find(data, b"yy", 9) == -1 and find(data, b"yy", 8) == 8
+
+
+@pytest.mark.parametrize("backend", sorted(prefilter.BACKENDS))
+@pytest.mark.parametrize(("text", "expected"), [
+    (b'{"a":"\\u0052"}', True),
+    (b'{"a":"\\u006F"}', True),
+    (b'{"a":"\\u003d\\u0026\\u0074"}', True),       # the Root escape after other escapes
+    (b'{"a":"\\u003d\\u0026\\u0041"}', False),
+    (b'\\u0052', True),                                  # at the very start
+    (b'xx\\u005', False),                                # cut off at the end: not an escape
+    (b'xx\\u00', False),
+    (b'xx\\u0\\u0074', True),                            # a broken escape, then a real one
+    (b"", False),
+])
+def test_escape_search_agrees_across_backends(backend: str, text: bytes, expected: bool) -> None:
+    assert prefilter._has_root_escape_search(text, prefilter.BACKENDS[backend]) is expected
+    assert prefilter._has_root_escape_numpy(text) is expected
+    assert may_hold_root(text, backend=backend) is expected
 
 
 # --- soundness, by property: any valid re-encoding of a Root record is found ----------------
@@ -132,6 +154,8 @@ def test_any_encoding_of_a_root_record_passes_the_filter(data: st.DataObject, ex
     record = {**extra, "userIdentity": identity, "eventID": "p"}
     text = ("{" + data.draw(_WS) + '"Records":[' + _encode(data, ROLE) + "," + _encode(data, record) + "]}").encode()
     assert orjson.loads(text)["Records"][1]["userIdentity"]["type"] == identity["type"]
+    answers = {backend: may_hold_root(text, backend=backend) for backend in prefilter.BACKENDS}
+    assert len(set(answers.values())) == 1, answers  # the backend changes the speed, not the answer
     if is_root:
         assert may_hold_root(text)
     assert roots_of(text) == (["p"] if is_root else [])
@@ -173,6 +197,17 @@ def test_truncated_json_without_any_root_is_still_reported() -> None:
 ])
 def test_empty_and_foreign_files(blob: bytes, code: str) -> None:
     assert scan_blob("a.json.gz", blob).error_code == code
+
+
+def test_a_damaged_gzip_trailer_bounds_the_buffer_and_is_reported() -> None:
+    blob = gzip.compress(doc(ROOT, ROLE))
+    lying = blob[:-4] + (2**32 - 1).to_bytes(4, "little")  # announces 4 GiB of text
+    assert output_size_hint(lying) == 16384  # 64x the compressed size, at least 16 KiB
+    text = random.Random(1).randbytes(10**5).hex().encode()  # compresses about 2:1
+    big = gzip.compress(text)
+    assert output_size_hint(big) == len(text) + 1  # the trailer's size, +1 to see the end
+    assert output_size_hint(big[:-4] + b"\xff" * 4) == 64 * len(big)
+    assert scan_blob("a.json.gz", lying).error_code == "CorruptLogFile"  # the size check fails
 
 
 def test_empty_records_list_is_fine() -> None:

@@ -45,6 +45,10 @@ except ImportError:  # pragma: no cover - pysimdjson missing: parse candidates w
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _HEAD = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
+_BLANK = re.compile(rb"\s*\Z")  # what bytes.strip() removes, without copying the text
+# gzip's trailer holds the text size (mod 2**32): a hint for the output buffer, so that the
+# decompressor does not grow and copy it. Capped, because a damaged trailer can say anything.
+_MIN_BUFFER, _MAX_RATIO = 1 << 14, 64
 
 
 class LogFileError(Exception):
@@ -77,10 +81,16 @@ def decompress(blob: bytes, key: str) -> bytes:
         raise LogFileError("CorruptLogFile", "not a gzip file (bad magic bytes)")
     try:
         # wbits 31: a gzip stream, header and CRC-32 checked; a stream cut short raises.
-        return _zlib.decompress(blob, 31)
+        return _zlib.decompress(blob, 31, output_size_hint(blob))
     except _zlib.error as exc:
         code = "TruncatedLogFile" if "incomplete" in str(exc) or "truncated" in str(exc) else "CorruptLogFile"
         raise LogFileError(code, f"gzip data cannot be decompressed ({exc})") from None
+
+
+def output_size_hint(blob: bytes) -> int:
+    """The decompressed size a gzip member's trailer announces, bounded for damaged files."""
+    announced = int.from_bytes(blob[-4:], "little") + 1  # +1: the decompressor then sees the end
+    return max(_MIN_BUFFER, min(announced, len(blob) * _MAX_RATIO))
 
 
 def _looks_canonical(text: bytes) -> bool:
@@ -155,7 +165,7 @@ def _parse_roots_orjson(text: bytes) -> tuple[int, list[dict[str, Any]]]:
 
 def scan_text(text: bytes, result: ObjectScan) -> ObjectScan:
     """Fill `result` from one decompressed log text."""
-    if not text.strip():
+    if _BLANK.match(text):
         result.error_code, result.error = "EmptyLogFile", "the log file holds no JSON document"
         return result
     if _looks_canonical(text) and not may_hold_root(text):
@@ -237,12 +247,21 @@ def _bounded(executor: Executor, calls: Iterable[tuple[Callable[..., Any], tuple
         yield future.result()
 
 
-def scan_local_files(files: list[tuple[Path, str]], *, workers: int = 0, batch: int = 8) -> Iterator[ObjectScan]:
+def _batch_size(files: int, workers: int) -> int:
+    # Workers read the files themselves and send back only ObjectScans, so a batch costs one
+    # small message each way. Batches of 8 cost the parent ~4x more CPU than batches of 32 on
+    # 712 files (measured: 0.04 s vs 0.01 s); 8 batches per worker keep the tail short.
+    return max(1, min(32, files // (workers * 8)))
+
+
+def scan_local_files(files: list[tuple[Path, str]], *, workers: int = 0,
+                     batch: int | None = None) -> Iterator[ObjectScan]:
     """Scan (path, key) pairs; workers=0 scans in this process (tests, tiny folders)."""
     if workers <= 0:
         for path, key in files:
             yield scan_path(str(path), key)
         return
+    batch = batch or _batch_size(len(files), workers)
     batches = [[(str(p), k) for p, k in files[i:i + batch]] for i in range(0, len(files), batch)]
     with _process_pool(workers) as pool:
         for results in _bounded(pool, ((_scan_paths, (b,)) for b in batches), window=workers * 4):
