@@ -28,11 +28,14 @@ demo: $(VENV)/.installed syslibs
 test: $(VENV)/.installed-dev syslibs
 	$(PY) -m pytest -q
 
-demo-snapshot: $(VENV)/.installed
+demo-snapshot: $(VENV)/.installed-dev
 	$(PY) tools/build_demo_snapshot.py
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
+
+bench-collect: $(VENV)/.installed-dev
+	$(PY) bench/collect_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

@@ -109,6 +109,7 @@ def install() -> None:
         _patch_credential_report()
         _patch_user_rows()
         _patch_report_time()
+        _patch_virtual_mfa_listing()
         _patch_account_summary()
         _patch_cloudtrail()
         _patch_iam_features()
@@ -237,9 +238,13 @@ def _patch_user_rows() -> None:
             used = self.access_keys[key].last_used if len(self.access_keys) > key else None
             if isinstance(used, AccessKeyLastUsed):
                 columns[index:index + 2] = [used.region or "N/A", used.service or "N/A"]
+            else:  # AWS: N/A for a key never used, or no key
+                columns[index:index + 2] = ["N/A", "N/A"]
         with _STATE.lock:
             changed = _STATE.password_changed.get((self.account_id, self.name))
-        if changed is not None and self.password:
+        if not self.password:  # AWS: N/A for a user without a console password
+            columns[4:6] = ["N/A", "N/A"]
+        elif changed is not None:
             columns[5] = changed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
         return ",".join(columns) + "\n"
 
@@ -258,6 +263,24 @@ def _patch_report_time() -> None:
         return answer
 
     IAMResponse.get_credential_report = get_credential_report  # type: ignore[method-assign]
+
+
+def _patch_virtual_mfa_listing() -> None:
+    """AWS returns a device's Base32StringSeed and QRCodePNG (the TOTP secret) only from
+    CreateVirtualMFADevice; moto also lists them (random bytes, and a secret in a snapshot)."""
+    original = IAMResponse.list_virtual_mfa_devices
+
+    def list_virtual_mfa_devices(self: IAMResponse) -> ActionResult:
+        answer = original(self)
+        result = answer.result
+        if isinstance(result, dict):
+            result["VirtualMFADevices"] = [
+                {"SerialNumber": d.serial_number, "User": d.user, "EnableDate": d.enable_date}
+                if d.user is not None else {"SerialNumber": d.serial_number}
+                for d in result["VirtualMFADevices"]]
+        return answer
+
+    IAMResponse.list_virtual_mfa_devices = list_virtual_mfa_devices  # type: ignore[method-assign]
 
 
 def _patch_account_summary() -> None:
