@@ -199,6 +199,8 @@ RegionNames = Annotated[str | None, typer.Option("--regions", help="Comma-separa
 Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile (SSO profiles too); default: boto3's credential chain.")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Concurrent API conversations.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+MaxAttempts = Annotated[int, typer.Option("--max-attempts", min=1, envvar="REPORTER_MAX_ATTEMPTS",
+                                          help="Retries (botocore adaptive mode) before a failing call is recorded as an error.")]
 RootEvents = Annotated[str, typer.Option("--root-events", help="Source of root events: lookup (LookupEvents, 90 days), "
                                          "s3 (the trail's log files) or athena.")]
 TrailBucket = Annotated[str | None, typer.Option("--trail-bucket", help="s3: the trail bucket (default: from the trails found).")]
@@ -230,7 +232,7 @@ def _root_event_source(kind: str, bucket: str | None, prefix: str | None, direct
 
 def _collect(snapshot_dir: Path, period: str, accounts: str | None, organization: bool, role_name: str,
              external_id: str | None, regions: str | None, profile: str | None, workers: int,
-             quiet: bool, root_events: Any) -> None:
+             quiet: bool, root_events: Any, max_attempts: int) -> None:
     # Imported here: boto3 loads slowly and only these two commands need it.
     from reporter.collect import CollectError, CollectOptions, collect, month_period
     from reporter.collect.runner import utc_now
@@ -244,7 +246,7 @@ def _collect(snapshot_dir: Path, period: str, accounts: str | None, organization
         options = CollectOptions(out=snapshot_dir, period_start=start, period_end=end, accounts=_split(accounts),
                                  organization=organization, role_name=role_name, external_id=external_id,
                                  regions=_split(regions), profile=profile, max_workers=workers, quiet=quiet,
-                                 root_events=root_events)
+                                 root_events=root_events, max_attempts=max_attempts)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     try:
@@ -274,6 +276,7 @@ def collect_command(
     profile: Profile = None,
     workers: Workers = 16,
     quiet: Quiet = False,
+    max_attempts: MaxAttempts = 10,
     root_events: RootEvents = "lookup",
     trail_bucket: TrailBucket = None,
     trail_prefix: TrailPrefix = None,
@@ -287,7 +290,7 @@ def collect_command(
     source = _root_event_source(root_events, trail_bucket, trail_prefix, trail_dir, athena_table, athena_workgroup,
                                 athena_output, athena_region)
     _collect(out_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet,
-             source)
+             source, max_attempts)
 
 
 @app.command("run")
@@ -302,6 +305,7 @@ def run_command(
     profile: Profile = None,
     workers: Workers = 16,
     quiet: Quiet = False,
+    max_attempts: MaxAttempts = 10,
     root_events: RootEvents = "lookup",
     trail_bucket: TrailBucket = None,
     trail_prefix: TrailPrefix = None,
@@ -330,7 +334,7 @@ def run_command(
                                 athena_output, athena_region)
     snapshot_dir = out_dir / "snapshot"
     _collect(snapshot_dir, period, accounts, organization, role_name, external_id, regions, profile, workers, quiet,
-             source)
+             source, max_attempts)
     _write_pack(_open(snapshot_dir), out_dir, formats, thresholds, chosen, attested, page_size, table_cap)
 
 

@@ -58,7 +58,7 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def collect_and_report(url: str, tmp: Path) -> tuple[subprocess.CompletedProcess[str], Snapshot, dict[str, Any]]:
     snap, out = tmp / "snap", tmp / "pack"
     done = cli(url, "collect", "--organization", "--out", str(snap), "--period", "2026-10",
-               "--regions", ",".join(ms.REGIONS), "--quiet")
+               "--regions", ",".join(ms.REGIONS), "--quiet", "--max-attempts", "3")
     assert done.returncode == 0, done.stderr
     report = cli(url, "report", str(snap), "--out", str(out), "--format", "json")
     assert report.returncode == 0, report.stderr
