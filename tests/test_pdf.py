@@ -6,6 +6,7 @@ rendered twice (the second render proves byte-for-byte reproducibility).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import socket
@@ -250,3 +251,70 @@ def test_table_cap_points_to_the_workbook(hostile):
     assert "E-root-0009 " not in text.replace("E-root-0009)", "")
     # Uncapped: no note at all.
     assert "Table continues in the workbook" not in _flat(" ".join(_pages(outputs[0])))
+
+
+def test_findings_grouped_per_check_and_capped_groups_point_to_the_workbook(tmp_path):
+    """With more failed results than the cap, each (check, status) group lists a fair share and
+    names where the rest are: every FAIL id is either listed or inside a stated workbook range."""
+    users = [cr_row(f"user{i:02d}", password_enabled="true", mfa="false") for i in range(12)]
+    snapshot = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=report(cr_row(), *users)))
+    model = build_report(snapshot)
+    view = build_view(model, table_cap=4)
+    groups = view["findings"]["groups"]
+    assert sum(len(g["rows"]) for g in groups) <= max(4, len(groups))
+    mfa = next(g for g in groups if g["check_id"] == "iam_user_console_mfa" and g["status"]["code"] == "FAIL")
+    failing = sorted((f for f in model.findings if f.check_id == "iam_user_console_mfa"
+                      and f.status == Status.FAIL), key=lambda f: int(f.finding_id[2:]))
+    assert mfa["count"] == len(failing) == 12
+    listed = [r["id"] for r in mfa["rows"]]
+    rest = mfa["rest"]
+    assert listed == [f.finding_id for f in failing[:len(listed)]]
+    assert rest["rest"] == 12 - len(listed) and rest["first_id"] == failing[len(listed)].finding_id
+    assert (rest["first_row"], rest["last_row"]) == (int(failing[len(listed)].finding_id[2:]) + 1,
+                                                     int(failing[-1].finding_id[2:]) + 1)
+    text = _flat(" ".join(_pages(render_pdf(model, table_cap=4)))).replace("– ", "–")
+    assert (f"It lists {len(listed)} of 12 results. The other {rest['rest']} ({rest['first_id']} to "
+            f"{rest['last_id']}) are in evidence-2026-10.xlsx, sheet “Findings”, "
+            f"rows {rest['first_row']}–{rest['last_row']}") in text
+    assert "filter check_id = iam_user_console_mfa and status = FAIL" in text
+    # The check's risk and remediation are said once per group, not once per user.
+    check_rationale = "A console password without MFA"
+    assert text.count(check_rationale) == 1
+
+
+def test_allocate_shares_the_cap_fairly():
+    assert pdf_module._allocate([100, 23, 23, 2854, 1911, 571], 500) == [100, 23, 23, 118, 118, 118]
+    assert pdf_module._allocate([1, 1, 1], 500) == [1, 1, 1]
+    assert pdf_module._allocate([10, 10, 10], 2) == [1, 1, 1]  # every group shows at least one row
+    assert sum(pdf_module._allocate([7, 300, 40], 100)) == 100
+
+
+def test_pdf_a3b_structure(demo):
+    """What veraPDF would look at first (it is not installed here): the PDF/A-3b identification in
+    the XMP metadata, an sRGB output intent with its ICC profile, and associated files
+    (/AF, /AFRelationship) for both attachments."""
+    model, data, _ = demo
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part(?:>|=\")3", xmp)
+    assert re.search(r"pdfaid:conformance(?:>|=\")B", xmp)
+    intents = root["/OutputIntents"]
+    intent = intents[0].get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert "/DestOutputProfile" in intent
+    assert intent["/DestOutputProfile"].get_object().get_data()[36:40] == b"acsp"  # an ICC profile
+    assert reader.pdf_header == "%PDF-1.7"
+    associated = {spec.get_object()["/F"]: spec.get_object() for spec in root["/AF"]}
+    assert set(associated) == {"manifest.json", "findings.json"}
+    assert associated["manifest.json"]["/AFRelationship"] == "/Source"
+    assert associated["findings.json"]["/AFRelationship"] == "/Data"
+    expected = {"manifest.json": model.snapshot.manifest_bytes, "findings.json": pdf_module.render_json(model)}
+    for name, spec in associated.items():
+        stream = spec["/EF"]["/F"].get_object()
+        assert stream["/Subtype"] == "/application/json"  # PDF/A-3 wants the MIME type of each file
+        assert stream["/Params"]["/ModDate"] == "D:20261101060000Z"
+        checksum = stream["/Params"]["/CheckSum"]
+        checksum = getattr(checksum, "original_bytes", checksum)  # pypdf may decode it as text
+        assert checksum == hashlib.md5(expected[name]).digest()  # noqa: S324
+    assert "/Encrypt" not in reader.trailer  # PDF/A forbids encryption

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
-from reporter.checks.common import cell, flag, iso, row_ref, users
+from reporter.checks.common import cell, flag, iso, row_ref
 from reporter.checks.context import CheckContext
 from reporter.checks.registry import check
+from reporter.evidence.tables import EvidenceTable
 from reporter.findings import EvidenceRef, Finding, Severity, Status
 
+# One credential-report row as a plain mapping (column -> value). Plain dicts, not pd.Series:
+# building a Series per row (iterrows) and indexing it was most of the time of these checks on
+# a large organization, and `to_dict("records")` gives the same Python values.
+Row = Mapping[str, Any]
 # A verdict on one user's row: (status, reason, observed), or None when the user is out of scope.
 Verdict = tuple[Status, str, dict[str, object]] | None
-Judge = Callable[[CheckContext, pd.Series], Verdict]
+Judge = Callable[[CheckContext, Row], Verdict]
+
+# The four per-user checks of one account run one after another on the same table: remember the
+# last table's user rows (held by reference, so the identity test cannot match a new object).
+_last_users: tuple[EvidenceTable, list[dict[str, Any]]] | None = None
+
+
+def _user_rows(table: EvidenceTable) -> list[dict[str, Any]]:
+    """The rows of `common.users(table)` (is_root false or unknown), as dicts, in table order."""
+    global _last_users  # noqa: PLW0603 - a one-entry cache, see above
+    if _last_users is None or _last_users[0] is not table:
+        # Filtering the records in Python skips a boolean take over ~40 columns per account.
+        _last_users = (table, [r for r in table.data.to_dict("records") if not _is_true(r["is_root"])])
+    return _last_users[1]
+
+
+def _is_true(value: Any) -> bool:
+    """What `fillna(False)` then truth means for one cell: missing (None, NA, NaN) is False."""
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 def _per_user(ctx: CheckContext, judge: Judge, nobody_in_scope: str) -> list[Finding]:
     table = ctx.table("credential_report")
     findings = []
-    for _, row in users(table).iterrows():
+    for row in _user_rows(table):
         verdict = judge(ctx, row)
         if verdict is not None:
             status, reason, observed = verdict
@@ -31,11 +55,11 @@ def _per_user(ctx: CheckContext, judge: Judge, nobody_in_scope: str) -> list[Fin
     return findings
 
 
-def _active_keys(row: pd.Series) -> list[int]:
+def _active_keys(row: Row) -> list[int]:
     return [n for n in (1, 2) if flag(row[f"access_key_{n}_active"]) is True]
 
 
-def _unknown(row: pd.Series, *columns: str) -> Verdict:
+def _unknown(row: Row, *columns: str) -> Verdict:
     return (Status.NOT_ASSESSED,
             f"The credential report does not say {' or '.join(columns)} for this user.",
             {c: cell(row, c) for c in columns})
@@ -59,7 +83,7 @@ def _unknown(row: pd.Series, *columns: str) -> Verdict:
     ),
 )
 def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
-    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+    def judge(_: CheckContext, row: Row) -> Verdict:
         if flag(row["password_enabled"]) is not True:
             return None
         mfa = flag(row["mfa_active"])
@@ -96,7 +120,7 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
 def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
     limit = ctx.thresholds.unused_credentials_days
 
-    def idle(last_used: str, since: str, row: pd.Series, label: str) -> str | None:
+    def idle(last_used: str, since: str, row: Row, label: str) -> str | None:
         # Never used (N/A, no_information): CIS counts the age since the credential was set.
         used, fallback = row[last_used], row[since]
         if pd.isna(used) and pd.isna(fallback):
@@ -107,7 +131,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
             raise LookupError(label)
         return f"{label} {what} {days} days ago ({iso(when)})" if days >= limit else None
 
-    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+    def judge(_: CheckContext, row: Row) -> Verdict:
         checks = []
         if flag(row["password_enabled"]) is True:
             checks.append(("password_last_used", "password_last_changed", "password"))
@@ -147,7 +171,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
 def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
     limit = ctx.thresholds.key_rotation_days
 
-    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+    def judge(_: CheckContext, row: Row) -> Verdict:
         active = _active_keys(row)
         if not active:
             return None
@@ -180,7 +204,7 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
     ),
 )
 def iam_single_active_access_key(ctx: CheckContext) -> list[Finding]:
-    def judge(_: CheckContext, row: pd.Series) -> Verdict:
+    def judge(_: CheckContext, row: Row) -> Verdict:
         active = _active_keys(row)
         if not active:
             return None

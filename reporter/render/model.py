@@ -17,6 +17,7 @@ from reporter.evidence.problems import ParseProblem
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, load_evidence
 from reporter.findings import Finding, Status
 from reporter.frameworks import Attestation, Framework, FrameworkResult, evaluate, load_frameworks
+from reporter.render.gcpause import paused_gc
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.reader import Snapshot
 
@@ -97,6 +98,12 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds | None = None,
                  frameworks: Sequence[Framework] | None = None,
                  attestations: Sequence[Attestation] = ()) -> ReportModel:
     """Evaluate a snapshot. `frameworks=None` means every shipped framework."""
+    with paused_gc():  # ~10 % of the time on a 100-account organization; see gcpause
+        return _build_report(snapshot, thresholds, frameworks, attestations)
+
+
+def _build_report(snapshot: Snapshot, thresholds: Thresholds | None,
+                  frameworks: Sequence[Framework] | None, attestations: Sequence[Attestation]) -> ReportModel:
     thresholds = thresholds or Thresholds()
     evidence = load_evidence(snapshot)
     as_of = snapshot.manifest.as_of

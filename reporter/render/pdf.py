@@ -9,7 +9,6 @@ so the same snapshot always gives the same bytes.
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import math
 import struct
@@ -23,9 +22,10 @@ import pandas as pd
 
 from reporter import __version__
 from reporter.checks.registry import CHECKS
-from reporter.findings import Finding, Status
+from reporter.findings import EvidenceRef, Finding, Status
 from reporter.render.chart import STATUS_STYLE, status_chart_svg
 from reporter.render.fetcher import TemplatesOnlyFetcher
+from reporter.render.gcpause import paused_gc
 from reporter.render.json_report import render_json
 from reporter.render.model import ReportModel
 from reporter.resources import shipped_dir
@@ -44,6 +44,12 @@ SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 INTERACTION_WORDS = {"console_sign_in": "Console sign-in", "console_action": "Console",
                      "api_call": "API"}
 LINKED_FINDINGS_PER_REQUIREMENT = 24
+# The findings section lists at most this share of the table cap (250 affected resources at the
+# default 500), shared fairly among the (check, status) groups; each cut group names its workbook
+# rows. Findings rows are the tallest of the pack (reason, observed values, evidence).
+FINDINGS_SHARE_OF_CAP = 0.5
+# Evidence rows named per file in a finding's row; the rest are counted (all are in findings.json).
+EVIDENCE_ROWS_LISTED = 8
 
 # Workbook the pack points to when a table is cut (sheet names agreed with the XLSX renderer).
 SHEET_FINDINGS = "Findings"
@@ -244,46 +250,126 @@ def _scope(model: ReportModel) -> dict[str, Any]:
     }
 
 
-def _finding_view(f: Finding, model: ReportModel) -> dict[str, Any]:
-    check = CHECKS.get(f.check_id)
+def _finding_row(f: Finding, model: ReportModel) -> dict[str, Any]:
+    """One affected resource of a check: a plain row (no nested markup, it may repeat 500 times)."""
     return {
-        "id": f.finding_id, "anchor": f"finding-{f.finding_id}", "check_id": f.check_id,
-        "title": check.title if check else f.check_id,
-        "status": _status(f.status.value), "severity": f.severity.value,
+        "id": f.finding_id, "anchor": f"finding-{f.finding_id}",
         "account": _account_label(model, f.account_id), "resource": f.resource, "reason": f.reason,
-        "observed": [(k, _text(v)) for k, v in f.observed.items()],
-        "evidence": [(ref.path, ref.row or "") for ref in f.evidence],
-        "risk": check.rationale if check else "",
-        "remediation": list(check.remediation) if check else [],
-        "references": list(check.references) if check else [],
+        "observed": "; ".join(f"{k} = {_text(v)}" for k, v in f.observed.items()),
+        "evidence": _evidence_text(f.evidence),
     }
+
+
+def _evidence_text(refs: Iterable[EvidenceRef]) -> str:
+    """Evidence rows grouped by file ("path: line 2, 15, 3"); long lists end with how many more.
+
+    Every reference is in findings.json (attached) and the workbook; the root events themselves
+    are in the timeline, so a root finding need not repeat 2,000 line numbers.
+    """
+    by_path: dict[str, list[str]] = {}
+    for ref in refs:
+        rows = by_path.setdefault(ref.path, [])
+        if ref.row:
+            rows.append(ref.row)
+    parts = []
+    for path, rows in by_path.items():
+        lines = [r[5:] for r in rows if r.startswith("line ")]
+        if rows and len(lines) == len(rows):
+            shown = ", ".join(lines[:EVIDENCE_ROWS_LISTED])
+            more = f" and {len(lines) - EVIDENCE_ROWS_LISTED} more (findings.json)" \
+                if len(lines) > EVIDENCE_ROWS_LISTED else ""
+            parts.append(f"{path} line{'s' if len(lines) > 1 else ''} {shown}{more}")
+        elif rows:
+            shown = ", ".join(rows[:EVIDENCE_ROWS_LISTED])
+            more = f" and {len(rows) - EVIDENCE_ROWS_LISTED} more (findings.json)" \
+                if len(rows) > EVIDENCE_ROWS_LISTED else ""
+            parts.append(f"{path} \u00b7 {shown}{more}")
+        else:
+            parts.append(path)
+    return "; ".join(parts) or "\u2014"
+
+
+def _allocate(sizes: list[int], cap: int) -> list[int]:
+    """Share `cap` detailed rows among groups fairly: small groups whole, big ones an equal share.
+
+    Every group shows at least one row, so each check that failed is described in the PDF.
+    """
+    shares = [0] * len(sizes)
+    left, open_ = max(cap, len(sizes)), sorted(range(len(sizes)), key=lambda i: sizes[i])
+    while open_:
+        fair = left // len(open_)
+        i = open_[0]
+        if sizes[i] <= fair:
+            shares[i] = sizes[i]
+        else:  # every remaining group is bigger than its share: split what is left evenly
+            for rank, j in enumerate(open_):
+                shares[j] = max(1, fair + (1 if rank < left - fair * len(open_) else 0))
+            break
+        left -= sizes[i]
+        open_.pop(0)
+    return shares
 
 
 def _findings(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
+    """FAIL and NOT_ASSESSED results, one block per (check, status).
+
+    A block says once what the check is, why it matters and how to fix it, then lists the affected
+    resources one table row each (reason, observed values, evidence row). At most half of `cap`
+    rows in all are detailed (FINDINGS_SHARE_OF_CAP), shared fairly among the blocks; each block
+    that is cut says where its other rows are in the workbook, so nothing is left out silently.
+    """
     shown = [f for f in model.findings if f.status in SHOWN_STATUSES]
-    shown.sort(key=lambda f: (f.status != Status.FAIL, SEVERITY_ORDER.get(f.severity.value, 9),
-                              f.finding_id))
-    n = _cut(len(shown), cap)
-    detailed, rest = shown[:n], shown[n:]
-    rest_ids = sorted(f.finding_id for f in rest)
-    note = None
-    if rest:
-        # Findings sheet: every finding in id order, F-k on Excel row k+1.
-        rows = sorted(int(i.split("-")[1]) + 1 for i in rest_ids)
-        note = {"what": "findings", "shown": n, "total": len(shown), "rest": len(rest), "workbook": workbook,
-                "sheet": SHEET_FINDINGS, "first_row": rows[0], "last_row": rows[-1],
-                "first_id": rest_ids[0], "last_id": rest_ids[-1],
-                "by_check": sorted(_count_by(rest, lambda f: (f.check_id, f.status.value)).items())}
+    grouped: dict[tuple[str, str], list[Finding]] = {}
+    for f in shown:
+        grouped.setdefault((f.check_id, f.status.value), []).append(f)
+    keys = sorted(grouped, key=lambda k: (k[1] != Status.FAIL.value,
+                                          SEVERITY_ORDER.get(grouped[k][0].severity.value, 9),
+                                          -len(grouped[k]), k[0]))
+    shares = _allocate([len(grouped[k]) for k in keys], max(1, int(cap * FINDINGS_SHARE_OF_CAP)))
+    groups = []
+    anchored: set[str] = set()
+    for index, (key, share) in enumerate(zip(keys, shares, strict=True), start=1):
+        members = sorted(grouped[key], key=lambda f: _finding_number(f.finding_id))
+        detailed, rest = members[:share], members[share:]
+        anchored.update(f.finding_id for f in detailed)
+        check_id, status = key
+        check = CHECKS.get(check_id)
+        note = None
+        if rest:
+            # Findings sheet: every finding in id order, F-k on Excel row k+1.
+            rows = [_finding_number(f.finding_id) + 1 for f in rest]
+            note = {"shown": len(detailed), "total": len(members), "rest": len(rest), "workbook": workbook,
+                    "sheet": SHEET_FINDINGS, "first_row": rows[0], "last_row": rows[-1],
+                    "first_id": rest[0].finding_id, "last_id": rest[-1].finding_id,
+                    "check_id": check_id, "status": status}
+        groups.append({
+            "anchor": f"findings-{index}", "check_id": check_id, "title": check.title if check else check_id,
+            "status": _status(status), "severity": members[0].severity.value, "count": len(members),
+            "accounts": len({f.account_id for f in members}),
+            "risk": check.rationale if check else "",
+            "remediation": list(check.remediation) if check else [],
+            "references": list(check.references) if check else [],
+            "rows": [_finding_row(f, model) for f in detailed],
+            "rest": note,
+        })
     by_severity = _count_by(shown, lambda f: f.severity.value)
+    detailed_total = sum(len(g["rows"]) for g in groups)
     return {
-        "details": [_finding_view(f, model) for f in detailed],
-        "anchored": {f.finding_id for f in detailed},
+        "groups": groups,
+        "anchored": anchored,
         "total": len(shown),
+        "detailed": detailed_total,
+        "in_workbook": len(shown) - detailed_total,
+        "workbook": workbook,
+        "listed_cap": max(1, int(cap * FINDINGS_SHARE_OF_CAP)),
         "fail": sum(1 for f in shown if f.status == Status.FAIL),
         "not_assessed": sum(1 for f in shown if f.status == Status.NOT_ASSESSED),
         "by_severity": [(s, by_severity.get(s, 0)) for s in SEVERITY_ORDER],
-        "rest": note,
     }
+
+
+def _finding_number(finding_id: str) -> int:
+    return int(finding_id.rsplit("-", 1)[1])
 
 
 def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
@@ -294,8 +380,19 @@ def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
     return out
 
 
-def _frameworks(model: ReportModel, anchored: set[str]) -> list[dict[str, Any]]:
+def _counts_per_account(model: ReportModel) -> dict[str, dict[str, int]]:
+    """model.counts(account) for every account in one pass (not accounts x findings)."""
+    out = {a.id: {s: 0 for s in STATUSES} for a in model.accounts}
+    for f in model.findings:
+        out.setdefault(f.account_id, {s: 0 for s in STATUSES})[f.status.value] += 1
+    return out
+
+
+def _frameworks(model: ReportModel, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Control matrix rows. Findings are named as plain ids (cheap to lay out, hundreds per table)
+    and linked once per findings group (4.n), where each id is listed or its workbook row named."""
     by_id = {f.finding_id: f for f in model.findings}
+    group_of = {(g["check_id"], g["status"]["code"]): (index, g) for index, g in enumerate(groups, start=1)}
     out = []
     for index, result in enumerate(model.frameworks, start=1):
         doc = result.as_dict()
@@ -304,15 +401,18 @@ def _frameworks(model: ReportModel, anchored: set[str]) -> list[dict[str, Any]]:
         for req in doc["requirements"]:
             ids = req.get("finding_ids") or []
             problem_ids = [i for i in ids if i in by_id and by_id[i].status in SHOWN_STATUSES]
-            linked = [{"id": i, "anchor": f"finding-{i}" if i in anchored else None,
-                       "status": _status(by_id[i].status.value)}
-                      for i in problem_ids[:LINKED_FINDINGS_PER_REQUIREMENT]]
+            keys = sorted({(by_id[i].check_id, by_id[i].status.value) for i in problem_ids},
+                          key=lambda k: group_of[k][0] if k in group_of else 0)
+            links = [{"anchor": group_of[k][1]["anchor"], "label": f"4.{group_of[k][0]}",
+                      "status": group_of[k][1]["status"]} for k in keys if k in group_of]
+            listed = problem_ids[:LINKED_FINDINGS_PER_REQUIREMENT]
             reqs.append({
                 "id": req["id"], "title": req["title"], "section": req.get("section") or "",
                 "status": _status(req["status"]), "reason": req.get("reason") or "",
                 "checks": req.get("check_ids") or [],
-                "findings": linked,
-                "more_findings": len(problem_ids) - len(linked),
+                "groups": links,
+                "finding_ids": ", ".join(listed),
+                "more_findings": len(problem_ids) - len(listed),
                 "other_findings": len(ids) - len(problem_ids),
             })
         out.append({
@@ -332,14 +432,17 @@ def _root_timeline(model: ReportModel, events: pd.DataFrame, cap: int, workbook:
     for ev in newest_first.head(n).to_dict("records"):
         mfa = ev.get("mfa_used")
         success = ev.get("success")
+        kind = INTERACTION_WORDS.get(_text(ev.get("interaction")), _text(ev.get("interaction")))
+        failed = "" if success is None or success is pd.NA or success else \
+            " \u00b7 FAILED" + (f": {error}" if (error := _text(ev.get("error_code"))
+                                                 or _text(ev.get("error_message"))) else "")
         rows.append({
             "id": ev["row_id"], "time": _text(ev.get("event_time")).replace("T", " "),
             "account": _text(ev.get("account")), "region": _text(ev.get("region")),
-            "event": _text(ev.get("event_name")), "source": _text(ev.get("event_source")),
-            "kind": INTERACTION_WORDS.get(_text(ev.get("interaction")), _text(ev.get("interaction"))),
+            "event": f"{_text(ev.get('event_name'))} \u00b7 {_text(ev.get('event_source'))}{failed}",
+            "failed": bool(failed),
+            "kind": kind,
             "mfa": "\u2014" if mfa is None or mfa is pd.NA else ("yes" if mfa else "NO"),
-            "ok": "" if success is None or success is pd.NA or success else "failed",
-            "error": _text(ev.get("error_code")) or _text(ev.get("error_message")),
             "ip": _text(ev.get("source_ip")), "agent": _text(ev.get("user_agent")),
             "key": _text(ev.get("access_key_id")),
         })
@@ -351,51 +454,60 @@ def _root_timeline(model: ReportModel, events: pd.DataFrame, cap: int, workbook:
     return {"rows": rows, "total": total, "rest": rest}
 
 
+def _joined(*parts: str) -> str:
+    return " \u00b7 ".join(parts)
+
+
+def _key_text(r: dict[str, Any], n: int) -> str:
+    """Access key n of a credential-report row in one cell: active · rotated · last used."""
+    active = _cell(r, f"access_key_{n}_active", f"access_key_{n}_active_note")
+    rotated = _date_only(_cell(r, f"access_key_{n}_last_rotated", f"access_key_{n}_last_rotated_note"))
+    used = _date_only(_cell(r, f"access_key_{n}_last_used_date", f"access_key_{n}_last_used_date_note"))
+    return _joined(active, f"rotated {rotated}", f"used {used}")
+
+
 def _credential_tables(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
     creds = model.credential_rows()
-    records = creds.to_dict("records")
+    is_root = creds["is_root"].fillna(False).astype(bool)
+    user_frame = creds[~is_root]
     root_rows = []
-    users = []
-    for r in records:
-        if r.get("is_root"):
-            root_rows.append({
-                "id": r["row_id"], "account": _text(r.get("account_id")),
-                "password_enabled": _cell(r, "password_enabled", "password_enabled_note"),
-                "password_last_used": _cell(r, "password_last_used", "password_last_used_note"),
-                "mfa": _cell(r, "mfa_active", "mfa_active_note"),
-                "key1": _cell(r, "access_key_1_active", "access_key_1_active_note"),
-                "key1_used": _cell(r, "access_key_1_last_used_date", "access_key_1_last_used_date_note"),
-                "key2": _cell(r, "access_key_2_active", "access_key_2_active_note"),
-                "key2_used": _cell(r, "access_key_2_last_used_date", "access_key_2_last_used_date_note"),
-                "certs": f"{_cell(r, 'cert_1_active', 'cert_1_active_note')} / "
-                         f"{_cell(r, 'cert_2_active', 'cert_2_active_note')}",
-                "source": f"{_text(r.get('source'))} line {_text(r.get('line'))}",
-            })
-        else:
-            users.append(r)
-    n = _cut(len(users), cap)
+    # Only the rows shown become dicts (5,000 users would cost ~0.5 s for nothing).
+    for r in creds[is_root].to_dict("records"):
+        root_rows.append({
+            "id": r["row_id"], "account": _text(r.get("account_id")),
+            "password": _joined(_cell(r, "password_enabled", "password_enabled_note"),
+                                "used " + _cell(r, "password_last_used", "password_last_used_note")),
+            "mfa": _cell(r, "mfa_active", "mfa_active_note"),
+            "key1": _joined(_cell(r, "access_key_1_active", "access_key_1_active_note"),
+                            "used " + _cell(r, "access_key_1_last_used_date",
+                                            "access_key_1_last_used_date_note")),
+            "key2": _joined(_cell(r, "access_key_2_active", "access_key_2_active_note"),
+                            "used " + _cell(r, "access_key_2_last_used_date",
+                                            "access_key_2_last_used_date_note")),
+            "certs": f"{_cell(r, 'cert_1_active', 'cert_1_active_note')} / "
+                     f"{_cell(r, 'cert_2_active', 'cert_2_active_note')}",
+            "source": f"{_text(r.get('source'))} line {_text(r.get('line'))}",
+        })
+    n = _cut(len(user_frame), cap)
+    users = user_frame.head(n).to_dict("records")
+    row_ids = user_frame["row_id"].tolist()
     user_rows = [{
         "id": r["row_id"], "account": _text(r.get("account_id")), "user": _text(r.get("user")),
         "created": _date_only(_cell(r, "user_creation_time", "user_creation_time_note")),
-        "password": _cell(r, "password_enabled", "password_enabled_note"),
-        "password_used": _date_only(_cell(r, "password_last_used", "password_last_used_note")),
+        "password": _joined(_cell(r, "password_enabled", "password_enabled_note"),
+                            "used " + _date_only(_cell(r, "password_last_used", "password_last_used_note"))),
         "mfa": _cell(r, "mfa_active", "mfa_active_note"),
-        "key1": _cell(r, "access_key_1_active", "access_key_1_active_note"),
-        "key1_rotated": _date_only(_cell(r, "access_key_1_last_rotated", "access_key_1_last_rotated_note")),
-        "key1_used": _date_only(_cell(r, "access_key_1_last_used_date", "access_key_1_last_used_date_note")),
-        "key2": _cell(r, "access_key_2_active", "access_key_2_active_note"),
-        "key2_rotated": _date_only(_cell(r, "access_key_2_last_rotated", "access_key_2_last_rotated_note")),
-        "key2_used": _date_only(_cell(r, "access_key_2_last_used_date", "access_key_2_last_used_date_note")),
-    } for r in users[:n]]
+        "key1": _key_text(r, 1), "key2": _key_text(r, 2),
+    } for r in users]
     rest = None
-    if n < len(users):
-        first, last = users[n]["row_id"], users[-1]["row_id"]
-        rest = _rest_note(what="IAM users", shown=n, total=len(users), sheet=SHEET_CREDENTIALS,
+    if n < len(row_ids):
+        first, last = row_ids[n], row_ids[-1]
+        rest = _rest_note(what="IAM users", shown=n, total=len(row_ids), sheet=SHEET_CREDENTIALS,
                           first_row=int(first.split("-")[1]) + 1, last_row=int(last.split("-")[1]) + 1,
                           ids=(first, last), workbook=workbook)
     covered = {r["account"] for r in root_rows}
     missing = [_account_label(model, a.id) for a in model.accounts if a.id not in covered]
-    return {"root": root_rows, "root_missing": missing, "users": user_rows, "users_total": len(users),
+    return {"root": root_rows, "root_missing": missing, "users": user_rows, "users_total": len(row_ids),
             "users_rest": rest}
 
 
@@ -428,8 +540,9 @@ def build_view(model: ReportModel, *, page_size: str = "A4", table_cap: int = 50
     events = model.root_events()
     root = _root_headline(events)
     counts = model.counts()
+    per_account = _counts_per_account(model)
     findings = _findings(model, table_cap, workbook)
-    frameworks = _frameworks(model, findings["anchored"])
+    frameworks = _frameworks(model, findings["groups"])
     chart_rows = [(f"{fw['name']} {fw['version']}" if len(fw["name"]) < 40 else f"{fw['id']}",
                    {s["code"]: c for s, c in fw["counts"]}) for fw in frameworks]
     chart = status_chart_svg(chart_rows) if chart_rows else b""
@@ -458,7 +571,7 @@ def build_view(model: ReportModel, *, page_size: str = "A4", table_cap: int = 50
             "frameworks": [{"anchor": fw["anchor"], "name": fw["name"], "version": fw["version"],
                             "counts": [c for _, c in fw["counts"]]} for fw in frameworks],
             "accounts": [{"label": _account_label(model, a.id), "assessed": a.assessed,
-                          "counts": [model.counts(a.id)[s] for s in STATUSES]} for a in model.accounts],
+                          "counts": [per_account[a.id][s] for s in STATUSES]} for a in model.accounts],
             "total": [counts[s] for s in STATUSES],
             "root": root,
             "chart": chart,
@@ -564,9 +677,7 @@ def render_pdf(model: ReportModel, *, page_size: str = "A4", table_cap: int = 50
     ]
     identifier = hashlib.sha256(b"reporter-pdf\0" + model.snapshot.digest.encode() + b"\0"
                                 + view["page_size"].encode() + b"\0" + str(table_cap).encode()).hexdigest()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the cyclic GC adds up to 45 % to WeasyPrint's layout of long documents
-    try:
+    with paused_gc():  # the cyclic GC adds up to 45 % to WeasyPrint's layout of long documents
         document = HTML(string=html, base_url=templates.resolve().as_uri() + "/", url_fetcher=fetcher,
                         encoding="utf-8")
         return document.write_pdf(
@@ -576,9 +687,6 @@ def render_pdf(model: ReportModel, *, page_size: str = "A4", table_cap: int = 50
             uncompressed_pdf=False,
             finisher=_reproducible_fonts,
         )
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def write_pdf(model: ReportModel, out_dir: Path, *, page_size: str = "A4", table_cap: int = 500) -> Path:
