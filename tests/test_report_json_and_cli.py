@@ -10,6 +10,7 @@ import orjson
 from factory import AccountSpec, write_snapshot
 from typer.testing import CliRunner
 
+from reporter.checks.registry import CHECKS
 from reporter.cli import app
 from reporter.render.json_report import render_json
 from reporter.render.model import build_report
@@ -32,8 +33,20 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     assert by[(mgmt, "root_no_access_keys", f"arn:aws:iam::{mgmt}:root")]["status"] == "FAIL"
     assert by[(mgmt, "iam_user_console_mfa", "bob")]["status"] == "FAIL"
     assert by[(prod, "root_hardware_mfa_enabled", f"arn:aws:iam::{prod}:root")]["status"] == "PASS"
+    # sandbox: no credential report (AccessDenied) and a throttled region
     assert all(f["status"] == "NOT_ASSESSED" for f in doc["findings"]
-               if f["account_id"] == sandbox and f["check_id"] != "iam_password_policy_strong")
+               if f["account_id"] == sandbox and "credential_report" in CHECKS[f["check_id"]].evidence)
+    new_checks = {("root_usage_alerting", mgmt): "PASS", ("root_usage_alerting", prod): "PASS",
+                  ("root_usage_alerting", sandbox): "FAIL",
+                  ("cloudtrail_root_evidence_complete", mgmt): "PASS",
+                  ("cloudtrail_root_evidence_complete", prod): "PASS",
+                  ("cloudtrail_root_evidence_complete", sandbox): "FAIL",
+                  ("root_scp_deny", mgmt): "NOT_APPLICABLE", ("root_scp_deny", prod): "PASS",
+                  ("root_scp_deny", sandbox): "FAIL",
+                  ("root_credentials_centrally_managed", mgmt): "FAIL"}
+    for (check_id, account), expected in new_checks.items():
+        assert {f["status"] for f in doc["findings"]
+                if f["check_id"] == check_id and f["account_id"] == account} == {expected}, (check_id, account)
     assert doc["snapshot"]["manifest_sha256"] == Snapshot.open(demo_snapshot_dir()).digest
     assert [a["id"] for a in doc["accounts"]] == [mgmt, prod, sandbox]
     ids = [f["id"] for f in doc["findings"]]
