@@ -262,11 +262,17 @@ class Organization:
 
 
 def organization(sc: Scenario, members: list[tuple[str, str]], ou_members: list[str],
-                 member_ids: list[str] | None = None) -> Organization:
+                 member_ids: list[str] | None = None, management_name: str | None = None) -> Organization:
     """An organization of the caller with `members` (name, email), given `member_ids` if any;
     `ou_members` (names) go into the OU "workloads", which carries an SCP denying root."""
     orgs = sc.client("organizations")
     org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    if management_name:
+        # moto names the management account "master" and offers no call to rename it.
+        from moto.organizations.models import organizations_backends
+        for account in organizations_backends[org["MasterAccountId"]]["aws"].accounts:
+            if account.id == org["MasterAccountId"]:
+                account.name = management_name
     accounts = {}
     with _member_ids(member_ids or []):
         for name, email in members:
@@ -377,7 +383,7 @@ def acme(sc: Scenario, clock: MotoClock, *, demo_failures: bool = True) -> Acme:
     """
     clock.now = at("2024-03-01T09:00:00Z")  # when acme set the organization up
     org = organization(sc, [("acme-prod", "aws-prod@acme.example"), ("acme-sandbox", "aws-sandbox@acme.example")],
-                       ou_members=["acme-prod"], member_ids=[PROD, SANDBOX])
+                       ou_members=["acme-prod"], member_ids=[PROD, SANDBOX], management_name="acme-management")
     moto_gaps.set_org_features(org.id, [])  # centralized root access not enabled
     sc.client("iam").create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
