@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test demo-snapshot bench syslibs clean
+.PHONY: demo test demo-snapshot bench bench-collect bench-pdf bench-trail-logs syslibs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ bench: $(VENV)/.installed-dev
 
 bench-collect: $(VENV)/.installed-dev
 	$(PY) bench/collect_bench.py
+
+bench-pdf: $(VENV)/.installed-dev syslibs
+	$(PY) bench/pdf_bench.py
+
+bench-trail-logs: $(VENV)/.installed-dev
+	$(PY) bench/trail_logs_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

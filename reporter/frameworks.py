@@ -763,7 +763,7 @@ def _combine(statuses: Iterable[Status]) -> Status:
 
 def _status_for_account(
     requirement: Requirement,
-    findings_by_check: dict[str, list[Finding]],
+    by_check_account: dict[tuple[str, str], list[Finding]],
     account: str,
     valid: list[Attestation],
 ) -> tuple[Status, str]:
@@ -775,7 +775,7 @@ def _status_for_account(
     statuses: list[Status] = []
     missing: list[str] = []
     for check_id in requirement.check_ids:
-        mine = [f for f in findings_by_check.get(check_id, ()) if f.account_id == account]
+        mine = by_check_account.get((check_id, account), [])
         if not mine:
             missing.append(check_id)
         for f in mine:
@@ -844,8 +844,11 @@ def evaluate(
     on = _as_of_date(as_of)
     scope = sorted({f.account_id for f in findings} | set(accounts or ()))
     by_check: dict[str, list[Finding]] = defaultdict(list)
+    # Indexed once: requirements × accounts lookups would otherwise rescan every finding.
+    by_check_account: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
         by_check[f.check_id].append(f)
+        by_check_account[(f.check_id, f.account_id)].append(f)
 
     results: list[RequirementResult] = []
     counts = _empty_counts()
@@ -858,7 +861,7 @@ def evaluate(
         ]
         valid = sorted((a for a in applicable if not a.is_expired(on)), key=Attestation.sort_key)
         expired = sorted((a for a in applicable if a.is_expired(on)), key=Attestation.sort_key)
-        per_account = {acct: _status_for_account(req, by_check, acct, valid) for acct in scope}
+        per_account = {acct: _status_for_account(req, by_check_account, acct, valid) for acct in scope}
         req_findings = [f for c in req.check_ids for f in by_check.get(c, ())]
         status, reason = _summarise(req, per_account, req_findings, valid)
         if expired and status is Status.MANUAL:
