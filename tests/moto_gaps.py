@@ -229,7 +229,8 @@ def _patch_credential_report() -> None:
 
 def _patch_user_rows() -> None:
     """moto writes "not_supported" for a key's last-used region/service although it keeps them
-    (AccessKeyLastUsed), and the creation time as password_last_changed: AWS writes the real ones."""
+    (AccessKeyLastUsed), and for password_next_rotation, and the creation time as
+    password_last_changed: AWS writes the real ones (N/A for the rotation without a max-age policy)."""
     original = User.to_csv
 
     def to_csv(self: User) -> str:
@@ -242,6 +243,7 @@ def _patch_user_rows() -> None:
                 columns[index:index + 2] = ["N/A", "N/A"]
         with _STATE.lock:
             changed = _STATE.password_changed.get((self.account_id, self.name))
+        columns[6] = "N/A"
         if not self.password:  # AWS: N/A for a user without a console password
             columns[4:6] = ["N/A", "N/A"]
         elif changed is not None:

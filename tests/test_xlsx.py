@@ -20,7 +20,8 @@ from reporter.render.xlsx import write_xlsx
 from reporter.resources import demo_snapshot_dir
 from reporter.snapshot.reader import Snapshot
 
-SHEETS = ["Summary", "Findings", "Frameworks", "Root events", "Credential report", "Manifest"]
+SHEETS = ["Summary", "Findings", "Frameworks", "Root events", "Credential report", "Manifest", "Drift", "Trend",
+          "Exceptions"]
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,8 +55,15 @@ class CollectOptions:
     # botocore retry attempts (adaptive mode) before a throttled/failed call becomes an error artifact.
     max_attempts: int = 10
     root_events: RootEventSource = field(default_factory=RootEventSource)
+    # The evidence chain: the manifest digest of the previous pack of this scope. Given directly,
+    # or looked up in the history database at `history` once the scope is known (at finalize).
+    previous_manifest_sha256: str | None = None
+    history: Path | None = None
 
     def __post_init__(self) -> None:
+        if self.previous_manifest_sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}",
+                                                                          self.previous_manifest_sha256):
+            raise ValueError("previous_manifest_sha256 must be 64 lowercase hex digits")
         for name in ("period_start", "period_end"):
             if getattr(self, name).tzinfo is None:
                 raise ValueError(f"{name} must carry a time zone")
@@ -66,6 +74,20 @@ class CollectOptions:
         for account in self.accounts:
             if not re.fullmatch(r"\d{12}", account):
                 raise ValueError(f"account id {account!r} is not 12 digits")
+
+
+    def chain_link(self, organization_id: str | None, account_ids: Iterable[str]) -> str | None:
+        """The digest this snapshot records as previous_manifest_sha256: the one given, else the
+        previous pack of the same scope in the history (None: first pack, or no history)."""
+        if self.previous_manifest_sha256 is not None or self.history is None:
+            return self.previous_manifest_sha256
+        if not self.history.exists():
+            return None  # no pack recorded yet: this one starts the chain
+        # Imported here: the history (sqlite) is only needed when chaining.
+        from reporter.history import History, scope_key_for
+
+        with History(self.history, create=False) as history:
+            return history.previous_digest(scope_key_for(organization_id, account_ids), self.period_start)
 
 
 @dataclass(frozen=True)

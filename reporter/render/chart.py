@@ -60,3 +60,78 @@ def status_chart_svg(rows: Sequence[tuple[str, dict[str, int]]]) -> bytes:
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
         plt.close(fig)
     return out.getvalue()
+
+
+# Month-over-month trend charts ("Changes since last month"). Same determinism as above; a month
+# without a pack is a gap with the words "no pack", never a zero bar or a zero point.
+_RC = {
+    "svg.hashsalt": "reporter",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 7,
+    "hatch.linewidth": 0.6,
+    "hatch.color": "#222222",
+}
+# Line styles and markers keep frameworks apart in grey print as well as in colour.
+_LINES = [("#1d3557", "-", "o"), ("#c0392b", "--", "s"), ("#4f9a6b", ":", "^"), ("#e0a526", "-.", "D"),
+          ("#5b7db1", (0, (5, 1, 1, 1)), "v"), ("#7f5539", (0, (1, 1)), "P")]
+
+
+def _svg(fig: plt.Figure) -> bytes:
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return out.getvalue()
+
+
+def _month_ticks(ax: plt.Axes, months: Sequence[str]) -> None:
+    ax.set_xticks(range(len(months)))
+    ax.set_xticklabels([m[2:] for m in months], rotation=0)  # "26-10": 13 labels fit on one line
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlim(-0.6, len(months) - 0.4)
+
+
+def root_events_trend_svg(months: Sequence[str], events: Sequence[int | None], complete: Sequence[bool],
+                          packs: Sequence[bool]) -> bytes:
+    """Root events per month (oldest first, this month last). A month without a pack has no bar
+    and says so; an incomplete count (an account's or a region's evidence missing) is hatched
+    and marked "≥" (it is a lower bound)."""
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(7.0, 2.1))
+        top = max([e for e in events if e is not None] + [1])
+        for x, (value, whole, pack) in enumerate(zip(events, complete, packs, strict=True)):
+            if not pack or value is None:
+                ax.text(x, top * 0.04, "no pack" if not pack else "no data", rotation=90, ha="center",
+                        va="bottom", fontsize=6, color="#555555")
+                continue
+            current = x == len(events) - 1
+            ax.bar(x, value, width=0.62, color="#1d3557" if current else "#8da9c4",
+                   hatch="" if whole else "//", edgecolor="#222222", linewidth=0.4)
+            ax.text(x, value + top * 0.02, ("" if whole else "\u2265") + str(value), ha="center", va="bottom",
+                    fontsize=6.5)
+        _month_ticks(ax, months)
+        ax.set_ylim(0, top * 1.18)
+        ax.set_ylabel("root events")
+        return _svg(fig)
+
+
+def fail_trend_svg(months: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]]) -> bytes:
+    """FAIL requirements per framework per month, one line each; a month without a pack (None) is
+    a gap in the line."""
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(7.0, 2.3))
+        top = 1
+        for i, (label, values) in enumerate(series):
+            colour, style, marker = _LINES[i % len(_LINES)]
+            ys = [float("nan") if v is None else v for v in values]
+            top = max([top] + [v for v in values if v is not None])
+            ax.plot(range(len(values)), ys, color=colour, linestyle=style, marker=marker, markersize=3.2,
+                    linewidth=1.0, label=label)
+        _month_ticks(ax, months)
+        ax.set_ylim(0, top * 1.15 + 0.5)
+        ax.set_ylabel("FAIL requirements")
+        if series:
+            ax.legend(ncols=min(3, len(series)), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+                      fontsize=6.3, handlelength=3)
+        return _svg(fig)

@@ -11,7 +11,9 @@ from reporter import __version__
 from reporter.render.model import ReportModel, checks_block, snapshot_block
 from reporter.snapshot.writer import atomic_write
 
-SCHEMA_VERSION = "1.0"
+# 1.1 (additive): "drift", "risk_acceptances", per-finding "acceptance", and the snapshot's
+# previous_manifest_sha256 and signature.
+SCHEMA_VERSION = "1.1"
 
 
 def findings_document(model: ReportModel) -> dict[str, Any]:
@@ -24,10 +26,27 @@ def findings_document(model: ReportModel) -> dict[str, Any]:
         "summary": {"total": model.counts(),
                     "by_account": {a.id: model.counts(a.id) for a in model.accounts}},
         "checks": checks_block(),
-        "findings": [f.as_dict() for f in model.findings],
+        "findings": _findings(model),
         "frameworks": [r.as_dict() for r in model.frameworks],
         "evidence_problems": [p.as_dict() for p in model.problems],
+        "drift": model.drift.as_dict() if model.drift is not None else None,
+        "risk_acceptances": model.acceptances.as_dict() if model.acceptances is not None else None,
     }
+
+
+def _findings(model: ReportModel) -> list[dict[str, Any]]:
+    """Each finding; a FAIL matched by an exceptions entry carries that decision (else null)."""
+    decided = {}
+    if model.acceptances is not None:
+        decided = {d.finding_id: d for d in model.acceptances.decisions if d.acceptance is not None}
+    out = []
+    for f in model.findings:
+        doc = f.as_dict()
+        decision = decided.get(f.finding_id)
+        doc["acceptance"] = None if decision is None else {
+            k: v for k, v in decision.as_dict().items() if k not in ("finding_id", "check_id", "account_id", "resource")}
+        out.append(doc)
+    return out
 
 
 def render_json(model: ReportModel) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from reporter.checks.context import Thresholds
@@ -16,8 +17,12 @@ from reporter.evidence.credential_report import output_columns as cr_output_colu
 from reporter.evidence.problems import ParseProblem
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, load_evidence
 from reporter.findings import Finding, Status
+from reporter.drift import Drift, compute_drift
 from reporter.frameworks import Attestation, Framework, FrameworkResult, evaluate, load_frameworks
+from reporter.history import History, PackRecord, pack_from_model
 from reporter.render.gcpause import paused_gc
+from reporter.risk_acceptance import AcceptanceReport, RiskAcceptances, apply
+from reporter.signing import SIGNATURE_FORMAT
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.reader import Snapshot
 
@@ -44,6 +49,12 @@ class ReportModel:
     findings: list[Finding]
     problems: list[ParseProblem] = field(default_factory=list)
     frameworks: list[FrameworkResult] = field(default_factory=list)
+    # Month-over-month context (issue #8): risk-acceptance decisions for every FAIL, drift against
+    # the previous pack of the scope (a baseline when there is no history), and the record the
+    # history stores once every file of the pack is written.
+    acceptances: AcceptanceReport | None = None
+    drift: Drift | None = None
+    pack: PackRecord | None = None
 
     @property
     def period_label(self) -> str:
@@ -96,10 +107,28 @@ def _account_status(snapshot: Snapshot, evidence: AccountEvidence) -> AccountSta
 
 def build_report(snapshot: Snapshot, thresholds: Thresholds | None = None,
                  frameworks: Sequence[Framework] | None = None,
-                 attestations: Sequence[Attestation] = ()) -> ReportModel:
-    """Evaluate a snapshot. `frameworks=None` means every shipped framework."""
+                 attestations: Sequence[Attestation] = (), *,
+                 risk_acceptances: RiskAcceptances | None = None,
+                 history: History | None = None) -> ReportModel:
+    """Evaluate a snapshot. `frameworks=None` means every shipped framework.
+
+    `risk_acceptances` (the --exceptions file; none: every FAIL is unaccepted) are applied on the
+    snapshot's as_of; drift is computed against `history` (None: this pack is a baseline). The
+    history is only read here; recording is the caller's, after every file is written.
+    """
     with paused_gc():  # ~10 % of the time on a 100-account organization; see gcpause
-        return _build_report(snapshot, thresholds, frameworks, attestations)
+        model = _build_report(snapshot, thresholds, frameworks, attestations)
+        annotate(model, risk_acceptances or RiskAcceptances(), history)
+        return model
+
+
+def annotate(model: ReportModel, risk_acceptances: RiskAcceptances, history: History | None) -> None:
+    """Fill `acceptances`, `pack` and `drift` of a built model."""
+    events = model.root_events()
+    rows = events[["row_id", "account", "event_id", "event_time"]].to_dict("records") if len(events) else []
+    model.acceptances = apply(model.findings, risk_acceptances, model.snapshot.manifest.as_of, rows)
+    model.pack = pack_from_model(model, acceptances=model.acceptances, snapshot_path=model.snapshot.root.resolve())
+    model.drift = compute_drift(model.pack, history)
 
 
 def _build_report(snapshot: Snapshot, thresholds: Thresholds | None,
@@ -126,7 +155,29 @@ def snapshot_block(model: ReportModel) -> dict[str, Any]:
         "collected_at": iso_utc(manifest.collected_at),
         "caller_arn": manifest.caller_arn,
         "organization_id": manifest.organization_id,
+        "previous_manifest_sha256": manifest.previous_manifest_sha256,
+        "signature": signature_block(model),
     }
+
+
+def signature_block(model: ReportModel) -> dict[str, Any] | None:
+    """What manifest.json.sig beside the manifest claims (key id, signed digest), or None.
+
+    Not a verification (the report has no public key): `reporter verify --public-key` is. A
+    signature file that cannot be read is reported as such, never as signed."""
+    path = model.snapshot.root / "manifest.json.sig"
+    if not path.is_file():
+        return None
+    try:
+        doc = orjson.loads(path.read_bytes())
+        if not isinstance(doc, dict) or doc.get("format") != SIGNATURE_FORMAT:
+            raise ValueError
+        return {"algorithm": str(doc.get("algorithm")), "key_id": str(doc.get("key_id")),
+                "manifest_sha256": str(doc.get("manifest_sha256")), "signature_file": path.name,
+                "matches_manifest": doc.get("manifest_sha256") == model.snapshot.digest, "verified": False}
+    except (orjson.JSONDecodeError, ValueError, OSError):
+        return {"algorithm": None, "key_id": None, "manifest_sha256": None, "signature_file": path.name,
+                "matches_manifest": False, "verified": False, "error": "not a reporter signature file"}
 
 
 def checks_block() -> list[dict[str, Any]]:

@@ -23,11 +23,12 @@ import pandas as pd
 from reporter import __version__
 from reporter.checks.registry import CHECKS
 from reporter.findings import EvidenceRef, Finding, Status
-from reporter.render.chart import STATUS_STYLE, status_chart_svg
+from reporter.render.chart import STATUS_STYLE, fail_trend_svg, root_events_trend_svg, status_chart_svg
 from reporter.render.fetcher import TemplatesOnlyFetcher
 from reporter.render.gcpause import paused_gc
 from reporter.render.json_report import render_json
-from reporter.render.model import ReportModel
+from reporter.render.model import ReportModel, signature_block
+from reporter.risk_acceptance import AcceptanceState, Decision
 from reporter.resources import shipped_dir
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.writer import atomic_write
@@ -56,6 +57,10 @@ SHEET_FINDINGS = "Findings"
 SHEET_ROOT_EVENTS = "Root events"
 SHEET_CREDENTIALS = "Credential report"
 SHEET_MANIFEST = "Manifest"
+SHEET_DRIFT = "Drift"
+SHEET_EXCEPTIONS = "Exceptions"
+CHANGE_WORDS = {"new": "New findings", "resolved": "Resolved", "still_open": "Still open",
+                "no_longer_assessed": "No longer assessed"}
 
 
 def pdf_name(model: ReportModel) -> str:
@@ -196,6 +201,19 @@ def _summary_paragraph(model: ReportModel, org: dict[str, Any], root: dict[str, 
     if critical:
         parts.append(f"{len(critical)} failed check result(s) are of critical severity and should be "
                      f"remediated first (see Findings).")
+    acceptances = model.acceptances
+    if acceptances is not None and (acceptances.counts()["accepted"] or acceptances.counts()["expired"]):
+        c = acceptances.counts()
+        parts.append(f"{c['accepted']} failed result(s) are covered by an accepted exception (they stay FAIL);"
+                     f" {c['expired']} exception(s) have expired and no longer apply.")
+    drift = model.drift
+    if drift is not None and drift.baseline:
+        parts.append("This is the first pack of this scope: it is the baseline for later months.")
+    elif drift is not None:
+        c = drift.counts()
+        parts.append(f"Since {drift.previous_month}: {c['new']} new failure(s), {c['resolved']} resolved,"
+                     f" {c['still_open']} still open and {c['no_longer_assessed']} no longer assessed"
+                     f" (see Changes since last month).")
     return " ".join(parts)
 
 
@@ -250,11 +268,33 @@ def _scope(model: ReportModel) -> dict[str, Any]:
     }
 
 
-def _finding_row(f: Finding, model: ReportModel) -> dict[str, Any]:
+def exception_text(decision: Decision | None) -> str:
+    """What a pack says about a FAIL's risk acceptance, in one plain sentence ("" when none)."""
+    acc = decision.acceptance if decision is not None else None
+    if decision is None or acc is None:
+        return ""
+    if decision.state is AcceptanceState.ACCEPTED:
+        return (f"Accepted exception \u2014 approved by {acc.approver} on {acc.approved_on.isoformat()},"
+                f" expires {acc.expires_on.isoformat()}, ticket {acc.ticket}")
+    if decision.state is AcceptanceState.EXPIRED:
+        return (f"Exception EXPIRED on {acc.expires_on.isoformat()} \u2014 no longer applies"
+                f" (approved by {acc.approver}, ticket {acc.ticket})")
+    return (f"Exception approved on {acc.approved_on.isoformat()}, after the evidence date \u2014 not applied"
+            f" (approver {acc.approver}, ticket {acc.ticket})")
+
+
+def _decisions(model: ReportModel) -> dict[str, Decision]:
+    if model.acceptances is None:
+        return {}
+    return {d.finding_id: d for d in model.acceptances.decisions if d.acceptance is not None}
+
+
+def _finding_row(f: Finding, model: ReportModel, decision: Decision | None = None) -> dict[str, Any]:
     """One affected resource of a check: a plain row (no nested markup, it may repeat 500 times)."""
     return {
         "id": f.finding_id, "anchor": f"finding-{f.finding_id}",
         "account": _account_label(model, f.account_id), "resource": f.resource, "reason": f.reason,
+        "exception": exception_text(decision),
         "observed": "; ".join(f"{k} = {_text(v)}" for k, v in f.observed.items()),
         "evidence": _evidence_text(f.evidence),
     }
@@ -328,6 +368,7 @@ def _findings(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
     shares = _allocate([len(grouped[k]) for k in keys], max(1, int(cap * FINDINGS_SHARE_OF_CAP)))
     groups = []
     anchored: set[str] = set()
+    decided = _decisions(model)
     for index, (key, share) in enumerate(zip(keys, shares, strict=True), start=1):
         members = sorted(grouped[key], key=lambda f: _finding_number(f.finding_id))
         detailed, rest = members[:share], members[share:]
@@ -349,8 +390,11 @@ def _findings(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
             "risk": check.rationale if check else "",
             "remediation": list(check.remediation) if check else [],
             "references": list(check.references) if check else [],
-            "rows": [_finding_row(f, model) for f in detailed],
+            "rows": [_finding_row(f, model, decided.get(f.finding_id)) for f in detailed],
             "rest": note,
+            "accepted": sum(1 for f in members if (d := decided.get(f.finding_id)) is not None and d.applies),
+            "expired": sum(1 for f in members if (d := decided.get(f.finding_id)) is not None
+                           and d.state is AcceptanceState.EXPIRED),
         })
     by_severity = _count_by(shown, lambda f: f.severity.value)
     detailed_total = sum(len(g["rows"]) for g in groups)
@@ -427,6 +471,7 @@ def _frameworks(model: ReportModel, groups: list[dict[str, Any]]) -> list[dict[s
 
 def _root_timeline(model: ReportModel, events: pd.DataFrame, cap: int, workbook: str) -> dict[str, Any]:
     newest_first = events.iloc[::-1]
+    tickets = {e.row_id: e.break_glass for e in (model.acceptances.root_events if model.acceptances else ())}
     n = _cut(len(newest_first), cap)
     rows = []
     for ev in newest_first.head(n).to_dict("records"):
@@ -445,13 +490,21 @@ def _root_timeline(model: ReportModel, events: pd.DataFrame, cap: int, workbook:
             "mfa": "\u2014" if mfa is None or mfa is pd.NA else ("yes" if mfa else "NO"),
             "ip": _text(ev.get("source_ip")), "agent": _text(ev.get("user_agent")),
             "key": _text(ev.get("access_key_id")),
+            "ticket": _ticket_text(tickets.get(ev["row_id"])),
         })
     total = len(newest_first)
+    ticketed = sum(1 for bg in tickets.values() if bg is not None)
     # The rest are the oldest events: E-root-0001 … E-root-(total-n), Excel rows 2 … total-n+1.
     rest = _rest_note(what="root events", shown=n, total=total, sheet=SHEET_ROOT_EVENTS, first_row=2,
                       last_row=total - n + 1, ids=(f"E-root-{1:04d}", f"E-root-{total - n:04d}"),
                       workbook=workbook)
-    return {"rows": rows, "total": total, "rest": rest}
+    return {"rows": rows, "total": total, "rest": rest, "ticketed": ticketed, "unticketed": total - ticketed}
+
+
+def _ticket_text(break_glass: Any) -> str:
+    if break_glass is None:
+        return "no break-glass ticket"
+    return f"{break_glass.ticket} \u00b7 {break_glass.approver}"
 
 
 def _joined(*parts: str) -> str:
@@ -527,6 +580,139 @@ def _manifest_table(model: ReportModel, cap: int, workbook: str) -> dict[str, An
     return {"rows": rows, "total": len(artifacts), "rest": rest}
 
 
+def _change_row(c: Any) -> dict[str, Any]:
+    """One finding change: four plain cells (key, statuses, months open, reason / exception state)."""
+    was = STATUS_WORDS.get(c.previous_status or "", "absent")
+    now = STATUS_WORDS.get(c.status or "", "absent")
+    note = c.reason + (f" \u00b7 exception {c.acceptance}" if c.acceptance else "")
+    return {"what": f"{c.check_id} \u00b7 {c.account_id} \u00b7 {c.resource}",
+            "status": f"{was} \u2192 {now} \u00b7 {c.severity}",
+            "months": "" if c.months_open is None else str(c.months_open), "note": note}
+
+
+def _drift(model: ReportModel, cap: int, workbook: str) -> dict[str, Any] | None:
+    drift = model.drift
+    if drift is None:
+        return None
+    doc = drift.as_dict()
+    root = doc["root_events"]
+    if drift.baseline:
+        compared = "baseline: first pack of this scope"
+    else:
+        compared = f"compared with {drift.previous_month} (manifest sha256 {drift.previous_manifest_sha256})"
+    gap = None
+    if not drift.baseline and not drift.previous_is_last_month:
+        gap = (f"The previous pack of this scope is {drift.previous_month}, not the month before"
+               f" {drift.month}: the months in between have no pack, so changes span more than one month.")
+    tables = []
+    sheet_row = 2  # the Drift sheet lists new, resolved, still_open, no_longer_assessed in that order
+    for name in ("new", "resolved", "still_open", "no_longer_assessed"):
+        changes = list(getattr(drift, name))
+        if name == "still_open":  # the oldest problems first
+            changes.sort(key=lambda c: (-(c.months_open or 0), c.account_id, c.check_id, c.resource))
+        n = _cut(len(changes), cap)
+        rest = None
+        if n < len(changes):
+            rest = {"shown": n, "total": len(changes), "workbook": workbook, "sheet": SHEET_DRIFT,
+                    "first_row": sheet_row, "last_row": sheet_row + len(changes) - 1, "change": name}
+        tables.append({"name": name, "title": CHANGE_WORDS[name], "total": len(changes),
+                       "rows": [_change_row(c) for c in changes[:n]], "rest": rest})
+        sheet_row += len(changes)
+    months = [p.month for p in drift.trend]
+    root_chart = root_events_trend_svg(months, [p.root_events for p in drift.trend],
+                                       [p.root_events_complete for p in drift.trend],
+                                       [p.manifest_sha256 is not None for p in drift.trend])
+    series = drift.fail_series()
+    fail_chart = fail_trend_svg(months, [(fw, series[fw]) for fw in drift.frameworks])
+    now = root["this_month"]
+    if now is None:
+        root_line = "Root events this month: unknown (the root-event evidence is missing)."
+    else:
+        lower = "" if root["this_month_complete"] else "at least "
+        root_line = f"Root events this month: {lower}{now}"
+        if root["prior_max"] is None:
+            root_line += " (no pack in the prior 12 months to compare with)."
+        else:
+            packs = sum(1 for p in drift.prior if p.manifest_sha256)
+            root_line += (f" (prior 12 months, {packs} with a pack: max {root['prior_max']},"
+                          f" mean {root['prior_mean']:g}).")
+    counts = drift.counts()
+    return {
+        "compared": compared,
+        "baseline": drift.baseline,
+        "gap": gap,
+        "counts": [(CHANGE_WORDS[k], counts[k]) for k in CHANGE_WORDS]
+                  + [("Accounts added", counts["accounts_added"]), ("Accounts removed", counts["accounts_removed"])],
+        "accounts_added": ", ".join(_account_label(model, a) for a in drift.accounts_added),
+        "accounts_removed": ", ".join(drift.accounts_removed),
+        "tables": tables,
+        "root_line": root_line,
+        "root_chart": root_chart,
+        "fail_chart": fail_chart,
+        "trend_rows": [{"month": p.month, "pack": "yes" if p.manifest_sha256 else "no pack",
+                        "root": "\u2014" if p.root_events is None
+                        else ("" if p.root_events_complete else "\u2265") + str(p.root_events),
+                        "fails": "\u2014" if p.fail_findings is None else str(p.fail_findings)}
+                       for p in drift.trend],
+    }
+
+
+def _exceptions(model: ReportModel, cap: int, workbook: str) -> dict[str, Any]:
+    report = model.acceptances
+    rows: list[dict[str, str]] = []
+    counts = {"accepted": 0, "expired": 0, "not_yet_valid": 0, "unused": 0, "unused_break_glass": 0}
+    source = ""
+    if report is not None:
+        source = report.source
+        state_words = {AcceptanceState.ACCEPTED: "ACCEPTED", AcceptanceState.EXPIRED: "EXPIRED",
+                       AcceptanceState.NOT_YET_VALID: "NOT YET VALID"}
+        for d in report.decisions:
+            acc = d.acceptance
+            if acc is None:
+                continue
+            counts[d.state.value] += 1
+            rows.append({"what": f"{d.finding_id} \u00b7 {d.check_id} \u00b7 {d.account_id} \u00b7 {d.resource}",
+                         "state": state_words[d.state],
+                         "approval": f"{acc.approver} \u00b7 {acc.approved_on.isoformat()} to "
+                                     f"{acc.expires_on.isoformat()} \u00b7 {acc.ticket}",
+                         "justification": acc.justification})
+        for acc in report.unused:
+            counts["unused"] += 1
+            rows.append({"what": f"entry {acc.index} \u00b7 {acc.check} \u00b7 {acc.account} \u00b7 {acc.resource}",
+                         "state": "UNUSED (matched no FAIL)",
+                         "approval": f"{acc.approver} \u00b7 {acc.approved_on.isoformat()} to "
+                                     f"{acc.expires_on.isoformat()} \u00b7 {acc.ticket}",
+                         "justification": acc.justification})
+        for bg in report.unused_break_glass:
+            counts["unused_break_glass"] += 1
+            what = bg.event_id or f"{_text(bg.start)} to {_text(bg.end)}"
+            rows.append({"what": f"break-glass entry {bg.index} \u00b7 {bg.account or '*'} \u00b7 {what}",
+                         "state": "UNUSED (matched no root event)",
+                         "approval": f"{bg.approver} \u00b7 {bg.approved_on.isoformat()} \u00b7 {bg.ticket}",
+                         "justification": bg.justification})
+    n = _cut(len(rows), cap)
+    rest = _rest_note(what="exception entries", shown=n, total=len(rows), sheet=SHEET_EXCEPTIONS,
+                      first_row=n + 2, last_row=len(rows) + 1, ids=(f"row {n + 2}", f"row {len(rows) + 1}"),
+                      workbook=workbook)
+    return {"rows": rows[:n], "total": len(rows), "rest": rest, "counts": counts, "source": source,
+            "unaccepted": report.unaccepted_fails if report is not None else None}
+
+
+def _chain(model: ReportModel) -> dict[str, Any]:
+    manifest = model.snapshot.manifest
+    sig = signature_block(model)
+    if sig is None:
+        signature = "not signed (no manifest.json.sig)"
+    elif sig.get("error"):
+        signature = f"manifest.json.sig: {sig['error']}"
+    else:
+        signature = (f"Ed25519, key id {sig['key_id']}"
+                     + ("" if sig["matches_manifest"] else " \u2014 signed a DIFFERENT manifest")
+                     + " (check with reporter verify --public-key)")
+    return {"previous": manifest.previous_manifest_sha256 or "none recorded (first pack of the chain)",
+            "signature": signature}
+
+
 def build_view(model: ReportModel, *, page_size: str = "A4", table_cap: int = 500) -> dict[str, Any]:
     """Everything the templates show, as plain values (strings, numbers, lists, dicts)."""
     size = PAGE_SIZES.get(page_size.upper())
@@ -580,6 +766,9 @@ def build_view(model: ReportModel, *, page_size: str = "A4", table_cap: int = 50
         "scope": _scope(model),
         "frameworks": frameworks,
         "findings": findings,
+        "drift": _drift(model, table_cap, workbook),
+        "exceptions": _exceptions(model, table_cap, workbook),
+        "chain": _chain(model),
         "timeline": _root_timeline(model, events, table_cap, workbook),
         "credentials": _credential_tables(model, table_cap, workbook),
         "manifest": _manifest_table(model, table_cap, workbook),
@@ -645,12 +834,19 @@ def render_html(view: dict[str, Any], templates: Path | None = None) -> tuple[st
     """The pack as HTML, and the generated resources (data: URL → bytes, type) it references."""
     templates = templates or shipped_dir("templates")
     generated: dict[str, tuple[bytes, str]] = {}
-    chart = view["summary"]["chart"]
-    chart_url = ""
-    if chart:
-        chart_url = "data:image/svg+xml;base64," + base64.b64encode(chart).decode("ascii")
-        generated[chart_url] = (chart, "image/svg+xml")
-    html = _environment(templates).get_template("pack.html.j2").render(view=view, chart_url=chart_url)
+
+    def url(svg: bytes) -> str:
+        if not svg:
+            return ""
+        data_url = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        generated[data_url] = (svg, "image/svg+xml")
+        return data_url
+
+    chart_url = url(view["summary"]["chart"])
+    drift = view.get("drift") or {}
+    trend_urls = {"root": url(drift.get("root_chart", b"")), "fails": url(drift.get("fail_chart", b""))}
+    html = _environment(templates).get_template("pack.html.j2").render(view=view, chart_url=chart_url,
+                                                                        trend_urls=trend_urls)
     return html, generated
 
 

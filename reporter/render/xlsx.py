@@ -194,15 +194,21 @@ def _iso(value: datetime | None) -> str | None:
 def findings_table(model: ReportModel) -> EvidenceTable:
     columns = [Column("finding_id"), Column("check_id"), Column("check_title"), Column("account_id"),
                Column("resource"), Column("status"), Column("severity"), Column("reason"),
-               Column("observed (JSON)"), Column("evidence"), Column("aggregate", BOOL)]
+               Column("observed (JSON)"), Column("evidence"), Column("aggregate", BOOL),
+               Column("acceptance_state"), Column("approver"), Column("expires_on"), Column("ticket")]
+    decided = _decisions(model)
 
     def rows() -> Iterator[list[Any]]:
         for f in model.findings:
             check = CHECKS.get(f.check_id)
             evidence = "; ".join(ref.path + (f" ({ref.row})" if ref.row else "") for ref in f.evidence)
-            yield [_text(v) for v in (f.finding_id, f.check_id, check.title if check else None, f.account_id,
-                                      f.resource, f.status.value, f.severity.value, f.reason,
-                                      _json(f.observed), evidence)] + [bool(f.aggregate)]
+            d = decided.get(f.finding_id)
+            acc = d.acceptance if d is not None else None
+            yield ([_text(v) for v in (f.finding_id, f.check_id, check.title if check else None, f.account_id,
+                                       f.resource, f.status.value, f.severity.value, f.reason,
+                                       _json(f.observed), evidence)] + [bool(f.aggregate)]
+                   + [_text(v) for v in (d.state.value if d else None, acc.approver if acc else None,
+                                         acc.expires_on.isoformat() if acc else None, acc.ticket if acc else None)])
 
     return EvidenceTable("findings", "Findings", "Findings", columns, len(model.findings), rows,
                          status_column="status", widths={"reason": 80, "observed (JSON)": 60, "evidence": 60})
@@ -230,6 +236,12 @@ def frameworks_table(model: ReportModel) -> EvidenceTable:
 
 def root_events_table(model: ReportModel, frame: pd.DataFrame | None = None) -> EvidenceTable:
     frame = model.root_events() if frame is None else frame
+    if "ticket" not in frame.columns:
+        # The break-glass ticket (--exceptions) that authorised each root event, if any.
+        tickets = {e.row_id: e.break_glass.ticket for e in (model.acceptances.root_events if model.acceptances else ())
+                   if e.break_glass is not None}
+        frame = frame.assign(ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index,
+                                              dtype=object))
     # `account` (the snapshot folder) repeats what `source` already says; every normalized column stays.
     columns = frame_columns(frame, skip=["account"])
     return frame_table("root_events", "Root events", "RootEvents", frame, columns,
@@ -264,7 +276,92 @@ SHEET_DESCRIPTIONS = {
     "Root events": "every root CloudTrail event of the period, id E-root-…",
     "Credential report": "every credential-report row of every account, id U-…",
     "Manifest": "every artifact of the snapshot, with its SHA-256 and API call",
+    "Drift": "findings new, resolved, still open or no longer assessed since the previous pack",
+    "Trend": "root events and FAIL counts per month, this month and the 12 before",
+    "Exceptions": "risk acceptances applied (or expired) and entries that matched nothing",
 }
+
+
+def _decisions(model: ReportModel) -> dict[str, Any]:
+    if model.acceptances is None:
+        return {}
+    return {d.finding_id: d for d in model.acceptances.decisions if d.acceptance is not None}
+
+
+def drift_table(model: ReportModel) -> EvidenceTable:
+    columns = [Column("change"), Column("check_id"), Column("account_id"), Column("resource"), Column("severity"),
+               Column("status"), Column("previous_status"), Column("months_open", INT), Column("acceptance"),
+               Column("reason")]
+    drift = model.drift
+    changes = [] if drift is None else [
+        (name, c) for name, group in (("new", drift.new), ("resolved", drift.resolved),
+                                      ("still_open", drift.still_open),
+                                      ("no_longer_assessed", drift.no_longer_assessed)) for c in group]
+
+    def rows() -> Iterator[list[Any]]:
+        for name, c in changes:
+            yield [*(_text(v) for v in (name, c.check_id, c.account_id, c.resource, c.severity, c.status,
+                                        c.previous_status)),
+                   c.months_open, _text(c.acceptance), _text(c.reason)]
+
+    return EvidenceTable("drift", "Drift", "Drift", columns, len(changes), rows, status_column="status",
+                         widths={"resource": 50, "reason": 80})
+
+
+def trend_table(model: ReportModel) -> EvidenceTable:
+    drift = model.drift
+    points = list(drift.trend) if drift is not None else []
+    frameworks = list(drift.frameworks) if drift is not None else []
+    columns = [Column("month"), Column("manifest_sha256"), Column("root_events", INT),
+               Column("root_events_complete", BOOL), Column("fail_findings", INT),
+               *(Column(f"FAIL requirements {fw}", INT) for fw in frameworks)]
+    series = drift.fail_series() if drift is not None else {}
+
+    def rows() -> Iterator[list[Any]]:
+        for i, p in enumerate(points):
+            # A month without a pack stays empty (never 0); so does an unknown root-event count.
+            yield [_text(p.month), _text(p.manifest_sha256), p.root_events,
+                   p.root_events_complete if p.manifest_sha256 else None, p.fail_findings,
+                   *(series[fw][i] for fw in frameworks)]
+
+    return EvidenceTable("trend", "Trend", "Trend", columns, len(points), rows, freeze_first_column=True,
+                         widths={"manifest_sha256": 66})
+
+
+def exceptions_table(model: ReportModel) -> EvidenceTable:
+    columns = [Column("kind"), Column("state"), Column("finding_id"), Column("check_id"), Column("account_id"),
+               Column("resource"), Column("approver"), Column("approved_on"), Column("expires_on"),
+               Column("ticket"), Column("justification"), Column("entry", INT)]
+    report = model.acceptances
+    items: list[list[Any]] = []
+    if report is not None:
+        for d in report.decisions:
+            acc = d.acceptance
+            if acc is None:
+                continue
+            items.append(["acceptance", d.state.value, d.finding_id, d.check_id, d.account_id, d.resource,
+                          acc.approver, acc.approved_on.isoformat(), acc.expires_on.isoformat(), acc.ticket,
+                          acc.justification, acc.index])
+        for acc in report.unused:
+            items.append(["acceptance (matched no FAIL)", "unused", None, acc.check, acc.account, acc.resource,
+                          acc.approver, acc.approved_on.isoformat(), acc.expires_on.isoformat(), acc.ticket,
+                          acc.justification, acc.index])
+        for bg in report.unused_break_glass:
+            what = bg.event_id or f"{_iso(bg.start)} to {_iso(bg.end)}"
+            items.append(["break-glass (matched no root event)", "unused", None, None, bg.account, what,
+                          bg.approver, bg.approved_on.isoformat(), None, bg.ticket, bg.justification, bg.index])
+
+    def rows() -> Iterator[list[Any]]:
+        for item in items:
+            yield [*(_text(v) for v in item[:-1]), item[-1]]
+
+    return EvidenceTable("exceptions", "Exceptions", "Exceptions", columns, len(items), rows,
+                         widths={"resource": 45, "justification": 60})
+
+
+def monthly_tables(model: ReportModel) -> list[EvidenceTable]:
+    """The month-over-month sheets (workbook only; the CSV export keeps to the evidence)."""
+    return [drift_table(model), trend_table(model), exceptions_table(model)]
 
 
 def summary_table(model: ReportModel) -> EvidenceTable:
@@ -293,6 +390,8 @@ def summary_table(model: ReportModel) -> EvidenceTable:
         yield info("organization_id", manifest.organization_id)
         yield info("snapshot tool_version", manifest.tool_version)
         yield info("rendered by", f"reporter {__version__}")
+        yield info("previous_manifest_sha256 (evidence chain)", manifest.previous_manifest_sha256)
+        yield info("drift compared with", _compared_with(model))
         yield counted("findings", "all accounts", None, model.counts(), "Findings")
         for a in model.accounts:
             state = "assessed" if a.assessed else f"not assessed: {a.reason}"
@@ -311,10 +410,18 @@ def summary_table(model: ReportModel) -> EvidenceTable:
         for sheet, text in SHEET_DESCRIPTIONS.items():
             yield ["sheet", sheet, _text(text), *([None] * (len(STATUS_ORDER) + 1)), Link(sheet, sheet)]
 
-    n = (11 + 1 + len(model.accounts) + len(model.frameworks)
+    n = (13 + 1 + len(model.accounts) + len(model.frameworks)
          + sum(len(r.counts_by_account) for r in model.frameworks) + len(SHEET_DESCRIPTIONS))
     return EvidenceTable("summary", "Summary", "Summary", columns, n, rows, freeze_first_column=False,
                          widths={"item": 50, "value": 66})
+
+
+def _compared_with(model: ReportModel) -> str:
+    drift = model.drift
+    if drift is None or drift.baseline:
+        return "baseline: first pack of this scope"
+    gap = "" if drift.previous_is_last_month else " (months without a pack in between)"
+    return f"{drift.previous_month} (manifest sha256 {drift.previous_manifest_sha256}){gap}"
 
 
 def evidence_tables(model: ReportModel, *, summary: bool = True) -> list[EvidenceTable]:
@@ -471,6 +578,6 @@ def xlsx_name(model: ReportModel) -> str:
 def write_xlsx(model: ReportModel, out_dir: Path) -> Path:
     as_of = model.snapshot.manifest.as_of
     wb = new_workbook(as_of)
-    for table in evidence_tables(model):
+    for table in [*evidence_tables(model), *monthly_tables(model)]:
         write_table_sheet(wb, table)
     return save_workbook(wb, Path(out_dir) / xlsx_name(model), as_of)
