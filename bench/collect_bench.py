@@ -1,28 +1,44 @@
-"""Collection benchmark: `collect()` against a 100-account organization on a ThreadedMotoServer
-that adds 50 ms to every request (a stand-in for AWS's latency; moto answers in ~1 ms).
+"""Collection benchmark: `collect()` against an N-account organization (100 by default) on a
+ThreadedMotoServer, behind a proxy that makes every request take 50 ms (a stand-in for AWS's
+latency; moto's own time, a few ms, is inside the 50 ms unless moto is slower).
 
-Reports API calls per account, wall time against the ideal (calls x 50 ms / workers: every
-worker always busy waiting on the network), and checks that LookupEvents never exceeded
-2 requests/second per (account, region), from request timestamps recorded server-side.
+Three processes, so that what is measured is the collector as it would run against AWS:
+- moto (child): moto_gaps + the organization of tests/moto_scenario.py `big_organization`, its
+  per-account backends built beforehand (moto builds them on first use: ~170 ms of CPU for EC2);
+- the proxy (child): accepts the collector's connections, stamps the arrival of every request
+  (a process doing nothing else, so the stamp is not delayed by moto's or the collector's CPU),
+  forwards it to moto, answers 50 ms after the arrival, and counts the requests in flight;
+- the collector (this process).
 
-    python bench/collect_bench.py            # 100 accounts x 2 regions, 16 workers
-    python bench/collect_bench.py --quick    # 10 accounts: a smoke run (seconds)
+Reports API calls per account, wall time against the ideal (calls x latency / concurrency, every
+permitted request slot always busy waiting on the network), the peak number of requests in flight
+(the concurrency actually used), and checks that LookupEvents never exceeded 2 requests/second per
+(account, region), from the proxy's arrival stamps.
+
+    python bench/collect_bench.py            # 100 accounts x 2 regions
+    python bench/collect_bench.py --quick    # 10 accounts: a smoke run
     options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --out FILE
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import re
+import socket
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -30,38 +46,117 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # moto_gaps, moto_scenario
 
 import boto3  # noqa: E402
-import moto_gaps  # noqa: E402
-import moto_scenario as ms  # noqa: E402
 
 from reporter.collect import CollectOptions, collect  # noqa: E402
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/")
+DEFAULT_WORKERS = CollectOptions.__dataclass_fields__["max_workers"].default
 
 
-class Latency:
-    """WSGI middleware: sleeps `delay` s before every request (when on) and records the time of
-    every cloudtrail LookupEvents request per (account, region)."""
+class Proxy:
+    """HTTP/1.1 keep-alive proxy (thread per connection): stamps, delays, forwards to moto."""
 
-    def __init__(self, app: Any, delay: float) -> None:
-        self.app, self.delay, self.on = app, delay, False
-        self.lookups: dict[tuple[str, str], list[float]] = defaultdict(list)
-        self.requests = 0
+    def __init__(self, upstream: tuple[str, int], delay: float) -> None:
+        self.upstream, self.delay = upstream, delay
         self._lock = threading.Lock()
+        self.reset()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self.on:
-            arrived = time.monotonic()
-            if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".LookupEvents"):
-                match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    def reset(self) -> None:
+        with self._lock:
+            self.lookups: dict[tuple[str, str], list[float]] = defaultdict(list)  # (access key, region)
+            self.requests = 0
+            self.in_flight = 0
+            self.peak_in_flight = 0
+            self.busy = 0.0  # sum of request durations, arrival to response written
+            self.upstream_s = 0.0  # of which moto's own time
+            self.upstream_max = 0.0
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"lookups": [[k, r, s] for (k, r), s in self.lookups.items()], "requests": self.requests,
+                    "peak_in_flight": self.peak_in_flight, "busy": self.busy, "moto": self.upstream_s,
+                    "moto_max": self.upstream_max}
+
+    def handle(self, client: socket.socket) -> None:
+        reader = client.makefile("rb")
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=300)
+        try:
+            while True:
+                line = reader.readline(65537)
+                if not line:
+                    return
+                arrived = time.monotonic()
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                headers: list[tuple[str, str]] = []
+                while (header := reader.readline(65537)) not in (b"\r\n", b"\n", b""):
+                    name, _, value = header.decode("latin-1").partition(":")
+                    headers.append((name.strip(), value.strip()))
+                fields = {n.lower(): v for n, v in headers}
+                body = reader.read(int(fields.get("content-length", "0")))
+                self._arrived(arrived, fields)
+                asked = time.monotonic()
+                upstream.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers:
+                    upstream.putheader(name, value)
+                upstream.endheaders(body)
+                response = upstream.getresponse()
+                payload = response.read()
+                answered = time.monotonic()
+                # AWS-like: the answer leaves `delay` after the request arrived; moto's own time
+                # (a few ms, more when it is busy) is inside that delay, not added to it.
+                time.sleep(max(0.0, arrived + self.delay - answered))
+                out = [f"HTTP/1.1 {response.status} {response.reason}\r\n".encode("latin-1")]
+                out += [f"{n}: {v}\r\n".encode("latin-1") for n, v in response.getheaders()
+                        if n.lower() not in ("transfer-encoding", "content-length", "connection")]
+                out.append(f"Content-Length: {len(payload)}\r\n\r\n".encode("latin-1"))
+                # Done before sending: the collector may send its next request (and the proxy see
+                # it arrive) as soon as it has read this answer.
+                self._done(arrived, asked, answered)
+                client.sendall(b"".join(out) + payload)
+        except (ConnectionError, OSError):
+            return
+        finally:
+            upstream.close()
+            client.close()
+
+    def _arrived(self, arrived: float, fields: dict[str, str]) -> None:
+        with self._lock:
+            self.requests += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            if fields.get("x-amz-target", "").endswith(".LookupEvents"):
+                match = _CREDENTIAL.search(fields.get("authorization", ""))
                 if match:
-                    from moto.iam.models import get_account_id_from
-                    key = (get_account_id_from(match.group(1)), match.group(2))
-                    with self._lock:
-                        self.lookups[key].append(arrived)
-            with self._lock:
-                self.requests += 1
-            time.sleep(self.delay)
-        return self.app(environ, start_response)
+                    self.lookups[(match.group(1), match.group(2))].append(arrived)
+
+    def _done(self, arrived: float, asked: float, answered: float) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.busy += time.monotonic() - arrived
+            self.upstream_s += answered - asked
+            self.upstream_max = max(self.upstream_max, answered - asked)
+
+
+def _proxy(conn: Connection, upstream_port: int, latency_ms: int) -> None:
+    """Child process: the proxy; answers its port, then obeys 'reset' / 'stats' / 'exit'."""
+    proxy = Proxy(("127.0.0.1", upstream_port), latency_ms / 1000)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.listen(256)
+
+    def accept() -> None:
+        while True:
+            client, _ = listener.accept()
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=proxy.handle, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    conn.send(listener.getsockname()[1])
+    while (command := conn.recv()) != "exit":
+        if command == "reset":
+            proxy.reset()
+            conn.send(None)
+        else:
+            conn.send(proxy.stats())
 
 
 def max_per_second(stamps: list[float]) -> int:
@@ -74,55 +169,166 @@ def max_per_second(stamps: list[float]) -> int:
     return best
 
 
-def run(accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int) -> dict[str, Any]:
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        os.environ.pop(name, None)
+@contextmanager
+def _moto_world(accounts: int, regions: tuple[str, ...], pages: int) -> Iterator[tuple[str, float]]:
+    """moto_gaps + the big organization on a ThreadedMotoServer (this process): URL, setup time."""
+    import moto_gaps
+    import moto_scenario as ms
+
+    _aws_env()
     moto_gaps.install()
     moto_gaps.reset()
-    holder: dict[str, Latency] = {}
-
-    def wrap(app: Any) -> Any:
-        holder["mw"] = Latency(app, latency_ms / 1000)
-        return holder["mw"]
-
-    with ms.fixed_ids(ms.MGMT), ms.moto_server(wrap=wrap) as url:
-        os.environ["AWS_ENDPOINT_URL"] = url
-        started = time.monotonic()
-        ms.big_organization(ms.Scenario(endpoint_url=url), accounts, root_events=pages * 50 - 10)
-        setup = time.monotonic() - started
-        middleware = holder["mw"]
-        middleware.on = True
-        with tempfile.TemporaryDirectory() as tmp:
+    try:
+        with ms.fixed_ids(ms.MGMT), ms.moto_server() as url:
             started = time.monotonic()
+            org = ms.big_organization(ms.Scenario(endpoint_url=url), accounts, root_events=pages * 50 - 10)
+            _warm_backends([ms.MGMT, *org.accounts.values()], regions)
+            _warm_apps(url, regions)
+            yield url, time.monotonic() - started
+    finally:
+        moto_gaps.reset()
+
+
+def _warm_backends(accounts: list[str], regions: tuple[str, ...]) -> None:
+    """Create moto's per-account backends now: moto builds them on first use, and its EC2 backend
+    costs ~170 ms of CPU per account and region (AMIs, instance types), which AWS does not charge."""
+    from moto.backends import get_backend
+
+    for service in ("ec2", "cloudtrail", "events", "logs", "cloudwatch", "sns"):
+        backends = get_backend(service)  # type: ignore[call-overload]
+        for account in accounts:
+            for region in {"us-east-1", *regions}:
+                backends[account][region]
+
+
+def _warm_apps(url: str, regions: tuple[str, ...]) -> None:
+    """One request per service and region: moto's server builds a Flask app per service, and
+    loads its botocore models, on the first request of each."""
+    session = boto3.Session()
+    for region in {"us-east-1", *regions}:
+        session.client("ec2", region_name=region, endpoint_url=url).describe_regions()
+        session.client("cloudtrail", region_name=region, endpoint_url=url).describe_trails()
+        session.client("cloudtrail", region_name=region, endpoint_url=url).lookup_events(MaxResults=1)
+        session.client("events", region_name=region, endpoint_url=url).list_rules()
+        session.client("logs", region_name=region, endpoint_url=url).describe_metric_filters()
+        session.client("cloudwatch", region_name=region, endpoint_url=url).describe_alarms()
+        session.client("sns", region_name=region, endpoint_url=url).list_topics()
+    iam = session.client("iam", region_name="us-east-1", endpoint_url=url)
+    iam.get_account_summary()
+    iam.list_virtual_mfa_devices()
+    session.client("organizations", region_name="us-east-1", endpoint_url=url).list_roots()
+
+
+def _moto(conn: Connection, accounts: int, regions: tuple[str, ...], pages: int) -> None:
+    """Child process: the moto world; answers (url, setup), then maps access keys to accounts."""
+    from moto.iam.models import get_account_id_from
+
+    with _moto_world(accounts, regions, pages) as (url, setup):
+        conn.send((url, setup))
+        while (keys := conn.recv()) != "exit":
+            conn.send({key: get_account_id_from(key) for key in keys})
+
+
+@dataclass
+class Servers:
+    url: str  # the proxy's: what the collector talks to
+    setup_s: float
+    ask_moto: Callable[[Any], Any]
+    ask_proxy: Callable[[Any], Any]
+
+
+@contextmanager
+def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int) -> Iterator[Servers]:
+    # spawn: fresh interpreters, nothing of this process's threads or patches inherited.
+    context = multiprocessing.get_context("spawn")
+    processes, pipes = [], []
+    try:
+        for target, args in ((_moto, (accounts, regions, pages)), (_proxy, None)):
+            parent, child = context.Pipe()
+            if args is None:  # the proxy needs moto's port
+                args = (int(moto_url.rsplit(":", 1)[1]), latency_ms)
+            process = context.Process(target=target, args=(child, *args), daemon=True)
+            process.start()
+            processes.append(process)
+            pipes.append(parent)
+            if target is _moto:
+                moto_url, setup = parent.recv()
+        port = pipes[1].recv()
+
+        def asker(pipe: Connection) -> Callable[[Any], Any]:
+            def ask(message: Any) -> Any:
+                pipe.send(message)
+                return pipe.recv()
+            return ask
+
+        yield Servers(f"http://127.0.0.1:{port}", setup, asker(pipes[0]), asker(pipes[1]))
+        for pipe in pipes:
+            pipe.send("exit")
+        for process in processes:
+            process.join(30)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+
+
+def _aws_env() -> None:
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+                      AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+
+
+def run(accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int) -> dict[str, Any]:
+    import moto_scenario as ms
+
+    _aws_env()
+    with servers(accounts, regions, pages, latency_ms) as world:
+        os.environ["AWS_ENDPOINT_URL"] = world.url
+        with tempfile.TemporaryDirectory() as tmp:
+            world.ask_proxy("reset")
+            cpu_start, started = time.process_time(), time.monotonic()
             summary = collect(CollectOptions(out=Path(tmp) / "snap", period_start=ms.PERIOD_START,
                                              period_end=ms.PERIOD_END, organization=True, regions=regions,
                                              max_workers=workers, quiet=True),
                               session=boto3.Session(region_name="us-east-1"),
                               clock=lambda: datetime.now(UTC))
             wall = time.monotonic() - started
-        middleware.on = False
+            cpu = time.process_time() - cpu_start
+            stats = world.ask_proxy("stats")
         os.environ.pop("AWS_ENDPOINT_URL", None)
-    moto_gaps.reset()
+        accounts_of = world.ask_moto(sorted({key for key, _, _ in stats["lookups"]}))
+    lookups: dict[str, list[float]] = defaultdict(list)
+    for key, region, stamps in stats["lookups"]:
+        lookups[f"{accounts_of[key]}/{region}"] += stamps
 
+    latency = latency_ms / 1000
     per_account = sorted(summary.calls_by_account.values())
-    ideal = max(summary.api_calls * latency_ms / 1000 / workers, 1e-9)
-    peaks = {f"{a}/{r}": max_per_second(s) for (a, r), s in middleware.lookups.items()}
-    gaps = [b - a for s in middleware.lookups.values() for a, b in zip(sorted(s), sorted(s)[1:], strict=False)]
+    ideal = max(summary.api_calls * latency / workers, 1e-9)
+    peaks = {key: max_per_second(s) for key, s in lookups.items()}
+    gaps = [b - a for s in lookups.values() for a, b in zip(sorted(s), sorted(s)[1:], strict=False)]
     return {
         "accounts": summary.accounts, "regions": list(regions), "workers": workers, "latency_ms": latency_ms,
-        "lookup_pages_per_account_us_east_1": pages, "setup_s": round(setup, 1),
-        "api_calls": summary.api_calls, "http_requests": middleware.requests, "errors": summary.errors,
+        "lookup_pages_per_account_us_east_1": pages, "setup_s": round(world.setup_s, 1),
+        "api_calls": summary.api_calls, "http_requests": stats["requests"], "errors": summary.errors,
         "calls_per_account": {"min": per_account[0], "median": per_account[len(per_account) // 2],
                               "max": per_account[-1], "mean": round(summary.api_calls / summary.accounts, 1)},
         "calls_by_api": summary.calls_by_api,
-        "wall_s": round(wall, 2), "ideal_s": round(ideal, 2), "ratio_to_ideal": round(wall / ideal, 2),
+        "wall_s": round(wall, 2), "collector_cpu_s": round(cpu, 2),
+        "concurrency": workers,
+        "peak_requests_in_flight": stats["peak_in_flight"],
+        "mean_requests_in_flight": round(stats["busy"] / wall, 1),
+        "moto_ms_per_request": {"mean": round(stats["moto"] / max(stats["requests"], 1) * 1000, 1),
+                                "max": round(stats["moto_max"] * 1000, 1)},
+        "ideal_s": round(ideal, 2), "ratio_to_ideal": round(wall / ideal, 2),
         "target_ratio": 1.5, "within_target": wall / ideal <= 1.5,
-        "lookup_events_requests": sum(len(s) for s in middleware.lookups.values()),
+        "lookup_events_requests": sum(len(s) for s in lookups.values()),
         "lookup_events_keys": len(peaks),
         "lookup_events_max_per_second_any_key": max(peaks.values(), default=0),
         "lookup_events_min_gap_s": round(min(gaps), 3) if gaps else None,
         "lookup_rate_respected": max(peaks.values(), default=0) <= 2,
+        "concurrency_respected": stats["peak_in_flight"] <= workers,
     }
 
 
@@ -131,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 accounts: a smoke run")
     parser.add_argument("--accounts", type=int)
     parser.add_argument("--regions", default="eu-west-1,us-east-1")
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--pages", type=int, default=3, help="LookupEvents pages per account in us-east-1")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
@@ -143,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
-    return 0 if result["lookup_rate_respected"] and result["errors"] == 0 else 1
+    ok = result["lookup_rate_respected"] and result["errors"] == 0 and result["concurrency_respected"]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ state machine and IAM error paths (botocore Stubber), periods, failure messages.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -17,8 +19,8 @@ from reporter.collect import CollectOptions, month_period
 from reporter.collect.context import Context, Failure
 from reporter.collect.iam import MAX_WAIT, collect_iam
 from reporter.collect.monitoring import trail_log_groups
-from reporter.collect.ratelimit import RateLimiter
-from reporter.collect.session import ApiCounter, ClientPool, client_config
+from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
+from reporter.collect.session import SESSION_NAME, ApiCounter, ClientFactory, ClientPool, assumed_session, client_config
 from reporter.snapshot.manifest import Manifest
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -48,19 +50,18 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
     return max(sum(1 for u in times if t <= u < t + width) for t in times)
 
 
-@pytest.mark.parametrize("rate", [2.0, 5.0, 0.5])
-def test_limiter_never_exceeds_rate_per_second(rate: float) -> None:
+@pytest.mark.parametrize(("rate", "margin"), [(2.0, 0.0), (2.0, 0.1), (5.0, 0.0), (0.5, 0.1)])
+def test_limiter_never_exceeds_rate_per_second(rate: float, margin: float) -> None:
     clock = FakeClock()
-    limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(rate, margin=margin, clock=clock, sleep=clock.sleep)
     starts = [limiter.acquire(("a", "us-east-1")) for _ in range(25)]
     assert max_in_window(starts) <= max(1, int(rate))
     assert starts[0] == 100.0 and clock.slept  # first request immediate, later ones waited
-    assert starts[-1] - starts[0] == pytest.approx(24 / rate)  # and no slower than the rate
+    assert starts[-1] - starts[0] == pytest.approx(24 * (1 / rate + margin))  # and no slower than that
 
 
 def test_limiter_keys_are_independent_and_threads_share_a_key_safely() -> None:
-    clock = FakeClock()
-    frozen = FakeClock()  # time that never advances: reservations alone must space requests
+    frozen = FakeClock()  # time that never advances by itself: only the limiter's waits move it
     limiter = RateLimiter(2.0, clock=frozen, sleep=lambda s: frozen.slept.append(s))
     starts: dict[str, list[float]] = {"us-east-1": [], "eu-west-1": []}
     lock = threading.Lock()
@@ -76,11 +77,116 @@ def test_limiter_keys_are_independent_and_threads_share_a_key_safely() -> None:
         t.start()
     for t in threads:
         t.join()
-    for region, times in starts.items():
-        assert len(times) == 40 and max_in_window(times) <= 2
-        assert sorted(times) == pytest.approx([100.0 + i * 0.5 for i in range(40)])  # no slot lost or doubled
+    for times in starts.values():
+        times.sort()
+        assert len(times) == 40 and max_in_window(times) <= 2  # no slot doubled
+        assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.5 - 1e-9
     # an idle key may start at once again: spacing never accumulates into a burst
+    clock = FakeClock()
     assert RateLimiter(2.0, clock=clock, sleep=clock.sleep).acquire("x") == clock.now
+
+
+def test_a_skipped_sleep_counts_as_waited() -> None:
+    """Tests and the demo build pass a no-op sleep: the limiter must not spin on the real clock."""
+    calls: list[float] = []
+    limiter = RateLimiter(2.0, margin=0.1, sleep=calls.append)  # real clock, no-op sleep
+    starts = [limiter.acquire("k") for _ in range(5)]
+    assert calls == pytest.approx([0.6] * 4, abs=0.01)  # one pause per request, as asked
+    assert all(b - a >= 0.6 - 1e-9 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_gate_bounds_requests_in_flight_and_serves_priority_first() -> None:
+    gate = ConcurrencyGate(3)
+    now_in: list[int] = []
+    lock = threading.Lock()
+    inside = 0
+
+    def request() -> None:
+        nonlocal inside
+        gate.enter()
+        gate.enter()  # idempotent: one permit per thread
+        with lock:
+            inside += 1
+            now_in.append(inside)
+        time.sleep(0.01)
+        with lock:
+            inside -= 1
+        gate.leave()
+        gate.leave()  # a second leave releases nothing
+
+    threads = [threading.Thread(target=request) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert max(now_in) == 3 == gate.peak and gate.in_flight == 0
+
+    one = ConcurrencyGate(1)
+    one.enter()
+    order: list[str] = []
+
+    def waiter(name: str, priority: bool) -> None:
+        one.enter(priority=priority)
+        order.append(name)
+        one.leave()
+
+    normal = threading.Thread(target=waiter, args=("normal", False))
+    normal.start()
+    time.sleep(0.05)  # the normal request queues first …
+    urgent = threading.Thread(target=waiter, args=("urgent", True))
+    urgent.start()
+    time.sleep(0.05)
+    one.leave()  # … the urgent one still goes first
+    normal.join()
+    urgent.join()
+    assert order == ["urgent", "normal"]
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def test_lookup_events_take_their_slot_at_send_so_arrivals_keep_the_rate() -> None:
+    """Requests that are delayed after they were built (signing, a thread waiting for the GIL)
+    must not arrive closer together: the slot is taken at before-send, the last handler."""
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, margin=0.1, clock=clock, sleep=clock.sleep)
+    gate = ConcurrencyGate(4)
+    session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret",
+                            region_name="us-east-1")
+    pool = ClientPool(ACCOUNT, session, config=client_config(1, 1), counter=ApiCounter(), limiter=limiter, gate=gate)
+    cloudtrail = pool.client("cloudtrail", "us-east-1")
+    delays = iter([0.0, 0.45, 0.0, 0.3, 0.0, 0.0, 0.55, 0.0])
+    arrivals: list[float] = []
+    held: list[bool] = []
+
+    def slow_before_send(**_: Any) -> None:  # what happens between building and sending
+        clock.now += next(delays)
+
+    def arrive(request: Any, **_: Any) -> AWSResponse:  # the server: records when a request arrives
+        arrivals.append(clock.now)
+        held.append(gate.holds())
+        return AWSResponse(request.url, 200, {}, _Body(b'{"Events": []}'))
+
+    cloudtrail.meta.events.register_first("request-created.cloudtrail.LookupEvents", slow_before_send)
+    cloudtrail.meta.events.register_last("before-send", arrive)
+    for _ in range(8):
+        cloudtrail.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "root"}])
+    assert len(arrivals) == 8 and all(held) and gate.in_flight == 0
+    assert max_in_window(arrivals) <= 2
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.6 - 1e-9
+    # other operations are not paced
+    clock.slept.clear()
+    cloudtrail.meta.events.unregister("before-send", arrive)
+    cloudtrail.meta.events.register_last("before-send", lambda request, **_: AWSResponse(
+        request.url, 200, {}, _Body(b'{"trailList": []}')))
+    cloudtrail.describe_trails()
+    cloudtrail.describe_trails()
+    assert clock.slept == [] and gate.in_flight == 0
 
 
 # ---------------------------------------------------------------- IAM with a Stubber
@@ -256,3 +362,25 @@ def test_trail_log_groups_keep_own_account_and_parse_the_arn() -> None:
         {"TrailARN": "no log group"},
     ]
     assert trail_log_groups(trails, ACCOUNT) == {"eu-west-1": ["aws/ct:with:colons", "second"]}
+
+
+def test_accounts_share_one_data_loader(tmp_path: Path) -> None:
+    """A botocore loader per account re-parsed every service model (most of the collector's CPU)."""
+    caller = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret", region_name="us-east-1")
+    sts = caller.client("sts")
+    factory = ClientFactory()
+    sessions = []
+    with Stubber(sts) as stub:
+        for n in range(2):
+            stub.add_response("assume_role", {"Credentials": {
+                "AccessKeyId": f"ASIATESTTESTTEST{n}", "SecretAccessKey": "s", "SessionToken": "t",
+                "Expiration": datetime(2030, 1, 1, tzinfo=UTC)}},
+                {"RoleArn": f"arn:aws:iam::00000000000{n}:role/R", "RoleSessionName": SESSION_NAME})
+            sessions.append(assumed_session(sts, role_arn=f"arn:aws:iam::00000000000{n}:role/R", external_id=None,
+                                            region="us-east-1", profile=None, factory=factory))
+    clients = [factory.create(s, "cloudtrail", "eu-west-1", client_config(1, 1)) for s in sessions]
+    assert all(s._session.get_component("data_loader") is factory.loader for s in sessions)
+    assert clients[0].meta.service_model.service_name == "cloudtrail" == clients[1].meta.service_model.service_name
+    keys = {c.meta.config.region_name for c in clients} | {
+        s.get_credentials().get_frozen_credentials().access_key for s in sessions}
+    assert keys == {"eu-west-1", "ASIATESTTESTTEST0", "ASIATESTTESTTEST1"}  # each account keeps its own credentials

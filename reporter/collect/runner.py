@@ -3,7 +3,9 @@
 Two thread pools, so that waiting never starves working: one runs an orchestrator per account
 (assume the role, list regions, wait for its pieces, merge them), the other runs the pieces
 (one API conversation each: a region's trails, a region's root events, a trail's status, …).
-Pieces never wait on other pieces, so the bounded pools cannot deadlock.
+Pieces never wait on other pieces, so the bounded pools cannot deadlock. The concurrency that
+AWS sees is bounded separately: `max_workers` requests in flight (session.ClientPool's gate),
+whatever the number of threads waiting.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ from reporter.collect.organization import (
     describe_organization,
     list_accounts,
 )
-from reporter.collect.ratelimit import RateLimiter
+from reporter.collect.ratelimit import SAFETY_MARGIN, ConcurrencyGate, RateLimiter
 from reporter.collect.root_event_sources import collect_trail_log_root_events
 from reporter.collect.session import (
     SESSION_NAME,
     ApiCounter,
+    ClientFactory,
     ClientPool,
     assumed_session,
     caller_session,
@@ -54,6 +57,12 @@ from reporter.snapshot.manifest import MANIFEST_NAME
 from reporter.snapshot.writer import SnapshotWriter
 
 ENABLED_REGION = {"opt-in-not-required", "opted-in"}
+# Threads per permit of the in-flight gate (`max_workers` requests in flight at most). Most
+# threads wait most of the time — an account for its pieces, a piece for its paced page or its
+# credential report — so that requests in flight stay at the bound, more threads are needed than
+# permits: accounts open at once, and pieces running at once.
+ACCOUNT_THREADS = 4
+PIECE_THREADS = 8
 
 
 class CollectError(Exception):
@@ -78,6 +87,8 @@ class _Run:
     work: ThreadPoolExecutor
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
+    gate: ConcurrencyGate
+    factory: ClientFactory
     # Filled by the account workers, read once they are all done (trail-log sources need them).
     regions: dict[str, list[str]] = field(default_factory=dict)
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -103,9 +114,12 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
     bar = progress.add_task("identifying the caller", total=None, calls=0)
     counter = ApiCounter(on_call=lambda n: progress.update(bar, calls=n))
     config = client_config(options.max_attempts, options.max_workers)
-    limiter = RateLimiter(options.lookup_rate, sleep=sleep)
+    limiter = RateLimiter(options.lookup_rate, margin=SAFETY_MARGIN, sleep=sleep)
+    gate = ConcurrencyGate(options.max_workers)
+    factory = ClientFactory()
     base_session = session or caller_session(options.profile)
-    caller = ClientPool("caller", base_session, config=config, counter=counter, limiter=limiter)
+    caller = ClientPool("caller", base_session, config=config, counter=counter, limiter=limiter, gate=gate,
+                        priority=True)
     with progress:
         identity = _identity(caller, base_session)
         caller.account = identity["Account"]
@@ -118,9 +132,9 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
         writer = SnapshotWriter(options.out, tool_version=__version__, period_start=options.period_start,
                                 period_end=options.period_end, as_of=as_of, caller_arn=identity["Arn"],
                                 organization_id=org.get("Id"))
-        with ThreadPoolExecutor(options.max_workers, thread_name_prefix="collect") as work:
+        with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
             run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), counter,
-                       limiter, work, clock, sleep)
+                       limiter, work, clock, sleep, gate, factory)
             org_ctx = run.context(caller.account, caller, artifact_account=None)
             run.info = describe_organization(org_ctx, described)
             whole_org = options.organization or run.info.management_account == caller.account
@@ -128,7 +142,7 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
                 run.info = list_accounts(org_ctx, run.info)
             targets = _targets(options, run.info, caller.account)
             progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
-            with ThreadPoolExecutor(min(options.max_workers, len(targets) + 1),
+            with ThreadPoolExecutor(min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1),
                                     thread_name_prefix="account") as accounts:
                 pending: list[Future[None]] = []
                 if whole_org and run.info.listed:
@@ -142,7 +156,7 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
             if options.root_events.kind != "lookup":
                 progress.update(bar, description=f"root events from {options.root_events.kind}")
                 collect_trail_log_root_events(run, targets)
-        manifest = writer.finalize(collected_at=clock())
+        manifest = writer.finalize(collected_at=clock(), previous_manifest_sha256=options.chain_link(org.get("Id"), targets))
     errors = sum(1 for a in manifest.artifacts if a.status == "error")
     return CollectSummary(manifest=manifest, accounts=len(manifest.accounts), regions=len(manifest.regions),
                           api_calls=counter.total, errors=errors, calls_by_api=dict(sorted(counter.by_api.items())),
@@ -208,7 +222,7 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
     sts = run.caller.client("sts", run.caller.session.region_name or run.home)
     try:
         session = assumed_session(sts, role_arn=role_arn, external_id=options.external_id, region=run.home,
-                                  profile=options.profile)
+                                  profile=options.profile, factory=run.factory)
     except (ClientError, BotoCoreError) as exc:
         failure = Failure.of(exc)
         # ExternalId is a shared secret of the trust policy: never in the snapshot.
@@ -217,7 +231,7 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
                              collected_at=run.clock())
         return None
     return ClientPool(account, session, config=client_config(options.max_attempts, options.max_workers),
-                      counter=run.counter, limiter=run.limiter)
+                      counter=run.counter, limiter=run.limiter, gate=run.gate, factory=run.factory)
 
 
 def _regions(ctx: Context, wanted: tuple[str, ...]) -> list[str]:

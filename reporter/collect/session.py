@@ -1,4 +1,5 @@
-"""Credentials, clients and call counting: one boto3 Session per account, clients reused.
+"""Credentials, clients and call counting: one boto3 Session per account, clients reused,
+one botocore data loader for all, and the pacing hooks (rate limiter, in-flight gate).
 
 boto3 Sessions are not safe to create clients from concurrently, so every client of an account
 is made under that account's lock, once per (service, region), and then shared: botocore
@@ -18,9 +19,10 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
+from botocore.loaders import Loader, create_loader
 
 from reporter import __version__
-from reporter.collect.ratelimit import RateLimiter
+from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
 
 # IAM, Organizations and the region list are global services answered in one region per partition.
 HOME_REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
@@ -71,16 +73,56 @@ def client_config(max_attempts: int, max_workers: int) -> Config:
                   user_agent_extra=f"reporter/{__version__}")
 
 
+class ClientFactory:
+    """Makes the clients of every account of a run from one botocore data loader.
+
+    A loader caches the service models, endpoint rulesets and partition data it has read; each new
+    botocore session otherwise builds its own loader and re-reads and re-parses those JSON files
+    (~40 ms of CPU per client on a small VM, under the GIL: most of the collector's CPU, see
+    bench/COLLECT.md). The first client of each service is made under a lock, so that threads
+    entering accounts at the same time do not all parse the same model before it is cached.
+    """
+
+    def __init__(self) -> None:
+        self.loader: Loader = create_loader()
+        self._ready: set[str] = set()
+        self._lock = threading.Lock()
+
+    def adopt(self, core: botocore.session.Session) -> None:
+        """Make `core` use the shared loader (call after wrapping it in a boto3.Session, which
+        appends its resource-model path to the session's loader: once per account otherwise)."""
+        core.register_component("data_loader", self.loader)
+
+    def create(self, session: boto3.Session, service: str, region: str, config: Config) -> Any:
+        if service in self._ready:
+            return session.client(service, region_name=region, config=config)
+        with self._lock:
+            client = session.client(service, region_name=region, config=config)
+            self._ready.add(service)
+            return client
+
+
 class ClientPool:
-    """The clients of one account: created under a lock, reused per (service, region)."""
+    """The clients of one account: created under a lock, reused per (service, region).
+
+    With a `gate`, every HTTP request of these clients holds one of the run's in-flight permits
+    from `before-send` (after signing, just before the socket) until its response is received;
+    `priority` puts this pool's requests first in the gate's queue (the caller's: the
+    organization walk is sequential). Rate-limited operations take their limiter slot at the
+    same moment, with the permit held, and give the permit back while they wait for the slot.
+    """
 
     def __init__(self, account: str, session: boto3.Session, *, config: Config,
-                 counter: ApiCounter, limiter: RateLimiter | None = None) -> None:
+                 counter: ApiCounter, limiter: RateLimiter | None = None, gate: ConcurrencyGate | None = None,
+                 factory: ClientFactory | None = None, priority: bool = False) -> None:
         self.account = account
         self.session = session
         self._config = config
         self._counter = counter
         self._limiter = limiter
+        self._gate = gate
+        self._factory = factory
+        self._priority = priority
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -88,8 +130,9 @@ class ClientPool:
         with self._lock:
             key = (service, region)
             if key not in self._clients:
-                self._clients[key] = self._instrument(
-                    self.session.client(service, region_name=region, config=self._config), service, region)
+                made = (self._factory.create(self.session, service, region, self._config) if self._factory
+                        else self.session.client(service, region_name=region, config=self._config))
+                self._clients[key] = self._instrument(made, service, region)
             return self._clients[key]
 
     def put(self, service: str, region: str, client: Any) -> Any:
@@ -100,6 +143,7 @@ class ClientPool:
 
     def _instrument(self, client: Any, service: str, region: str) -> Any:
         counter = self._counter
+        events = client.meta.events
 
         def count(model: Any, **_: Any) -> None:
             # self.account, read at call time: the caller's pool learns its account from its first call.
@@ -107,13 +151,43 @@ class ClientPool:
 
         # before-parameter-build fires once per API call (retries do not fire it again) and,
         # unlike before-call, is emitted to every handler, so a Stubber cannot hide a call.
-        client.meta.events.register("before-parameter-build", count)
-        if self._limiter is not None and service == RATE_LIMITED[0]:
-            limiter = self._limiter
-            # request-created fires before every HTTP attempt, retries included: the quota
-            # counts requests, so the limiter does too.
-            client.meta.events.register(f"request-created.{service}.{RATE_LIMITED[1]}",
-                                        lambda **_: limiter.acquire((self.account, region)))
+        events.register("before-parameter-build", count)
+        gate, limiter, priority = self._gate, self._limiter, self._priority
+        paced = threading.local()  # set when this thread's next request is a rate-limited one
+
+        def pace() -> None:
+            assert limiter is not None
+            key = (self.account, region)
+            while True:
+                if gate is not None:
+                    gate.enter(priority=priority)
+                wait = limiter.take(key)
+                if wait <= 0:
+                    return
+                if gate is not None:
+                    gate.leave()  # no other request waits behind a paced page
+                limiter.pause(wait)
+
+        def send(**_: Any) -> None:
+            if getattr(paced, "on", False):
+                paced.on = False
+                pace()
+            elif gate is not None:
+                gate.enter(priority=priority)
+
+        if limiter is not None and service == RATE_LIMITED[0]:
+            # request-created fires before every HTTP attempt (retries included: the quota
+            # counts requests) but before signing; the slot itself is taken in `send`.
+            events.register(f"request-created.{service}.{RATE_LIMITED[1]}", lambda **_: setattr(paced, "on", True))
+        if gate is not None or limiter is not None:
+            # The last before-send handler: after botocore's own (adaptive retries may wait there),
+            # immediately before the request goes to the socket. AWS counts requests as they arrive.
+            events.register_last("before-send", send)
+        if gate is not None:
+            # response-received follows every attempt, even a failed one; after-call-error
+            # covers an exception anywhere else. leave() is a no-op without a held permit.
+            events.register("response-received", lambda **_: gate.leave())
+            events.register("after-call-error", lambda **_: gate.leave())
         return client
 
 
@@ -122,10 +196,11 @@ def caller_session(profile: str | None) -> boto3.Session:
 
 
 def assumed_session(sts: Any, *, role_arn: str, external_id: str | None, region: str,
-                    profile: str | None) -> boto3.Session:
+                    profile: str | None, factory: ClientFactory | None = None) -> boto3.Session:
     """A Session on `role_arn`'s credentials, refreshed by AssumeRole again before they expire.
 
-    Raises the ClientError of the first AssumeRole (e.g. AccessDenied) for the caller to record.
+    With `factory`, the session uses the run's shared data loader. Raises the ClientError of the
+    first AssumeRole (e.g. AccessDenied) for the caller to record.
     """
     params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
     if external_id:
@@ -142,4 +217,7 @@ def assumed_session(sts: Any, *, role_arn: str, external_id: str | None, region:
     # botocore has no public setter for ready-made refreshable credentials; this private
     # attribute is what its own credential resolver fills, and the usual way to do it.
     core._credentials = refreshable
-    return boto3.Session(botocore_session=core, region_name=region)
+    session = boto3.Session(botocore_session=core, region_name=region)
+    if factory is not None:
+        factory.adopt(core)
+    return session
