@@ -493,7 +493,7 @@ ExternalId = Annotated[str | None, typer.Option("--external-id", envvar="REPORTE
                                                 help="ExternalId for AssumeRole (never stored).")]
 RegionNames = Annotated[str | None, typer.Option("--regions", help="Comma-separated regions (default: each account's enabled regions).")]
 Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile (SSO profiles too); default: boto3's credential chain.")]
-Workers = Annotated[int, typer.Option("--workers", min=1, help="Concurrent API conversations.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="API requests in flight at once (the whole run).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 MaxAttempts = Annotated[int, typer.Option("--max-attempts", min=1, envvar="REPORTER_MAX_ATTEMPTS",
                                           help="Retries (botocore adaptive mode) before a failing call is recorded as an error.")]
