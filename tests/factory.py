@@ -214,9 +214,13 @@ def _write_issue6(writer: SnapshotWriter, spec: AccountSpec, at: datetime) -> No
 
 
 def write_snapshot(root: Path, *accounts: AccountSpec, as_of: datetime = AS_OF,
-                   organization: OrgSpec | None = None) -> Snapshot:
-    writer = SnapshotWriter(root, tool_version="test", period_start=PERIOD[0], period_end=PERIOD[1], as_of=as_of,
-                            organization_id=organization.id if organization and not organization.not_in_use else None)
+                   organization: OrgSpec | None = None, period: tuple[datetime, datetime] = PERIOD,
+                   organization_id: str | None = None, previous_manifest_sha256: str | None = None) -> Snapshot:
+    """`organization_id` names the organization when no OrgSpec writes its evidence."""
+    if organization is not None:
+        organization_id = None if organization.not_in_use else organization.id
+    writer = SnapshotWriter(root, tool_version="test", period_start=period[0], period_end=period[1], as_of=as_of,
+                            organization_id=organization_id, previous_manifest_sha256=previous_manifest_sha256)
     at = as_of
     if organization is not None:
         _write_org(writer, organization, at)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from factory import AccountSpec, cr_row, jsonl, report, root_record
+from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
+from reporter.collect.options import month_period
 from reporter.snapshot.reader import Snapshot
-from reporter.snapshot.writer import SnapshotWriter
 
 A, B, C = "111111111111", "222222222222", "333333333333"
 ORG = "o-test"
@@ -30,10 +30,8 @@ OLD_KEY = ("true", "2025-01-01T00:00:00Z", "2026-08-20T00:00:00Z")
 
 
 def period(month: str) -> tuple[datetime, datetime]:
-    year, mon = (int(p) for p in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=UTC)
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=UTC)
-    return start, end
+    # `now` only matters for "last-month"; a YYYY-MM month is the same whatever the clock says.
+    return month_period(month, datetime(1970, 1, 1, tzinfo=UTC))
 
 
 def as_of(month: str) -> datetime:
@@ -70,35 +68,9 @@ def accounts_for(month: str) -> list[AccountSpec]:
 def write_month(root: Path, month: str, accounts: list[AccountSpec] | None = None, *,
                 previous: Snapshot | None = None, organization_id: str | None = ORG) -> Snapshot:
     """A snapshot of `month` in the collector's shape, chained to `previous` when given."""
-    start, end = period(month)
-    at = as_of(month)
-    writer = SnapshotWriter(root, tool_version="test", period_start=start, period_end=end, as_of=at,
-                            organization_id=organization_id,
-                            previous_manifest_sha256=previous.digest if previous else None)
-    for spec in accounts if accounts is not None else accounts_for(month):
-        writer.add_account(spec.id, name=spec.name, regions=spec.regions)
-        base = f"accounts/{spec.id}/"
-        meta = dict(account=spec.id, region="us-east-1", collected_at=at)
-        if spec.credential_report is not None:
-            writer.add_bytes(base + "iam/credential_report.csv", spec.credential_report,
-                             api="iam:GetCredentialReport", params={"GeneratedTime": "x"}, **meta)
-        if spec.summary is not None:
-            writer.add_json(base + "iam/account_summary.json", spec.summary, api="iam:GetAccountSummary", **meta)
-        if spec.virtual_mfa is not None:
-            writer.add_json(base + "iam/virtual_mfa_devices.json", {"VirtualMFADevices": spec.virtual_mfa},
-                            api="iam:ListVirtualMFADevices", **meta)
-        if spec.password_policy is not None:
-            writer.add_json(base + "iam/password_policy.json", spec.password_policy,
-                            api="iam:GetAccountPasswordPolicy", **meta)
-        if spec.root_events is not None:
-            writer.add_bytes(base + "cloudtrail/root_events.jsonl", spec.root_events,
-                             api="cloudtrail:LookupEvents", params={"regions": spec.lookup_regions},
-                             account=spec.id, collected_at=at)
-        for region, (code, message) in spec.lookup_errors.items():
-            writer.add_error(api="cloudtrail:LookupEvents", code=code, message=message, account=spec.id,
-                             region=region, params={"regions": [region]}, collected_at=at)
-    writer.finalize(collected_at=at)
-    return Snapshot.open(root)
+    return write_snapshot(root, *(accounts if accounts is not None else accounts_for(month)), as_of=as_of(month),
+                          period=period(month), organization_id=organization_id,
+                          previous_manifest_sha256=previous.digest if previous else None)
 
 
 def write_chain(base: Path) -> list[Snapshot]:
