@@ -202,3 +202,22 @@ def test_athena_failed_query_is_an_error_artifact(tmp_path):
     [error] = writer._artifacts
     assert error.api == "athena:GetQueryResults" and error.error.code == "QueryFailed"
     assert "TABLE_NOT_FOUND" in error.error.message and error.params["QueryExecutionId"] == "q-1"
+
+
+def test_credentials_in_root_records_never_reach_the_snapshot(tmp_path):
+    from trail_logs_scenario import gz_records, root
+
+    token = root(A, "a-token", "2026-10-09T10:00:00Z", eventName="GetSessionToken", eventSource="sts.amazonaws.com",
+                 responseElements={"credentials": {"accessKeyId": "ASIAXMPL", "sessionToken": "SECRET-TOKEN-VALUE",
+                                                   "secretAccessKey": "SECRET-KEY-VALUE"}})
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "one.json.gz").write_bytes(gz_records([token]))
+    writer = _writer(tmp_path / "snap")
+    collect_from_dir(writer, directory=folder, accounts=[A], start=START, end=END, clock=fixed_clock, workers=0)
+    writer.finalize(collected_at=fixed_clock())
+    [record] = _root_events(Snapshot.open(tmp_path / "snap"), A, "file:read")
+    assert record["eventID"] == "a-token"
+    assert record["responseElements"]["credentials"]["accessKeyId"] == "ASIAXMPL"
+    blob = b"".join(p.read_bytes() for p in (tmp_path / "snap").rglob("*") if p.is_file())
+    assert b"SECRET-TOKEN-VALUE" not in blob and b"SECRET-KEY-VALUE" not in blob

@@ -8,17 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import orjson
 
 from reporter.collect.context import Context, Failure, without_metadata
 from reporter.snapshot.manifest import iso_utc
-from reporter.snapshot.writer import REDACTED, SECRET_KEYS
+from reporter.snapshot.writer import dumps_jsonl
 
 ROOT_LOOKUP = [{"AttributeKey": "Username", "AttributeValue": "root"}]
-# CloudTrail records of credential-issuing calls (GetSessionToken, …) carry the credentials in
-# responseElements with camelCase keys; the writer's redaction knows only AWS's PascalCase ones.
-RECORD_SECRET_KEYS = frozenset({"sessionToken", "secretAccessKey"})
-_SECRETS = SECRET_KEYS | RECORD_SECRET_KEYS
 
 
 def arn_hash(arn: str) -> str:
@@ -105,15 +100,7 @@ def write_root_events(ctx: Context, answers: Mapping[str, list[dict[str, Any]] |
     if not answered:
         return 0
     ordered = sorted(kept.values(), key=lambda r: (str(r.get("eventTime", "")), r["eventID"]))
-    data = b"".join(orjson.dumps(_redact_record(r)) + b"\n" for r in ordered)
+    data = dumps_jsonl(ordered)
     ctx.bytes(f"accounts/{ctx.account}/cloudtrail/root_events.jsonl", data, api=api, region=None,
               params=lookup_params(start, end, answered))
     return len(ordered)
-
-
-def _redact_record(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: (REDACTED if k in _SECRETS else _redact_record(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_record(v) for v in value]
-    return value

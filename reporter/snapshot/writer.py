@@ -16,9 +16,11 @@ import orjson
 
 from reporter.snapshot.manifest import MANIFEST_NAME, Artifact, ArtifactError, Manifest, ScopeAccount
 
-# Keys that hold credentials in AWS responses (sts:AssumeRole, GetSessionToken, …). They are
+# Keys that hold credentials in AWS responses (sts:AssumeRole, GetSessionToken, …), in CloudTrail
+# records (a root GetSessionToken's responseElements spell them camelCase) and MFA seeds. They are
 # replaced before anything reaches the disk, whatever the caller passes in.
-SECRET_KEYS = frozenset({"SecretAccessKey", "SessionToken", "Credentials", "Password"})
+SECRET_KEYS = frozenset({"SecretAccessKey", "SessionToken", "Credentials", "Password",
+                         "secretAccessKey", "sessionToken", "Base32StringSeed", "QRCodePNG"})
 REDACTED = "**redacted**"
 
 
@@ -34,6 +36,11 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
+
+
+def dumps_jsonl(records: list[Any]) -> bytes:
+    """JSON Lines as the snapshot stores CloudTrail records: one compact, redacted record a line."""
+    return b"".join(orjson.dumps(redact(r)) + b"\n" for r in records)
 
 
 def dumps_json(obj: Any) -> bytes:

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from reporter.collect.trail_logs.layout import LogObject
+from reporter.snapshot.writer import dumps_jsonl
 from reporter.collect.trail_logs.scan import ObjectScan, in_period
 
 API_S3 = "s3:GetObject"
@@ -82,10 +83,6 @@ def finish_records(records: Iterable[dict[str, Any]], start: datetime, end: date
     return ordered, dropped
 
 
-def jsonl(records: list[dict[str, Any]]) -> bytes:
-    return b"".join(orjson.dumps(r) + b"\n" for r in records)
-
-
 def write_account(writer: Any, events: AccountRootEvents, *, api: str, source_params: dict[str, Any],
                   start: datetime, end: datetime, clock: Callable[[], datetime],
                   listing: dict[str, Any] | None = None) -> RootEventsSummary:
@@ -124,7 +121,7 @@ def write_account(writer: Any, events: AccountRootEvents, *, api: str, source_pa
                        "listing": f"{base}/{listing_name}"})
     else:
         params["listing"] = f"{base}/{listing_name}"
-    writer.add_bytes(f"{base}/root_events.jsonl", jsonl(records), api=api, collected_at=clock(),
+    writer.add_bytes(f"{base}/root_events.jsonl", dumps_jsonl(records), api=api, collected_at=clock(),
                      params=params, account=events.account, region=None)
     listing_body = listing if listing is not None else {"objects": entries}
     writer.add_json(f"{base}/{listing_name}", listing_body, api=LISTING_API[api], collected_at=clock(),
