@@ -34,7 +34,7 @@ COLLECTOR_ACTIONS: tuple[Action, ...] = (
     Action("organizations:ListAccounts", "--organization, or the caller is the management account"),
     Action("organizations:ListRoots", "organization structure"),
     Action("organizations:ListOrganizationalUnitsForParent", "organization structure, per root and OU"),
-    Action("organizations:ListParents", "organization structure, per account and OU"),
+    Action("organizations:ListChildren", "organization structure, per root and OU: its accounts"),
     Action("organizations:ListPolicies", "service control policies"),
     Action("organizations:DescribePolicy", "per SCP: its content"),
     Action("organizations:ListTargetsForPolicy", "per SCP: where it is attached"),

@@ -112,6 +112,10 @@ class OrgSpec:
     targets: dict[str, list[str]] = field(default_factory=dict)  # policy id -> target ids
     features: list[str] | None = field(default_factory=list)
     root_id: str = "r-ex12"
+    # How the tree is stored: "children" (ListChildren per root and OU + the OU walk by parent, as
+    # the collector writes it) or "parents" (ListParents per account and OU: earlier snapshots).
+    tree: str = "children"
+    children_errors: dict[str, tuple[str, str]] = field(default_factory=dict)  # parent -> ListChildren (code, msg)
     raw: dict[str, bytes] = field(default_factory=dict)  # organization/<name> -> bytes, replaces the JSON
     errors: list[tuple[str, dict[str, Any], str, str]] = field(default_factory=list)  # (api, params, code, msg)
 
@@ -129,6 +133,28 @@ def _put(writer: SnapshotWriter, path: str, content: Any, **meta: Any) -> None:
 
 def _node_type(node: str) -> str:
     return "ROOT" if node.startswith("r-") else "ORGANIZATIONAL_UNIT" if node.startswith("ou-") else "ACCOUNT"
+
+
+def _tree(org: OrgSpec) -> dict[str, tuple[str, dict[str, Any], Any]]:
+    """organizational_units.json and the parents' evidence, in the format `org.tree` names."""
+    parent_of = {**{a: org.parents.get(a, org.root_id) for a in org.accounts}, **org.ous}
+    if org.tree == "parents":
+        return {
+            "organizational_units.json": ("organizations:ListOrganizationalUnitsForParent", {}, {
+                "OrganizationalUnits": [{"Id": ou, "Name": ou} for ou in org.ous]}),
+            "parents.json": ("organizations:ListParents", {}, {"Parents": {
+                child: [{"Id": p, "Type": _node_type(p)}] for child, p in parent_of.items()}}),
+        }
+    listed = [org.root_id, *org.ous]  # every root and OU the walk finds, each asked once
+    docs: dict[str, tuple[str, dict[str, Any], Any]] = {
+        "organizational_units.json": ("organizations:ListOrganizationalUnitsForParent", {}, {
+            "OrganizationalUnits": {p: [{"Id": ou, "Name": ou} for ou, up in org.ous.items() if up == p]
+                                    for p in listed}})}
+    answered = [p for p in listed if p not in org.children_errors]
+    if answered:  # as the collector: no children.json when every listing failed
+        docs["children.json"] = ("organizations:ListChildren", {"ChildType": "ACCOUNT"}, {"Children": {
+            p: [{"Id": a, "Type": "ACCOUNT"} for a in org.accounts if parent_of[a] == p] for p in answered}})
+    return docs
 
 
 def _write_org(writer: SnapshotWriter, org: OrgSpec, at: datetime) -> None:
@@ -149,12 +175,7 @@ def _write_org(writer: SnapshotWriter, org: OrgSpec, at: datetime) -> None:
             "Id": org.root_id, "Arn": f"arn:aws:organizations::{org.management}:root/{org.id}/{org.root_id}",
             "Name": "Root", "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
             if org.scp_enabled else []}]}),
-        "organizational_units.json": ("organizations:ListOrganizationalUnitsForParent", {}, {
-            "OrganizationalUnits": [{"Id": ou, "Name": ou} for ou in org.ous]}),
-        "parents.json": ("organizations:ListParents", {}, {"Parents": {
-            **{a: [{"Id": org.parents.get(a, org.root_id), "Type": _node_type(org.parents.get(a, org.root_id))}]
-               for a in org.accounts},
-            **{ou: [{"Id": p, "Type": _node_type(p)}] for ou, p in org.ous.items()}}}),
+        **_tree(org),
         "policies.json": ("organizations:ListPolicies", {"Filter": "SERVICE_CONTROL_POLICY"}, {"Policies": [
             {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": False}
             for pid, (name, _) in org.policies.items()]}),
@@ -173,6 +194,9 @@ def _write_org(writer: SnapshotWriter, org: OrgSpec, at: datetime) -> None:
         _put(writer, f"organization/{name}", org.raw.get(name, content), api=api, params=params, **meta)
     for api, params, code, message in org.errors:
         writer.add_error(api=api, params=params, code=code, message=message, **meta)
+    for parent, (code, message) in org.children_errors.items():
+        writer.add_error(api="organizations:ListChildren", params={"ParentId": parent, "ChildType": "ACCOUNT"},
+                         code=code, message=message, **meta)
 
 
 def _write_issue6(writer: SnapshotWriter, spec: AccountSpec, at: datetime) -> None:

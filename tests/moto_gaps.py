@@ -15,7 +15,8 @@ code never knows about it.
     set_org_features(organization_id, features)
     refuse_assume_role(role_arn)
     throttle(account, region, operation="LookupEvents")
-    fail(account, region, operation, code="AccessDenied")   any call of any service fails
+    fail(account, region, operation, code="AccessDenied", params=None)   any call of any service
+                         fails (only those with these request parameters, when given)
     unthrottle(account, region, operation="LookupEvents")   undo throttle() / fail()
     set_credential_report_time(account, when)   the report's GeneratedTime (moto: a 2015 constant)
     set_password_last_changed(account, user, when)   moto writes the user's creation time there
@@ -67,8 +68,9 @@ class _State:
         self.events: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.org_features: dict[str, list[str]] = {}
         self.refused_roles: set[str] = set()
-        # (account, region, operation) -> (error code, message), answered instead of the call
-        self.failing: dict[tuple[str, str, str], tuple[str, str]] = {}
+        # (account, region, operation) -> (error code, message, request parameters the call must
+        # have to fail, or None for every call), answered instead of the call
+        self.failing: dict[tuple[str, str, str], tuple[str, str, dict[str, Any] | None]] = {}
         self.report_times: dict[str, datetime] = {}
         self.password_changed: dict[tuple[str, str], datetime] = {}
 
@@ -159,12 +161,14 @@ def unthrottle(account_id: str, region: str, operation: str = "LookupEvents") ->
 
 
 def fail(account_id: str, region: str, operation: str, code: str = "AccessDenied",
-         message: str | None = None) -> None:
+         message: str | None = None, params: dict[str, Any] | None = None) -> None:
     """Every `operation` call (e.g. "GetAccountSummary") of that account in that region fails with
-    `code`. Global services answer in their home region (IAM, Organizations: us-east-1)."""
+    `code`; with `params`, only the calls with those request parameters (e.g. {"ParentId": ou}:
+    moto cannot refuse one resource). Global services answer in their home region (IAM,
+    Organizations: us-east-1)."""
     text = message or f"User is not authorized to perform: {operation} in {region} of {account_id}"
     with _STATE.lock:
-        _STATE.failing[(account_id, region, operation)] = (code, text)
+        _STATE.failing[(account_id, region, operation)] = (code, text, dict(params) if params else None)
 
 
 def set_credential_report_time(account_id: str, when: datetime) -> None:
@@ -440,7 +444,9 @@ def _patch_throttling() -> None:
             with _STATE.lock:
                 failure = _STATE.failing.get(key)
             if failure is not None:
-                return _serialized(self, *failure)
+                code, message, params = failure
+                if params is None or all(self._get_param(k) == v for k, v in params.items()):
+                    return _serialized(self, code, message)
         return original(self)
 
     BaseResponse.call_action = call_action  # type: ignore[method-assign]

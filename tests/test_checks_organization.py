@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from factory import ACCOUNT, AccountSpec, OrgSpec, monitored, write_snapshot
 
 from reporter.checks.registry import CHECKS
-from reporter.evidence.tables import ORG_TABLE_NAMES, EvidenceTable, load_evidence
+from reporter.evidence.tables import (
+    ORG_TABLE_NAMES,
+    EvidenceTable,
+    load_evidence,
+    load_organization,
+)
 from reporter.findings import Finding, Status
 from reporter.render.model import build_report
 
@@ -65,7 +71,10 @@ def test_management_account_is_not_applicable(tmp_path: Path) -> None:
     ({"scp_enabled": False}, Status.FAIL, "SCPs are not enabled on the organization root"),
     ({"targets": {"p-denyroot1": ["ou-elsewhere1"]}}, Status.FAIL, "no SCP is attached"),
     ({"policies": {"p-denyroot1": ("deny-root", "{not json")}}, Status.NOT_ASSESSED, "Policy.Content: policy content is not valid JSON"),
-    ({"parents": {}, "accounts": [ACCOUNT]}, Status.NOT_ASSESSED, f"ListParents has no parent for {MEMBER}"),
+    ({"parents": {}, "accounts": [ACCOUNT]}, Status.NOT_ASSESSED,
+     f"{MEMBER} is in no successful organizations:ListChildren listing"),
+    ({"parents": {}, "accounts": [ACCOUNT], "tree": "parents"}, Status.NOT_ASSESSED,
+     f"ListParents has no parent for {MEMBER}"),
 ])
 def test_scp_failures(tmp_path: Path, changes: dict, status: Status, words: str) -> None:
     f = one(findings(tmp_path, org(**changes)), "root_scp_deny", MEMBER)
@@ -151,3 +160,107 @@ def test_assume_role_refused_account_is_not_assessed_everywhere_it_is_read(tmp_p
     assert one(found, "root_scp_deny", MEMBER).status is Status.PASS
     assert one(found, "root_credentials_centrally_managed", MEMBER).status is Status.NOT_APPLICABLE
     assert one(found, "root_usage_alerting", ACCOUNT).status is Status.PASS
+
+
+# ---------------------------------------------------------------- the tree: ListChildren, or ListParents before
+
+SIBLING, ROOTED = "333344445555", "444455556666"  # directly under OU, directly under the root
+
+
+def tree_org(**changes: Any) -> OrgSpec:
+    """Nested OUs, an account at every level; the deny-root SCP on OU (so not on the root)."""
+    return org(accounts=[ACCOUNT, MEMBER, SIBLING, ROOTED], parents={MEMBER: CHILD_OU, SIBLING: OU}, **changes)
+
+
+def tree_accounts() -> tuple[AccountSpec, ...]:
+    return (AccountSpec(is_management=True), *(AccountSpec(id=a) for a in (MEMBER, SIBLING, ROOTED)))
+
+
+def scp_findings(tmp_path: Path, spec: OrgSpec) -> dict[str, Finding]:
+    return {f.account_id: f for f in findings(tmp_path, spec, *tree_accounts()) if f.check_id == "root_scp_deny"}
+
+
+def test_children_and_parents_evidence_give_the_same_tree_and_findings(tmp_path: Path) -> None:
+    trees, verdicts = {}, {}
+    for kind in ("children", "parents"):
+        snap = write_snapshot(tmp_path / kind, *tree_accounts(), organization=tree_org(tree=kind))
+        table = load_organization(snap)["org_parents"]
+        assert isinstance(table, EvidenceTable) and table.complete, table
+        trees[kind] = table.data.parents
+        verdicts[kind] = {a: (f.status, f.reason, f.observed) for a, f in scp_findings(tmp_path / f"r-{kind}",
+                                                                                        tree_org(tree=kind)).items()}
+    assert trees["children"] == trees["parents"]
+    assert trees["children"][MEMBER] == [{"Id": CHILD_OU, "Type": "ORGANIZATIONAL_UNIT"}]
+    assert trees["children"][CHILD_OU] == [{"Id": OU, "Type": "ORGANIZATIONAL_UNIT"}]
+    assert trees["children"][OU] == [{"Id": "r-ex12", "Type": "ROOT"}]
+    assert verdicts["children"] == verdicts["parents"]
+    assert {a: v[0] for a, v in verdicts["children"].items()} == {
+        ACCOUNT: Status.NOT_APPLICABLE, MEMBER: Status.PASS, SIBLING: Status.PASS, ROOTED: Status.FAIL}
+
+
+def test_a_failed_listing_leaves_only_its_accounts_not_assessed(tmp_path: Path) -> None:
+    refused = ("AccessDeniedException", "You don't have permissions to access this resource.")
+    found = scp_findings(tmp_path, tree_org(children_errors={CHILD_OU: refused}))
+    member = found[MEMBER]
+    assert member.status is Status.NOT_ASSESSED
+    assert (f"{MEMBER} is in no successful organizations:ListChildren listing; failed listings: "
+            f"organizations:ListChildren of {CHILD_OU} failed: AccessDeniedException") in member.reason, member.reason
+    assert "organization/children.json" in {ref.path for ref in member.evidence}
+    # found under listings that succeeded: assessed as if nothing had failed
+    assert found[SIBLING].status is Status.PASS and found[ROOTED].status is Status.FAIL
+    assert found[ACCOUNT].status is Status.NOT_APPLICABLE
+
+
+def test_a_failed_ou_walk_leaves_the_accounts_below_it_not_assessed(tmp_path: Path) -> None:
+    # ListOrganizationalUnitsForParent(OU) failed: CHILD_OU was never found, so never listed.
+    walk = {"OrganizationalUnits": {"r-ex12": [{"Id": OU, "Name": OU}]}}
+    children = {"Children": {"r-ex12": [{"Id": ACCOUNT, "Type": "ACCOUNT"}, {"Id": ROOTED, "Type": "ACCOUNT"}],
+                             OU: [{"Id": SIBLING, "Type": "ACCOUNT"}]}}
+    spec = tree_org(raw={"organizational_units.json": orjson.dumps(walk), "children.json": orjson.dumps(children)},
+                    errors=[("organizations:ListOrganizationalUnitsForParent", {"ParentId": OU}, "TooManyRequestsException",
+                             "AWS Organizations can't complete your request because of too many requests.")])
+    found = scp_findings(tmp_path, spec)
+    assert found[MEMBER].status is Status.NOT_ASSESSED
+    assert (f"organizations:ListOrganizationalUnitsForParent of {OU} failed: TooManyRequestsException"
+            in found[MEMBER].reason), found[MEMBER].reason
+    assert found[SIBLING].status is Status.PASS and found[ROOTED].status is Status.FAIL
+
+
+def test_an_account_in_no_listing_is_not_assessed(tmp_path: Path) -> None:
+    # ListAccounts has MEMBER; every listing succeeded and none holds it (it moved mid-collection).
+    children = {"Children": {"r-ex12": [{"Id": ACCOUNT, "Type": "ACCOUNT"}, {"Id": ROOTED, "Type": "ACCOUNT"}],
+                             OU: [{"Id": SIBLING, "Type": "ACCOUNT"}], CHILD_OU: []}}
+    found = scp_findings(tmp_path, tree_org(raw={"children.json": orjson.dumps(children)}))
+    member = found[MEMBER]
+    assert member.status is Status.NOT_ASSESSED, member.reason
+    assert member.reason == ("Not assessed: the account's place in the organization is unknown "
+                             f"({MEMBER} is in no successful organizations:ListChildren listing).")
+    assert found[SIBLING].status is Status.PASS and found[ROOTED].status is Status.FAIL
+
+
+def test_an_account_listed_under_two_parents_is_not_assessed(tmp_path: Path) -> None:
+    children = {"Children": {"r-ex12": [{"Id": ACCOUNT, "Type": "ACCOUNT"}, {"Id": MEMBER, "Type": "ACCOUNT"}],
+                             OU: [], CHILD_OU: [{"Id": MEMBER, "Type": "ACCOUNT"}]}}
+    member = one(findings(tmp_path, org(raw={"children.json": orjson.dumps(children)})), "root_scp_deny", MEMBER)
+    assert member.status is Status.NOT_ASSESSED
+    assert f"{MEMBER} is listed under 2 parents (r-ex12, {CHILD_OU})" in member.reason, member.reason
+
+
+def test_no_listing_answered_is_not_assessed(tmp_path: Path) -> None:
+    refused = ("AccessDeniedException", "denied")
+    spec = tree_org(children_errors={p: refused for p in ("r-ex12", OU, CHILD_OU)})
+    found = scp_findings(tmp_path, spec)
+    for account in (MEMBER, SIBLING, ROOTED):
+        assert found[account].status is Status.NOT_ASSESSED
+        assert f"organizations:ListChildren of {OU} failed: AccessDeniedException" in found[account].reason
+    # As when every ListParents failed: the tree is missing, and NOT_APPLICABLE needs it complete.
+    assert found[ACCOUNT].status is Status.NOT_ASSESSED and "org_parents missing" in found[ACCOUNT].reason
+
+
+def test_old_snapshot_a_failed_list_parents_still_weakens_every_pass(tmp_path: Path) -> None:
+    # Snapshots from before ListChildren are read as they always were: a failed ListParents is a gap
+    # of the whole tree, so no account PASSes on it.
+    spec = tree_org(tree="parents", errors=[("organizations:ListParents", {"ChildId": ROOTED}, "AccessDenied", "no")])
+    found = scp_findings(tmp_path, spec)
+    assert found[MEMBER].status is Status.NOT_ASSESSED and "org_parents incomplete" in found[MEMBER].reason
+    assert found[ROOTED].status is Status.FAIL

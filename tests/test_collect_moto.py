@@ -215,7 +215,7 @@ def test_organization_happy_path(world: World, collected: tuple[Path, Any]) -> N
         artifact = arts[m + rel]
         assert (artifact.api, artifact.region, artifact.account, artifact.status) == (api, region, world.mgmt, "ok")
         assert artifact.collected_at == AS_OF
-    for rel in ["organization.json", "accounts.json", "roots.json", "organizational_units.json", "parents.json",
+    for rel in ["organization.json", "accounts.json", "roots.json", "organizational_units.json", "children.json",
                 "policies.json", f"scps/{world.scp_id}.json", "policy_targets.json", "features.json"]:
         assert arts["organization/" + rel].account is None
     assert arts["organization/policies.json"].params == {"Filter": "SERVICE_CONTROL_POLICY"}
@@ -249,8 +249,12 @@ def test_organization_happy_path(world: World, collected: tuple[Path, Any]) -> N
     assert f"accounts/{world.prod}/monitoring/eu-west-1/metric_filters.json" not in arts  # no log group
     targets = read_json(out, "organization/policy_targets.json")["Targets"][world.scp_id]
     assert [t["TargetId"] for t in targets] == [world.ou_id]
-    assert read_json(out, "organization/parents.json")["Parents"][world.prod][0]["Id"] == world.ou_id
-    assert [o["Id"] for o in read_json(out, "organization/organizational_units.json")["OrganizationalUnits"]] == [world.ou_id]
+    children = read_json(out, "organization/children.json")["Children"]
+    assert children[world.ou_id] == [{"Id": world.prod, "Type": "ACCOUNT"}]
+    assert arts["organization/children.json"].params == {"ChildType": "ACCOUNT"}
+    assert not (out / "organization/parents.json").exists() and "organizations:ListParents" not in summary.calls_by_api
+    walk = read_json(out, "organization/organizational_units.json")["OrganizationalUnits"]
+    assert [o["Id"] for ous in walk.values() for o in ous] == [world.ou_id] and walk[world.ou_id] == []
     assert "Content" in read_json(out, f"organization/scps/{world.scp_id}.json")["Policy"]
     assert read_json(out, "organization/features.json")["EnabledFeatures"] == ["RootCredentialsManagement", "RootSessions"]
 

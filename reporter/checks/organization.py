@@ -7,7 +7,7 @@ from typing import Any
 from reporter.checks.context import CheckContext
 from reporter.checks.registry import check
 from reporter.evidence.keyed import Documents
-from reporter.evidence.organization import NOT_IN_ORGANIZATION
+from reporter.evidence.organization import NOT_IN_ORGANIZATION, OrgTree
 from reporter.evidence.scp import denies_root
 from reporter.findings import EvidenceRef, Finding, Severity, Status
 
@@ -34,14 +34,16 @@ def _is_management(ctx: CheckContext) -> bool:
     return _management_id(ctx) == ctx.account_id or ctx.account.is_management
 
 
-def _path(parents: dict[str, list[dict[str, Any]]], account_id: str) -> tuple[list[tuple[str, str]], str | None]:
+def _path(tree: OrgTree, account_id: str) -> tuple[list[tuple[str, str]], str | None]:
     """(id, type) from the account up to the root, or why the tree cannot say."""
     path = [(account_id, "ACCOUNT")]
     current = account_id
     for _ in range(_MAX_DEPTH):
-        above = parents.get(current)
+        above = tree.parents.get(current)
         if not above:
-            return path, f"ListParents has no parent for {current}"
+            return path, tree.why_unplaced(current)
+        if len(above) > 1:  # listed under two parents (moved while listed): which SCPs bind it is unknown
+            return path, f"{current} is listed under {len(above)} parents ({', '.join(p['Id'] for p in above)})"
         parent = above[0]
         path.append((parent["Id"], str(parent.get("Type"))))
         if parent.get("Type") == "ROOT":

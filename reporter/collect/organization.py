@@ -8,6 +8,7 @@ from typing import Any
 from reporter.collect.context import Context, Failure, all_pages, without_metadata
 
 SCP = "SERVICE_CONTROL_POLICY"
+ACCOUNT = "ACCOUNT"  # ListChildren's ChildType: OUs come from the OU walk
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,23 @@ def list_accounts(ctx: Context, info: OrganizationInfo) -> OrganizationInfo:
                             {a["Id"]: a.get("Name", "") for a in accounts}, active, listed=True)
 
 
-def collect_structure(ctx: Context, accounts: list[str]) -> None:
-    """Roots, OUs, every account's and OU's parents, SCPs with content and targets, root features."""
+def collect_structure(ctx: Context) -> None:
+    """Roots, the OU tree, the accounts under each root and OU, SCPs with content and targets,
+    root features.
+
+    One ListChildren per root and OU places every account (1 + #OUs calls instead of a
+    ListParents per account and OU: those were on the run's critical path, one after another,
+    under a low Organizations throttle). An account that no listing places is the evidence
+    layer's to report, from ListAccounts and the listings' error artifacts.
+    """
     orgs = ctx.client("organizations")
     home = ctx.home_region
     roots = ctx.fetch_json("organization/roots.json", lambda: {"Roots": all_pages(orgs, "list_roots", "Roots")},
                            api="organizations:ListRoots", region=home)
-    ous: list[dict[str, Any]] = []
     if not isinstance(roots, Failure):
-        ous = _organizational_units(ctx, [r["Id"] for r in roots["Roots"]])
-    _parents(ctx, accounts + [ou["Id"] for ou in ous])
+        root_ids = [r["Id"] for r in roots["Roots"]]
+        ous = _organizational_units(ctx, root_ids)
+        _accounts_under(ctx, root_ids + [ou["Id"] for ou in ous])
     _policies(ctx)
     iam = ctx.client("iam")
     ctx.fetch_json("organization/features.json", lambda: without_metadata(iam.list_organizations_features()),
@@ -66,10 +74,14 @@ def collect_structure(ctx: Context, accounts: list[str]) -> None:
 
 
 def _organizational_units(ctx: Context, root_ids: list[str]) -> list[dict[str, Any]]:
-    """Walk the OU tree breadth-first from the roots."""
+    """Walk the OU tree breadth-first from the roots; the OUs found, in walk order.
+
+    The artifact keeps each answer under the ParentId asked ({"OrganizationalUnits": {parent:
+    [OU, ...]}}): that is every OU's parent, so no ListParents is needed for OUs either.
+    """
     api = "organizations:ListOrganizationalUnitsForParent"
     orgs = ctx.client("organizations")
-    found: list[dict[str, Any]] = []
+    by_parent: dict[str, list[dict[str, Any]]] = {}
     pending, failed = list(root_ids), False
     while pending:
         parent = pending.pop(0)
@@ -79,26 +91,29 @@ def _organizational_units(ctx: Context, root_ids: list[str]) -> list[dict[str, A
             ctx.error(children, api=api, region=ctx.home_region, params={"ParentId": parent})
             failed = True
             continue
-        found.extend(children)
+        by_parent[parent] = children
         pending.extend(ou["Id"] for ou in children)
-    if found or not failed:
-        ctx.json("organization/organizational_units.json", {"OrganizationalUnits": found}, api=api,
+    if by_parent or not failed:
+        ctx.json("organization/organizational_units.json", {"OrganizationalUnits": by_parent}, api=api,
                  region=ctx.home_region)
-    return found
+    return [ou for found in by_parent.values() for ou in found]
 
 
-def _parents(ctx: Context, children: list[str]) -> None:
-    api = "organizations:ListParents"
+def _accounts_under(ctx: Context, parents: list[str]) -> None:
+    """ListChildren(ChildType=ACCOUNT) per root and OU: {"Children": {parent: [child, ...]}}."""
+    api = "organizations:ListChildren"
     orgs = ctx.client("organizations")
-    parents: dict[str, Any] = {}
-    for child in children:
-        answer = ctx.attempt(lambda c=child: all_pages(orgs, "list_parents", "Parents", ChildId=c))
+    children: dict[str, list[dict[str, Any]]] = {}
+    for parent in parents:
+        answer = ctx.attempt(lambda p=parent: all_pages(orgs, "list_children", "Children", ParentId=p,
+                                                        ChildType=ACCOUNT))
         if isinstance(answer, Failure):
-            ctx.error(answer, api=api, region=ctx.home_region, params={"ChildId": child})
+            ctx.error(answer, api=api, region=ctx.home_region, params={"ParentId": parent, "ChildType": ACCOUNT})
         else:
-            parents[child] = answer
-    if parents or not children:
-        ctx.json("organization/parents.json", {"Parents": parents}, api=api, region=ctx.home_region)
+            children[parent] = answer
+    if children or not parents:
+        ctx.json("organization/children.json", {"Children": children}, api=api, region=ctx.home_region,
+                 params={"ChildType": ACCOUNT})
 
 
 def _policies(ctx: Context) -> None:

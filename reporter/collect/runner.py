@@ -146,7 +146,7 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
                                     thread_name_prefix="account") as accounts:
                 pending: list[Future[None]] = []
                 if whole_org and run.info.listed:
-                    pending.append(accounts.submit(collect_structure, org_ctx, sorted(run.info.account_names)))
+                    pending.append(accounts.submit(collect_structure, org_ctx))
                 for account in targets:
                     future = accounts.submit(_collect_account, run, account)
                     future.add_done_callback(lambda _: progress.advance(bar))

@@ -19,16 +19,23 @@ from reporter.evidence.iam_documents import (
 from reporter.evidence.keyed import Documents, KeyOf, Parse, artifacts_of, describe_error, load_documents
 from reporter.evidence.monitoring import parse_alarms, parse_metric_filters, parse_rules, parse_subscriptions
 from reporter.evidence.organization import (
+    LIST_CHILDREN,
+    LIST_PARENTS,
     NOT_IN_ORGANIZATION,
+    OU_WALK,
+    OrgTree,
+    parse_children,
     parse_features,
     parse_org_accounts,
     parse_organization,
+    parse_ou_walk,
     parse_ous,
     parse_parents,
     parse_policies,
     parse_policy_targets,
     parse_roots,
     parse_scp,
+    tree_from_listings,
 )
 from reporter.evidence.problems import ParseProblem
 from reporter.evidence.trails import parse_event_selectors, parse_trail_status, parse_trails
@@ -119,8 +126,7 @@ ORG_SPECS: tuple[TableSpec, ...] = (
     TableSpec("organization", "organizations:DescribeOrganization", parse_organization),
     TableSpec("org_accounts", "organizations:ListAccounts", parse_org_accounts),
     TableSpec("org_roots", "organizations:ListRoots", parse_roots),
-    TableSpec("org_units", "organizations:ListOrganizationalUnitsForParent", parse_ous),
-    TableSpec("org_parents", "organizations:ListParents", parse_parents),
+    TableSpec("org_units", OU_WALK, parse_ous),
     TableSpec("scp_list", "organizations:ListPolicies", parse_policies),
     TableSpec("scp_targets", "organizations:ListTargetsForPolicy", parse_policy_targets),
     TableSpec("org_features", "iam:ListOrganizationsFeatures", parse_features),
@@ -128,9 +134,12 @@ ORG_SPECS: tuple[TableSpec, ...] = (
 ORG_KEYED_SPECS: tuple[KeyedSpec, ...] = (
     KeyedSpec("scps", "organizations:DescribePolicy", _param("PolicyId"), parse_scp),
 )
+# Each account's and OU's parent (an OrgTree), from several artifacts: see _load_org_parents.
+ORG_TREE = "org_parents"
+_LIST_PARENTS = TableSpec(ORG_TREE, LIST_PARENTS, parse_parents)
 
 ACCOUNT_TABLE_NAMES = tuple(s.name for s in TABLE_SPECS) + tuple(s.name for s in KEYED_SPECS)
-ORG_TABLE_NAMES = tuple(s.name for s in ORG_SPECS) + tuple(s.name for s in ORG_KEYED_SPECS)
+ORG_TABLE_NAMES = tuple(s.name for s in ORG_SPECS) + tuple(s.name for s in ORG_KEYED_SPECS) + (ORG_TREE,)
 TABLE_NAMES = ACCOUNT_TABLE_NAMES + ORG_TABLE_NAMES
 ASSUME_ROLE_API = "sts:AssumeRole"
 
@@ -197,6 +206,67 @@ def _load_keyed(snapshot: Snapshot, spec: KeyedSpec, account: str | None) -> Evi
     return EvidenceTable(spec.name, docs, sources, problems)
 
 
+def _failed_listing(artifact: Artifact) -> str:
+    error = f": {artifact.error.code}: {artifact.error.message}" if artifact.error else ""
+    return f"{artifact.api} of {artifact.params.get('ParentId', 'an unnamed parent')} failed{error}"
+
+
+_Listing = tuple[dict[str, list[dict[str, Any]]], list[str], list[ParseProblem], list[str]]
+
+
+def _load_listing(snapshot: Snapshot, api: str, parse: Callable[[bytes, str], tuple[Any, list[ParseProblem]]]
+                  ) -> _Listing | MissingEvidence:
+    """One per-parent listing artifact: (answers by parent, sources, problems, failed listings)."""
+    artifacts = artifacts_of(snapshot, None, api)
+    ok = [a for a in artifacts if a.status == "ok" and a.path]
+    failed = [_failed_listing(a) for a in artifacts if a.status == "error"]
+    if len(ok) > 1:
+        paths = tuple(a.path for a in ok if a.path)
+        return MissingEvidence(ORG_TREE, f"{len(ok)} artifacts answer {api} ({', '.join(paths)}); the "
+                               "snapshot does not say which to believe", paths)
+    if not ok:
+        return {}, [], [], failed
+    path = ok[0].path
+    assert path is not None
+    try:
+        data, problems = parse(snapshot.read(ok[0]), path)
+    except (ArtifactUnreadable, DocumentError, ValueError) as exc:
+        return MissingEvidence(ORG_TREE, str(exc), (path,))
+    return data, [path], problems, failed
+
+
+def _load_org_parents(snapshot: Snapshot) -> EvidenceTable | MissingEvidence:
+    """Every account's and OU's parent, as an OrgTree.
+
+    Since ListChildren: from children.json (accounts per root and OU) and the OU walk (OUs per
+    parent). A listing that failed is not a gap of the whole table: it leaves unplaced only the
+    accounts it would have held, which the check then names NOT_ASSESSED, while accounts found
+    under a listing that succeeded have their whole path in evidence. Snapshots from before hold
+    ListParents per child (parents.json), read exactly as they always were.
+    """
+    if not artifacts_of(snapshot, None, LIST_CHILDREN) and artifacts_of(snapshot, None, LIST_PARENTS):
+        old = _load_table(snapshot, _LIST_PARENTS, None, [])
+        if isinstance(old, EvidenceTable):
+            old.data = OrgTree(old.data, LIST_PARENTS)
+        return old
+    children = _load_listing(snapshot, LIST_CHILDREN, parse_children)
+    if isinstance(children, MissingEvidence):
+        return children
+    walk = _load_listing(snapshot, OU_WALK, parse_ou_walk)
+    if isinstance(walk, MissingEvidence):
+        return walk
+    by_parent, sources, problems, failed = children
+    if not sources:
+        return MissingEvidence(ORG_TREE, "; ".join(failed) or f"{LIST_CHILDREN} was not collected for the organization")
+    ous, walk_sources, walk_problems, walk_failed = walk
+    if not walk_sources and not walk_failed:
+        walk_failed = [f"{OU_WALK} was not collected for the organization"]
+    problems += walk_problems
+    unreadable = [f"{p.file}: {p.location}: {p.reason}" for p in problems]
+    tree = tree_from_listings(by_parent, ous, failed + walk_failed + unreadable)
+    return EvidenceTable(ORG_TREE, tree, sources + walk_sources, problems)
+
+
 def _assume_role_failure(snapshot: Snapshot, account_id: str) -> str | None:
     """Why nothing could be collected in this account, when its role could not be assumed."""
     ours = snapshot.manifest.artifacts_for(account=account_id)
@@ -221,6 +291,7 @@ def load_organization(snapshot: Snapshot) -> dict[str, EvidenceTable | MissingEv
         spec.name: _load_table(snapshot, spec, None, []) for spec in ORG_SPECS}
     for keyed in ORG_KEYED_SPECS:
         tables[keyed.name] = _load_keyed(snapshot, keyed, None)
+    tables[ORG_TREE] = _load_org_parents(snapshot)
     return tables
 
 
