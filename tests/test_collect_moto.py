@@ -21,7 +21,7 @@ from reporter.collect import CollectOptions, collect
 from reporter.collect.cloudtrail import arn_hash
 from reporter.collect.context import Context
 from reporter.collect.runner import _regions
-from reporter.collect.session import ApiCounter, ClientPool, client_config
+from reporter.collect.session import ApiCounter, ClientPool, SharedClients, client_config
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.verify import verify_snapshot
 from reporter.snapshot.writer import SnapshotWriter
@@ -340,8 +340,8 @@ def test_caller_only_and_enabled_regions(world: World, tmp_path: Path) -> None:
     # Without --regions an account is collected in the regions DescribeRegions says are enabled.
     regions = read_json(out, f"accounts/{world.mgmt}/regions.json")["Regions"]
     writer = SnapshotWriter(tmp_path / "other", tool_version="t", period_start=START, period_end=END, as_of=AS_OF)
-    pool = ClientPool(world.mgmt, boto3.Session(region_name="us-east-1"), config=client_config(2, 1),
-                      counter=ApiCounter())
+    pool = ClientPool(world.mgmt, SharedClients(boto3.Session(region_name="us-east-1"), config=client_config(2, 1),
+                                                counter=ApiCounter()))
     ctx = Context(world.mgmt, pool, writer, fixed_clock, no_sleep, "us-east-1", artifact_account=world.mgmt)
     enabled = sorted(r["RegionName"] for r in regions if r["OptInStatus"] in ("opt-in-not-required", "opted-in"))
     assert _regions(ctx, ()) == enabled and "ap-east-1" not in enabled and "us-east-1" in enabled

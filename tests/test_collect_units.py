@@ -20,7 +20,15 @@ from reporter.collect.context import Context, Failure
 from reporter.collect.iam import MAX_WAIT, collect_iam
 from reporter.collect.monitoring import trail_log_groups
 from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
-from reporter.collect.session import SESSION_NAME, ApiCounter, ClientFactory, ClientPool, assumed_session, client_config
+from reporter.collect.session import (
+    SESSION_NAME,
+    ApiCounter,
+    ClientPool,
+    SharedClients,
+    SignedAsAnother,
+    assumed_credentials,
+    client_config,
+)
 from reporter.snapshot.manifest import Manifest
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -158,7 +166,8 @@ def test_lookup_events_take_their_slot_at_send_so_arrivals_keep_the_rate() -> No
     gate = ConcurrencyGate(4)
     session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret",
                             region_name="us-east-1")
-    pool = ClientPool(ACCOUNT, session, config=client_config(1, 1), counter=ApiCounter(), limiter=limiter, gate=gate)
+    pool = ClientPool(ACCOUNT, SharedClients(session, config=client_config(1, 1), counter=ApiCounter(), limiter=limiter,
+                                             gate=gate))
     cloudtrail = pool.client("cloudtrail", "us-east-1")
     delays = iter([0.0, 0.45, 0.0, 0.3, 0.0, 0.0, 0.55, 0.0])
     arrivals: list[float] = []
@@ -197,7 +206,7 @@ def context(tmp_path: Path, slept: list[float]) -> tuple[Context, Stubber, Snaps
     session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret",
                             region_name="us-east-1")
     counter = ApiCounter()
-    pool = ClientPool(ACCOUNT, session, config=client_config(1, 1), counter=counter)
+    pool = ClientPool(ACCOUNT, SharedClients(session, config=client_config(1, 1), counter=counter))
     iam = pool.client("iam", "us-east-1")
     ctx = Context(ACCOUNT, pool, writer, lambda: NOW, slept.append, "us-east-1", artifact_account=ACCOUNT)
     return ctx, Stubber(iam), writer
@@ -310,9 +319,9 @@ def test_missing_password_policy_is_evidence(tmp_path: Path) -> None:
 
 
 def test_calls_are_counted_per_account_and_api(tmp_path: Path) -> None:
-    ctx, stub, writer = context(tmp_path, [])
+    ctx, _, _ = context(tmp_path, [])
     counter = ApiCounter()
-    pool = ClientPool(ACCOUNT, ctx.clients.session, config=client_config(1, 1), counter=counter)
+    pool = ClientPool(ACCOUNT, SharedClients(ctx.clients.shared.session, config=client_config(1, 1), counter=counter))
     iam = pool.client("iam", "us-east-1")
     with Stubber(iam) as s:
         s.add_response("get_account_summary", SUMMARY)
@@ -364,23 +373,78 @@ def test_trail_log_groups_keep_own_account_and_parse_the_arn() -> None:
     assert trail_log_groups(trails, ACCOUNT) == {"eu-west-1": ["aws/ct:with:colons", "second"]}
 
 
-def test_accounts_share_one_data_loader(tmp_path: Path) -> None:
-    """A botocore loader per account re-parsed every service model (most of the collector's CPU)."""
-    caller = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret", region_name="us-east-1")
-    sts = caller.client("sts")
-    factory = ClientFactory()
-    sessions = []
+def _assumed(sts: Any, n: int) -> Any:
+    role = f"arn:aws:iam::00000000000{n}:role/R"
     with Stubber(sts) as stub:
-        for n in range(2):
-            stub.add_response("assume_role", {"Credentials": {
-                "AccessKeyId": f"ASIATESTTESTTEST{n}", "SecretAccessKey": "s", "SessionToken": "t",
-                "Expiration": datetime(2030, 1, 1, tzinfo=UTC)}},
-                {"RoleArn": f"arn:aws:iam::00000000000{n}:role/R", "RoleSessionName": SESSION_NAME})
-            sessions.append(assumed_session(sts, role_arn=f"arn:aws:iam::00000000000{n}:role/R", external_id=None,
-                                            region="us-east-1", profile=None, factory=factory))
-    clients = [factory.create(s, "cloudtrail", "eu-west-1", client_config(1, 1)) for s in sessions]
-    assert all(s._session.get_component("data_loader") is factory.loader for s in sessions)
-    assert clients[0].meta.service_model.service_name == "cloudtrail" == clients[1].meta.service_model.service_name
-    keys = {c.meta.config.region_name for c in clients} | {
-        s.get_credentials().get_frozen_credentials().access_key for s in sessions}
-    assert keys == {"eu-west-1", "ASIATESTTESTTEST0", "ASIATESTTESTTEST1"}  # each account keeps its own credentials
+        stub.add_response("assume_role", {"Credentials": {
+            "AccessKeyId": f"ASIATESTTESTTEST{n}", "SecretAccessKey": "s", "SessionToken": "t",
+            "Expiration": datetime(2030, 1, 1, tzinfo=UTC)}}, {"RoleArn": role, "RoleSessionName": SESSION_NAME})
+        return assumed_credentials(sts, role_arn=role, external_id=None)
+
+
+def _signed_with(client: Any, keys: list[str], body: str = '{"trailList": []}') -> None:
+    """Answer every request of `client` locally, recording the access key it was signed with;
+    `body` is formatted with the number of requests so far."""
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        keys.append(request.headers["Authorization"].decode().split("Credential=")[1].split("/")[0])
+        return AWSResponse(request.url, 200, {}, _Body(body.replace("{n}", str(len(keys))).encode()))
+    client.meta.events.register_last("before-send", answer)
+
+
+def test_accounts_share_one_client_and_each_request_is_signed_as_its_account() -> None:
+    """A client per account (and a session) was most of the collector's CPU: one client per
+    (service, region) now serves every account, each request signed with its account's key."""
+    caller = boto3.Session(aws_access_key_id="AKIDCALLER", aws_secret_access_key="not-a-secret",
+                           region_name="us-east-1")
+    counter = ApiCounter()
+    shared = SharedClients(caller, config=client_config(1, 1), counter=counter)
+    me = ClientPool("caller", shared)
+    sts = me.client("sts", "us-east-1")
+    pools = [ClientPool(f"00000000000{n}", shared, credentials=_assumed(sts, n)) for n in range(2)]
+    clients = [p.client("cloudtrail", "eu-west-1") for p in [me, *pools]]
+    assert len({id(c._client) for c in clients}) == 1
+    keys: list[str] = []
+    _signed_with(clients[0]._client, keys)
+    for client in [*clients, *reversed(clients)]:
+        client.describe_trails()
+    assert keys == ["AKIDCALLER", "ASIATESTTESTTEST0", "ASIATESTTESTTEST1",
+                    "ASIATESTTESTTEST1", "ASIATESTTESTTEST0", "AKIDCALLER"]
+    assert counter.by_account == {"caller": 4, "000000000000": 2, "000000000001": 2}
+
+
+def test_paginated_calls_are_bound_page_by_page_across_interleaved_accounts() -> None:
+    caller = boto3.Session(aws_access_key_id="AKIDCALLER", aws_secret_access_key="x", region_name="us-east-1")
+    shared = SharedClients(caller, config=client_config(1, 1), counter=ApiCounter())
+    sts = ClientPool("caller", shared).client("sts", "us-east-1")
+    first, second = (ClientPool(f"00000000000{n}", shared, credentials=_assumed(sts, n)) for n in range(2))
+    keys: list[str] = []
+    _signed_with(shared.client("cloudtrail", "us-east-1"), keys, '{"Events": [], "NextToken": "page{n}"}')
+    pages = [p.client("cloudtrail", "us-east-1").get_paginator("lookup_events").paginate() for p in (first, second)]
+    iterators = [iter(p) for p in pages]
+    for _ in range(2):
+        for it in iterators:
+            next(it)  # the other account's pages run in between
+    assert keys == ["ASIATESTTESTTEST0", "ASIATESTTESTTEST1"] * 2
+
+
+def test_a_shared_client_called_without_an_account_refuses() -> None:
+    caller = boto3.Session(aws_access_key_id="AKIDCALLER", aws_secret_access_key="x", region_name="us-east-1")
+    shared = SharedClients(caller, config=client_config(1, 1), counter=ApiCounter())
+    with pytest.raises(RuntimeError, match="no account bound"):
+        shared.client("cloudtrail", "us-east-1").describe_trails()
+
+
+def test_a_request_signed_with_another_key_fails_instead_of_being_filed_under_the_account() -> None:
+    """If botocore ever ignored the per-request credentials, the caller's key would sign the
+    member account's request: the answer (the caller's data) must not become its evidence."""
+    caller = boto3.Session(aws_access_key_id="AKIDCALLER", aws_secret_access_key="x", region_name="us-east-1")
+    shared = SharedClients(caller, config=client_config(1, 1), counter=ApiCounter())
+    sts = ClientPool("caller", shared).client("sts", "us-east-1")
+    pool = ClientPool("000000000000", shared, credentials=_assumed(sts, 0))
+    cloudtrail = pool.client("cloudtrail", "us-east-1")
+    cloudtrail.meta.events.register("before-sign", lambda request, **_: request.context["signing"].clear())
+    keys: list[str] = []
+    _signed_with(shared.client("cloudtrail", "us-east-1"), keys)
+    with pytest.raises(SignedAsAnother, match="000000000000"):
+        cloudtrail.describe_trails()
+    assert keys == []

@@ -60,7 +60,7 @@ def lookup_root_events(ctx: Context, region: str, start: datetime,
                        end: datetime) -> list[dict[str, Any]] | Failure:
     """Every record of the period in `region` that LookupEvents attributes to user "root".
 
-    Pages are paced by the client's rate limiter (see session.ClientPool), not here.
+    Pages are paced by the client's rate limiter (see session.SharedClients), not here.
     """
     client = ctx.client("cloudtrail", region)
 

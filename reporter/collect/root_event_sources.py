@@ -24,7 +24,7 @@ def collect_trail_log_root_events(run: _Run, accounts: tuple[str, ...]) -> None:
     fallback = sorted({r for regions in run.regions.values() for r in regions} | set(run.options.regions))
     regions = {a: run.regions.get(a) or fallback for a in accounts}
     if source.kind == "athena":
-        athena = run.caller.client("athena", source.athena_region or run.caller.session.region_name or run.home)
+        athena = run.caller.client("athena", source.athena_region or run.caller.region or run.home)
         collect_from_athena(run.writer, athena=athena, table=source.athena_table or "",
                             workgroup=source.athena_workgroup, output_location=source.athena_output,
                             accounts=list(accounts), regions=fallback, start=start, end=end, clock=run.clock,

@@ -4,7 +4,7 @@ Two thread pools, so that waiting never starves working: one runs an orchestrato
 (assume the role, list regions, wait for its pieces, merge them), the other runs the pieces
 (one API conversation each: a region's trails, a region's root events, a trail's status, …).
 Pieces never wait on other pieces, so the bounded pools cannot deadlock. The concurrency that
-AWS sees is bounded separately: `max_workers` requests in flight (session.ClientPool's gate),
+AWS sees is bounded separately: `max_workers` requests in flight (session.SharedClients's gate),
 whatever the number of threads waiting.
 """
 
@@ -45,9 +45,9 @@ from reporter.collect.root_event_sources import collect_trail_log_root_events
 from reporter.collect.session import (
     SESSION_NAME,
     ApiCounter,
-    ClientFactory,
     ClientPool,
-    assumed_session,
+    SharedClients,
+    assumed_credentials,
     caller_session,
     client_config,
     home_region,
@@ -88,7 +88,6 @@ class _Run:
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
     gate: ConcurrencyGate
-    factory: ClientFactory
     # Filled by the account workers, read once they are all done (trail-log sources need them).
     regions: dict[str, list[str]] = field(default_factory=dict)
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -116,12 +115,11 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
     config = client_config(options.max_attempts, options.max_workers)
     limiter = RateLimiter(options.lookup_rate, margin=SAFETY_MARGIN, sleep=sleep)
     gate = ConcurrencyGate(options.max_workers)
-    factory = ClientFactory()
     base_session = session or caller_session(options.profile)
-    caller = ClientPool("caller", base_session, config=config, counter=counter, limiter=limiter, gate=gate,
-                        priority=True)
+    shared = SharedClients(base_session, config=config, counter=counter, limiter=limiter, gate=gate)
+    caller = ClientPool("caller", shared, priority=True)
     with progress:
-        identity = _identity(caller, base_session)
+        identity = _identity(caller)
         caller.account = identity["Account"]
         counter.rename("caller", caller.account)
         partition = partition_of(identity["Arn"])
@@ -134,7 +132,7 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
                                 organization_id=org.get("Id"))
         with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
             run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), counter,
-                       limiter, work, clock, sleep, gate, factory)
+                       limiter, work, clock, sleep, gate)
             org_ctx = run.context(caller.account, caller, artifact_account=None)
             run.info = describe_organization(org_ctx, described)
             whole_org = options.organization or run.info.management_account == caller.account
@@ -169,8 +167,8 @@ def _progress(quiet: bool) -> Progress:
                     console=Console(stderr=True), disable=quiet, transient=False)
 
 
-def _identity(caller: ClientPool, session: boto3.Session) -> dict[str, Any]:
-    sts = caller.client("sts", session.region_name or "us-east-1")
+def _identity(caller: ClientPool) -> dict[str, Any]:
+    sts = caller.client("sts", caller.region or "us-east-1")
     try:
         return sts.get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
@@ -219,10 +217,9 @@ def _collect_account(run: _Run, account: str) -> None:
 def _assume(run: _Run, account: str) -> ClientPool | None:
     options = run.options
     role_arn = f"arn:{run.partition}:iam::{account}:role/{options.role_name}"
-    sts = run.caller.client("sts", run.caller.session.region_name or run.home)
+    sts = run.caller.client("sts", run.caller.region or run.home)
     try:
-        session = assumed_session(sts, role_arn=role_arn, external_id=options.external_id, region=run.home,
-                                  profile=options.profile, factory=run.factory)
+        credentials = assumed_credentials(sts, role_arn=role_arn, external_id=options.external_id)
     except (ClientError, BotoCoreError) as exc:
         failure = Failure.of(exc)
         # ExternalId is a shared secret of the trust policy: never in the snapshot.
@@ -230,8 +227,7 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
                              region=None, params={"RoleArn": role_arn, "RoleSessionName": SESSION_NAME},
                              collected_at=run.clock())
         return None
-    return ClientPool(account, session, config=client_config(options.max_attempts, options.max_workers),
-                      counter=run.counter, limiter=run.limiter, gate=run.gate, factory=run.factory)
+    return ClientPool(account, run.caller.shared, credentials=credentials)
 
 
 def _regions(ctx: Context, wanted: tuple[str, ...]) -> list[str]:

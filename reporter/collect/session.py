@@ -1,25 +1,34 @@
-"""Credentials, clients and call counting: one boto3 Session per account, clients reused,
-one botocore data loader for all, and the pacing hooks (rate limiter, in-flight gate).
+"""Credentials, clients and call counting: one set of clients for the whole run, every call
+made as one account, and the pacing hooks (rate limiter, in-flight gate).
 
-boto3 Sessions are not safe to create clients from concurrently, so every client of an account
-is made under that account's lock, once per (service, region), and then shared: botocore
-clients themselves are thread-safe. Credentials come from boto3's default chain (environment,
-profiles including SSO, instance roles) and AWS_ENDPOINT_URL is honoured by boto3 itself. They
-live only in memory: nothing here logs or returns them.
+A botocore client costs ~10-50 ms of CPU to build (its service model, ~700 methods for EC2, a
+copy of the session's event handlers, an HTTP pool), and a session ~15 ms more: per account, that
+was most of the collector's CPU (bench/COLLECT.md). So the run builds one client per (service,
+region), from the caller's session (its profile, endpoint and CA settings apply), and every
+account speaks through it with its own credentials: `ClientPool.client` returns a `BoundClient`
+that binds the account to the thread for each call (and each page), and a `before-call` handler
+puts the account's credentials in the request's signing context (`request_credentials`, what
+botocore's own S3 Express support uses). A check at send time makes sure the request was signed
+with the account's key: evidence can never be collected as one account and filed under another.
+
+Credentials come from boto3's default chain (environment, profiles including SSO, instance
+roles); assumed roles are refreshed by AssumeRole again before they expire. They live only in
+memory: nothing here logs or returns them.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import boto3
-import botocore.session
 from botocore.config import Config
-from botocore.credentials import RefreshableCredentials
-from botocore.loaders import Loader, create_loader
+from botocore.credentials import Credentials, RefreshableCredentials
+from botocore.exceptions import BotoCoreError
 
 from reporter import __version__
 from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
@@ -73,94 +82,139 @@ def client_config(max_attempts: int, max_workers: int) -> Config:
                   user_agent_extra=f"reporter/{__version__}")
 
 
-class ClientFactory:
-    """Makes the clients of every account of a run from one botocore data loader.
-
-    A loader caches the service models, endpoint rulesets and partition data it has read; each new
-    botocore session otherwise builds its own loader and re-reads and re-parses those JSON files
-    (~40 ms of CPU per client on a small VM, under the GIL: most of the collector's CPU, see
-    bench/COLLECT.md). The first client of each service is made under a lock, so that threads
-    entering accounts at the same time do not all parse the same model before it is cached.
-    """
-
-    def __init__(self) -> None:
-        self.loader: Loader = create_loader()
-        self._ready: set[str] = set()
-        self._lock = threading.Lock()
-
-    def adopt(self, core: botocore.session.Session) -> None:
-        """Make `core` use the shared loader (call after wrapping it in a boto3.Session, which
-        appends its resource-model path to the session's loader: once per account otherwise)."""
-        core.register_component("data_loader", self.loader)
-
-    def create(self, session: boto3.Session, service: str, region: str, config: Config) -> Any:
-        if service in self._ready:
-            return session.client(service, region_name=region, config=config)
-        with self._lock:
-            client = session.client(service, region_name=region, config=config)
-            self._ready.add(service)
-            return client
+class SignedAsAnother(BotoCoreError):
+    fmt = "request for account {account} was not signed with its credentials ({reason})"
 
 
 class ClientPool:
-    """The clients of one account: created under a lock, reused per (service, region).
+    """One account's view of the run's clients: what it calls through is bound to `account`.
 
-    With a `gate`, every HTTP request of these clients holds one of the run's in-flight permits
-    from `before-send` (after signing, just before the socket) until its response is received;
-    `priority` puts this pool's requests first in the gate's queue (the caller's: the
-    organization walk is sequential). Rate-limited operations take their limiter slot at the
-    same moment, with the permit held, and give the permit back while they wait for the slot.
+    `credentials` None: the session's own (the caller). `priority` puts this account's requests
+    first in the gate's queue (the caller's: the organization walk is on the critical path).
     """
 
-    def __init__(self, account: str, session: boto3.Session, *, config: Config,
-                 counter: ApiCounter, limiter: RateLimiter | None = None, gate: ConcurrencyGate | None = None,
-                 factory: ClientFactory | None = None, priority: bool = False) -> None:
-        self.account = account
+    def __init__(self, account: str, clients: SharedClients, *, credentials: Credentials | None = None,
+                 priority: bool = False) -> None:
+        self.account = account  # the caller's pool learns its account from its first call
+        self.shared = clients
+        self.credentials = credentials
+        self.priority = priority
+
+    @property
+    def region(self) -> str | None:
+        return self.shared.session.region_name
+
+    def client(self, service: str, region: str) -> BoundClient:
+        return BoundClient(self.shared.client(service, region), self)
+
+    def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`method(*args, **kwargs)` with this account bound to the thread."""
+        previous = getattr(_speaker, "pool", None)
+        _speaker.pool = self
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _speaker.pool = previous
+
+
+_speaker = threading.local()  # the ClientPool whose call this thread is making
+
+
+def speaker() -> ClientPool:
+    pool = getattr(_speaker, "pool", None)
+    if pool is None:
+        # A shared client called directly would sign with the caller's credentials.
+        raise RuntimeError("AWS call made outside ClientPool.client: no account bound to it")
+    return cast(ClientPool, pool)
+
+
+class BoundClient:
+    """A run-wide client speaking as one account: each API method call, and each page fetched
+    from one of its paginators, runs with that account bound to the thread."""
+
+    __slots__ = ("_client", "_pool")
+
+    def __init__(self, client: Any, pool: ClientPool) -> None:
+        self._client = client
+        self._pool = pool
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        pool = self._pool
+        if name == "get_paginator":
+            return lambda operation: _BoundPaginator(attr(operation), pool)
+        if name in self._client.meta.method_to_api_mapping:
+            return functools.partial(pool.call, attr)
+        return attr
+
+
+class _BoundPaginator:
+    def __init__(self, paginator: Any, pool: ClientPool) -> None:
+        self._paginator, self._pool = paginator, pool
+
+    def paginate(self, **params: Any) -> Iterator[dict[str, Any]]:
+        pages = iter(self._paginator.paginate(**params))
+        while (page := self._pool.call(next, pages, None)) is not None:
+            yield page
+
+
+class SharedClients:
+    """The run's clients, one per (service, region), made from the caller's `session` and
+    instrumented once: calls counted per account, requests paced and bounded in flight.
+
+    With a `gate`, every HTTP request holds one of the run's in-flight permits from `before-send`
+    (after signing, just before the socket) until its response is received. Rate-limited
+    operations take their limiter slot, per (account, region), at the same moment, with the permit
+    held, and give the permit back while they wait for the slot.
+
+    Adaptive retry state (the client-side send rate and the retry quota) is per client, so the
+    accounts of a (service, region) share it: one throttled account slows the others' calls
+    there too. That errs on the side of fewer requests; the retries themselves still follow
+    each request's own throttling answers.
+    """
+
+    def __init__(self, session: boto3.Session, *, config: Config, counter: ApiCounter,
+                 limiter: RateLimiter | None = None, gate: ConcurrencyGate | None = None) -> None:
         self.session = session
         self._config = config
         self._counter = counter
         self._limiter = limiter
         self._gate = gate
-        self._factory = factory
-        self._priority = priority
         self._clients: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # boto3 Sessions are not safe to make clients from concurrently
+        self._paced = threading.local()  # set when this thread's next request is a rate-limited one
 
     def client(self, service: str, region: str) -> Any:
-        with self._lock:
-            key = (service, region)
-            if key not in self._clients:
-                made = (self._factory.create(self.session, service, region, self._config) if self._factory
-                        else self.session.client(service, region_name=region, config=self._config))
-                self._clients[key] = self._instrument(made, service, region)
-            return self._clients[key]
-
-    def put(self, service: str, region: str, client: Any) -> Any:
-        """Use `client` for (service, region): tests hand in clients wired to a botocore Stubber."""
-        with self._lock:
-            self._clients[(service, region)] = self._instrument(client, service, region)
-            return client
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                if (client := self._clients.get(key)) is None:
+                    client = self._instrument(self.session.client(service, region_name=region, config=self._config),
+                                              service, region)
+                    self._clients[key] = client
+        return client
 
     def _instrument(self, client: Any, service: str, region: str) -> Any:
-        counter = self._counter
         events = client.meta.events
+        counter, gate, limiter, paced = self._counter, self._gate, self._limiter, self._paced
 
         def count(model: Any, **_: Any) -> None:
-            # self.account, read at call time: the caller's pool learns its account from its first call.
-            counter.add(self.account, f"{service}:{model.name}")
+            counter.add(speaker().account, f"{service}:{model.name}")
 
-        # before-parameter-build fires once per API call (retries do not fire it again) and,
-        # unlike before-call, is emitted to every handler, so a Stubber cannot hide a call.
-        events.register("before-parameter-build", count)
-        gate, limiter, priority = self._gate, self._limiter, self._priority
-        paced = threading.local()  # set when this thread's next request is a rate-limited one
+        def bind(context: dict[str, Any], **_: Any) -> None:
+            credentials = speaker().credentials
+            if credentials is not None:
+                # After endpoint resolution, which replaces context["signing"]; read by the signer
+                # on every attempt.
+                context.setdefault("signing", {})["request_credentials"] = credentials
 
-        def pace() -> None:
+        def pace(pool: ClientPool) -> None:
             assert limiter is not None
-            key = (self.account, region)
+            key = (pool.account, region)
             while True:
                 if gate is not None:
-                    gate.enter(priority=priority)
+                    gate.enter(priority=pool.priority)
                 wait = limiter.take(key)
                 if wait <= 0:
                     return
@@ -168,21 +222,27 @@ class ClientPool:
                     gate.leave()  # no other request waits behind a paced page
                 limiter.pause(wait)
 
-        def send(**_: Any) -> None:
+        def send(request: Any, **_: Any) -> None:
+            pool = speaker()
+            if pool.credentials is not None:
+                _check_signature(request, pool)
             if getattr(paced, "on", False):
                 paced.on = False
-                pace()
+                pace(pool)
             elif gate is not None:
-                gate.enter(priority=priority)
+                gate.enter(priority=pool.priority)
 
+        # before-parameter-build fires once per API call (retries do not fire it again) and,
+        # unlike before-call, is emitted to every handler, so a Stubber cannot hide a call.
+        events.register("before-parameter-build", count)
+        events.register_first("before-call", bind)
         if limiter is not None and service == RATE_LIMITED[0]:
             # request-created fires before every HTTP attempt (retries included: the quota
             # counts requests) but before signing; the slot itself is taken in `send`.
             events.register(f"request-created.{service}.{RATE_LIMITED[1]}", lambda **_: setattr(paced, "on", True))
-        if gate is not None or limiter is not None:
-            # The last before-send handler: after botocore's own (adaptive retries may wait there),
-            # immediately before the request goes to the socket. AWS counts requests as they arrive.
-            events.register_last("before-send", send)
+        # The last before-send handler: after botocore's own (adaptive retries may wait there),
+        # immediately before the request goes to the socket. AWS counts requests as they arrive.
+        events.register_last("before-send", send)
         if gate is not None:
             # response-received follows every attempt, even a failed one; after-call-error
             # covers an exception anywhere else. leave() is a no-op without a held permit.
@@ -191,16 +251,34 @@ class ClientPool:
         return client
 
 
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _check_signature(request: Any, pool: ClientPool) -> None:
+    """Raise unless `request` was signed (SigV4) with `pool`'s access key.
+
+    A refresh between signing and this check would also differ: it fails the call (an error
+    artifact), which is safe; filing one account's answer under another is not.
+    """
+    assert pool.credentials is not None
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise SignedAsAnother(account=pool.account, reason="no Authorization header")
+    text = header.decode("latin-1") if isinstance(header, bytes) else str(header)
+    match = _CREDENTIAL.search(text)
+    if match is None or match.group(1) != pool.credentials.get_frozen_credentials().access_key:
+        raise SignedAsAnother(account=pool.account, reason="another access key")
+
+
 def caller_session(profile: str | None) -> boto3.Session:
     return boto3.Session(profile_name=profile) if profile else boto3.Session()
 
 
-def assumed_session(sts: Any, *, role_arn: str, external_id: str | None, region: str,
-                    profile: str | None, factory: ClientFactory | None = None) -> boto3.Session:
-    """A Session on `role_arn`'s credentials, refreshed by AssumeRole again before they expire.
+def assumed_credentials(sts: Any, *, role_arn: str, external_id: str | None) -> RefreshableCredentials:
+    """`role_arn`'s credentials, refreshed by AssumeRole again before they expire.
 
-    With `factory`, the session uses the run's shared data loader. Raises the ClientError of the
-    first AssumeRole (e.g. AccessDenied) for the caller to record.
+    `sts` is the caller's (bound) STS client. Raises the ClientError of the first AssumeRole
+    (e.g. AccessDenied) for the caller to record.
     """
     params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
     if external_id:
@@ -211,13 +289,4 @@ def assumed_session(sts: Any, *, role_arn: str, external_id: str | None, region:
         return {"access_key": credentials["AccessKeyId"], "secret_key": credentials["SecretAccessKey"],
                 "token": credentials["SessionToken"], "expiry_time": credentials["Expiration"].isoformat()}
 
-    refreshable = RefreshableCredentials.create_from_metadata(fetch(), refresh_using=fetch,
-                                                              method="sts-assume-role")
-    core = botocore.session.Session(profile=profile)
-    # botocore has no public setter for ready-made refreshable credentials; this private
-    # attribute is what its own credential resolver fills, and the usual way to do it.
-    core._credentials = refreshable
-    session = boto3.Session(botocore_session=core, region_name=region)
-    if factory is not None:
-        factory.adopt(core)
-    return session
+    return RefreshableCredentials.create_from_metadata(fetch(), refresh_using=fetch, method="sts-assume-role")
