@@ -38,13 +38,28 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
 
 
+# A secret key present anywhere in a document appears in its JSON as this (orjson escapes no
+# ASCII letter): documents without any, nearly all, are written without the redacting copy.
+_SECRET_KEY_TEXTS = tuple(f'"{k}"'.encode() for k in sorted(SECRET_KEYS))
+
+
+def _may_hold_secrets(data: bytes) -> bool:
+    return any(text in data for text in _SECRET_KEY_TEXTS)
+
+
 def dumps_jsonl(records: list[Any]) -> bytes:
     """JSON Lines as the snapshot stores CloudTrail records: one compact, redacted record a line."""
+    data = b"".join(orjson.dumps(r) + b"\n" for r in records)
+    if not _may_hold_secrets(data):
+        return data
     return b"".join(orjson.dumps(redact(r)) + b"\n" for r in records)
 
 
 def dumps_json(obj: Any) -> bytes:
     """JSON as the snapshot stores it: datetimes in ISO-8601, keys in the order AWS gave them."""
+    data = orjson.dumps(obj, default=_json_default, option=orjson.OPT_INDENT_2) + b"\n"
+    if not _may_hold_secrets(data):
+        return data
     return orjson.dumps(redact(obj), default=_json_default, option=orjson.OPT_INDENT_2) + b"\n"
 
 
