@@ -35,7 +35,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 
 bench-collect: $(VENV)/.installed-dev
-	$(PY) bench/collect_bench.py
+	$(PY) bench/collect_bench.py --replay
 
 bench-pdf: $(VENV)/.installed-dev syslibs
 	$(PY) bench/pdf_bench.py

@@ -15,9 +15,13 @@ permitted request slot always busy waiting on the network), the peak number of r
 (the concurrency actually used), and checks that LookupEvents never exceeded 2 requests/second per
 (account, region), from the proxy's arrival stamps.
 
-    python bench/collect_bench.py            # 100 accounts x 2 regions
+With --replay the proxy records moto's answers, and the same collection runs a second time
+against the recording (50 ms after each arrival, moto idle): the collector alone, as against AWS,
+whose CPU is not on this machine.
+
+    python bench/collect_bench.py --replay   # 100 accounts x 2 regions, live then replayed
     python bench/collect_bench.py --quick    # 10 accounts: a smoke run
-    options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --out FILE
+    options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --replay --out FILE
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # moto_gaps, moto_scenario
 import boto3  # noqa: E402
 
 from reporter.collect import CollectOptions, collect  # noqa: E402
+from reporter.collect.options import CollectSummary  # noqa: E402
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/")
 DEFAULT_WORKERS = CollectOptions.__dataclass_fields__["max_workers"].default
@@ -59,10 +64,16 @@ class Proxy:
     def __init__(self, upstream: tuple[str, int], delay: float) -> None:
         self.upstream, self.delay = upstream, delay
         self._lock = threading.Lock()
-        self.reset()
+        # forward: to moto; record: to moto, keeping each answer; replay: the kept answers, moto idle
+        self.mode = "forward"
+        self.recorded: dict[tuple[Any, ...], tuple[int, str, list[tuple[str, str]], bytes]] = {}
+        self.reset("forward")
 
-    def reset(self) -> None:
+    def reset(self, mode: str) -> None:
         with self._lock:
+            self.mode = mode
+            self._asked: Counter[tuple[Any, ...]] = Counter()
+            self.missed = 0
             self.lookups: dict[tuple[str, str], list[float]] = defaultdict(list)  # (access key, region)
             self.requests = 0
             self.in_flight = 0
@@ -75,7 +86,7 @@ class Proxy:
         with self._lock:
             return {"lookups": [[k, r, s] for (k, r), s in self.lookups.items()], "requests": self.requests,
                     "peak_in_flight": self.peak_in_flight, "busy": self.busy, "moto": self.upstream_s,
-                    "moto_max": self.upstream_max}
+                    "moto_max": self.upstream_max, "cpu": time.process_time(), "missed": self.missed}
 
     def handle(self, client: socket.socket) -> None:
         reader = client.makefile("rb")
@@ -93,20 +104,26 @@ class Proxy:
                     headers.append((name.strip(), value.strip()))
                 fields = {n.lower(): v for n, v in headers}
                 body = reader.read(int(fields.get("content-length", "0")))
-                self._arrived(arrived, fields)
+                key = self._arrived(arrived, method, target, fields, body)
                 asked = time.monotonic()
-                upstream.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-                for name, value in headers:
-                    upstream.putheader(name, value)
-                upstream.endheaders(body)
-                response = upstream.getresponse()
-                payload = response.read()
+                if self.mode == "replay":
+                    status, reason, answer_headers, payload = self._replayed(key)
+                else:
+                    upstream.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+                    for name, value in headers:
+                        upstream.putheader(name, value)
+                    upstream.endheaders(body)
+                    response = upstream.getresponse()
+                    status, reason, payload = response.status, response.reason, response.read()
+                    answer_headers = response.getheaders()
+                    if self.mode == "record":
+                        self.recorded[key] = (status, reason, answer_headers, payload)
                 answered = time.monotonic()
                 # AWS-like: the answer leaves `delay` after the request arrived; moto's own time
                 # (a few ms, more when it is busy) is inside that delay, not added to it.
                 time.sleep(max(0.0, arrived + self.delay - answered))
-                out = [f"HTTP/1.1 {response.status} {response.reason}\r\n".encode("latin-1")]
-                out += [f"{n}: {v}\r\n".encode("latin-1") for n, v in response.getheaders()
+                out = [f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")]
+                out += [f"{n}: {v}\r\n".encode("latin-1") for n, v in answer_headers
                         if n.lower() not in ("transfer-encoding", "content-length", "connection")]
                 out.append(f"Content-Length: {len(payload)}\r\n\r\n".encode("latin-1"))
                 # Done before sending: the collector may send its next request (and the proxy see
@@ -119,15 +136,28 @@ class Proxy:
             upstream.close()
             client.close()
 
-    def _arrived(self, arrived: float, fields: dict[str, str]) -> None:
+    def _arrived(self, arrived: float, method: str, target: str, fields: dict[str, str],
+                 body: bytes) -> tuple[Any, ...]:
+        """Count the request; return its replay key: what it asks, as whom, and how many times
+        the same was asked before (a credential report is asked for until it is ready)."""
+        match = _CREDENTIAL.search(fields.get("authorization", ""))
+        access_key, region = match.groups() if match else ("", "")
+        what = (access_key, region, method, target, fields.get("x-amz-target", ""), body)
         with self._lock:
             self.requests += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            if fields.get("x-amz-target", "").endswith(".LookupEvents"):
-                match = _CREDENTIAL.search(fields.get("authorization", ""))
-                if match:
-                    self.lookups[(match.group(1), match.group(2))].append(arrived)
+            if fields.get("x-amz-target", "").endswith(".LookupEvents") and match:
+                self.lookups[(access_key, region)].append(arrived)
+            self._asked[what] += 1
+            return (*what, self._asked[what])
+
+    def _replayed(self, key: tuple[Any, ...]) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        if key in self.recorded:
+            return self.recorded[key]
+        with self._lock:
+            self.missed += 1  # the run asked something the recorded run did not: reported
+        return 500, "Not Recorded", [("Content-Type", "text/plain")], b"not in the recorded run"
 
     def _done(self, arrived: float, asked: float, answered: float) -> None:
         with self._lock:
@@ -152,8 +182,8 @@ def _proxy(conn: Connection, upstream_port: int, latency_ms: int) -> None:
     threading.Thread(target=accept, daemon=True).start()
     conn.send(listener.getsockname()[1])
     while (command := conn.recv()) != "exit":
-        if command == "reset":
-            proxy.reset()
+        if command in ("forward", "record", "replay"):
+            proxy.reset(command)
             conn.send(None)
         else:
             conn.send(proxy.stats())
@@ -226,7 +256,10 @@ def _moto(conn: Connection, accounts: int, regions: tuple[str, ...], pages: int)
     with _moto_world(accounts, regions, pages) as (url, setup):
         conn.send((url, setup))
         while (keys := conn.recv()) != "exit":
-            conn.send({key: get_account_id_from(key) for key in keys})
+            if keys == "cpu":  # CPU seconds used so far, to charge moto's share of a run
+                conn.send(time.process_time())
+            else:
+                conn.send({key: get_account_id_from(key) for key in keys})
 
 
 @dataclass
@@ -280,42 +313,65 @@ def _aws_env() -> None:
         os.environ.pop(name, None)
 
 
-def run(accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int) -> dict[str, Any]:
-    import moto_scenario as ms
-
+def run(accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int,
+        replay: bool = False) -> dict[str, Any]:
+    """One collection against moto (recorded when `replay`), then, with `replay`, the same
+    collection again against the recorded answers: the collector alone, moto idle."""
     _aws_env()
     with servers(accounts, regions, pages, latency_ms) as world:
         os.environ["AWS_ENDPOINT_URL"] = world.url
-        with tempfile.TemporaryDirectory() as tmp:
-            world.ask_proxy("reset")
-            cpu_start, started = time.process_time(), time.monotonic()
-            summary = collect(CollectOptions(out=Path(tmp) / "snap", period_start=ms.PERIOD_START,
-                                             period_end=ms.PERIOD_END, organization=True, regions=regions,
-                                             max_workers=workers, quiet=True),
-                              session=boto3.Session(region_name="us-east-1"),
-                              clock=lambda: datetime.now(UTC))
-            wall = time.monotonic() - started
-            cpu = time.process_time() - cpu_start
-            stats = world.ask_proxy("stats")
+        live = _collect_once(world, "record" if replay else "forward", regions, workers)
+        again = _collect_once(world, "replay", regions, workers) if replay else None
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        accounts_of = world.ask_moto(sorted({key for key, _, _ in stats["lookups"]}))
+        keys = {key for done in (live, again) if done for key, _, _ in done[2]["lookups"]}
+        accounts_of = world.ask_moto(sorted(keys))
+    result = {"accounts": live[0].accounts, "regions": list(regions), "workers": workers, "latency_ms": latency_ms,
+              "lookup_pages_per_account_us_east_1": pages, "setup_s": round(world.setup_s, 1),
+              **_figures(*live, accounts_of, workers, latency_ms / 1000)}
+    if again:
+        result["replay"] = _figures(*again, accounts_of, workers, latency_ms / 1000)
+    return result
+
+
+def _collect_once(world: Servers, mode: str, regions: tuple[str, ...],
+                  workers: int) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
+    import moto_scenario as ms
+
+    world.ask_proxy(mode)
+    proxy_cpu, moto_cpu = world.ask_proxy("stats")["cpu"], world.ask_moto("cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu_start, started = time.process_time(), time.monotonic()
+        summary = collect(CollectOptions(out=Path(tmp) / "snap", period_start=ms.PERIOD_START,
+                                         period_end=ms.PERIOD_END, organization=True, regions=regions,
+                                         max_workers=workers, quiet=True),
+                          session=boto3.Session(region_name="us-east-1"),
+                          clock=lambda: datetime.now(UTC))
+        wall = time.monotonic() - started
+        cpu = time.process_time() - cpu_start
+    stats = world.ask_proxy("stats")
+    times = {"wall": wall, "collector": cpu, "moto": world.ask_moto("cpu") - moto_cpu,
+             "proxy": stats["cpu"] - proxy_cpu}
+    return summary, times, stats
+
+
+def _figures(summary: CollectSummary, times: dict[str, float], stats: dict[str, Any], accounts_of: dict[str, str],
+             workers: int, latency: float) -> dict[str, Any]:
     lookups: dict[str, list[float]] = defaultdict(list)
     for key, region, stamps in stats["lookups"]:
         lookups[f"{accounts_of[key]}/{region}"] += stamps
-
-    latency = latency_ms / 1000
+    wall = times["wall"]
     per_account = sorted(summary.calls_by_account.values())
     ideal = max(summary.api_calls * latency / workers, 1e-9)
     peaks = {key: max_per_second(s) for key, s in lookups.items()}
     gaps = [b - a for s in lookups.values() for a, b in zip(sorted(s), sorted(s)[1:], strict=False)]
     return {
-        "accounts": summary.accounts, "regions": list(regions), "workers": workers, "latency_ms": latency_ms,
-        "lookup_pages_per_account_us_east_1": pages, "setup_s": round(world.setup_s, 1),
         "api_calls": summary.api_calls, "http_requests": stats["requests"], "errors": summary.errors,
+        "replay_misses": stats["missed"],
         "calls_per_account": {"min": per_account[0], "median": per_account[len(per_account) // 2],
                               "max": per_account[-1], "mean": round(summary.api_calls / summary.accounts, 1)},
         "calls_by_api": summary.calls_by_api,
-        "wall_s": round(wall, 2), "collector_cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2), "collector_cpu_s": round(times["collector"], 2),
+        "moto_cpu_s": round(times["moto"], 2), "proxy_cpu_s": round(times["proxy"], 2),
         "concurrency": workers,
         "peak_requests_in_flight": stats["peak_in_flight"],
         "mean_requests_in_flight": round(stats["busy"] / wall, 1),
@@ -340,16 +396,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--pages", type=int, default=3, help="LookupEvents pages per account in us-east-1")
+    parser.add_argument("--replay", action="store_true",
+                        help="then collect again against the recorded answers (moto idle): the collector alone")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
     args = parser.parse_args(argv)
     accounts = args.accounts or (10 if args.quick else 100)
     result = run(accounts, tuple(r for r in args.regions.split(",") if r), args.workers, args.latency_ms,
-                 args.pages)
+                 args.pages, args.replay)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
-    ok = result["lookup_rate_respected"] and result["errors"] == 0 and result["concurrency_respected"]
+    runs = [result, *([result["replay"]] if "replay" in result else [])]
+    ok = all(r["lookup_rate_respected"] and r["errors"] == 0 and r["concurrency_respected"] and not r["replay_misses"]
+             for r in runs)
     return 0 if ok else 1
 
 
