@@ -82,12 +82,9 @@ class _Run:
     partition: str
     home: str
     info: OrganizationInfo
-    counter: ApiCounter
-    limiter: RateLimiter
     work: ThreadPoolExecutor
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
-    gate: ConcurrencyGate
     # Filled by the account workers, read once they are all done (trail-log sources need them).
     regions: dict[str, list[str]] = field(default_factory=dict)
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -131,8 +128,8 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
                                 period_end=options.period_end, as_of=as_of, caller_arn=identity["Arn"],
                                 organization_id=org.get("Id"))
         with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
-            run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), counter,
-                       limiter, work, clock, sleep, gate)
+            run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), work, clock,
+                       sleep)
             org_ctx = run.context(caller.account, caller, artifact_account=None)
             run.info = describe_organization(org_ctx, described)
             whole_org = options.organization or run.info.management_account == caller.account

@@ -12,7 +12,8 @@ class DocumentError(Exception):
     """The artifact is not the document it should be."""
 
 
-def _load_object(data: bytes, source: str) -> dict[str, Any]:
+def load_object(data: bytes, source: str) -> dict[str, Any]:
+    """The JSON object in `data`, or a DocumentError naming `source` and what is wrong."""
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -23,7 +24,7 @@ def _load_object(data: bytes, source: str) -> dict[str, Any]:
 
 
 def parse_account_summary(data: bytes, source: str) -> dict[str, int]:
-    summary = _load_object(data, source).get("SummaryMap")
+    summary = load_object(data, source).get("SummaryMap")
     if not isinstance(summary, dict):
         raise DocumentError(f"{source}: no SummaryMap object")
     bad = [k for k, v in summary.items() if not isinstance(v, int) or isinstance(v, bool)]
@@ -33,7 +34,7 @@ def parse_account_summary(data: bytes, source: str) -> dict[str, int]:
 
 
 def parse_virtual_mfa_devices(data: bytes, source: str) -> pd.DataFrame:
-    devices = _load_object(data, source).get("VirtualMFADevices")
+    devices = load_object(data, source).get("VirtualMFADevices")
     if not isinstance(devices, list):
         raise DocumentError(f"{source}: no VirtualMFADevices list")
     rows = []
@@ -54,7 +55,7 @@ def parse_virtual_mfa_devices(data: bytes, source: str) -> pd.DataFrame:
 
 def parse_password_policy(data: bytes, source: str) -> dict[str, Any] | None:
     """The policy, or None when the account has none (IAM answered NoSuchEntity)."""
-    doc = _load_object(data, source)
+    doc = load_object(data, source)
     error = doc.get("Error")
     if isinstance(error, dict) and error.get("Code") == "NoSuchEntity":
         return None

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from reporter.evidence.iam_documents import DocumentError
 from reporter.evidence.problems import ParseProblem
 from reporter.snapshot.manifest import Artifact
@@ -22,16 +20,6 @@ from reporter.snapshot.reader import ArtifactUnreadable, Snapshot
 
 Parse = Callable[[bytes, str], tuple[Any, list[ParseProblem]]]
 KeyOf = Callable[[Artifact], str | None]
-
-
-def load_object(data: bytes, source: str) -> dict[str, Any]:
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise DocumentError(f"{source}: not valid JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise DocumentError(f"{source}: expected a JSON object, found {type(doc).__name__}")
-    return doc
 
 
 def list_of_objects(doc: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:

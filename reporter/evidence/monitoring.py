@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.evidence.iam_documents import DocumentError
-from reporter.evidence.keyed import list_of_objects, load_object
+from reporter.evidence.iam_documents import DocumentError, load_object
 from reporter.evidence.problems import ParseProblem
 
 Parsed = tuple[Any, list[ParseProblem]]

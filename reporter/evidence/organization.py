@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reporter.evidence.iam_documents import DocumentError
-from reporter.evidence.keyed import list_of_objects, load_object
+from reporter.evidence.iam_documents import DocumentError, load_object
+from reporter.evidence.keyed import list_of_objects
 from reporter.evidence.problems import ParseProblem
 from reporter.evidence.scp import PolicyError, parse_policy
 

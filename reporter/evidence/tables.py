@@ -16,7 +16,7 @@ from reporter.evidence.iam_documents import (
     parse_password_policy,
     parse_virtual_mfa_devices,
 )
-from reporter.evidence.keyed import Documents, KeyOf, Parse, artifacts_of, describe_error, load_documents
+from reporter.evidence.keyed import KeyOf, Parse, artifacts_of, describe_error, load_documents
 from reporter.evidence.monitoring import parse_alarms, parse_metric_filters, parse_rules, parse_subscriptions
 from reporter.evidence.organization import (
     LIST_CHILDREN,

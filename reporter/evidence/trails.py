@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from reporter.evidence.iam_documents import DocumentError
-from reporter.evidence.keyed import list_of_objects, load_object
+from reporter.evidence.iam_documents import DocumentError, load_object
+from reporter.evidence.keyed import list_of_objects
 from reporter.evidence.problems import ParseProblem
 from reporter.evidence.times import parse_utc
 
