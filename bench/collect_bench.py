@@ -84,9 +84,16 @@ class Proxy:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"lookups": [[k, r, s] for (k, r), s in self.lookups.items()], "requests": self.requests,
-                    "peak_in_flight": self.peak_in_flight, "busy": self.busy, "moto": self.upstream_s,
-                    "moto_max": self.upstream_max, "cpu": time.process_time(), "missed": self.missed}
+            return {
+                "lookups": [[k, r, s] for (k, r), s in self.lookups.items()],
+                "requests": self.requests,
+                "peak_in_flight": self.peak_in_flight,
+                "busy": self.busy,
+                "moto": self.upstream_s,
+                "moto_max": self.upstream_max,
+                "cpu": time.process_time(),
+                "missed": self.missed,
+            }
 
     def handle(self, client: socket.socket) -> None:
         reader = client.makefile("rb")
@@ -123,8 +130,11 @@ class Proxy:
                 # (a few ms, more when it is busy) is inside that delay, not added to it.
                 time.sleep(max(0.0, arrived + self.delay - answered))
                 out = [f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")]
-                out += [f"{n}: {v}\r\n".encode("latin-1") for n, v in answer_headers
-                        if n.lower() not in ("transfer-encoding", "content-length", "connection")]
+                out += [
+                    f"{n}: {v}\r\n".encode("latin-1")
+                    for n, v in answer_headers
+                    if n.lower() not in ("transfer-encoding", "content-length", "connection")
+                ]
                 out.append(f"Content-Length: {len(payload)}\r\n\r\n".encode("latin-1"))
                 # Done before sending: the collector may send its next request (and the proxy see
                 # it arrive) as soon as it has read this answer.
@@ -136,8 +146,9 @@ class Proxy:
             upstream.close()
             client.close()
 
-    def _arrived(self, arrived: float, method: str, target: str, fields: dict[str, str],
-                 body: bytes) -> tuple[Any, ...]:
+    def _arrived(
+        self, arrived: float, method: str, target: str, fields: dict[str, str], body: bytes
+    ) -> tuple[Any, ...]:
         """Count the request; return its replay key: what it asks, as whom, and how many times
         the same was asked before (a credential report is asked for until it is ready)."""
         match = _CREDENTIAL.search(fields.get("authorization", ""))
@@ -275,6 +286,7 @@ def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int
     # spawn: fresh interpreters, nothing of this process's threads or patches inherited.
     context = multiprocessing.get_context("spawn")
     processes, pipes = [], []
+    moto_url = ""  # set by the first (moto) iteration, read by the second (the proxy)
     try:
         for target, args in ((_moto, (accounts, regions, pages)), (_proxy, None)):
             parent, child = context.Pipe()
@@ -292,6 +304,7 @@ def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int
             def ask(message: Any) -> Any:
                 pipe.send(message)
                 return pipe.recv()
+
             return ask
 
         yield Servers(f"http://127.0.0.1:{port}", setup, asker(pipes[0]), asker(pipes[1]))
@@ -307,14 +320,20 @@ def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int
 
 
 def _aws_env() -> None:
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-                      AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
 
 
-def run(accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int,
-        replay: bool = False) -> dict[str, Any]:
+def run(
+    accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int, replay: bool = False
+) -> dict[str, Any]:
     """One collection against moto (recorded when `replay`), then, with `replay`, the same
     collection again against the recorded answers: the collector alone, moto idle."""
     _aws_env()
@@ -325,37 +344,62 @@ def run(accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, 
         os.environ.pop("AWS_ENDPOINT_URL", None)
         keys = {key for done in (live, again) if done for key, _, _ in done[2]["lookups"]}
         accounts_of = world.ask_moto(sorted(keys))
-    result = {"accounts": live[0].accounts, "regions": list(regions), "workers": workers, "latency_ms": latency_ms,
-              "lookup_pages_per_account_us_east_1": pages, "setup_s": round(world.setup_s, 1),
-              **_figures(*live, accounts_of, workers, latency_ms / 1000)}
+    result = {
+        "accounts": live[0].accounts,
+        "regions": list(regions),
+        "workers": workers,
+        "latency_ms": latency_ms,
+        "lookup_pages_per_account_us_east_1": pages,
+        "setup_s": round(world.setup_s, 1),
+        **_figures(*live, accounts_of, workers, latency_ms / 1000),
+    }
     if again:
         result["replay"] = _figures(*again, accounts_of, workers, latency_ms / 1000)
     return result
 
 
-def _collect_once(world: Servers, mode: str, regions: tuple[str, ...],
-                  workers: int) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
+def _collect_once(
+    world: Servers, mode: str, regions: tuple[str, ...], workers: int
+) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
     import moto_scenario as ms
 
     world.ask_proxy(mode)
     proxy_cpu, moto_cpu = world.ask_proxy("stats")["cpu"], world.ask_moto("cpu")
     with tempfile.TemporaryDirectory() as tmp:
         cpu_start, started = time.process_time(), time.monotonic()
-        summary = collect(CollectOptions(out=Path(tmp) / "snap", period_start=ms.PERIOD_START,
-                                         period_end=ms.PERIOD_END, organization=True, regions=regions,
-                                         max_workers=workers, quiet=True),
-                          session=boto3.Session(region_name="us-east-1"),
-                          clock=lambda: datetime.now(UTC))
+        summary = collect(
+            CollectOptions(
+                out=Path(tmp) / "snap",
+                period_start=ms.PERIOD_START,
+                period_end=ms.PERIOD_END,
+                organization=True,
+                regions=regions,
+                max_workers=workers,
+                quiet=True,
+            ),
+            session=boto3.Session(region_name="us-east-1"),
+            clock=lambda: datetime.now(UTC),
+        )
         wall = time.monotonic() - started
         cpu = time.process_time() - cpu_start
     stats = world.ask_proxy("stats")
-    times = {"wall": wall, "collector": cpu, "moto": world.ask_moto("cpu") - moto_cpu,
-             "proxy": stats["cpu"] - proxy_cpu}
+    times = {
+        "wall": wall,
+        "collector": cpu,
+        "moto": world.ask_moto("cpu") - moto_cpu,
+        "proxy": stats["cpu"] - proxy_cpu,
+    }
     return summary, times, stats
 
 
-def _figures(summary: CollectSummary, times: dict[str, float], stats: dict[str, Any], accounts_of: dict[str, str],
-             workers: int, latency: float) -> dict[str, Any]:
+def _figures(
+    summary: CollectSummary,
+    times: dict[str, float],
+    stats: dict[str, Any],
+    accounts_of: dict[str, str],
+    workers: int,
+    latency: float,
+) -> dict[str, Any]:
     lookups: dict[str, list[float]] = defaultdict(list)
     for key, region, stamps in stats["lookups"]:
         lookups[f"{accounts_of[key]}/{region}"] += stamps
@@ -365,20 +409,32 @@ def _figures(summary: CollectSummary, times: dict[str, float], stats: dict[str, 
     peaks = {key: max_per_second(s) for key, s in lookups.items()}
     gaps = [b - a for s in lookups.values() for a, b in zip(sorted(s), sorted(s)[1:], strict=False)]
     return {
-        "api_calls": summary.api_calls, "http_requests": stats["requests"], "errors": summary.errors,
+        "api_calls": summary.api_calls,
+        "http_requests": stats["requests"],
+        "errors": summary.errors,
         "replay_misses": stats["missed"],
-        "calls_per_account": {"min": per_account[0], "median": per_account[len(per_account) // 2],
-                              "max": per_account[-1], "mean": round(summary.api_calls / summary.accounts, 1)},
+        "calls_per_account": {
+            "min": per_account[0],
+            "median": per_account[len(per_account) // 2],
+            "max": per_account[-1],
+            "mean": round(summary.api_calls / summary.accounts, 1),
+        },
         "calls_by_api": summary.calls_by_api,
-        "wall_s": round(wall, 2), "collector_cpu_s": round(times["collector"], 2),
-        "moto_cpu_s": round(times["moto"], 2), "proxy_cpu_s": round(times["proxy"], 2),
+        "wall_s": round(wall, 2),
+        "collector_cpu_s": round(times["collector"], 2),
+        "moto_cpu_s": round(times["moto"], 2),
+        "proxy_cpu_s": round(times["proxy"], 2),
         "concurrency": workers,
         "peak_requests_in_flight": stats["peak_in_flight"],
         "mean_requests_in_flight": round(stats["busy"] / wall, 1),
-        "moto_ms_per_request": {"mean": round(stats["moto"] / max(stats["requests"], 1) * 1000, 1),
-                                "max": round(stats["moto_max"] * 1000, 1)},
-        "ideal_s": round(ideal, 2), "ratio_to_ideal": round(wall / ideal, 2),
-        "target_ratio": 1.5, "within_target": wall / ideal <= 1.5,
+        "moto_ms_per_request": {
+            "mean": round(stats["moto"] / max(stats["requests"], 1) * 1000, 1),
+            "max": round(stats["moto_max"] * 1000, 1),
+        },
+        "ideal_s": round(ideal, 2),
+        "ratio_to_ideal": round(wall / ideal, 2),
+        "target_ratio": 1.5,
+        "within_target": wall / ideal <= 1.5,
         "lookup_events_requests": sum(len(s) for s in lookups.values()),
         "lookup_events_keys": len(peaks),
         "lookup_events_max_per_second_any_key": max(peaks.values(), default=0),
@@ -396,20 +452,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--pages", type=int, default=3, help="LookupEvents pages per account in us-east-1")
-    parser.add_argument("--replay", action="store_true",
-                        help="then collect again against the recorded answers (moto idle): the collector alone")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="then collect again against the recorded answers (moto idle): the collector alone",
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
     args = parser.parse_args(argv)
     accounts = args.accounts or (10 if args.quick else 100)
-    result = run(accounts, tuple(r for r in args.regions.split(",") if r), args.workers, args.latency_ms,
-                 args.pages, args.replay)
+    result = run(
+        accounts, tuple(r for r in args.regions.split(",") if r), args.workers, args.latency_ms, args.pages, args.replay
+    )
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
     runs = [result, *([result["replay"]] if "replay" in result else [])]
-    ok = all(r["lookup_rate_respected"] and r["errors"] == 0 and r["concurrency_respected"] and not r["replay_misses"]
-             for r in runs)
+    ok = all(
+        r["lookup_rate_respected"] and r["errors"] == 0 and r["concurrency_respected"] and not r["replay_misses"]
+        for r in runs
+    )
     return 0 if ok else 1
 
 

@@ -47,6 +47,8 @@ import orjson  # noqa: E402
 import pandas as pd  # noqa: E402
 import synthetic  # noqa: E402
 
+from reporter.assess.evaluate import evaluate  # noqa: E402
+from reporter.assess.framework_files import load_frameworks  # noqa: E402
 from reporter.checks.context import Thresholds  # noqa: E402
 from reporter.checks.runner import run_checks  # noqa: E402
 from reporter.evidence.cloudtrail import (  # noqa: E402
@@ -57,9 +59,8 @@ from reporter.evidence.cloudtrail import (  # noqa: E402
 )
 from reporter.evidence.credential_report import parse_credential_report  # noqa: E402
 from reporter.evidence.tables import load_evidence  # noqa: E402
+from reporter.pack.model import build_pack  # noqa: E402
 from reporter.render.json_report import render_json  # noqa: E402
-from reporter.frameworks import evaluate, load_frameworks  # noqa: E402
-from reporter.render.model import build_report  # noqa: E402
 from reporter.snapshot.reader import Snapshot  # noqa: E402
 
 FULL = {"users": 5000, "events": 100_000}
@@ -69,6 +70,7 @@ CT_PATH = f"accounts/{synthetic.ACCOUNT}/cloudtrail/root_events.jsonl"
 
 
 # --- the operations ------------------------------------------------------------------------------
+
 
 def naive_root_events(data: bytes, source: str) -> pd.DataFrame:
     """Baseline: stdlib json.loads per line, the same filter and rows, the same frame."""
@@ -98,12 +100,13 @@ def pandas_read_csv(data: bytes) -> pd.DataFrame:
 
 
 def framework_stage(model: Any) -> Callable[[], list[Any]]:
-    """The framework mapping build_report runs after the checks."""
+    """The framework mapping build_pack runs after the checks."""
     as_of = model.snapshot.manifest.as_of
     return lambda: [evaluate(fw, model.findings, (), as_of=as_of) for fw in load_frameworks().values()]
 
 
 # --- measuring -----------------------------------------------------------------------------------
+
 
 def best_of(fn: Callable[[], Any], repeats: int) -> tuple[float, float, list[float], Any]:
     """Best wall time, best CPU time (of this process; steadier on a shared machine), all walls."""
@@ -174,11 +177,11 @@ def child(op: str, root: Path, trace: bool) -> dict[str, Any]:
         tracemalloc.start()
     start, start_cpu = time.perf_counter(), time.process_time()
     if op == "pipeline":
-        model = build_report(Snapshot.open(root))
-        out["build_report"] = {"rss_before_mb": out["rss_before_mb"], "peak_rss_mb": peak_rss_mb()}
+        model = build_pack(Snapshot.open(root))
+        out["build_pack"] = {"rss_before_mb": out["rss_before_mb"], "peak_rss_mb": peak_rss_mb()}
         if trace:
             current, peak = tracemalloc.get_traced_memory()
-            out["build_report"] |= {"tracemalloc_peak_mb": peak / 2**20, "tracemalloc_kept_mb": current / 2**20}
+            out["build_pack"] |= {"tracemalloc_peak_mb": peak / 2**20, "tracemalloc_kept_mb": current / 2**20}
             tracemalloc.reset_peak()
         reset_peak_rss()
         out["render_json"] = {"rss_before_mb": current_rss_mb()}
@@ -186,12 +189,13 @@ def child(op: str, root: Path, trace: bool) -> dict[str, Any]:
         out["render_json"]["peak_rss_mb"] = peak_rss_mb()
         if trace:
             out["render_json"]["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
-            out["tracemalloc_peak_mb"] = max(out["build_report"]["tracemalloc_peak_mb"],
-                                             out["render_json"]["tracemalloc_peak_mb"])
+            out["tracemalloc_peak_mb"] = max(
+                out["build_pack"]["tracemalloc_peak_mb"], out["render_json"]["tracemalloc_peak_mb"]
+            )
         out["findings"] = len(model.findings)
         out["json_bytes"] = len(document)
         # Both stages together: the higher of the two stage peaks (each measured from a reset).
-        out["peak_rss_mb"] = max(out["build_report"]["peak_rss_mb"], out["render_json"]["peak_rss_mb"])
+        out["peak_rss_mb"] = max(out["build_pack"]["peak_rss_mb"], out["render_json"]["peak_rss_mb"])
     else:
         runs[op]()
         out["peak_rss_mb"] = peak_rss_mb()
@@ -219,11 +223,11 @@ def profile(root: Path, out_dir: Path, top: int = 15) -> str:
     snapshot = Snapshot.open(root)
     evidence = load_evidence(snapshot)
     as_of = pd.Timestamp(snapshot.manifest.as_of)
-    model = build_report(snapshot)
+    model = build_pack(snapshot)
     stages: list[tuple[str, Callable[[], Any]]] = [
         ("parse_credential_report", lambda: parse_credential_report(cr, CR_PATH)),
         ("parse_root_events", lambda: parse_root_events(ct, CT_PATH)),
-        ("build_report", lambda: build_report(Snapshot.open(root))),
+        ("build_pack", lambda: build_pack(Snapshot.open(root))),
         ("run_checks", lambda: run_checks(evidence, as_of, Thresholds())),
         ("render_json", lambda: render_json(model)),
     ]
@@ -245,8 +249,9 @@ def profile(root: Path, out_dir: Path, top: int = 15) -> str:
     return report
 
 
-def run_bench(snapshot_dir: Path, *, users: int, events: int, repeats: int = 3, seed: int = 7,
-              memory: str = "all") -> dict[str, Any]:
+def run_bench(
+    snapshot_dir: Path, *, users: int, events: int, repeats: int = 3, seed: int = 7, memory: str = "all"
+) -> dict[str, Any]:
     """Generate the snapshot into `snapshot_dir`, time every operation, measure memory.
 
     memory: "all" (a child per operation), "pipeline" (only the whole-pipeline children), "none".
@@ -259,54 +264,123 @@ def run_bench(snapshot_dir: Path, *, users: int, events: int, repeats: int = 3, 
     cr, ct = (root / CR_PATH).read_bytes(), (root / CT_PATH).read_bytes()
     ops: list[dict[str, Any]] = []
 
-    def measure(name: str, fn: Callable[[], Any], rows: int, nbytes: int | None,
-                rows_out: Callable[[Any], int], note: str = "") -> Any:
+    def measure(
+        name: str, fn: Callable[[], Any], rows: int, nbytes: int | None, rows_out: Callable[[Any], int], note: str = ""
+    ) -> Any:
         best, cpu, times, result = best_of(fn, repeats)
-        ops.append({"operation": name, "rows": rows, "rows_out": rows_out(result), "bytes": nbytes,
-                    "seconds": best, "cpu_seconds": cpu, "all_seconds": times, "rows_per_s": rows / best if best else None,
-                    "mb_per_s": nbytes / 1e6 / best if nbytes and best else None, "note": note})
+        ops.append(
+            {
+                "operation": name,
+                "rows": rows,
+                "rows_out": rows_out(result),
+                "bytes": nbytes,
+                "seconds": best,
+                "cpu_seconds": cpu,
+                "all_seconds": times,
+                "rows_per_s": rows / best if best else None,
+                "mb_per_s": nbytes / 1e6 / best if nbytes and best else None,
+                "note": note,
+            }
+        )
         return result
 
-    frame_cr, problems_cr = measure("credential_report.parse", lambda: parse_credential_report(cr, CR_PATH),
-                                    users + 1, len(cr), lambda r: len(r[0]), "product (csv + typed rows)")
-    measure("credential_report.pandas_read_csv", lambda: pandas_read_csv(cr), users + 1, len(cr), len,
-            "baseline: pd.read_csv(dtype=str)")
-    frame_ct, problems_ct = measure("root_events.parse", lambda: parse_root_events(ct, CT_PATH),
-                                    events, len(ct), lambda r: len(r[0]), "product (orjson)")
-    naive = measure("root_events.naive_json", lambda: naive_root_events(ct, CT_PATH), events, len(ct), len,
-                    "baseline: stdlib json.loads + same rows")
-    measure("root_events.orjson_loads_only", lambda: orjson_only(ct), events, len(ct), lambda r: r,
-            "lower bound: decode only")
+    frame_cr, problems_cr = measure(
+        "credential_report.parse",
+        lambda: parse_credential_report(cr, CR_PATH),
+        users + 1,
+        len(cr),
+        lambda r: len(r[0]),
+        "product (csv + typed rows)",
+    )
+    measure(
+        "credential_report.pandas_read_csv",
+        lambda: pandas_read_csv(cr),
+        users + 1,
+        len(cr),
+        len,
+        "baseline: pd.read_csv(dtype=str)",
+    )
+    frame_ct, problems_ct = measure(
+        "root_events.parse",
+        lambda: parse_root_events(ct, CT_PATH),
+        events,
+        len(ct),
+        lambda r: len(r[0]),
+        "product (orjson)",
+    )
+    naive = measure(
+        "root_events.naive_json",
+        lambda: naive_root_events(ct, CT_PATH),
+        events,
+        len(ct),
+        len,
+        "baseline: stdlib json.loads + same rows",
+    )
+    measure(
+        "root_events.orjson_loads_only",
+        lambda: orjson_only(ct),
+        events,
+        len(ct),
+        lambda r: r,
+        "lower bound: decode only",
+    )
     if problems_cr or problems_ct:
         raise RuntimeError(f"the synthetic input has parse problems: {(problems_cr + problems_ct)[:3]}")
     pd.testing.assert_frame_equal(naive, frame_ct)  # the baseline builds the very same table
 
     snapshot = Snapshot.open(root)
-    model = measure("build_report", lambda: build_report(Snapshot.open(root)), events + users + 1, None,
-                    lambda m: len(m.findings), "open + load evidence + all checks")
-    evidence = measure("  load_evidence", lambda: load_evidence(snapshot), events + users + 1, None,
-                       lambda e: sum(len(t.data) for t in e[0].tables.values()
-                                     if isinstance(getattr(t, "data", None), pd.DataFrame)),
-                       "(part of build_report)")
+    model = measure(
+        "build_pack",
+        lambda: build_pack(Snapshot.open(root)),
+        events + users + 1,
+        None,
+        lambda m: len(m.findings),
+        "open + load evidence + all checks",
+    )
+    evidence = measure(
+        "  load_evidence",
+        lambda: load_evidence(snapshot),
+        events + users + 1,
+        None,
+        lambda e: sum(len(t.data) for t in e[0].tables.values() if isinstance(getattr(t, "data", None), pd.DataFrame)),
+        "(part of build_pack)",
+    )
     as_of = pd.Timestamp(snapshot.manifest.as_of)
-    measure("  run_checks", lambda: run_checks(evidence, as_of, Thresholds()), events + users + 1, None, len,
-            "(part of build_report)")
-    measure("  evaluate_frameworks", framework_stage(model), len(model.findings), None, len,
-            "(part of build_report) load + evaluate all frameworks")
-    document = measure("render_json", lambda: render_json(model), len(model.findings), None, len,
-                       "rows = findings, out = bytes")
+    measure(
+        "  run_checks",
+        lambda: run_checks(evidence, as_of, Thresholds()),
+        events + users + 1,
+        None,
+        len,
+        "(part of build_pack)",
+    )
+    measure(
+        "  evaluate_frameworks",
+        framework_stage(model),
+        len(model.findings),
+        None,
+        len,
+        "(part of build_pack) load + evaluate all frameworks",
+    )
+    document = measure(
+        "render_json", lambda: render_json(model), len(model.findings), None, len, "rows = findings, out = bytes"
+    )
     ops[-1]["mb_per_s"] = len(document) / 1e6 / ops[-1]["seconds"]  # output MB/s
 
     memory_results: dict[str, Any] = {}
     if memory == "all":
-        for op in ("credential_report.parse", "credential_report.pandas_read_csv", "root_events.parse",
-                   "root_events.naive_json"):
+        for op in (
+            "credential_report.parse",
+            "credential_report.pandas_read_csv",
+            "root_events.parse",
+            "root_events.naive_json",
+        ):
             memory_results[op] = in_child(op, root)
     if memory in ("all", "pipeline"):
         memory_results["pipeline"] = in_child("pipeline", root)
         memory_results["pipeline_tracemalloc"] = in_child("pipeline", root, trace=True)
         pipe = memory_results["pipeline"]
-        memory_results["build_report"] = pipe["build_report"]
+        memory_results["build_pack"] = pipe["build_pack"]
         memory_results["render_json"] = pipe["render_json"]
     for op in ops:
         found = memory_results.get(op["operation"])
@@ -316,29 +390,51 @@ def run_bench(snapshot_dir: Path, *, users: int, events: int, repeats: int = 3, 
 
     by_check = Counter(f"{f.check_id}:{f.status.value}" for f in model.findings)
     return {
-        "config": {"users": users, "events": events, "repeats": repeats, "seed": seed,
-                   "python": platform.python_version(), "pandas": pd.__version__,
-                   "orjson": orjson.__version__, "cpus": os.cpu_count(), "machine": platform.machine(),
-                   # Other processes' load: wall times inflate when it exceeds the CPU count.
-                   "loadavg_1m_before": load_before[0] if load_before else None,
-                   "loadavg_1m_after": os.getloadavg()[0] if load_before else None},
-        "inputs": {"credential_report_bytes": len(cr), "root_events_bytes": len(ct),
-                   "mean_record_bytes": len(ct) / events if events else 0,
-                   "root_records": info.root_events_count, "cis_counted_root_records": info.cis_counted_root_events,
-                   "user_kinds": info.kinds, "generate_seconds": generate_s},
+        "config": {
+            "users": users,
+            "events": events,
+            "repeats": repeats,
+            "seed": seed,
+            "python": platform.python_version(),
+            "pandas": pd.__version__,
+            "orjson": orjson.__version__,
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+            # Other processes' load: wall times inflate when it exceeds the CPU count.
+            "loadavg_1m_before": load_before[0] if load_before else None,
+            "loadavg_1m_after": os.getloadavg()[0] if load_before else None,
+        },
+        "inputs": {
+            "credential_report_bytes": len(cr),
+            "root_events_bytes": len(ct),
+            "mean_record_bytes": len(ct) / events if events else 0,
+            "root_records": info.root_events_count,
+            "cis_counted_root_records": info.cis_counted_root_events,
+            "user_kinds": info.kinds,
+            "generate_seconds": generate_s,
+        },
         "operations": ops,
         "memory": memory_results,
-        "outputs": {"credential_report_rows": len(frame_cr), "root_event_rows": len(frame_ct),
-                    "findings": len(model.findings), "findings_by_check_status": dict(sorted(by_check.items())),
-                    "json_bytes": len(document)},
-        "expected": {"users": users, "password_users": info.password_users,
-                     "password_users_without_mfa": info.password_users_without_mfa,
-                     "key_users": info.key_users, "two_key_users": info.two_key_users,
-                     "root_records": info.root_events_count},
+        "outputs": {
+            "credential_report_rows": len(frame_cr),
+            "root_event_rows": len(frame_ct),
+            "findings": len(model.findings),
+            "findings_by_check_status": dict(sorted(by_check.items())),
+            "json_bytes": len(document),
+        },
+        "expected": {
+            "users": users,
+            "password_users": info.password_users,
+            "password_users_without_mfa": info.password_users_without_mfa,
+            "key_users": info.key_users,
+            "two_key_users": info.two_key_users,
+            "root_records": info.root_events_count,
+        },
     }
 
 
 # --- output --------------------------------------------------------------------------------------
+
 
 def _si(value: float | None) -> str:
     if value is None:
@@ -358,11 +454,20 @@ def table(results: dict[str, Any]) -> str:
     lines = []
     for op in results["operations"]:
         peak = op.get("peak_rss_mb")
-        lines.append((op["operation"], _si(op["rows"]), _si(op["rows_out"]), f"{op['seconds']:.3f}",
-                      f"{op['cpu_seconds']:.3f}",
-                      _si(op["rows_per_s"]), f"{op['mb_per_s']:.1f}" if op["mb_per_s"] else "-",
-                      f"{peak:.0f}" if peak else "-",
-                      f"{op['rss_delta_mb']:.0f}" if peak else "-", op["note"]))
+        lines.append(
+            (
+                op["operation"],
+                _si(op["rows"]),
+                _si(op["rows_out"]),
+                f"{op['seconds']:.3f}",
+                f"{op['cpu_seconds']:.3f}",
+                _si(op["rows_per_s"]),
+                f"{op['mb_per_s']:.1f}" if op["mb_per_s"] else "-",
+                f"{peak:.0f}" if peak else "-",
+                f"{op['rss_delta_mb']:.0f}" if peak else "-",
+                op["note"],
+            )
+        )
     widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
     fmt = "  ".join(f"{{:{'<' if i in (0, len(head) - 1) else '>'}{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
@@ -388,19 +493,21 @@ def summary(results: dict[str, Any]) -> str:
     if "pipeline" in mem:
         pipe, traced = mem["pipeline"], mem["pipeline_tracemalloc"]
         lines.append(
-            f"whole pipeline in a fresh process (open + build_report + render_json): {pipe['seconds']:.2f} s "
+            f"whole pipeline in a fresh process (open + build_pack + render_json): {pipe['seconds']:.2f} s "
             f"({pipe['cpu_seconds']:.2f} s CPU), "
             f"peak RSS {pipe['peak_rss_mb']:.0f} MB (after imports {pipe['rss_before_mb']:.0f} MB); "
-            f"tracemalloc peak {traced['tracemalloc_peak_mb']:.0f} MB (build_report "
-            f"{traced['build_report']['tracemalloc_peak_mb']:.0f} MB, of which the model keeps "
-            f"{traced['build_report']['tracemalloc_kept_mb']:.0f} MB; render_json "
-            f"{traced['render_json']['tracemalloc_peak_mb']:.0f} MB including that model)")
+            f"tracemalloc peak {traced['tracemalloc_peak_mb']:.0f} MB (build_pack "
+            f"{traced['build_pack']['tracemalloc_peak_mb']:.0f} MB, of which the model keeps "
+            f"{traced['build_pack']['tracemalloc_kept_mb']:.0f} MB; render_json "
+            f"{traced['render_json']['tracemalloc_peak_mb']:.0f} MB including that model)"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_FACTOR}x smaller inputs (smoke run)")
     parser.add_argument("--users", type=int, help=f"IAM users (default {FULL['users']})")
     parser.add_argument("--events", type=int, help=f"CloudTrail records (default {FULL['events']})")
@@ -424,8 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or BENCH / "out" / ("results-quick.json" if args.quick else "results.json")
     with tempfile.TemporaryDirectory(prefix="reporter-bench-") as tmp:
         snapshot_dir = args.keep or Path(tmp) / "snapshot"
-        results = run_bench(snapshot_dir, users=users, events=events, repeats=args.repeats, seed=args.seed,
-                            memory=args.memory)
+        results = run_bench(
+            snapshot_dir, users=users, events=events, repeats=args.repeats, seed=args.seed, memory=args.memory
+        )
         print(table(results))
         print()
         print(summary(results))

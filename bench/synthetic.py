@@ -41,8 +41,28 @@ REGIONS = ["eu-west-1", "us-east-1"]
 # AWS writes the columns in this order; the parser's list is the one source of it.
 HEADER = ",".join(COLUMNS)
 
-FIRST = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
-         "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara")
+FIRST = (
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+    "yara",
+)
 LAST = ("smith", "jones", "garcia", "muller", "rossi", "tanaka", "kowalski", "dubois", "silva", "olsen")
 SERVICES = ("s3", "ec2", "sts", "iam", "lambda", "dynamodb", "sqs", "kms", "logs", "ecr")
 USER_AGENTS = (
@@ -58,8 +78,7 @@ CLI_AGENTS = (
     "Boto3/1.35.36 md/Botocore#1.35.36 ua/2.0 os/linux#5.10.226-214.879.amzn2.x86_64 md/arch#x86_64 "
     "lang/python#3.11.10 md/pyimpl#CPython exec-env/AWS_Lambda_python3.11 cfg/retry-mode#legacy "
     "Botocore/1.35.36",
-    "aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 "
-    "api/ec2#1.179.2 m/E,g",
+    "aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.179.2 m/E,g",
     "terraform-provider-aws/5.72.1 (+https://registry.terraform.io/providers/hashicorp/aws) "
     "aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.1 md/GOOS#linux md/GOARCH#amd64 api/iam#1.37.2",
 )
@@ -77,8 +96,12 @@ API_CALLS = (  # (eventSource, eventName, readOnly)
     ("kms.amazonaws.com", "ScheduleKeyDeletion", False),
     ("sts.amazonaws.com", "GetCallerIdentity", True),
 )
-INVOKERS = ("support.amazonaws.com", "trustedadvisor.amazonaws.com", "config.amazonaws.com",
-            "access-analyzer.amazonaws.com")
+INVOKERS = (
+    "support.amazonaws.com",
+    "trustedadvisor.amazonaws.com",
+    "config.amazonaws.com",
+    "access-analyzer.amazonaws.com",
+)
 
 
 @dataclass
@@ -137,15 +160,13 @@ def _pick_kind(rng: random.Random) -> str:
     return "leaver"
 
 
-def _key(rng: random.Random, *, active: bool, rotated_days: tuple[float, float],
-         used: str = "recent") -> list[str]:
+def _key(rng: random.Random, *, active: bool, rotated_days: tuple[float, float], used: str = "recent") -> list[str]:
     rotated = _days_ago(rng, *rotated_days)
     if used == "never":
         return [_bool(rng, active), _stamp(rng, rotated), "N/A", "N/A", "N/A"]
     span = (0, 3) if used == "recent" else (60, 400)
     last = max(rotated, _days_ago(rng, *span))
-    return [_bool(rng, active), _stamp(rng, rotated), _stamp(rng, last), rng.choice(REGIONS),
-            rng.choice(SERVICES)]
+    return [_bool(rng, active), _stamp(rng, rotated), _stamp(rng, last), rng.choice(REGIONS), rng.choice(SERVICES)]
 
 
 NO_KEY = ["false", "N/A", "N/A", "N/A", "N/A"]
@@ -154,9 +175,19 @@ NO_CERTS = ["false", "N/A", "false", "N/A"]
 
 
 def credential_report(rng: random.Random, users: int, info: SyntheticSnapshot) -> bytes:
-    root = ["<root_account>", f"arn:aws:iam::{ACCOUNT}:root", "2016-03-14T10:04:51+00:00",
-            "true", _stamp(rng, AS_OF - timedelta(days=6, hours=3)), "2023-02-01T08:30:00Z",
-            "not_supported", "true", *NO_KEY, *NO_KEY, *NO_CERTS]
+    root = [
+        "<root_account>",
+        f"arn:aws:iam::{ACCOUNT}:root",
+        "2016-03-14T10:04:51+00:00",
+        "true",
+        _stamp(rng, AS_OF - timedelta(days=6, hours=3)),
+        "2023-02-01T08:30:00Z",
+        "not_supported",
+        "true",
+        *NO_KEY,
+        *NO_KEY,
+        *NO_CERTS,
+    ]
     lines = [HEADER, ",".join(root)]
     for i in range(users):
         kind = _pick_kind(rng)
@@ -190,9 +221,17 @@ def credential_report(rng: random.Random, users: int, info: SyntheticSnapshot) -
             key2 = _key(rng, active=True, rotated_days=(1, 50))
         else:  # leaver: password removed, key deactivated long ago
             key1 = _key(rng, active=False, rotated_days=(400, 2000), used="old")
-        user = [name, f"arn:aws:iam::{ACCOUNT}:user/{name}", _stamp(rng, created),
-                _bool(rng, password[0] == "true"), *password[1:], _bool(rng, mfa),
-                *key1, *key2, *NO_CERTS]
+        user = [
+            name,
+            f"arn:aws:iam::{ACCOUNT}:user/{name}",
+            _stamp(rng, created),
+            _bool(rng, password[0] == "true"),
+            *password[1:],
+            _bool(rng, mfa),
+            *key1,
+            *key2,
+            *NO_CERTS,
+        ]
         lines.append(",".join(user))
         if password[0] == "true":
             info.password_users += 1
@@ -205,6 +244,7 @@ def credential_report(rng: random.Random, users: int, info: SyntheticSnapshot) -
 
 
 # --- CloudTrail records ------------------------------------------------------------------------
+
 
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -229,29 +269,58 @@ def _tls(host: str) -> dict[str, str]:
 
 def _session_context(rng: random.Random, *, mfa: bool, issuer: dict[str, Any] | None = None) -> dict[str, Any]:
     created = (PERIOD_START + timedelta(seconds=rng.uniform(0, 2_600_000))).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"sessionIssuer": issuer or {}, "webIdFederationData": {},
-            "attributes": {"creationDate": created, "mfaAuthenticated": "true" if mfa else "false"}}
+    return {
+        "sessionIssuer": issuer or {},
+        "webIdFederationData": {},
+        "attributes": {"creationDate": created, "mfaAuthenticated": "true" if mfa else "false"},
+    }
 
 
 def _request(rng: random.Random, source: str, name: str) -> dict[str, Any] | None:
     """requestParameters of a plausible size for the call."""
     if name == "DescribeInstances":
-        return {"instancesSet": {"items": [{"instanceId": f"i-0{rng.getrandbits(60):015x}"}
-                                           for _ in range(rng.randint(1, 6))]},
-                "filterSet": {"items": [{"name": "instance-state-name",
-                                         "valueSet": {"items": [{"value": "running"}, {"value": "stopped"}]}},
-                                        {"name": "tag:Environment", "valueSet": {"items": [{"value": "prod"}]}}]}}
+        return {
+            "instancesSet": {
+                "items": [{"instanceId": f"i-0{rng.getrandbits(60):015x}"} for _ in range(rng.randint(1, 6))]
+            },
+            "filterSet": {
+                "items": [
+                    {
+                        "name": "instance-state-name",
+                        "valueSet": {"items": [{"value": "running"}, {"value": "stopped"}]},
+                    },
+                    {"name": "tag:Environment", "valueSet": {"items": [{"value": "prod"}]}},
+                ]
+            },
+        }
     if name == "PutBucketPolicy":
         bucket = f"acme-{rng.choice(SERVICES)}-logs-{rng.randint(100, 999)}"
-        policy = ('{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny",'
-                  '"Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::' + bucket + '","arn:aws:s3:::'
-                  + bucket + '/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}')
+        policy = (
+            '{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny",'
+            '"Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::'
+            + bucket
+            + '","arn:aws:s3:::'
+            + bucket
+            + '/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}'
+        )
         return {"bucketPolicy": policy, "bucketName": bucket, "Host": f"{bucket}.s3.amazonaws.com", "policy": ""}
     if name == "AuthorizeSecurityGroupIngress":
-        return {"groupId": f"sg-0{rng.getrandbits(60):015x}", "ipPermissions": {"items": [
-            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "groups": {},
-             "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0", "description": "public https"}]},
-             "ipv6Ranges": {}, "prefixListIds": {}}]}}
+        return {
+            "groupId": f"sg-0{rng.getrandbits(60):015x}",
+            "ipPermissions": {
+                "items": [
+                    {
+                        "ipProtocol": "tcp",
+                        "fromPort": 443,
+                        "toPort": 443,
+                        "groups": {},
+                        "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0", "description": "public https"}]},
+                        "ipv6Ranges": {},
+                        "prefixListIds": {},
+                    }
+                ]
+            },
+        }
     if name == "CreateAccessKey":
         return {"userName": f"svc-{rng.choice(SERVICES)}-{rng.randint(0, 4999):05d}"}
     if name == "ScheduleKeyDeletion":
@@ -261,26 +330,51 @@ def _request(rng: random.Random, source: str, name: str) -> dict[str, Any] | Non
     return None
 
 
-def _base(rng: random.Random, identity: dict[str, Any], source: str, name: str, *, read_only: bool,
-          agent: str, event_type: str = "AwsApiCall", region: str | None = None,
-          ip: str | None = None) -> dict[str, Any]:
+def _base(
+    rng: random.Random,
+    identity: dict[str, Any],
+    source: str,
+    name: str,
+    *,
+    read_only: bool,
+    agent: str,
+    event_type: str = "AwsApiCall",
+    region: str | None = None,
+    ip: str | None = None,
+) -> dict[str, Any]:
     region = region or rng.choice(REGIONS)
     record: dict[str, Any] = {
-        "eventVersion": "1.10", "userIdentity": identity, "eventTime": _event_time(rng),
-        "eventSource": source, "eventName": name, "awsRegion": region,
-        "sourceIPAddress": ip or _ip(rng), "userAgent": agent,
-        "requestParameters": _request(rng, source, name), "responseElements": None,
-        "requestID": _uuid(rng), "eventID": _uuid(rng), "readOnly": read_only, "eventType": event_type,
-        "managementEvent": True, "recipientAccountId": ACCOUNT, "eventCategory": "Management",
+        "eventVersion": "1.10",
+        "userIdentity": identity,
+        "eventTime": _event_time(rng),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": ip or _ip(rng),
+        "userAgent": agent,
+        "requestParameters": _request(rng, source, name),
+        "responseElements": None,
+        "requestID": _uuid(rng),
+        "eventID": _uuid(rng),
+        "readOnly": read_only,
+        "eventType": event_type,
+        "managementEvent": True,
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management",
         "tlsDetails": _tls(source.replace(".amazonaws.com", f".{region}.amazonaws.com")),
     }
     return record
 
 
-def _root_identity(key: str | None, session: dict[str, Any] | None = None,
-                   invoked_by: str | None = None) -> dict[str, Any]:
-    identity: dict[str, Any] = {"type": "Root", "principalId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root",
-                                "accountId": ACCOUNT}
+def _root_identity(
+    key: str | None, session: dict[str, Any] | None = None, invoked_by: str | None = None
+) -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "type": "Root",
+        "principalId": ACCOUNT,
+        "arn": f"arn:aws:iam::{ACCOUNT}:root",
+        "accountId": ACCOUNT,
+    }
     if key:
         identity["accessKeyId"] = key
     if session:
@@ -295,29 +389,47 @@ def root_record(rng: random.Random) -> tuple[dict[str, Any], bool]:
     x = rng.random()
     if x < 0.15:  # console sign-in, with or without MFA, sometimes failed
         ok = rng.random() < 0.9
-        record = _base(rng, _root_identity(None), "signin.amazonaws.com", "ConsoleLogin", read_only=False,
-                       agent=rng.choice(USER_AGENTS), event_type="AwsConsoleSignIn", region="us-east-1")
+        record = _base(
+            rng,
+            _root_identity(None),
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+            read_only=False,
+            agent=rng.choice(USER_AGENTS),
+            event_type="AwsConsoleSignIn",
+            region="us-east-1",
+        )
         record["responseElements"] = {"ConsoleLogin": "Success" if ok else "Failure"}
         record["additionalEventData"] = {
             "LoginTo": "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB",
-            "MobileVersion": "No", "MFAIdentifier": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device",
-            "MFAUsed": rng.choice(("Yes", "YES", "No"))}
+            "MobileVersion": "No",
+            "MFAIdentifier": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device",
+            "MFAUsed": rng.choice(("Yes", "YES", "No")),
+        }
         if not ok:
             record["errorMessage"] = "Failed authentication"
         return record, True
     if x < 0.55:  # console actions on an ASIA session key
         source, name, ro = rng.choice(API_CALLS)
         identity = _root_identity(_key_id(rng, "ASIA"), _session_context(rng, mfa=rng.random() < 0.7))
-        record = _base(rng, identity, source, name, read_only=ro, agent=CONSOLE_AGENT,
-                       event_type=rng.choice(("AwsApiCall", "AwsConsoleAction")))
+        record = _base(
+            rng,
+            identity,
+            source,
+            name,
+            read_only=ro,
+            agent=CONSOLE_AGENT,
+            event_type=rng.choice(("AwsApiCall", "AwsConsoleAction")),
+        )
         record["sessionCredentialFromConsole"] = "true"
         if rng.random() < 0.05:
             record["errorCode"], record["errorMessage"] = "AccessDenied", f"Root is not allowed to call {name}"
         return record, True
     if x < 0.75:  # API calls on a long-term AKIA root key
         source, name, ro = rng.choice(API_CALLS)
-        record = _base(rng, _root_identity(_key_id(rng, "AKIA")), source, name, read_only=ro,
-                       agent=rng.choice(CLI_AGENTS))
+        record = _base(
+            rng, _root_identity(_key_id(rng, "AKIA")), source, name, read_only=ro, agent=rng.choice(CLI_AGENTS)
+        )
         return record, True
     if x < 0.92:  # invoked by an AWS service on root's behalf
         invoker = rng.choice(INVOKERS)
@@ -326,10 +438,22 @@ def root_record(rng: random.Random) -> tuple[dict[str, Any], bool]:
         record = _base(rng, identity, source, name, read_only=ro, agent=invoker, ip=invoker)
         return record, False
     # AwsServiceEvent attributed to root
-    record = _base(rng, _root_identity(None), "health.amazonaws.com", "AWSHealthEvent", read_only=True,
-                   agent="health.amazonaws.com", event_type="AwsServiceEvent", ip="health.amazonaws.com")
-    record["serviceEventDetails"] = {"eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE", "eventScope": "ACCOUNT_SPECIFIC",
-                                     "statusCode": "open", "affectedEntities": [f"i-0{rng.getrandbits(60):015x}"]}
+    record = _base(
+        rng,
+        _root_identity(None),
+        "health.amazonaws.com",
+        "AWSHealthEvent",
+        read_only=True,
+        agent="health.amazonaws.com",
+        event_type="AwsServiceEvent",
+        ip="health.amazonaws.com",
+    )
+    record["serviceEventDetails"] = {
+        "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
+        "eventScope": "ACCOUNT_SPECIFIC",
+        "statusCode": "open",
+        "affectedEntities": [f"i-0{rng.getrandbits(60):015x}"],
+    }
     return record, False
 
 
@@ -338,32 +462,58 @@ def other_record(rng: random.Random) -> dict[str, Any]:
     source, name, ro = rng.choice(API_CALLS)
     if x < 0.35:
         user = f"{rng.choice(FIRST)}.{rng.choice(LAST)}.{rng.randint(0, 4999):05d}"
-        identity = {"type": "IAMUser", "principalId": "AIDA" + _key_id(rng, "")[:17],
-                    "arn": f"arn:aws:iam::{ACCOUNT}:user/{user}", "accountId": ACCOUNT,
-                    "accessKeyId": _key_id(rng, "AKIA"), "userName": user}
+        identity = {
+            "type": "IAMUser",
+            "principalId": "AIDA" + _key_id(rng, "")[:17],
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/{user}",
+            "accountId": ACCOUNT,
+            "accessKeyId": _key_id(rng, "AKIA"),
+            "userName": user,
+        }
         return _base(rng, identity, source, name, read_only=ro, agent=rng.choice(CLI_AGENTS))
     if x < 0.8:
         # Decoys: a role named after root, a session name with "Root" in it.
         role = rng.choice(("OrganizationAccountAccessRole", "RootAccessDelegate", "ReadOnly", "Admin"))
         session = rng.choice(("alice", "ci-Root-rotation", "terraform"))
-        issuer = {"type": "Role", "principalId": "AROA" + _key_id(rng, "")[:17],
-                  "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT, "userName": role}
-        identity = {"type": "AssumedRole", "principalId": f"AROA{_key_id(rng, '')[:17]}:{session}",
-                    "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}", "accountId": ACCOUNT,
-                    "accessKeyId": _key_id(rng, "ASIA"),
-                    "sessionContext": _session_context(rng, mfa=rng.random() < 0.5, issuer=issuer)}
+        issuer = {
+            "type": "Role",
+            "principalId": "AROA" + _key_id(rng, "")[:17],
+            "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+            "accountId": ACCOUNT,
+            "userName": role,
+        }
+        identity = {
+            "type": "AssumedRole",
+            "principalId": f"AROA{_key_id(rng, '')[:17]}:{session}",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
+            "accountId": ACCOUNT,
+            "accessKeyId": _key_id(rng, "ASIA"),
+            "sessionContext": _session_context(rng, mfa=rng.random() < 0.5, issuer=issuer),
+        }
         return _base(rng, identity, source, name, read_only=ro, agent=rng.choice(CLI_AGENTS + USER_AGENTS))
     if x < 0.95:
         invoker = rng.choice(INVOKERS)
-        return _base(rng, {"type": "AWSService", "invokedBy": invoker}, source, name, read_only=ro,
-                     agent=invoker, ip=invoker)
-    identity = {"type": "FederatedUser", "principalId": f"{ACCOUNT}:Root-breakglass",
-                "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/Root-breakglass", "accountId": ACCOUNT,
-                "accessKeyId": _key_id(rng, "ASIA"),
-                "sessionContext": _session_context(rng, mfa=True, issuer={
-                    "type": "IAMUser", "principalId": "AIDA" + _key_id(rng, "")[:17],
-                    "arn": f"arn:aws:iam::{ACCOUNT}:user/breakglass", "accountId": ACCOUNT,
-                    "userName": "breakglass"})}
+        return _base(
+            rng, {"type": "AWSService", "invokedBy": invoker}, source, name, read_only=ro, agent=invoker, ip=invoker
+        )
+    identity = {
+        "type": "FederatedUser",
+        "principalId": f"{ACCOUNT}:Root-breakglass",
+        "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/Root-breakglass",
+        "accountId": ACCOUNT,
+        "accessKeyId": _key_id(rng, "ASIA"),
+        "sessionContext": _session_context(
+            rng,
+            mfa=True,
+            issuer={
+                "type": "IAMUser",
+                "principalId": "AIDA" + _key_id(rng, "")[:17],
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/breakglass",
+                "accountId": ACCOUNT,
+                "userName": "breakglass",
+            },
+        ),
+    }
     return _base(rng, identity, source, name, read_only=ro, agent=rng.choice(USER_AGENTS))
 
 
@@ -381,55 +531,118 @@ def root_events(rng: random.Random, events: int, root_share: float, info: Synthe
 
 
 def _mfa_devices(rng: random.Random, report: bytes) -> dict[str, Any]:
-    devices = [{"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device",
-                "User": {"Arn": f"arn:aws:iam::{ACCOUNT}:root", "UserId": ACCOUNT,
-                         "CreateDate": "2016-03-14T10:04:51Z"},
-                "EnableDate": "2016-03-14T10:20:00Z"}]
+    devices = [
+        {
+            "SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device",
+            "User": {"Arn": f"arn:aws:iam::{ACCOUNT}:root", "UserId": ACCOUNT, "CreateDate": "2016-03-14T10:04:51Z"},
+            "EnableDate": "2016-03-14T10:20:00Z",
+        }
+    ]
     for line in report.decode().splitlines()[2:]:
         fields = line.split(",")
         if fields[7].lower() == "true":
             name = fields[0]
-            devices.append({"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/{name}",
-                            "User": {"UserName": name, "UserId": "AIDA" + _key_id(rng, "")[:17],
-                                     "Arn": fields[1], "CreateDate": fields[2].replace("+00:00", "Z")},
-                            "EnableDate": fields[2].replace("+00:00", "Z")})
+            devices.append(
+                {
+                    "SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/{name}",
+                    "User": {
+                        "UserName": name,
+                        "UserId": "AIDA" + _key_id(rng, "")[:17],
+                        "Arn": fields[1],
+                        "CreateDate": fields[2].replace("+00:00", "Z"),
+                    },
+                    "EnableDate": fields[2].replace("+00:00", "Z"),
+                }
+            )
     return {"VirtualMFADevices": devices}
 
 
-def build_snapshot(out: Path, *, users: int = 5000, events: int = 100_000, seed: int = 7,
-                   root_share: float = 0.7) -> SyntheticSnapshot:
+def build_snapshot(
+    out: Path, *, users: int = 5000, events: int = 100_000, seed: int = 7, root_share: float = 0.7
+) -> SyntheticSnapshot:
     """Write the snapshot into `out` (which must not hold one yet) and describe what is in it."""
     out = Path(out)
     base = f"accounts/{ACCOUNT}/"
-    info = SyntheticSnapshot(root=out, credential_report=out / base / "iam/credential_report.csv",
-                             root_events=out / base / "cloudtrail/root_events.jsonl",
-                             users=users, events=events, root_events_count=0)
+    info = SyntheticSnapshot(
+        root=out,
+        credential_report=out / base / "iam/credential_report.csv",
+        root_events=out / base / "cloudtrail/root_events.jsonl",
+        users=users,
+        events=events,
+        root_events_count=0,
+    )
     rng = random.Random(seed)
     report = credential_report(rng, users, info)
     trail = root_events(rng, events, root_share, info)
 
     at = AS_OF.replace(second=12)
-    writer = SnapshotWriter(out, tool_version="bench", period_start=PERIOD_START, period_end=PERIOD_END,
-                            as_of=AS_OF, caller_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/ReporterAudit/bench")
+    writer = SnapshotWriter(
+        out,
+        tool_version="bench",
+        period_start=PERIOD_START,
+        period_end=PERIOD_END,
+        as_of=AS_OF,
+        caller_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/ReporterAudit/bench",
+    )
     writer.add_account(ACCOUNT, name="bench", regions=REGIONS, is_management=True)
     iam = dict(account=ACCOUNT, region="us-east-1", collected_at=at)
-    writer.add_bytes(base + "iam/credential_report.csv", report, api="iam:GetCredentialReport",
-                     params={"GeneratedTime": "2026-11-01T05:58:41Z"}, **iam)
-    writer.add_json(base + "iam/account_summary.json", {"SummaryMap": {
-        "AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0,
-        "Users": users, "Groups": 40, "Roles": 310, "Policies": 220, "MFADevices": info.mfa_devices + 1,
-        "MFADevicesInUse": info.mfa_devices + 1}}, api="iam:GetAccountSummary", **iam)
-    writer.add_json(base + "iam/virtual_mfa_devices.json", _mfa_devices(rng, report),
-                    api="iam:ListVirtualMFADevices", **iam)
-    writer.add_json(base + "iam/password_policy.json", {"PasswordPolicy": {
-        "MinimumPasswordLength": 14, "RequireSymbols": True, "RequireNumbers": True,
-        "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": True,
-        "AllowUsersToChangePassword": True, "ExpirePasswords": False, "PasswordReusePrevention": 24}},
-        api="iam:GetAccountPasswordPolicy", **iam)
-    writer.add_bytes(base + "cloudtrail/root_events.jsonl", trail, api="cloudtrail:LookupEvents",
-                     params={"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
-                             "StartTime": "2026-10-01T00:00:00Z", "EndTime": "2026-11-01T00:00:00Z",
-                             "regions": REGIONS},
-                     account=ACCOUNT, collected_at=at)
+    writer.add_bytes(
+        base + "iam/credential_report.csv",
+        report,
+        api="iam:GetCredentialReport",
+        params={"GeneratedTime": "2026-11-01T05:58:41Z"},
+        **iam,
+    )
+    writer.add_json(
+        base + "iam/account_summary.json",
+        {
+            "SummaryMap": {
+                "AccountMFAEnabled": 1,
+                "AccountAccessKeysPresent": 0,
+                "AccountSigningCertificatesPresent": 0,
+                "Users": users,
+                "Groups": 40,
+                "Roles": 310,
+                "Policies": 220,
+                "MFADevices": info.mfa_devices + 1,
+                "MFADevicesInUse": info.mfa_devices + 1,
+            }
+        },
+        api="iam:GetAccountSummary",
+        **iam,
+    )
+    writer.add_json(
+        base + "iam/virtual_mfa_devices.json", _mfa_devices(rng, report), api="iam:ListVirtualMFADevices", **iam
+    )
+    writer.add_json(
+        base + "iam/password_policy.json",
+        {
+            "PasswordPolicy": {
+                "MinimumPasswordLength": 14,
+                "RequireSymbols": True,
+                "RequireNumbers": True,
+                "RequireUppercaseCharacters": True,
+                "RequireLowercaseCharacters": True,
+                "AllowUsersToChangePassword": True,
+                "ExpirePasswords": False,
+                "PasswordReusePrevention": 24,
+            }
+        },
+        api="iam:GetAccountPasswordPolicy",
+        **iam,
+    )
+    writer.add_bytes(
+        base + "cloudtrail/root_events.jsonl",
+        trail,
+        api="cloudtrail:LookupEvents",
+        params={
+            "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
+            "StartTime": "2026-10-01T00:00:00Z",
+            "EndTime": "2026-11-01T00:00:00Z",
+            "regions": REGIONS,
+        },
+        account=ACCOUNT,
+        collected_at=at,
+    )
     writer.finalize(collected_at=at)
     return info

@@ -39,10 +39,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from trail_logs_synth import generate  # noqa: E402
+from trail_logs_synth import generate
 
-from reporter.collect.trail_logs import prefilter  # noqa: E402
-from reporter.collect.trail_logs.scan import (  # noqa: E402
+from reporter.collect.trail_logs import prefilter
+from reporter.collect.trail_logs.scan import (
     DECOMPRESSOR,
     ObjectScan,
     decompress,
@@ -83,7 +83,7 @@ def _scan_blob_batch(paths: list[str]) -> list[dict[str, Any]]:
 
 def _batches(paths: list[str], n: int) -> list[list[str]]:
     size = max(1, min(16, len(paths) // (n * 8) or 1))
-    return [paths[i:i + size] for i in range(0, len(paths), size)]
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -112,7 +112,11 @@ def timed(label: str, fn: Any, repeats: int) -> tuple[float, Any]:
     tag = label[:4].strip("() ")
     CPU[tag] = statistics.median(cpus)
     RUNS[tag] = {"wall": [round(w, 3) for w in walls], "cpu": [round(c, 3) for c in cpus]}
-    spread = f" (runs {min(walls):.2f}-{max(walls):.2f} s wall, {min(cpus):.2f}-{max(cpus):.2f} s CPU)" if repeats > 1 else ""
+    spread = (
+        f" (runs {min(walls):.2f}-{max(walls):.2f} s wall, {min(cpus):.2f}-{max(cpus):.2f} s CPU)"
+        if repeats > 1
+        else ""
+    )
     print(f"  {label}: {statistics.median(walls):.2f} s wall, {CPU[tag]:.2f} s CPU{spread}", flush=True)
     return statistics.median(walls), result
 
@@ -134,8 +138,11 @@ def interleaved(steps: list[tuple[str, Any]], repeats: int) -> list[tuple[float,
         w, c = walls[label], cpus[label]
         CPU[tag] = statistics.median(c)
         RUNS[tag] = {"wall": [round(x, 3) for x in w], "cpu": [round(x, 3) for x in c]}
-        print(f"  {label}: median {statistics.median(w):.2f} s wall, {CPU[tag]:.2f} s CPU "
-              f"(runs {min(w):.2f}-{max(w):.2f} s wall, {min(c):.2f}-{max(c):.2f} s CPU)", flush=True)
+        print(
+            f"  {label}: median {statistics.median(w):.2f} s wall, {CPU[tag]:.2f} s CPU "
+            f"(runs {min(w):.2f}-{max(w):.2f} s wall, {min(c):.2f}-{max(c):.2f} s CPU)",
+            flush=True,
+        )
         out.append((statistics.median(w), results[label]))
     return out
 
@@ -155,10 +162,10 @@ def profile_stages(paths: list[str]) -> dict[str, Any]:
     parsed = 0
     for p in paths:
         blob = stage("read", Path(p).read_bytes)
-        stage("sha256 (--trail-dir only)", lambda: hashlib.sha256(blob).hexdigest())
+        stage("sha256 (--trail-dir only)", lambda blob=blob: hashlib.sha256(blob).hexdigest())
         text = stage("decompress", decompress, blob, p)
         for name, find in prefilter.BACKENDS.items():
-            stage(f"filter {name}: \"Root\" pass", prefilter._literal_type_root, text, find)
+            stage(f'filter {name}: "Root" pass', prefilter._literal_type_root, text, find)
             if name == "stringzilla":
                 stage(f"filter {name}: \\u00 pass", prefilter._has_root_escape_search, text, find)
         stage("filter numpy: \\u00 pass (fallback)", prefilter._has_root_escape_numpy, text)
@@ -169,8 +176,12 @@ def profile_stages(paths: list[str]) -> dict[str, Any]:
     print(f"  stages, one process, {len(paths)} files ({parsed} parsed), CPU seconds:", flush=True)
     for name, secs in stages.items():
         print(f"    {name:42s} {secs:6.3f}", flush=True)
-    return {"files": len(paths), "parsed": parsed, "backend": prefilter.BACKEND,
-            "cpu_seconds": {k: round(v, 3) for k, v in stages.items()}}
+    return {
+        "files": len(paths),
+        "parsed": parsed,
+        "backend": prefilter.BACKEND,
+        "cpu_seconds": {k: round(v, 3) for k, v in stages.items()},
+    }
 
 
 def canon(records: list[dict[str, Any]]) -> list[bytes]:
@@ -241,8 +252,15 @@ def run_duckdb_typed(paths: list[str], workers: int) -> list[str]:
 def run_jq(paths: list[str], workers: int) -> list[dict[str, Any]]:
     halves = [paths[i::workers] for i in range(workers)]
     filt = '.Records[] | select(.userIdentity.type == "Root")'
-    procs = [subprocess.Popen(f"zcat {' '.join(shlex.quote(p) for p in h)} | jq -c {shlex.quote(filt)}",
-                              shell=True, stdout=subprocess.PIPE) for h in halves if h]
+    procs = [
+        subprocess.Popen(
+            f"zcat {' '.join(shlex.quote(p) for p in h)} | jq -c {shlex.quote(filt)}",
+            shell=True,
+            stdout=subprocess.PIPE,
+        )
+        for h in halves
+        if h
+    ]
     out: list[dict[str, Any]] = []
     for proc in procs:
         data, _ = proc.communicate()
@@ -267,8 +285,12 @@ def probe_rss(folder: str, count: int, workers: int) -> None:
 def measure_rss(folder: Path, counts: list[int], workers: int) -> list[dict[str, Any]]:
     results = []
     for count in counts:
-        out = subprocess.run([sys.executable, __file__, "--probe-rss", str(folder), str(count), str(workers)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--probe-rss", str(folder), str(count), str(workers)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         results.append(orjson.loads(out.strip().splitlines()[-1]))
         print(f"  peak RSS with {count} files: {results[-1]}", flush=True)
     return results
@@ -294,36 +316,62 @@ def main() -> None:
     t0 = time.perf_counter()
     # In a quick run, put a Root record every 20,000 records so that there are a few to compare.
     gen = generate(folder, target_bytes=size, root_every=20_000 if args.quick else 200_000)
-    print(f"  {len(gen.files)} files, {gen.records:,} records, {gen.uncompressed_bytes / 1e6:.0f} MB "
-          f"({gen.compressed_bytes / 1e6:.0f} MB gzipped), {len(gen.root_event_ids)} Root records "
-          f"[{time.perf_counter() - t0:.1f} s]", flush=True)
+    print(
+        f"  {len(gen.files)} files, {gen.records:,} records, {gen.uncompressed_bytes / 1e6:.0f} MB "
+        f"({gen.compressed_bytes / 1e6:.0f} MB gzipped), {len(gen.root_event_ids)} Root records "
+        f"[{time.perf_counter() - t0:.1f} s]",
+        flush=True,
+    )
     paths = [str(p) for p in gen.files]
     w, reps = args.workers, args.repeats
     mb = gen.uncompressed_bytes / 1e6
-    res: dict[str, Any] = {"machine": platform.platform(), "cpus": os.cpu_count(), "workers": w,
-                           "decompressor": DECOMPRESSOR, "files": len(paths), "records": gen.records,
-                           "uncompressed_mb": round(mb, 1), "compressed_mb": round(gen.compressed_bytes / 1e6, 1),
-                           "root_records": len(gen.root_event_ids), "prefilter_backend": prefilter.BACKEND}
+    res: dict[str, Any] = {
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "workers": w,
+        "decompressor": DECOMPRESSOR,
+        "files": len(paths),
+        "records": gen.records,
+        "uncompressed_mb": round(mb, 1),
+        "compressed_mb": round(gen.compressed_bytes / 1e6, 1),
+        "root_records": len(gen.root_event_ids),
+        "prefilter_backend": prefilter.BACKEND,
+    }
     run_decompress(paths[:4], w)  # warm the page cache and the pools
     print("measuring", flush=True)
-    (t_a0, _), (t_a, total), (t_b, roots_b), (t_b2, roots_b2) = interleaved([
-        ("(a0) isal decompression alone, no size hint", lambda: run_decompress_unhinted(paths, w)),
-        ("(a) isal decompression alone", lambda: run_decompress(paths, w)),
-        ("(b) scanner, scan_local_files (with sha256)", lambda: run_scanner(gen.files, w)),
-        ("(b2) scanner, scan_blob per object", lambda: run_scan_blob(paths, w)),
-    ], reps)
+    (t_a0, _), (t_a, total), (t_b, roots_b), (t_b2, roots_b2) = interleaved(
+        [
+            ("(a0) isal decompression alone, no size hint", lambda: run_decompress_unhinted(paths, w)),
+            ("(a) isal decompression alone", lambda: run_decompress(paths, w)),
+            ("(b) scanner, scan_local_files (with sha256)", lambda: run_scanner(gen.files, w)),
+            ("(b2) scanner, scan_blob per object", lambda: run_scan_blob(paths, w)),
+        ],
+        reps,
+    )
     assert total == gen.uncompressed_bytes
     res["runs"] = RUNS
     res["b_over_a_by_cpu"] = round(CPU["a"] / CPU["b"], 3)
     res["b2_over_a_by_cpu"] = round(CPU["a"] / CPU["b2"], 3)
     res["b_over_a0_by_cpu"] = round(CPU["a0"] / CPU["b"], 3)
-    print(f"  (b)/(a) by CPU: {res['b_over_a_by_cpu']}, (b2)/(a) by CPU: {res['b2_over_a_by_cpu']}, "
-          f"by wall: {t_a / t_b:.3f}, {t_a / t_b2:.3f}", flush=True)
+    print(
+        f"  (b)/(a) by CPU: {res['b_over_a_by_cpu']}, (b2)/(a) by CPU: {res['b2_over_a_by_cpu']}, "
+        f"by wall: {t_a / t_b:.3f}, {t_a / t_b2:.3f}",
+        flush=True,
+    )
     if args.stages:
         res["stages"] = profile_stages(paths)
-        one = sum(v for k, v in res["stages"]["cpu_seconds"].items()
-                  if k in ("read", "sha256 (--trail-dir only)", "decompress", "filter, as the scanner runs it",
-                           "parse the candidate files"))
+        one = sum(
+            v
+            for k, v in res["stages"]["cpu_seconds"].items()
+            if k
+            in (
+                "read",
+                "sha256 (--trail-dir only)",
+                "decompress",
+                "filter, as the scanner runs it",
+                "parse the candidate files",
+            )
+        )
         cpu1 = res["stages"]["cpu_seconds"]
         # Two processes cost more CPU than one for the same work (shared caches, and on a VM
         # maybe SMT siblings): (a) shows that part; what (b) adds beyond it is its own pool cost.
@@ -352,8 +400,16 @@ def main() -> None:
         "b_equals_d": canon(roots_b) == canon(roots_d),
         "c2_ids_match": None if ids_c2 is None else sorted(ids_c2) == truth,
     }
-    for key, value in [("a_unhinted", t_a0), ("a", t_a), ("a_one_process", t_a1), ("b", t_b), ("b_scan_blob", t_b2), ("c", t_c),
-                       ("c_typed", t_c2), ("d", t_d)]:
+    for key, value in [
+        ("a_unhinted", t_a0),
+        ("a", t_a),
+        ("a_one_process", t_a1),
+        ("b", t_b),
+        ("b_scan_blob", t_b2),
+        ("c", t_c),
+        ("c_typed", t_c2),
+        ("d", t_d),
+    ]:
         if value is not None:
             res[f"{key}_seconds"] = round(value, 3)
             res[f"{key}_mb_per_s"] = round(mb / value, 1)

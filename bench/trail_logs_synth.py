@@ -103,20 +103,30 @@ def _iso(t: datetime) -> str:
 
 
 def _tls(rng: random.Random, service: str, region: str) -> dict[str, Any]:
-    return {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-            "clientProvidedHostHeader": f"{service.split('.')[0]}.{region}.amazonaws.com"}
+    return {
+        "tlsVersion": "TLSv1.3",
+        "cipherSuite": "TLS_AES_128_GCM_SHA256",
+        "clientProvidedHostHeader": f"{service.split('.')[0]}.{region}.amazonaws.com",
+    }
 
 
 def _assumed_role(rng: random.Random, account: str, role: str) -> dict[str, Any]:
     session = rng.choice(["botocore-session-1711", "terraform", "i-0" + _hex(rng, 16), "AutoScaling"])
     role_id = _key(rng, "AROA")
     return {
-        "type": "AssumedRole", "principalId": f"{role_id}:{session}",
-        "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}", "accountId": account,
+        "type": "AssumedRole",
+        "principalId": f"{role_id}:{session}",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
+        "accountId": account,
         "accessKeyId": _key(rng, "ASIA"),
         "sessionContext": {
-            "sessionIssuer": {"type": "Role", "principalId": role_id, "arn": f"arn:aws:iam::{account}:role/{role}",
-                              "accountId": account, "userName": role},
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role_id,
+                "arn": f"arn:aws:iam::{account}:role/{role}",
+                "accountId": account,
+                "userName": role,
+            },
             "webIdFederationData": {},
             "attributes": {"creationDate": "2026-10-01T00:00:00Z", "mfaAuthenticated": "false"},
         },
@@ -125,34 +135,66 @@ def _assumed_role(rng: random.Random, account: str, role: str) -> dict[str, Any]
 
 def _request(rng: random.Random, name: str, decoy: bool) -> tuple[Any, Any, list[dict[str, Any]] | None]:
     if name == "DescribeInstances":
-        req = {"instancesSet": {"items": [{"instanceId": "i-0" + _hex(rng, 16)} for _ in range(rng.randint(1, 4))]},
-               "filterSet": {"items": [{"name": "tag:Name", "valueSet": {"items": [{"value": "web-*"}]}}]}}
+        req = {
+            "instancesSet": {"items": [{"instanceId": "i-0" + _hex(rng, 16)} for _ in range(rng.randint(1, 4))]},
+            "filterSet": {"items": [{"name": "tag:Name", "valueSet": {"items": [{"value": "web-*"}]}}]},
+        }
         return req, None, None
     if name == "PutObject":
         bucket = "Root-logs-archive" if decoy else f"app-data-{_hex(rng, 6)}"
-        req = {"bucketName": bucket, "Host": f"{bucket}.s3.amazonaws.com", "key": f"upload/{_hex(rng, 24)}.parquet",
-               "x-amz-server-side-encryption": "aws:kms", "x-amz-acl": "bucket-owner-full-control"}
-        res = [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/upload/x"},
-               {"accountId": "111111111111", "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}]
+        req = {
+            "bucketName": bucket,
+            "Host": f"{bucket}.s3.amazonaws.com",
+            "key": f"upload/{_hex(rng, 24)}.parquet",
+            "x-amz-server-side-encryption": "aws:kms",
+            "x-amz-acl": "bucket-owner-full-control",
+        }
+        res = [
+            {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/upload/x"},
+            {"accountId": "111111111111", "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"},
+        ]
         return req, {"x-amz-server-side-encryption": "aws:kms"}, res
     if name == "AssumeRole":
-        req = {"roleArn": "arn:aws:iam::111111111111:role/" + ("Root" if decoy else "deploy"),
-               "roleSessionName": "session-" + _hex(rng, 8), "durationSeconds": 3600,
-               # Real logs keep some escapes (policies, URLs): they must not defeat the pre-filter.
-               "policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
-               if not decoy else None}
-        res = {"credentials": {"accessKeyId": _key(rng, "ASIA"), "sessionToken": "IQoJb3JpZ2luX2VjE" + _hex(rng, 64),
-                               "expiration": "Oct 1, 2026, 1:00:00 PM"},
-               "assumedRoleUser": {"assumedRoleId": _key(rng, "AROA") + ":session",
-                                   "arn": "arn:aws:sts::111111111111:assumed-role/deploy/session"}}
-        return req, res, [{"accountId": "111111111111", "type": "AWS::IAM::Role",
-                           "ARN": "arn:aws:iam::111111111111:role/deploy"}]
+        req = {
+            "roleArn": "arn:aws:iam::111111111111:role/" + ("Root" if decoy else "deploy"),
+            "roleSessionName": "session-" + _hex(rng, 8),
+            "durationSeconds": 3600,
+            # Real logs keep some escapes (policies, URLs): they must not defeat the pre-filter.
+            "policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+            if not decoy
+            else None,
+        }
+        res = {
+            "credentials": {
+                "accessKeyId": _key(rng, "ASIA"),
+                "sessionToken": "IQoJb3JpZ2luX2VjE" + _hex(rng, 64),
+                "expiration": "Oct 1, 2026, 1:00:00 PM",
+            },
+            "assumedRoleUser": {
+                "assumedRoleId": _key(rng, "AROA") + ":session",
+                "arn": "arn:aws:sts::111111111111:assumed-role/deploy/session",
+            },
+        }
+        return (
+            req,
+            res,
+            [{"accountId": "111111111111", "type": "AWS::IAM::Role", "ARN": "arn:aws:iam::111111111111:role/deploy"}],
+        )
     if name in ("Decrypt", "GenerateDataKey"):
-        req = {"encryptionContext": {"aws:lambda:FunctionArn": "arn:aws:lambda:us-east-1:111111111111:function:f-" + _hex(rng, 6)},
-               "encryptionAlgorithm": "SYMMETRIC_DEFAULT", "keyId": "arn:aws:kms:us-east-1:111111111111:key/" + _uuid(rng)}
+        req = {
+            "encryptionContext": {
+                "aws:lambda:FunctionArn": "arn:aws:lambda:us-east-1:111111111111:function:f-" + _hex(rng, 6)
+            },
+            "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            "keyId": "arn:aws:kms:us-east-1:111111111111:key/" + _uuid(rng),
+        }
         return req, None, [{"accountId": "111111111111", "type": "AWS::KMS::Key", "ARN": req["keyId"]}]
     if name == "CreateLogStream":
-        return {"logGroupName": "/aws/lambda/f-" + _hex(rng, 6), "logStreamName": "2026/10/01/[$LATEST]" + _hex(rng, 32)}, None, None
+        return (
+            {"logGroupName": "/aws/lambda/f-" + _hex(rng, 6), "logStreamName": "2026/10/01/[$LATEST]" + _hex(rng, 32)},
+            None,
+            None,
+        )
     if name == "GetParameters":
         return {"names": ["/app/db/url", "/app/feature?x=1\u0026y=2"], "withDecryption": True}, None, None
     if name == "GetBucketAcl":
@@ -169,54 +211,116 @@ def _ordinary(rng: random.Random, account: str, region: str, t: datetime, decoy:
     if decoy and rng.random() < 0.3:
         identity = _assumed_role(rng, account, "Root")  # a role named Root: not the root user
     elif kind < 0.75:
-        identity = _assumed_role(rng, account, rng.choice(["deploy", "OrganizationAccountAccessRole", "lambda-exec", "ecs-task"]))
+        identity = _assumed_role(
+            rng, account, rng.choice(["deploy", "OrganizationAccountAccessRole", "lambda-exec", "ecs-task"])
+        )
     elif kind < 0.9:
         user = rng.choice(["alice", "bob", "ci-bot"])
-        identity = {"type": "IAMUser", "principalId": _key(rng, "AIDA"), "arn": f"arn:aws:iam::{account}:user/{user}",
-                    "accountId": account, "accessKeyId": _key(rng, "AKIA"), "userName": user}
+        identity = {
+            "type": "IAMUser",
+            "principalId": _key(rng, "AIDA"),
+            "arn": f"arn:aws:iam::{account}:user/{user}",
+            "accountId": account,
+            "accessKeyId": _key(rng, "AKIA"),
+            "userName": user,
+        }
     elif kind < 0.98:
         identity = {"type": "AWSService", "invokedBy": rng.choice(["config.amazonaws.com", "cloudtrail.amazonaws.com"])}
     else:
-        identity = {"type": "FederatedUser", "principalId": f"{account}:fed", "arn": f"arn:aws:sts::{account}:federated-user/fed",
-                    "accountId": account, "accessKeyId": _key(rng, "ASIA")}
+        identity = {
+            "type": "FederatedUser",
+            "principalId": f"{account}:fed",
+            "arn": f"arn:aws:sts::{account}:federated-user/fed",
+            "accountId": account,
+            "accessKeyId": _key(rng, "ASIA"),
+        }
     req, res, resources = _request(rng, name, decoy)
     record: dict[str, Any] = {
-        "eventVersion": "1.09", "userIdentity": identity, "eventTime": _iso(t), "eventSource": service,
-        "eventName": name, "awsRegion": region,
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": _iso(t),
+        "eventSource": service,
+        "eventName": name,
+        "awsRegion": region,
         "sourceIPAddress": f"{rng.randint(3, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-        "userAgent": rng.choice(USER_AGENTS), "requestParameters": req, "responseElements": res,
-        "requestID": _uuid(rng), "eventID": _uuid(rng), "readOnly": read_only,
+        "userAgent": rng.choice(USER_AGENTS),
+        "requestParameters": req,
+        "responseElements": res,
+        "requestID": _uuid(rng),
+        "eventID": _uuid(rng),
+        "readOnly": read_only,
     }
     if resources:
         record["resources"] = resources
-    record.update({"eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": account,
-                   "eventCategory": "Management", "tlsDetails": _tls(rng, service, region)})
+    record.update(
+        {
+            "eventType": "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+            "tlsDetails": _tls(rng, service, region),
+        }
+    )
     return record
 
 
 def root_record(rng: random.Random, account: str, region: str, t: datetime) -> dict[str, Any]:
     kind = rng.choice(["signin", "console", "akia"])
-    identity: dict[str, Any] = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root",
-                                "accountId": account}
+    identity: dict[str, Any] = {
+        "type": "Root",
+        "principalId": account,
+        "arn": f"arn:aws:iam::{account}:root",
+        "accountId": account,
+    }
     if kind == "signin":
-        return {"eventVersion": "1.09", "userIdentity": identity, "eventTime": _iso(t),
-                "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
-                "sourceIPAddress": "198.51.100.7", "userAgent": USER_AGENTS[4], "requestParameters": None,
-                "responseElements": {"ConsoleLogin": "Success"},
-                "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home",
-                                        "MobileVersion": "No", "MFAUsed": "No"},
-                "eventID": _uuid(rng), "readOnly": False, "eventType": "AwsConsoleSignIn", "managementEvent": True,
-                "recipientAccountId": account, "eventCategory": "Management"}
+        return {
+            "eventVersion": "1.09",
+            "userIdentity": identity,
+            "eventTime": _iso(t),
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.7",
+            "userAgent": USER_AGENTS[4],
+            "requestParameters": None,
+            "responseElements": {"ConsoleLogin": "Success"},
+            "additionalEventData": {
+                "LoginTo": "https://console.aws.amazon.com/console/home",
+                "MobileVersion": "No",
+                "MFAUsed": "No",
+            },
+            "eventID": _uuid(rng),
+            "readOnly": False,
+            "eventType": "AwsConsoleSignIn",
+            "managementEvent": True,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+        }
     identity["accessKeyId"] = _key(rng, "ASIA" if kind == "console" else "AKIA")
     if kind == "console":
-        identity["sessionContext"] = {"attributes": {"creationDate": _iso(t - timedelta(minutes=5)), "mfaAuthenticated": "false"}}
-    return {"eventVersion": "1.09", "userIdentity": identity, "eventTime": _iso(t), "eventSource": "iam.amazonaws.com",
-            "eventName": "CreateAccessKey", "awsRegion": region, "sourceIPAddress": "198.51.100.7",
-            "userAgent": USER_AGENTS[0], "requestParameters": {}, "responseElements": {"accessKey": {
-                "accessKeyId": _key(rng, "AKIA"), "status": "Active", "userName": account}},
-            "requestID": _uuid(rng), "eventID": _uuid(rng), "readOnly": False, "eventType": "AwsApiCall",
-            "managementEvent": True, "recipientAccountId": account, "eventCategory": "Management",
-            "tlsDetails": _tls(rng, "iam.amazonaws.com", region)}
+        identity["sessionContext"] = {
+            "attributes": {"creationDate": _iso(t - timedelta(minutes=5)), "mfaAuthenticated": "false"}
+        }
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": _iso(t),
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateAccessKey",
+        "awsRegion": region,
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": USER_AGENTS[0],
+        "requestParameters": {},
+        "responseElements": {"accessKey": {"accessKeyId": _key(rng, "AKIA"), "status": "Active", "userName": account}},
+        "requestID": _uuid(rng),
+        "eventID": _uuid(rng),
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+        "tlsDetails": _tls(rng, "iam.amazonaws.com", region),
+    }
 
 
 def _encode_record(record: dict[str, Any], escaped_root: bool) -> bytes:
@@ -227,18 +331,39 @@ def _encode_record(record: dict[str, Any], escaped_root: bool) -> bytes:
     return data
 
 
-def generate(out: Path, *, target_bytes: int = 1_000_000_000, seed: int = 11, root_every: int = 200_000,
-             decoy_every: int = 2_000, min_records: int = 100, max_records: int = 2_000) -> Generated:
+def generate(
+    out: Path,
+    *,
+    target_bytes: int = 1_000_000_000,
+    seed: int = 11,
+    root_every: int = 200_000,
+    decoy_every: int = 2_000,
+    min_records: int = 100,
+    max_records: int = 2_000,
+) -> Generated:
     out = Path(out)
-    params = {"target_bytes": target_bytes, "seed": seed, "root_every": root_every, "decoy_every": decoy_every,
-              "min_records": min_records, "max_records": max_records, "version": 2}
+    params = {
+        "target_bytes": target_bytes,
+        "seed": seed,
+        "root_every": root_every,
+        "decoy_every": decoy_every,
+        "min_records": min_records,
+        "max_records": max_records,
+        "version": 2,
+    }
     marker = out / "generated.json"
     if marker.exists():
         saved = orjson.loads(marker.read_bytes())
         if saved.get("params") == params:
-            return Generated(out, [out / p for p in saved["files"]], [out / p for p in saved["digests"]],
-                             saved["root_event_ids"], saved["records"], saved["uncompressed_bytes"],
-                             saved["compressed_bytes"])
+            return Generated(
+                out,
+                [out / p for p in saved["files"]],
+                [out / p for p in saved["digests"]],
+                saved["root_event_ids"],
+                saved["records"],
+                saved["uncompressed_bytes"],
+                saved["compressed_bytes"],
+            )
     rng = random.Random(seed)
     files: list[Path] = []
     digests: list[Path] = []
@@ -269,8 +394,10 @@ def generate(out: Path, *, target_bytes: int = 1_000_000_000, seed: int = 11, ro
                     data = data.replace(b"=", b"\\u003d").replace(b"&", b"\\u0026")
                 parts.append(data)
         body = b'{"Records":[' + b",".join(parts) + b"]}"
-        rel = (f"AWSLogs/{ORG_ID}/{account}/CloudTrail/{region}/{day:%Y/%m/%d}/"
-               f"{account}_CloudTrail_{region}_{stamp:%Y%m%dT%H%MZ}_{_hex(rng, 16)}.json.gz")
+        rel = (
+            f"AWSLogs/{ORG_ID}/{account}/CloudTrail/{region}/{day:%Y/%m/%d}/"
+            f"{account}_CloudTrail_{region}_{stamp:%Y%m%dT%H%MZ}_{_hex(rng, 16)}.json.gz"
+        )
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         comp = _zlib.compressobj(_LEVEL, _zlib.DEFLATED, 31)
@@ -281,15 +408,26 @@ def generate(out: Path, *, target_bytes: int = 1_000_000_000, seed: int = 11, ro
         compressed += len(gz)
         records += n
         if file_no % 50 == 0:  # a digest file now and then, as CloudTrail writes them hourly
-            drel = (f"AWSLogs/{ORG_ID}/{account}/CloudTrail-Digest/{region}/{day:%Y/%m/%d}/"
-                    f"{account}_CloudTrail-Digest_{region}_trail_{region}_{stamp:%Y%m%dT%H%M%SZ}.json.gz")
+            drel = (
+                f"AWSLogs/{ORG_ID}/{account}/CloudTrail-Digest/{region}/{day:%Y/%m/%d}/"
+                f"{account}_CloudTrail-Digest_{region}_trail_{region}_{stamp:%Y%m%dT%H%M%SZ}.json.gz"
+            )
             dpath = out / drel
             dpath.parent.mkdir(parents=True, exist_ok=True)
             dpath.write_bytes(_zlib.compress(orjson.dumps({"awsAccountId": account, "logFiles": [{"s3Object": rel}]})))
             digests.append(dpath)
         file_no += 1
-    marker.write_bytes(orjson.dumps({
-        "params": params, "files": [str(p.relative_to(out)) for p in files],
-        "digests": [str(p.relative_to(out)) for p in digests], "root_event_ids": root_ids, "records": records,
-        "uncompressed_bytes": total, "compressed_bytes": compressed}))
+    marker.write_bytes(
+        orjson.dumps(
+            {
+                "params": params,
+                "files": [str(p.relative_to(out)) for p in files],
+                "digests": [str(p.relative_to(out)) for p in digests],
+                "root_event_ids": root_ids,
+                "records": records,
+                "uncompressed_bytes": total,
+                "compressed_bytes": compressed,
+            }
+        )
+    )
     return Generated(out, files, digests, root_ids, records, total, compressed)

@@ -39,7 +39,7 @@ import pandas as pd  # noqa: E402
 
 from reporter.render.xlsx import (  # noqa: E402
     DATETIME,
-    EvidenceTable,
+    SheetTable,
     frame_columns,
     frame_rows,
     new_workbook,
@@ -59,10 +59,16 @@ AGENTS = [
     "signin.amazonaws.com",
     "terraform-provider-aws/5.72.1 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.2 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/iam#1.37.2",
 ]
-EVENTS = [("signin.amazonaws.com", "ConsoleLogin"), ("iam.amazonaws.com", "GetAccountSummary"),
-          ("iam.amazonaws.com", "ListUsers"), ("billingconsole.amazonaws.com", "GetBillingPreferences"),
-          ("s3.amazonaws.com", "ListBuckets"), ("iam.amazonaws.com", "CreateAccessKey"),
-          ("sts.amazonaws.com", "GetCallerIdentity"), ("ec2.amazonaws.com", "DescribeInstances")]
+EVENTS = [
+    ("signin.amazonaws.com", "ConsoleLogin"),
+    ("iam.amazonaws.com", "GetAccountSummary"),
+    ("iam.amazonaws.com", "ListUsers"),
+    ("billingconsole.amazonaws.com", "GetBillingPreferences"),
+    ("s3.amazonaws.com", "ListBuckets"),
+    ("iam.amazonaws.com", "CreateAccessKey"),
+    ("sts.amazonaws.com", "GetCallerIdentity"),
+    ("ec2.amazonaws.com", "DescribeInstances"),
+]
 REGIONS = ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
 ACCOUNTS = [f"{n:012d}" for n in (111122223333, 222233334444, 444455556666, 555566667777)]
 
@@ -73,42 +79,53 @@ def chunk_frame(start: int, n: int, seed: int = 7) -> pd.DataFrame:
     idx = np.arange(start, start + n)
     ev = rng.integers(0, len(EVENTS), n)
     times = pd.Timestamp("2026-10-01", tz="UTC") + pd.to_timedelta(idx * 5 + rng.integers(0, 5, n), unit="s")
-    return pd.DataFrame({
-        "row_id": [f"E-root-{i + 1:06d}" for i in idx],
-        "event_id": [f"{a:016x}-{b:04x}-4{c:03x}-{d:04x}-{e:012x}" for a, b, c, d, e in zip(
-            rng.integers(0, 2**63, n), rng.integers(0, 2**16, n), rng.integers(0, 2**12, n),
-            rng.integers(0, 2**16, n), rng.integers(0, 2**47, n), strict=True)],
-        "event_time": times,
-        "account_id": [ACCOUNTS[i] for i in rng.integers(0, len(ACCOUNTS), n)],
-        "region": [REGIONS[i] for i in rng.integers(0, len(REGIONS), n)],
-        "event_source": [EVENTS[i][0] for i in ev],
-        "event_name": [EVENTS[i][1] for i in ev],
-        "success": rng.random(n) > 0.05,
-        "source_ip": [f"203.0.{a}.{b}" for a, b in zip(rng.integers(0, 256, n), rng.integers(1, 255, n), strict=True)],
-        "user_agent": [AGENTS[i] for i in rng.integers(0, len(AGENTS), n)],
-        "access_key_id": [f"ASIAXMPL{k:012d}" for k in rng.integers(0, 10**12, n)],
-        "location": [f"line {i + 1}" for i in idx],
-    })
+    return pd.DataFrame(
+        {
+            "row_id": [f"E-root-{i + 1:06d}" for i in idx],
+            "event_id": [
+                f"{a:016x}-{b:04x}-4{c:03x}-{d:04x}-{e:012x}"
+                for a, b, c, d, e in zip(
+                    rng.integers(0, 2**63, n),
+                    rng.integers(0, 2**16, n),
+                    rng.integers(0, 2**12, n),
+                    rng.integers(0, 2**16, n),
+                    rng.integers(0, 2**47, n),
+                    strict=True,
+                )
+            ],
+            "event_time": times,
+            "account_id": [ACCOUNTS[i] for i in rng.integers(0, len(ACCOUNTS), n)],
+            "region": [REGIONS[i] for i in rng.integers(0, len(REGIONS), n)],
+            "event_source": [EVENTS[i][0] for i in ev],
+            "event_name": [EVENTS[i][1] for i in ev],
+            "success": rng.random(n) > 0.05,
+            "source_ip": [
+                f"203.0.{a}.{b}" for a, b in zip(rng.integers(0, 256, n), rng.integers(1, 255, n), strict=True)
+            ],
+            "user_agent": [AGENTS[i] for i in rng.integers(0, len(AGENTS), n)],
+            "access_key_id": [f"ASIAXMPL{k:012d}" for k in rng.integers(0, 10**12, n)],
+            "location": [f"line {i + 1}" for i in idx],
+        }
+    )
 
 
-def synthetic_table(rows: int) -> EvidenceTable:
+def synthetic_table(rows: int) -> SheetTable:
     columns = frame_columns(chunk_frame(0, 1))
 
     def gen() -> Iterator[list[Any]]:
         for start in range(0, rows, CHUNK):
             yield from frame_rows(chunk_frame(start, min(CHUNK, rows - start)), columns)
 
-    return EvidenceTable("root_events", "Root events", "RootEvents", columns, rows, gen,
-                         widths={"user_agent": 50})
+    return SheetTable("root_events", "Root events", "RootEvents", columns, rows, gen, widths={"user_agent": 50})
 
 
-def run_ours(table: EvidenceTable, path: Path) -> None:
+def run_ours(table: SheetTable, path: Path) -> None:
     wb = new_workbook(AS_OF)
     write_table_sheet(wb, table)
     save_workbook(wb, path, AS_OF)
 
 
-def run_xlsxwriter(table: EvidenceTable, path: Path) -> None:
+def run_xlsxwriter(table: SheetTable, path: Path) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -135,9 +152,18 @@ def child(writer: str, rows: int, out: Path) -> None:
     (run_ours if writer == "ours" else run_xlsxwriter)(table, out)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"writer": writer, "rows": rows, "seconds": round(seconds, 2),
-                      "rss_before_mb": round(rss_before / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
-                      "file_mb": round(out.stat().st_size / 2**20, 1)}))
+    print(
+        json.dumps(
+            {
+                "writer": writer,
+                "rows": rows,
+                "seconds": round(seconds, 2),
+                "rss_before_mb": round(rss_before / 1024, 1),
+                "peak_rss_mb": round(peak / 1024, 1),
+                "file_mb": round(out.stat().st_size / 2**20, 1),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -153,8 +179,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for writer in ("ours", "xlsxwriter"):
             out = Path(tmp) / f"{writer}.xlsx"
-            proc = subprocess.run([sys.executable, __file__, "--child", writer, "--rows", str(args.rows),
-                                   "--out", str(out)], capture_output=True, text=True, check=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", writer, "--rows", str(args.rows), "--out", str(out)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             print(json.dumps(results[-1]), flush=True)
     ours, ref = results

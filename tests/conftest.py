@@ -6,8 +6,6 @@ every test gets its own empty XDG_DATA_HOME, so tests neither read nor pollute ~
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 

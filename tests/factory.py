@@ -21,39 +21,82 @@ PERIOD = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 HEADER = ",".join(COLUMNS)
 
 
-def cr_row(user: str = "<root_account>", account: str = ACCOUNT, *, created: str = "2020-01-01T00:00:00Z",
-           password_enabled: str = "true", password_last_used: str = "no_information",
-           password_last_changed: str = "2024-01-01T00:00:00Z", mfa: str = "true",
-           key1: tuple[str, str, str] = ("false", "N/A", "N/A"),
-           key2: tuple[str, str, str] = ("false", "N/A", "N/A")) -> str:
+def cr_row(
+    user: str = "<root_account>",
+    account: str = ACCOUNT,
+    *,
+    created: str = "2020-01-01T00:00:00Z",
+    password_enabled: str = "true",
+    password_last_used: str = "no_information",
+    password_last_changed: str = "2024-01-01T00:00:00Z",
+    mfa: str = "true",
+    key1: tuple[str, str, str] = ("false", "N/A", "N/A"),
+    key2: tuple[str, str, str] = ("false", "N/A", "N/A"),
+) -> str:
     arn = f"arn:aws:iam::{account}:root" if user == "<root_account>" else f"arn:aws:iam::{account}:user/{user}"
 
     def key(k: tuple[str, str, str]) -> list[str]:
         used = k[2] != "N/A"
         return [k[0], k[1], k[2], "us-east-1" if used else "N/A", "s3" if used else "N/A"]
 
-    return ",".join([user, arn, created, password_enabled, password_last_used, password_last_changed,
-                     "N/A", mfa, *key(key1), *key(key2), "false", "N/A", "false", "N/A"])
+    return ",".join(
+        [
+            user,
+            arn,
+            created,
+            password_enabled,
+            password_last_used,
+            password_last_changed,
+            "N/A",
+            mfa,
+            *key(key1),
+            *key(key2),
+            "false",
+            "N/A",
+            "false",
+            "N/A",
+        ]
+    )
 
 
 def report(*rows: str) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode()
 
 
-def root_record(when: str, name: str = "ConsoleLogin", *, mfa: str | None = "No", key: str | None = None,
-                invoked_by: str | None = None, event_type: str | None = None, agent: str = "Mozilla/5.0",
-                event_id: str | None = None, region: str = "us-east-1", account: str = ACCOUNT) -> dict[str, Any]:
-    identity: dict[str, Any] = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root",
-                                "accountId": account}
+def root_record(
+    when: str,
+    name: str = "ConsoleLogin",
+    *,
+    mfa: str | None = "No",
+    key: str | None = None,
+    invoked_by: str | None = None,
+    event_type: str | None = None,
+    agent: str = "Mozilla/5.0",
+    event_id: str | None = None,
+    region: str = "us-east-1",
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "type": "Root",
+        "principalId": account,
+        "arn": f"arn:aws:iam::{account}:root",
+        "accountId": account,
+    }
     if key:
         identity["accessKeyId"] = key
     if invoked_by:
         identity["invokedBy"] = invoked_by
     record: dict[str, Any] = {
-        "eventVersion": "1.09", "userIdentity": identity, "eventTime": when,
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": when,
         "eventSource": "signin.amazonaws.com" if name == "ConsoleLogin" else "iam.amazonaws.com",
-        "eventName": name, "awsRegion": region, "sourceIPAddress": "198.51.100.1", "userAgent": agent,
-        "eventID": event_id or f"id-{name}-{when}", "recipientAccountId": account,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": "198.51.100.1",
+        "userAgent": agent,
+        "eventID": event_id or f"id-{name}-{when}",
+        "recipientAccountId": account,
         "eventType": event_type or ("AwsConsoleSignIn" if name == "ConsoleLogin" else "AwsApiCall"),
     }
     if name == "ConsoleLogin":
@@ -73,10 +116,12 @@ class AccountSpec:
     credential_report: bytes | None = field(default_factory=lambda: report(cr_row()))
     credential_report_error: tuple[str, str] | None = None
     summary: dict[str, Any] | None = field(
-        default_factory=lambda: {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}})
+        default_factory=lambda: {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}}
+    )
     virtual_mfa: list[dict[str, Any]] | None = field(default_factory=list)
     password_policy: dict[str, Any] | None = field(
-        default_factory=lambda: {"PasswordPolicy": {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}})
+        default_factory=lambda: {"PasswordPolicy": {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}}
+    )
     root_events: bytes | None = b""
     lookup_regions: list[str] = field(default_factory=lambda: ["us-east-1"])
     lookup_errors: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -101,6 +146,7 @@ class AccountSpec:
 @dataclass
 class OrgSpec:
     """organization/*.json as the collector writes them (management account's view)."""
+
     id: str = "o-exampleorgid"
     management: str = ACCOUNT
     not_in_use: bool = False  # DescribeOrganization -> AWSOrganizationsNotInUseException
@@ -140,63 +186,146 @@ def _tree(org: OrgSpec) -> dict[str, tuple[str, dict[str, Any], Any]]:
     parent_of = {**{a: org.parents.get(a, org.root_id) for a in org.accounts}, **org.ous}
     if org.tree == "parents":
         return {
-            "organizational_units.json": ("organizations:ListOrganizationalUnitsForParent", {}, {
-                "OrganizationalUnits": [{"Id": ou, "Name": ou} for ou in org.ous]}),
-            "parents.json": ("organizations:ListParents", {}, {"Parents": {
-                child: [{"Id": p, "Type": _node_type(p)}] for child, p in parent_of.items()}}),
+            "organizational_units.json": (
+                "organizations:ListOrganizationalUnitsForParent",
+                {},
+                {"OrganizationalUnits": [{"Id": ou, "Name": ou} for ou in org.ous]},
+            ),
+            "parents.json": (
+                "organizations:ListParents",
+                {},
+                {"Parents": {child: [{"Id": p, "Type": _node_type(p)}] for child, p in parent_of.items()}},
+            ),
         }
     listed = [org.root_id, *org.ous]  # every root and OU the walk finds, each asked once
     docs: dict[str, tuple[str, dict[str, Any], Any]] = {
-        "organizational_units.json": ("organizations:ListOrganizationalUnitsForParent", {}, {
-            "OrganizationalUnits": {p: [{"Id": ou, "Name": ou} for ou, up in org.ous.items() if up == p]
-                                    for p in listed}})}
+        "organizational_units.json": (
+            "organizations:ListOrganizationalUnitsForParent",
+            {},
+            {
+                "OrganizationalUnits": {
+                    p: [{"Id": ou, "Name": ou} for ou, up in org.ous.items() if up == p] for p in listed
+                }
+            },
+        )
+    }
     answered = [p for p in listed if p not in org.children_errors]
     if answered:  # as the collector: no children.json when every listing failed
-        docs["children.json"] = ("organizations:ListChildren", {"ChildType": "ACCOUNT"}, {"Children": {
-            p: [{"Id": a, "Type": "ACCOUNT"} for a in org.accounts if parent_of[a] == p] for p in answered}})
+        docs["children.json"] = (
+            "organizations:ListChildren",
+            {"ChildType": "ACCOUNT"},
+            {
+                "Children": {
+                    p: [{"Id": a, "Type": "ACCOUNT"} for a in org.accounts if parent_of[a] == p] for p in answered
+                }
+            },
+        )
     return docs
 
 
 def _write_org(writer: SnapshotWriter, org: OrgSpec, at: datetime) -> None:
     meta: dict[str, Any] = dict(region="us-east-1", collected_at=at)
     if org.not_in_use:
-        writer.add_error(api="organizations:DescribeOrganization", code="AWSOrganizationsNotInUseException",
-                         message="Your account is not a member of an organization.", **meta)
+        writer.add_error(
+            api="organizations:DescribeOrganization",
+            code="AWSOrganizationsNotInUseException",
+            message="Your account is not a member of an organization.",
+            **meta,
+        )
         return
     arn = f"arn:aws:organizations::{org.management}:organization/{org.id}"
     docs: dict[str, tuple[str, dict[str, Any], Any]] = {
-        "organization.json": ("organizations:DescribeOrganization", {}, {"Organization": {
-            "Id": org.id, "Arn": arn, "FeatureSet": "ALL", "MasterAccountId": org.management,
-            "MasterAccountArn": f"arn:aws:organizations::{org.management}:account/{org.id}/{org.management}"}}),
-        "accounts.json": ("organizations:ListAccounts", {}, {"Accounts": [
-            {"Id": a, "Arn": f"arn:aws:organizations::{org.management}:account/{org.id}/{a}", "Name": f"acct-{a}",
-             "Status": "ACTIVE"} for a in org.accounts]}),
-        "roots.json": ("organizations:ListRoots", {}, {"Roots": [{
-            "Id": org.root_id, "Arn": f"arn:aws:organizations::{org.management}:root/{org.id}/{org.root_id}",
-            "Name": "Root", "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
-            if org.scp_enabled else []}]}),
+        "organization.json": (
+            "organizations:DescribeOrganization",
+            {},
+            {
+                "Organization": {
+                    "Id": org.id,
+                    "Arn": arn,
+                    "FeatureSet": "ALL",
+                    "MasterAccountId": org.management,
+                    "MasterAccountArn": f"arn:aws:organizations::{org.management}:account/{org.id}/{org.management}",
+                }
+            },
+        ),
+        "accounts.json": (
+            "organizations:ListAccounts",
+            {},
+            {
+                "Accounts": [
+                    {
+                        "Id": a,
+                        "Arn": f"arn:aws:organizations::{org.management}:account/{org.id}/{a}",
+                        "Name": f"acct-{a}",
+                        "Status": "ACTIVE",
+                    }
+                    for a in org.accounts
+                ]
+            },
+        ),
+        "roots.json": (
+            "organizations:ListRoots",
+            {},
+            {
+                "Roots": [
+                    {
+                        "Id": org.root_id,
+                        "Arn": f"arn:aws:organizations::{org.management}:root/{org.id}/{org.root_id}",
+                        "Name": "Root",
+                        "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+                        if org.scp_enabled
+                        else [],
+                    }
+                ]
+            },
+        ),
         **_tree(org),
-        "policies.json": ("organizations:ListPolicies", {"Filter": "SERVICE_CONTROL_POLICY"}, {"Policies": [
-            {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": False}
-            for pid, (name, _) in org.policies.items()]}),
-        "policy_targets.json": ("organizations:ListTargetsForPolicy", {"PolicyIds": sorted(org.policies)}, {
-            "Targets": {pid: [{"TargetId": t, "Arn": t, "Name": t, "Type": _node_type(t)}
-                              for t in org.targets.get(pid, [])] for pid in org.policies}}),
+        "policies.json": (
+            "organizations:ListPolicies",
+            {"Filter": "SERVICE_CONTROL_POLICY"},
+            {
+                "Policies": [
+                    {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": False}
+                    for pid, (name, _) in org.policies.items()
+                ]
+            },
+        ),
+        "policy_targets.json": (
+            "organizations:ListTargetsForPolicy",
+            {"PolicyIds": sorted(org.policies)},
+            {
+                "Targets": {
+                    pid: [{"TargetId": t, "Arn": t, "Name": t, "Type": _node_type(t)} for t in org.targets.get(pid, [])]
+                    for pid in org.policies
+                }
+            },
+        ),
     }
     if org.features is not None:
-        docs["features.json"] = ("iam:ListOrganizationsFeatures", {}, {"OrganizationId": org.id,
-                                                                       "EnabledFeatures": org.features})
+        docs["features.json"] = (
+            "iam:ListOrganizationsFeatures",
+            {},
+            {"OrganizationId": org.id, "EnabledFeatures": org.features},
+        )
     for pid, (name, content) in org.policies.items():
         text = content if isinstance(content, str) else orjson.dumps(content).decode()
-        docs[f"scps/{pid}.json"] = ("organizations:DescribePolicy", {"PolicyId": pid}, {"Policy": {
-            "PolicySummary": {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY"}, "Content": text}})
+        docs[f"scps/{pid}.json"] = (
+            "organizations:DescribePolicy",
+            {"PolicyId": pid},
+            {"Policy": {"PolicySummary": {"Id": pid, "Name": name, "Type": "SERVICE_CONTROL_POLICY"}, "Content": text}},
+        )
     for name, (api, params, content) in docs.items():
         _put(writer, f"organization/{name}", org.raw.get(name, content), api=api, params=params, **meta)
     for api, params, code, message in org.errors:
         writer.add_error(api=api, params=params, code=code, message=message, **meta)
     for parent, (code, message) in org.children_errors.items():
-        writer.add_error(api="organizations:ListChildren", params={"ParentId": parent, "ChildType": "ACCOUNT"},
-                         code=code, message=message, **meta)
+        writer.add_error(
+            api="organizations:ListChildren",
+            params={"ParentId": parent, "ChildType": "ACCOUNT"},
+            code=code,
+            message=message,
+            **meta,
+        )
 
 
 def _write_issue6(writer: SnapshotWriter, spec: AccountSpec, at: datetime) -> None:
@@ -204,47 +333,110 @@ def _write_issue6(writer: SnapshotWriter, spec: AccountSpec, at: datetime) -> No
     meta: dict[str, Any] = dict(account=spec.id, collected_at=at)
     if spec.trails is not None:
         content = spec.trails if isinstance(spec.trails, bytes) else {"trailList": spec.trails}
-        _put(writer, base + "cloudtrail/trails.json", content, api="cloudtrail:DescribeTrails",
-             params={"includeShadowTrails": True, "regions": spec.trail_regions or spec.regions}, **meta)
+        _put(
+            writer,
+            base + "cloudtrail/trails.json",
+            content,
+            api="cloudtrail:DescribeTrails",
+            params={"includeShadowTrails": True, "regions": spec.trail_regions or spec.regions},
+            **meta,
+        )
     home = {t.get("TrailARN"): t.get("HomeRegion") for t in spec.trails or [] if isinstance(t, dict)}
     for arn, doc in (spec.trail_status or {}).items():
-        _put(writer, base + f"cloudtrail/trail_status/{_arn_hash(arn)}.json", doc, api="cloudtrail:GetTrailStatus",
-             params={"Name": arn}, region=home.get(arn, "us-east-1"), **meta)
+        _put(
+            writer,
+            base + f"cloudtrail/trail_status/{_arn_hash(arn)}.json",
+            doc,
+            api="cloudtrail:GetTrailStatus",
+            params={"Name": arn},
+            region=home.get(arn, "us-east-1"),
+            **meta,
+        )
     for arn, doc in (spec.event_selectors or {}).items():
-        _put(writer, base + f"cloudtrail/event_selectors/{_arn_hash(arn)}.json", doc,
-             api="cloudtrail:GetEventSelectors", params={"TrailName": arn}, region=home.get(arn, "us-east-1"), **meta)
+        _put(
+            writer,
+            base + f"cloudtrail/event_selectors/{_arn_hash(arn)}.json",
+            doc,
+            api="cloudtrail:GetEventSelectors",
+            params={"TrailName": arn},
+            region=home.get(arn, "us-east-1"),
+            **meta,
+        )
     for region, filters in (spec.metric_filters or {}).items():
         # as the collector asks: the log groups of the trails that deliver to this region
-        groups = sorted({t["CloudWatchLogsLogGroupArn"].split(":", 6)[6].removesuffix(":*")
-                         for t in spec.trails or [] if isinstance(t, dict) and t.get("CloudWatchLogsLogGroupArn")
-                         and t["CloudWatchLogsLogGroupArn"].split(":")[3] == region})
-        _put(writer, base + f"monitoring/{region}/metric_filters.json",
-             filters if isinstance(filters, bytes) else {"metricFilters": filters},
-             api="logs:DescribeMetricFilters", params={"logGroupNames": groups}, region=region, **meta)
+        groups = sorted(
+            {
+                t["CloudWatchLogsLogGroupArn"].split(":", 6)[6].removesuffix(":*")
+                for t in spec.trails or []
+                if isinstance(t, dict)
+                and t.get("CloudWatchLogsLogGroupArn")
+                and t["CloudWatchLogsLogGroupArn"].split(":")[3] == region
+            }
+        )
+        _put(
+            writer,
+            base + f"monitoring/{region}/metric_filters.json",
+            filters if isinstance(filters, bytes) else {"metricFilters": filters},
+            api="logs:DescribeMetricFilters",
+            params={"logGroupNames": groups},
+            region=region,
+            **meta,
+        )
     for region, alarms in (spec.alarms or {}).items():
-        _put(writer, base + f"monitoring/{region}/alarms.json",
-             alarms if isinstance(alarms, bytes) else {"MetricAlarms": alarms, "CompositeAlarms": []},
-             api="cloudwatch:DescribeAlarms", region=region, **meta)
+        _put(
+            writer,
+            base + f"monitoring/{region}/alarms.json",
+            alarms if isinstance(alarms, bytes) else {"MetricAlarms": alarms, "CompositeAlarms": []},
+            api="cloudwatch:DescribeAlarms",
+            region=region,
+            **meta,
+        )
     for region, subs in (spec.subscriptions or {}).items():
         topics = sorted({s["TopicArn"] for s in subs}) if isinstance(subs, list) else []
-        _put(writer, base + f"monitoring/{region}/sns_subscriptions.json",
-             subs if isinstance(subs, bytes) else {"Subscriptions": subs},
-             api="sns:ListSubscriptionsByTopic", params={"TopicArns": topics}, region=region, **meta)
+        _put(
+            writer,
+            base + f"monitoring/{region}/sns_subscriptions.json",
+            subs if isinstance(subs, bytes) else {"Subscriptions": subs},
+            api="sns:ListSubscriptionsByTopic",
+            params={"TopicArns": topics},
+            region=region,
+            **meta,
+        )
     for region, rules in (spec.eventbridge or {}).items():
-        _put(writer, base + f"monitoring/{region}/eventbridge_rules.json", rules, api="events:ListRules",
-             params={"EventBusName": "default"}, region=region, **meta)
+        _put(
+            writer,
+            base + f"monitoring/{region}/eventbridge_rules.json",
+            rules,
+            api="events:ListRules",
+            params={"EventBusName": "default"},
+            region=region,
+            **meta,
+        )
     for api, region, params, code, message in spec.errors:
         writer.add_error(api=api, code=code, message=message, params=params, region=region, **meta)
 
 
-def write_snapshot(root: Path, *accounts: AccountSpec, as_of: datetime = AS_OF,
-                   organization: OrgSpec | None = None, period: tuple[datetime, datetime] = PERIOD,
-                   organization_id: str | None = None, previous_manifest_sha256: str | None = None) -> Snapshot:
+def write_snapshot(
+    root: Path,
+    *accounts: AccountSpec,
+    as_of: datetime = AS_OF,
+    organization: OrgSpec | None = None,
+    period: tuple[datetime, datetime] = PERIOD,
+    organization_id: str | None = None,
+    previous_manifest_sha256: str | None = None,
+) -> Snapshot:
     """`organization_id` names the organization when no OrgSpec writes its evidence."""
     if organization is not None:
         organization_id = None if organization.not_in_use else organization.id
-    writer = SnapshotWriter(root, tool_version="test", period_start=period[0], period_end=period[1], as_of=as_of,
-                            organization_id=organization_id, previous_manifest_sha256=previous_manifest_sha256)
+    writer = SnapshotWriter(
+        root,
+        tool_version="test",
+        period_start=period[0],
+        period_end=period[1],
+        as_of=as_of,
+        organization_id=organization_id,
+        previous_manifest_sha256=previous_manifest_sha256,
+    )
     at = as_of
     if organization is not None:
         _write_org(writer, organization, at)
@@ -252,34 +444,59 @@ def write_snapshot(root: Path, *accounts: AccountSpec, as_of: datetime = AS_OF,
         writer.add_account(spec.id, name=spec.name, regions=spec.regions, is_management=spec.is_management)
         if spec.assume_role_error is not None:
             code, message = spec.assume_role_error
-            writer.add_error(api="sts:AssumeRole", code=code, message=message, account=spec.id, collected_at=at,
-                             params={"RoleArn": f"arn:aws:iam::{spec.id}:role/OrganizationAccountAccessRole",
-                                     "RoleSessionName": "reporter"})
+            writer.add_error(
+                api="sts:AssumeRole",
+                code=code,
+                message=message,
+                account=spec.id,
+                collected_at=at,
+                params={
+                    "RoleArn": f"arn:aws:iam::{spec.id}:role/OrganizationAccountAccessRole",
+                    "RoleSessionName": "reporter",
+                },
+            )
             continue
         _write_issue6(writer, spec, at)
         base = f"accounts/{spec.id}/"
         meta = dict(account=spec.id, region="us-east-1", collected_at=at)
         if spec.credential_report is not None:
-            writer.add_bytes(base + "iam/credential_report.csv", spec.credential_report,
-                             api="iam:GetCredentialReport", **meta)
+            writer.add_bytes(
+                base + "iam/credential_report.csv", spec.credential_report, api="iam:GetCredentialReport", **meta
+            )
         if spec.credential_report_error is not None:
             code, message = spec.credential_report_error
             writer.add_error(api="iam:GetCredentialReport", code=code, message=message, **meta)
         if spec.summary is not None:
             writer.add_json(base + "iam/account_summary.json", spec.summary, api="iam:GetAccountSummary", **meta)
         if spec.virtual_mfa is not None:
-            writer.add_json(base + "iam/virtual_mfa_devices.json", {"VirtualMFADevices": spec.virtual_mfa},
-                            api="iam:ListVirtualMFADevices", **meta)
+            writer.add_json(
+                base + "iam/virtual_mfa_devices.json",
+                {"VirtualMFADevices": spec.virtual_mfa},
+                api="iam:ListVirtualMFADevices",
+                **meta,
+            )
         if spec.password_policy is not None:
-            writer.add_json(base + "iam/password_policy.json", spec.password_policy,
-                            api="iam:GetAccountPasswordPolicy", **meta)
+            writer.add_json(
+                base + "iam/password_policy.json", spec.password_policy, api="iam:GetAccountPasswordPolicy", **meta
+            )
         if spec.root_events is not None:
-            writer.add_bytes(base + "cloudtrail/root_events.jsonl", spec.root_events,
-                             api="cloudtrail:LookupEvents", params={"regions": spec.lookup_regions},
-                             account=spec.id, collected_at=at)
+            writer.add_bytes(
+                base + "cloudtrail/root_events.jsonl",
+                spec.root_events,
+                api="cloudtrail:LookupEvents",
+                params={"regions": spec.lookup_regions},
+                account=spec.id,
+                collected_at=at,
+            )
         for region, (code, message) in spec.lookup_errors.items():
-            writer.add_error(api="cloudtrail:LookupEvents", code=code, message=message, account=spec.id,
-                             region=region, collected_at=at)
+            writer.add_error(
+                api="cloudtrail:LookupEvents",
+                code=code,
+                message=message,
+                account=spec.id,
+                region=region,
+                collected_at=at,
+            )
     writer.finalize(collected_at=at)
     return Snapshot.open(root)
 
@@ -290,18 +507,31 @@ TRAIL_NAME = "management-events"
 TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{TRAIL_NAME}"
 LOG_GROUP = f"aws-cloudtrail-logs-{ACCOUNT}-a73a1250"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:security-alerts"
-CIS_ROOT_PATTERN = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
-                    '&& $.eventType != "AwsServiceEvent" }')
+CIS_ROOT_PATTERN = (
+    '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+)
 ROOT_METRIC = ("CISBenchmark", "RootAccountUsageCount")
 
 
-def trail(name: str = TRAIL_NAME, *, multi_region: bool = True, home: str = "us-east-1",
-          log_group: str | None = LOG_GROUP, account: str = ACCOUNT) -> dict[str, Any]:
+def trail(
+    name: str = TRAIL_NAME,
+    *,
+    multi_region: bool = True,
+    home: str = "us-east-1",
+    log_group: str | None = LOG_GROUP,
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "Name": name, "S3BucketName": f"aws-cloudtrail-logs-{account}-0fc557d9", "IncludeGlobalServiceEvents": True,
-        "IsMultiRegionTrail": multi_region, "HomeRegion": home,
-        "TrailARN": f"arn:aws:cloudtrail:{home}:{account}:trail/{name}", "LogFileValidationEnabled": True,
-        "HasCustomEventSelectors": False, "HasInsightSelectors": False, "IsOrganizationTrail": False,
+        "Name": name,
+        "S3BucketName": f"aws-cloudtrail-logs-{account}-0fc557d9",
+        "IncludeGlobalServiceEvents": True,
+        "IsMultiRegionTrail": multi_region,
+        "HomeRegion": home,
+        "TrailARN": f"arn:aws:cloudtrail:{home}:{account}:trail/{name}",
+        "LogFileValidationEnabled": True,
+        "HasCustomEventSelectors": False,
+        "HasInsightSelectors": False,
+        "IsOrganizationTrail": False,
     }
     if log_group:
         doc["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{home}:{account}:log-group:{log_group}:*"
@@ -309,10 +539,14 @@ def trail(name: str = TRAIL_NAME, *, multi_region: bool = True, home: str = "us-
     return doc
 
 
-def trail_status(*, logging: bool = True, start: str | None = "2025-03-01T09:00:00Z",
-                 stop: str | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"IsLogging": logging, "LatestDeliveryTime": "2026-11-01T05:55:00Z",
-                           "LatestDigestDeliveryTime": "2026-11-01T05:00:00Z"}
+def trail_status(
+    *, logging: bool = True, start: str | None = "2025-03-01T09:00:00Z", stop: str | None = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "IsLogging": logging,
+        "LatestDeliveryTime": "2026-11-01T05:55:00Z",
+        "LatestDigestDeliveryTime": "2026-11-01T05:00:00Z",
+    }
     if start:
         doc["StartLoggingTime"] = start
         doc["TimeLoggingStarted"] = start
@@ -323,36 +557,80 @@ def trail_status(*, logging: bool = True, start: str | None = "2025-03-01T09:00:
 
 
 def basic_selectors(arn: str = TRAIL_ARN, read_write: str = "All", management: bool = True) -> dict[str, Any]:
-    return {"TrailARN": arn, "EventSelectors": [{"ReadWriteType": read_write, "IncludeManagementEvents": management,
-                                                 "DataResources": [], "ExcludeManagementEventSources": []}]}
+    return {
+        "TrailARN": arn,
+        "EventSelectors": [
+            {
+                "ReadWriteType": read_write,
+                "IncludeManagementEvents": management,
+                "DataResources": [],
+                "ExcludeManagementEventSources": [],
+            }
+        ],
+    }
 
 
-def metric_filter(pattern: str = CIS_ROOT_PATTERN, *, name: str = "RootAccountUsage", group: str = LOG_GROUP,
-                  metric: tuple[str, str] = ROOT_METRIC) -> dict[str, Any]:
-    return {"filterName": name, "filterPattern": pattern, "logGroupName": group, "creationTime": 1700000000000,
-            "metricTransformations": [{"metricName": metric[1], "metricNamespace": metric[0], "metricValue": "1"}]}
+def metric_filter(
+    pattern: str = CIS_ROOT_PATTERN,
+    *,
+    name: str = "RootAccountUsage",
+    group: str = LOG_GROUP,
+    metric: tuple[str, str] = ROOT_METRIC,
+) -> dict[str, Any]:
+    return {
+        "filterName": name,
+        "filterPattern": pattern,
+        "logGroupName": group,
+        "creationTime": 1700000000000,
+        "metricTransformations": [{"metricName": metric[1], "metricNamespace": metric[0], "metricValue": "1"}],
+    }
 
 
-def alarm(*, name: str = "RootAccountUsage", metric: tuple[str, str] = ROOT_METRIC, topic: str | None = TOPIC,
-          actions_enabled: bool = True) -> dict[str, Any]:
-    return {"AlarmName": name, "AlarmArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{name}",
-            "ActionsEnabled": actions_enabled, "AlarmActions": [topic] if topic else [], "OKActions": [],
-            "MetricName": metric[1], "Namespace": metric[0], "Statistic": "Sum", "Period": 300,
-            "EvaluationPeriods": 1, "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "StateValue": "OK"}
+def alarm(
+    *,
+    name: str = "RootAccountUsage",
+    metric: tuple[str, str] = ROOT_METRIC,
+    topic: str | None = TOPIC,
+    actions_enabled: bool = True,
+) -> dict[str, Any]:
+    return {
+        "AlarmName": name,
+        "AlarmArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{name}",
+        "ActionsEnabled": actions_enabled,
+        "AlarmActions": [topic] if topic else [],
+        "OKActions": [],
+        "MetricName": metric[1],
+        "Namespace": metric[0],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "StateValue": "OK",
+    }
 
 
 def subscription(topic: str = TOPIC, *, confirmed: bool = True) -> dict[str, Any]:
-    return {"SubscriptionArn": f"{topic}:0b7e1f0e-1111-2222-3333-444455556666" if confirmed else "PendingConfirmation",
-            "Owner": ACCOUNT, "Protocol": "email", "Endpoint": "secops@example.com", "TopicArn": topic}
+    return {
+        "SubscriptionArn": f"{topic}:0b7e1f0e-1111-2222-3333-444455556666" if confirmed else "PendingConfirmation",
+        "Owner": ACCOUNT,
+        "Protocol": "email",
+        "Endpoint": "secops@example.com",
+        "TopicArn": topic,
+    }
 
 
 def monitored(**changes: Any) -> AccountSpec:
     """An account with a logging multi-region trail and the full CIS root-usage alarm chain."""
     spec = AccountSpec(
-        trails=[trail()], trail_status={TRAIL_ARN: trail_status()}, event_selectors={TRAIL_ARN: basic_selectors()},
-        metric_filters={"us-east-1": [metric_filter()]}, alarms={"us-east-1": [alarm()]},
-        subscriptions={"us-east-1": [subscription()]}, eventbridge={"us-east-1": {"Rules": [], "Targets": {}}})
+        trails=[trail()],
+        trail_status={TRAIL_ARN: trail_status()},
+        event_selectors={TRAIL_ARN: basic_selectors()},
+        metric_filters={"us-east-1": [metric_filter()]},
+        alarms={"us-east-1": [alarm()]},
+        subscriptions={"us-east-1": [subscription()]},
+        eventbridge={"us-east-1": {"Rules": [], "Targets": {}}},
+    )
     for key, value in changes.items():
         setattr(spec, key, value)
     return spec

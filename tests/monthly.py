@@ -20,7 +20,7 @@ from pathlib import Path
 
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
-from reporter.collect.options import month_period
+from reporter.core.period import month_period
 from reporter.snapshot.reader import Snapshot
 
 A, B, C = "111111111111", "222222222222", "333333333333"
@@ -47,30 +47,55 @@ def _alice(month: str) -> str:
 
 
 def accounts_for(month: str) -> list[AccountSpec]:
-    events = {"2026-09": ["2026-09-10T08:00:00Z"],
-              "2026-10": ["2026-10-03T10:15:00Z", "2026-10-03T11:40:00Z", "2026-10-21T09:00:00Z"],
-              "2026-11": ["2026-11-05T12:00:00Z", "2026-11-06T12:00:00Z"]}[month]
-    a = AccountSpec(id=A, name="prod", credential_report=report(cr_row(account=A), _alice(month)),
-                    root_events=jsonl(*(root_record(t, mfa="Yes", account=A, event_id=f"ev-{t}") for t in events)))
-    b_virtual = [{"SerialNumber": f"arn:aws:iam::{B}:mfa/root-account-mfa-device",
-                  "User": {"Arn": f"arn:aws:iam::{B}:root"}}]
-    b = AccountSpec(id=B, name="staging", virtual_mfa=b_virtual,
-                    credential_report=report(cr_row(account=B, mfa="false" if month == "2026-09" else "true")),
-                    summary={"SummaryMap": {"AccountMFAEnabled": 0 if month == "2026-09" else 1,
-                                            "AccountAccessKeysPresent": 0}})
+    events = {
+        "2026-09": ["2026-09-10T08:00:00Z"],
+        "2026-10": ["2026-10-03T10:15:00Z", "2026-10-03T11:40:00Z", "2026-10-21T09:00:00Z"],
+        "2026-11": ["2026-11-05T12:00:00Z", "2026-11-06T12:00:00Z"],
+    }[month]
+    a = AccountSpec(
+        id=A,
+        name="prod",
+        credential_report=report(cr_row(account=A), _alice(month)),
+        root_events=jsonl(*(root_record(t, mfa="Yes", account=A, event_id=f"ev-{t}") for t in events)),
+    )
+    b_virtual = [
+        {"SerialNumber": f"arn:aws:iam::{B}:mfa/root-account-mfa-device", "User": {"Arn": f"arn:aws:iam::{B}:root"}}
+    ]
+    b = AccountSpec(
+        id=B,
+        name="staging",
+        virtual_mfa=b_virtual,
+        credential_report=report(cr_row(account=B, mfa="false" if month == "2026-09" else "true")),
+        summary={"SummaryMap": {"AccountMFAEnabled": 0 if month == "2026-09" else 1, "AccountAccessKeysPresent": 0}},
+    )
     bob = cr_row("bob", C, mfa="false", password_last_used=f"{month}-25T00:00:00Z")
-    c = AccountSpec(id=C, name="sandbox", credential_report=report(cr_row(account=C), bob),
-                    root_events=None if month == "2026-11" else b"",
-                    lookup_errors={"us-east-1": ("ThrottlingException", "Rate exceeded")} if month == "2026-11" else {})
+    c = AccountSpec(
+        id=C,
+        name="sandbox",
+        credential_report=report(cr_row(account=C), bob),
+        root_events=None if month == "2026-11" else b"",
+        lookup_errors={"us-east-1": ("ThrottlingException", "Rate exceeded")} if month == "2026-11" else {},
+    )
     return {"2026-09": [a, b], "2026-10": [a, b, c], "2026-11": [a, c]}[month]
 
 
-def write_month(root: Path, month: str, accounts: list[AccountSpec] | None = None, *,
-                previous: Snapshot | None = None, organization_id: str | None = ORG) -> Snapshot:
+def write_month(
+    root: Path,
+    month: str,
+    accounts: list[AccountSpec] | None = None,
+    *,
+    previous: Snapshot | None = None,
+    organization_id: str | None = ORG,
+) -> Snapshot:
     """A snapshot of `month` in the collector's shape, chained to `previous` when given."""
-    return write_snapshot(root, *(accounts if accounts is not None else accounts_for(month)), as_of=as_of(month),
-                          period=period(month), organization_id=organization_id,
-                          previous_manifest_sha256=previous.digest if previous else None)
+    return write_snapshot(
+        root,
+        *(accounts if accounts is not None else accounts_for(month)),
+        as_of=as_of(month),
+        period=period(month),
+        organization_id=organization_id,
+        previous_manifest_sha256=previous.digest if previous else None,
+    )
 
 
 def write_chain(base: Path) -> list[Snapshot]:

@@ -43,8 +43,7 @@ PAGE_SIZE = 50  # what AWS serves per LookupEvents page
 
 # AWS's default selector for a trail created without any (what GetEventSelectors then answers).
 DEFAULT_EVENT_SELECTORS = [
-    {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
-     "ExcludeManagementEventSources": []}
+    {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [], "ExcludeManagementEventSources": []}
 ]
 
 
@@ -125,13 +124,19 @@ def reset() -> None:
         _STATE.clear()
 
 
-def set_root(account_id: str, *, created: datetime, password_enabled: bool = True,
-             password_last_used: datetime | None = None, mfa_active: bool = False,
-             key1: dict[str, Any] | None = None, key2: dict[str, Any] | None = None) -> None:
+def set_root(
+    account_id: str,
+    *,
+    created: datetime,
+    password_enabled: bool = True,
+    password_last_used: datetime | None = None,
+    mfa_active: bool = False,
+    key1: dict[str, Any] | None = None,
+    key2: dict[str, Any] | None = None,
+) -> None:
     """key dict: active, last_rotated, last_used, last_used_region, last_used_service."""
     with _STATE.lock:
-        _STATE.roots[account_id] = _Root(created, password_enabled, password_last_used, mfa_active,
-                                         key1, key2)
+        _STATE.roots[account_id] = _Root(created, password_enabled, password_last_used, mfa_active, key1, key2)
 
 
 def add_cloudtrail_events(account_id: str, region: str, records: list[dict[str, Any]]) -> None:
@@ -160,8 +165,14 @@ def unthrottle(account_id: str, region: str, operation: str = "LookupEvents") ->
         _STATE.failing.pop((account_id, region, operation), None)
 
 
-def fail(account_id: str, region: str, operation: str, code: str = "AccessDenied",
-         message: str | None = None, params: dict[str, Any] | None = None) -> None:
+def fail(
+    account_id: str,
+    region: str,
+    operation: str,
+    code: str = "AccessDenied",
+    message: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> None:
     """Every `operation` call (e.g. "GetAccountSummary") of that account in that region fails with
     `code`; with `params`, only the calls with those request parameters (e.g. {"ParentId": ou}:
     moto cannot refuse one resource). Global services answer in their home region (IAM,
@@ -205,13 +216,20 @@ def _key_columns(key: dict[str, Any] | None) -> list[str]:
 
 def _root_row(account_id: str, root: _Root) -> str:
     columns = [
-        "<root_account>", f"arn:aws:iam::{account_id}:root", _stamp(root.created),
+        "<root_account>",
+        f"arn:aws:iam::{account_id}:root",
+        _stamp(root.created),
         "true" if root.password_enabled else "false",
         _stamp(root.password_last_used, "no_information") if root.password_enabled else "N/A",
-        "not_supported", "not_supported",
+        "not_supported",
+        "not_supported",
         "true" if root.mfa_active else "false",
-        *_key_columns(root.key1), *_key_columns(root.key2),
-        "false", "N/A", "false", "N/A",
+        *_key_columns(root.key1),
+        *_key_columns(root.key2),
+        "false",
+        "N/A",
+        "false",
+        "N/A",
     ]
     return ",".join(columns) + "\n"
 
@@ -242,9 +260,9 @@ def _patch_user_rows() -> None:
         for index, key in ((11, 0), (16, 1)):
             used = self.access_keys[key].last_used if len(self.access_keys) > key else None
             if isinstance(used, AccessKeyLastUsed):
-                columns[index:index + 2] = [used.region or "N/A", used.service or "N/A"]
+                columns[index : index + 2] = [used.region or "N/A", used.service or "N/A"]
             else:  # AWS: N/A for a key never used, or no key
-                columns[index:index + 2] = ["N/A", "N/A"]
+                columns[index : index + 2] = ["N/A", "N/A"]
         with _STATE.lock:
             changed = _STATE.password_changed.get((self.account_id, self.name))
         columns[6] = "N/A"
@@ -282,8 +300,10 @@ def _patch_virtual_mfa_listing() -> None:
         if isinstance(result, dict):
             result["VirtualMFADevices"] = [
                 {"SerialNumber": d.serial_number, "User": d.user, "EnableDate": d.enable_date}
-                if d.user is not None else {"SerialNumber": d.serial_number}
-                for d in result["VirtualMFADevices"]]
+                if d.user is not None
+                else {"SerialNumber": d.serial_number}
+                for d in result["VirtualMFADevices"]
+            ]
         return answer
 
     IAMResponse.list_virtual_mfa_devices = list_virtual_mfa_devices  # type: ignore[method-assign]
@@ -347,20 +367,31 @@ def _lookup_events(self: CloudTrailResponse) -> str:
         when = _event_time(record)
         if (start and when < start) or (end and when > end):
             continue
-        if all(_ATTRIBUTE_GETTERS[a["AttributeKey"]](record) == a["AttributeValue"]
-               for a in params.get("LookupAttributes") or []):
+        if all(
+            _ATTRIBUTE_GETTERS[a["AttributeKey"]](record) == a["AttributeValue"]
+            for a in params.get("LookupAttributes") or []
+        ):
             selected.append(record)
     selected.sort(key=lambda r: (_event_time(r), r.get("eventID", "")), reverse=True)
     offset = int(params.get("NextToken") or 0)
     size = min(int(params.get("MaxResults") or PAGE_SIZE), PAGE_SIZE)
-    page = selected[offset:offset + size]
-    body: dict[str, Any] = {"Events": [{
-        "EventId": r.get("eventID"), "EventName": r.get("eventName"),
-        "ReadOnly": str(r.get("readOnly", "false")).lower(),
-        "AccessKeyId": (r.get("userIdentity") or {}).get("accessKeyId"),
-        "EventTime": _event_time(r).timestamp(), "EventSource": r.get("eventSource"),
-        "Username": _username(r), "Resources": [], "CloudTrailEvent": json.dumps(r),
-    } for r in page]}
+    page = selected[offset : offset + size]
+    body: dict[str, Any] = {
+        "Events": [
+            {
+                "EventId": r.get("eventID"),
+                "EventName": r.get("eventName"),
+                "ReadOnly": str(r.get("readOnly", "false")).lower(),
+                "AccessKeyId": (r.get("userIdentity") or {}).get("accessKeyId"),
+                "EventTime": _event_time(r).timestamp(),
+                "EventSource": r.get("eventSource"),
+                "Username": _username(r),
+                "Resources": [],
+                "CloudTrailEvent": json.dumps(r),
+            }
+            for r in page
+        ]
+    }
     if offset + size < len(selected):
         body["NextToken"] = str(offset + size)
     return json.dumps(body)
@@ -389,17 +420,26 @@ def _list_organizations_features(self: IAMResponse) -> ActionResult:
     try:
         organization = backend.describe_organization()["Organization"]
     except ServiceException:
-        raise _error(self, "OrganizationNotFoundException",
-                     "The request was rejected because no organization is associated with your account.") from None
+        raise _error(
+            self,
+            "OrganizationNotFoundException",
+            "The request was rejected because no organization is associated with your account.",
+        ) from None
     except Exception as exc:  # moto raises its own JSON error class here
         if "NotInUse" in type(exc).__name__:
-            raise _error(self, "OrganizationNotFoundException",
-                         "The request was rejected because no organization is associated with your account.") from None
+            raise _error(
+                self,
+                "OrganizationNotFoundException",
+                "The request was rejected because no organization is associated with your account.",
+            ) from None
         raise
     if organization["MasterAccountId"] != self.current_account:
-        raise _error(self, "AccountNotManagementOrDelegatedAdministratorException",
-                     "The request was rejected because the account making the request is not the management "
-                     "account or delegated administrator account for centralized root access.")
+        raise _error(
+            self,
+            "AccountNotManagementOrDelegatedAdministratorException",
+            "The request was rejected because the account making the request is not the management "
+            "account or delegated administrator account for centralized root access.",
+        )
     with _STATE.lock:
         features = list(_STATE.org_features.get(organization["Id"], []))
     return ActionResult({"OrganizationId": organization["Id"], "EnabledFeatures": features})
@@ -421,8 +461,11 @@ def _patch_assume_role() -> None:
             refused = role_arn in _STATE.refused_roles
         if refused:
             caller = f"arn:aws:iam::{self.current_account}:user/moto"
-            status, headers, body = _serialized(self, "AccessDenied", f"User: {caller} is not authorized to "
-                                                                      f"perform: sts:AssumeRole on resource: {role_arn}")
+            status, headers, body = _serialized(
+                self,
+                "AccessDenied",
+                f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            )
             headers["status"] = status  # how an action method hands call_action its status
             return body, headers
         return original(self)

@@ -67,22 +67,21 @@ def test_bench_pipeline_at_tiny_size(tmp_path):
     assert by_check["iam_single_active_access_key"] == max(expected["key_users"], 1)
     assert statuses.get("iam_single_active_access_key:FAIL", 0) == expected["two_key_users"]
     assert statuses["root_not_used:FAIL"] == 1
-    assert results["outputs"]["findings"] == ops["build_report"]["rows_out"] == sum(by_check.values())
+    assert results["outputs"]["findings"] == ops["build_pack"]["rows_out"] == sum(by_check.values())
     assert results["outputs"]["json_bytes"] == ops["render_json"]["rows_out"] > 0
 
-    assert "build_report" in run.table(results) and "parse_root_events" in run.summary(results)
+    assert "build_pack" in run.table(results) and "parse_root_events" in run.summary(results)
 
     # The memory probe: one fresh child process running the whole pipeline (under tracemalloc).
     pipe = run.in_child("pipeline", tmp_path / "snapshot", trace=True)
     assert pipe["findings"] == results["outputs"]["findings"]
     assert pipe["json_bytes"] == results["outputs"]["json_bytes"]
-    assert pipe["peak_rss_mb"] >= pipe["build_report"]["peak_rss_mb"] >= pipe["rss_before_mb"] > 0
+    assert pipe["peak_rss_mb"] >= pipe["build_pack"]["peak_rss_mb"] >= pipe["rss_before_mb"] > 0
     assert pipe["tracemalloc_peak_mb"] > 0
 
 
 def test_cli_quick_writes_results(tmp_path):
     out = tmp_path / "results.json"
-    assert run.main(["--users", "20", "--events", "60", "--repeats", "1", "--memory", "none",
-                     "--out", str(out)]) == 0
+    assert run.main(["--users", "20", "--events", "60", "--repeats", "1", "--memory", "none", "--out", str(out)]) == 0
     saved = orjson.loads(out.read_bytes())
     assert saved["config"]["users"] == 20 and saved["outputs"]["credential_report_rows"] == 21

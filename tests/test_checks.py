@@ -9,19 +9,21 @@ import pytest
 from factory import ACCOUNT, AS_OF, PERIOD, AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
 from reporter.checks.context import Thresholds
+from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
-from reporter.findings import Finding, Status
-from reporter.render.model import build_report
+from reporter.core.status import Status
+from reporter.pack.model import PackOptions, build_pack
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
 
-def findings(tmp_path: Path, spec: AccountSpec, thresholds: Thresholds | None = None,
-             as_of: datetime | None = None) -> list[Finding]:
+def findings(
+    tmp_path: Path, spec: AccountSpec, thresholds: Thresholds | None = None, as_of: datetime | None = None
+) -> list[Finding]:
     kwargs = {"as_of": as_of} if as_of else {}
-    return build_report(write_snapshot(tmp_path / "snap", spec, **kwargs), thresholds).findings
+    return build_pack(write_snapshot(tmp_path / "snap", spec, **kwargs), PackOptions(thresholds=thresholds)).findings
 
 
 def one(found: list[Finding], check_id: str, resource: str | None = None) -> Finding:
@@ -36,6 +38,7 @@ def status(found: list[Finding], check_id: str, resource: str | None = None) -> 
 
 # --- root_not_used -------------------------------------------------------------------------------
 
+
 def test_root_not_used_passes_when_idle(tmp_path: Path) -> None:
     spec = AccountSpec(credential_report=report(cr_row(password_last_used="2026-01-05T00:00:00Z")))
     f = one(findings(tmp_path, spec), "root_not_used")
@@ -44,8 +47,11 @@ def test_root_not_used_passes_when_idle(tmp_path: Path) -> None:
 
 def test_root_not_used_takes_the_newest_use_not_the_first(tmp_path: Path) -> None:
     # password long ago, key 2 recently: the first non-empty field would wrongly pass
-    row = cr_row(password_last_used="2025-01-01T00:00:00Z", key1=("false", "2020-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
-                 key2=("true", "2020-01-01T00:00:00Z", "2026-10-20T00:00:00+00:00"))
+    row = cr_row(
+        password_last_used="2025-01-01T00:00:00Z",
+        key1=("false", "2020-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+        key2=("true", "2020-01-01T00:00:00Z", "2026-10-20T00:00:00+00:00"),
+    )
     f = one(findings(tmp_path, AccountSpec(credential_report=report(row))), "root_not_used")
     assert f.status is Status.FAIL and f.observed["last_used_by"] == "access_key_2_last_used_date"
 
@@ -66,14 +72,19 @@ def test_root_event_in_window_fails_even_if_credential_report_is_quiet(tmp_path:
 
 
 def test_events_excluded_by_the_cis_filter_do_not_count(tmp_path: Path) -> None:
-    spec = AccountSpec(root_events=jsonl(
-        root_record("2026-10-10T10:00:00Z", "GetTags", invoked_by="signin.amazonaws.com"),
-        root_record("2026-10-11T10:00:00Z", "Heartbeat", event_type="AwsServiceEvent")))
+    spec = AccountSpec(
+        root_events=jsonl(
+            root_record("2026-10-10T10:00:00Z", "GetTags", invoked_by="signin.amazonaws.com"),
+            root_record("2026-10-11T10:00:00Z", "Heartbeat", event_type="AwsServiceEvent"),
+        )
+    )
     assert status(findings(tmp_path, spec), "root_not_used") is Status.PASS
 
 
 def test_root_events_gap_blocks_pass_but_not_fail(tmp_path: Path) -> None:
-    gap = AccountSpec(regions=["us-east-1", "eu-west-1"], lookup_errors={"eu-west-1": ("ThrottlingException", "Rate exceeded")})
+    gap = AccountSpec(
+        regions=["us-east-1", "eu-west-1"], lookup_errors={"eu-west-1": ("ThrottlingException", "Rate exceeded")}
+    )
     f = one(findings(tmp_path / "a", gap), "root_not_used")
     assert f.status is Status.NOT_ASSESSED and "ThrottlingException" in f.reason
     assert f.observed["would_be"] == "PASS"
@@ -97,6 +108,7 @@ def test_unreadable_event_line_blocks_pass(tmp_path: Path) -> None:
 
 # --- root_no_access_keys -------------------------------------------------------------------------
 
+
 def test_root_access_key_active_fails(tmp_path: Path) -> None:
     spec = AccountSpec(credential_report=report(cr_row(key1=("true", "2020-01-01T00:00:00Z", "N/A"))))
     assert status(findings(tmp_path, spec), "root_no_access_keys") is Status.FAIL
@@ -115,12 +127,16 @@ def test_root_keys_pass_needs_the_account_summary(tmp_path: Path) -> None:
 
 # --- root MFA -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("row, expected", [
-    (cr_row(mfa="true"), Status.PASS),
-    (cr_row(mfa="false"), Status.FAIL),
-    (cr_row(mfa="FALSE", password_enabled="not_supported"), Status.FAIL),  # old report format
-    (cr_row(mfa="false", password_enabled="false", password_last_changed="N/A"), Status.NOT_APPLICABLE),
-])
+
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        (cr_row(mfa="true"), Status.PASS),
+        (cr_row(mfa="false"), Status.FAIL),
+        (cr_row(mfa="FALSE", password_enabled="not_supported"), Status.FAIL),  # old report format
+        (cr_row(mfa="false", password_enabled="false", password_last_changed="N/A"), Status.NOT_APPLICABLE),
+    ],
+)
 def test_root_mfa(tmp_path: Path, row: str, expected: Status) -> None:
     assert status(findings(tmp_path, AccountSpec(credential_report=report(row))), "root_mfa_enabled") is expected
 
@@ -128,11 +144,18 @@ def test_root_mfa(tmp_path: Path, row: str, expected: Status) -> None:
 def test_root_hardware_mfa(tmp_path: Path) -> None:
     assert status(findings(tmp_path / "hw", AccountSpec()), "root_hardware_mfa_enabled") is Status.PASS
     default = [{"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device"}]
-    assert status(findings(tmp_path / "v1", AccountSpec(virtual_mfa=default)), "root_hardware_mfa_enabled") is Status.FAIL
+    assert (
+        status(findings(tmp_path / "v1", AccountSpec(virtual_mfa=default)), "root_hardware_mfa_enabled") is Status.FAIL
+    )
     named = [{"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/phone", "User": {"Arn": ROOT}}]
     assert status(findings(tmp_path / "v2", AccountSpec(virtual_mfa=named)), "root_hardware_mfa_enabled") is Status.FAIL
-    user_device = [{"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/alice", "User": {"Arn": f"arn:aws:iam::{ACCOUNT}:user/alice"}}]
-    assert status(findings(tmp_path / "v3", AccountSpec(virtual_mfa=user_device)), "root_hardware_mfa_enabled") is Status.PASS
+    user_device = [
+        {"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/alice", "User": {"Arn": f"arn:aws:iam::{ACCOUNT}:user/alice"}}
+    ]
+    assert (
+        status(findings(tmp_path / "v3", AccountSpec(virtual_mfa=user_device)), "root_hardware_mfa_enabled")
+        is Status.PASS
+    )
     no_mfa = AccountSpec(credential_report=report(cr_row(mfa="false")))
     assert status(findings(tmp_path / "none", no_mfa), "root_hardware_mfa_enabled") is Status.FAIL
     unknown = one(findings(tmp_path / "nolist", AccountSpec(virtual_mfa=None)), "root_hardware_mfa_enabled")
@@ -165,6 +188,7 @@ def test_credential_report_refused_makes_its_checks_not_assessed(tmp_path: Path)
 
 # --- IAM users ------------------------------------------------------------------------------------
 
+
 def _users(*rows: str) -> AccountSpec:
     return AccountSpec(credential_report=report(cr_row(), *rows))
 
@@ -174,9 +198,14 @@ def arn(user: str) -> str:
 
 
 def test_console_mfa_per_user(tmp_path: Path) -> None:
-    found = findings(tmp_path, _users(cr_row("ann", password_last_used="2026-10-30T00:00:00Z", mfa="true"),
-                                      cr_row("ben", password_last_used="2026-10-30T00:00:00Z", mfa="false"),
-                                      cr_row("api", password_enabled="false", password_last_changed="N/A", mfa="false")))
+    found = findings(
+        tmp_path,
+        _users(
+            cr_row("ann", password_last_used="2026-10-30T00:00:00Z", mfa="true"),
+            cr_row("ben", password_last_used="2026-10-30T00:00:00Z", mfa="false"),
+            cr_row("api", password_enabled="false", password_last_changed="N/A", mfa="false"),
+        ),
+    )
     assert status(found, "iam_user_console_mfa", arn("ann")) is Status.PASS
     assert status(found, "iam_user_console_mfa", arn("ben")) is Status.FAIL
     assert not [f for f in found if f.check_id == "iam_user_console_mfa" and f.resource == arn("api")]
@@ -184,24 +213,45 @@ def test_console_mfa_per_user(tmp_path: Path) -> None:
 
 def test_user_checks_not_applicable_without_users(tmp_path: Path) -> None:
     found = findings(tmp_path, AccountSpec())
-    for check_id in ("iam_user_console_mfa", "iam_unused_credentials_disabled",
-                     "iam_access_keys_rotated", "iam_single_active_access_key"):
+    for check_id in (
+        "iam_user_console_mfa",
+        "iam_unused_credentials_disabled",
+        "iam_access_keys_rotated",
+        "iam_single_active_access_key",
+    ):
         assert status(found, check_id) is Status.NOT_APPLICABLE
 
 
 def test_unused_credentials(tmp_path: Path) -> None:
-    found = findings(tmp_path, _users(
-        cr_row("fresh", password_last_used="2026-10-20T00:00:00Z"),
-        cr_row("stale", password_last_used="2026-09-01T00:00:00Z"),
-        cr_row("never", password_last_used="no_information", password_last_changed="2026-08-01T00:00:00Z"),
-        cr_row("newbie", password_last_used="no_information", password_last_changed="2026-10-25T00:00:00Z"),
-        cr_row("idlekey", password_enabled="false", password_last_changed="N/A",
-               key1=("true", "2026-06-01T00:00:00Z", "N/A")),
-        cr_row("oldkeyused", password_enabled="false", password_last_changed="N/A",
-               key1=("true", "2026-01-01T00:00:00Z", "2026-10-31T00:00:00Z")),
-    ))
-    expected = {"fresh": Status.PASS, "stale": Status.FAIL, "never": Status.FAIL, "newbie": Status.PASS,
-                "idlekey": Status.FAIL, "oldkeyused": Status.PASS}
+    found = findings(
+        tmp_path,
+        _users(
+            cr_row("fresh", password_last_used="2026-10-20T00:00:00Z"),
+            cr_row("stale", password_last_used="2026-09-01T00:00:00Z"),
+            cr_row("never", password_last_used="no_information", password_last_changed="2026-08-01T00:00:00Z"),
+            cr_row("newbie", password_last_used="no_information", password_last_changed="2026-10-25T00:00:00Z"),
+            cr_row(
+                "idlekey",
+                password_enabled="false",
+                password_last_changed="N/A",
+                key1=("true", "2026-06-01T00:00:00Z", "N/A"),
+            ),
+            cr_row(
+                "oldkeyused",
+                password_enabled="false",
+                password_last_changed="N/A",
+                key1=("true", "2026-01-01T00:00:00Z", "2026-10-31T00:00:00Z"),
+            ),
+        ),
+    )
+    expected = {
+        "fresh": Status.PASS,
+        "stale": Status.FAIL,
+        "never": Status.FAIL,
+        "newbie": Status.PASS,
+        "idlekey": Status.FAIL,
+        "oldkeyused": Status.PASS,
+    }
     for user, want in expected.items():
         assert status(found, "iam_unused_credentials_disabled", arn(user)) is want, user
     assert "never used" in one(found, "iam_unused_credentials_disabled", arn("never")).reason
@@ -215,12 +265,19 @@ def test_unused_threshold_is_configurable(tmp_path: Path) -> None:
 
 
 def test_key_rotation_and_count(tmp_path: Path) -> None:
-    found = findings(tmp_path, _users(
-        cr_row("old", password_enabled="false", key1=("true", "2026-03-01T00:00:00Z", "2026-10-30T00:00:00Z")),
-        cr_row("two", password_enabled="false", key1=("true", "2026-10-01T00:00:00Z", "2026-10-30T00:00:00Z"),
-               key2=("true", "2026-10-02T00:00:00Z", "2026-10-30T00:00:00Z")),
-        cr_row("inactiveold", password_enabled="false", key1=("false", "2019-01-01T00:00:00Z", "N/A")),
-    ))
+    found = findings(
+        tmp_path,
+        _users(
+            cr_row("old", password_enabled="false", key1=("true", "2026-03-01T00:00:00Z", "2026-10-30T00:00:00Z")),
+            cr_row(
+                "two",
+                password_enabled="false",
+                key1=("true", "2026-10-01T00:00:00Z", "2026-10-30T00:00:00Z"),
+                key2=("true", "2026-10-02T00:00:00Z", "2026-10-30T00:00:00Z"),
+            ),
+            cr_row("inactiveold", password_enabled="false", key1=("false", "2019-01-01T00:00:00Z", "N/A")),
+        ),
+    )
     assert status(found, "iam_access_keys_rotated", arn("old")) is Status.FAIL
     assert status(found, "iam_access_keys_rotated", arn("two")) is Status.PASS
     assert status(found, "iam_single_active_access_key", arn("two")) is Status.FAIL
@@ -233,8 +290,12 @@ def test_malformed_user_row_is_not_assessed_and_others_stand(tmp_path: Path) -> 
     found = findings(tmp_path, _users(cr_row("ok", password_last_used="2026-10-30T00:00:00Z", mfa="false"), bad))
     assert status(found, "iam_user_console_mfa", arn("ok")) is Status.FAIL
     broken = [f for f in found if f.resource == arn("broken")]
-    assert {f.check_id for f in broken} == {"iam_user_console_mfa", "iam_unused_credentials_disabled",
-                                            "iam_access_keys_rotated", "iam_single_active_access_key"}
+    assert {f.check_id for f in broken} == {
+        "iam_user_console_mfa",
+        "iam_unused_credentials_disabled",
+        "iam_access_keys_rotated",
+        "iam_single_active_access_key",
+    }
     assert all(f.status is Status.NOT_ASSESSED and f.evidence[0].row == "line 4" for f in broken)
     assert status(found, "root_mfa_enabled") is Status.PASS  # the root row itself is fine
 
@@ -260,14 +321,18 @@ def test_malformed_row_blocks_table_wide_conclusions(tmp_path: Path) -> None:
 
 # --- password policy ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("policy, expected", [
-    ({"PasswordPolicy": {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}}, Status.PASS),
-    ({"PasswordPolicy": {"MinimumPasswordLength": 13, "PasswordReusePrevention": 24}}, Status.FAIL),
-    ({"PasswordPolicy": {"MinimumPasswordLength": 20}}, Status.FAIL),
-    ({"Error": {"Code": "NoSuchEntity", "Message": "no policy"}}, Status.FAIL),
-    ({"Unexpected": 1}, Status.NOT_ASSESSED),
-    (None, Status.NOT_ASSESSED),
-])
+
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        ({"PasswordPolicy": {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}}, Status.PASS),
+        ({"PasswordPolicy": {"MinimumPasswordLength": 13, "PasswordReusePrevention": 24}}, Status.FAIL),
+        ({"PasswordPolicy": {"MinimumPasswordLength": 20}}, Status.FAIL),
+        ({"Error": {"Code": "NoSuchEntity", "Message": "no policy"}}, Status.FAIL),
+        ({"Unexpected": 1}, Status.NOT_ASSESSED),
+        (None, Status.NOT_ASSESSED),
+    ],
+)
 def test_password_policy(tmp_path: Path, policy: dict | None, expected: Status) -> None:
     assert status(findings(tmp_path, AccountSpec(password_policy=policy)), "iam_password_policy_strong") is expected
 
@@ -276,7 +341,7 @@ def test_tampered_artifact_is_not_assessed(tmp_path: Path) -> None:
     snap = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=report(cr_row(mfa="false"))))
     path = next(a.path for a in snap.manifest.artifacts if a.api == "iam:GetCredentialReport")
     (snap.root / path).write_bytes(report(cr_row(mfa="true")))
-    f = one(build_report(snap).findings, "root_mfa_enabled")
+    f = one(build_pack(snap).findings, "root_mfa_enabled")
     assert f.status is Status.NOT_ASSESSED and "SHA-256" in f.reason
 
 
@@ -290,16 +355,20 @@ def test_two_conflicting_password_policies_are_not_assessed(tmp_path: Path) -> N
     writer = SnapshotWriter(tmp_path / "s", tool_version="t", period_start=PERIOD[0], period_end=PERIOD[1], as_of=AS_OF)
     writer.add_account(ACCOUNT)
     for n, length in ((1, 8), (2, 20)):
-        writer.add_json(f"accounts/{ACCOUNT}/iam/password_policy_{n}.json",
-                        {"PasswordPolicy": {"MinimumPasswordLength": length, "PasswordReusePrevention": 24}},
-                        api="iam:GetAccountPasswordPolicy", account=ACCOUNT, collected_at=AS_OF)
+        writer.add_json(
+            f"accounts/{ACCOUNT}/iam/password_policy_{n}.json",
+            {"PasswordPolicy": {"MinimumPasswordLength": length, "PasswordReusePrevention": 24}},
+            api="iam:GetAccountPasswordPolicy",
+            account=ACCOUNT,
+            collected_at=AS_OF,
+        )
     writer.finalize(collected_at=AS_OF)
-    f = one(build_report(Snapshot.open(tmp_path / "s")).findings, "iam_password_policy_strong")
+    f = one(build_pack(Snapshot.open(tmp_path / "s")).findings, "iam_password_policy_strong")
     assert f.status is Status.NOT_ASSESSED and "which to believe" in f.reason
 
 
 def test_event_with_impossible_time_is_a_problem_and_the_rest_is_kept(tmp_path: Path) -> None:
     spec = AccountSpec(root_events=jsonl(root_record("2026-10-10T10:00:00Z"), root_record("2999-01-01T00:00:00Z")))
-    report_model = build_report(write_snapshot(tmp_path / "s", spec))
+    report_model = build_pack(write_snapshot(tmp_path / "s", spec))
     assert status(report_model.findings, "root_not_used") is Status.FAIL
     assert [p.location for p in report_model.problems] == ["line 2"]

@@ -16,14 +16,15 @@ from factory import (
     write_snapshot,
 )
 
-from reporter.findings import Finding, Status
-from reporter.render.model import build_report
+from reporter.checks.finding import Finding
+from reporter.core.status import Status
+from reporter.pack.model import build_pack
 
 CHECK = "cloudtrail_root_evidence_complete"
 
 
 def finding(tmp_path: Path, spec: AccountSpec) -> Finding:
-    found = [f for f in build_report(write_snapshot(tmp_path / "snap", spec)).findings if f.check_id == CHECK]
+    found = [f for f in build_pack(write_snapshot(tmp_path / "snap", spec)).findings if f.check_id == CHECK]
     assert len(found) == 1
     return found[0]
 
@@ -35,11 +36,14 @@ def test_logging_multi_region_trail_passes(tmp_path: Path) -> None:
     assert any(r.path.endswith(".json") and "trail_status" in r.path for r in f.evidence)
 
 
-@pytest.mark.parametrize("status, words", [
-    (trail_status(start="2026-10-12T08:00:00Z"), "logging only since 2026-10-12"),  # restarted mid-period
-    (trail_status(logging=False, stop="2026-10-20T00:00:00Z"), "stopped logging at 2026-10-20"),
-    (trail_status(logging=False, start=None), "not logging"),
-])
+@pytest.mark.parametrize(
+    "status, words",
+    [
+        (trail_status(start="2026-10-12T08:00:00Z"), "logging only since 2026-10-12"),  # restarted mid-period
+        (trail_status(logging=False, stop="2026-10-20T00:00:00Z"), "stopped logging at 2026-10-20"),
+        (trail_status(logging=False, start=None), "not logging"),
+    ],
+)
 def test_trail_stopped_mid_period_fails(tmp_path: Path, status: dict, words: str) -> None:
     f = finding(tmp_path, monitored(trail_status={TRAIL_ARN: status}))
     assert f.status is Status.FAIL and words in f.reason, f.reason
@@ -53,8 +57,10 @@ def test_trail_stopped_after_the_period_still_covered_it(tmp_path: Path) -> None
 def test_single_region_trail_only_fails(tmp_path: Path) -> None:
     single = trail("eu-only", multi_region=False, home="eu-west-1")
     arn = single["TrailARN"]
-    f = finding(tmp_path, monitored(trails=[single], trail_status={arn: trail_status()},
-                                    event_selectors={arn: basic_selectors(arn)}))
+    f = finding(
+        tmp_path,
+        monitored(trails=[single], trail_status={arn: trail_status()}, event_selectors={arn: basic_selectors(arn)}),
+    )
     assert f.status is Status.FAIL and "single-region only: eu-only" in f.reason
 
 
@@ -63,34 +69,97 @@ def test_no_trail_fails(tmp_path: Path) -> None:
     assert f.status is Status.FAIL and "no CloudTrail trail" in f.reason
 
 
-@pytest.mark.parametrize("selectors, ok", [
-    (basic_selectors(read_write="WriteOnly"), False),
-    (basic_selectors(management=False), False),
-    ({"TrailARN": TRAIL_ARN, "AdvancedEventSelectors": [
-        {"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]}, True),
-    ({"TrailARN": TRAIL_ARN, "AdvancedEventSelectors": [  # read and write from two selectors
-        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
-                            {"Field": "readOnly", "Equals": ["true"]}]},
-        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
-                            {"Field": "readOnly", "Equals": ["false"]}]}]}, True),
-    ({"TrailARN": TRAIL_ARN, "AdvancedEventSelectors": [  # data events only: management excluded
-        {"Name": "S3 data", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
-                                               {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]}, False),
-    ({"TrailARN": TRAIL_ARN, "AdvancedEventSelectors": [  # management, but only IAM
-        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
-                            {"Field": "eventSource", "Equals": ["iam.amazonaws.com"]}]}]}, False),
-    ({"TrailARN": TRAIL_ARN, "AdvancedEventSelectors": [  # KMS left out, as CloudTrail allows
-        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
-                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]}]}, True),
-])
+@pytest.mark.parametrize(
+    "selectors, ok",
+    [
+        (basic_selectors(read_write="WriteOnly"), False),
+        (basic_selectors(management=False), False),
+        (
+            {
+                "TrailARN": TRAIL_ARN,
+                "AdvancedEventSelectors": [
+                    {
+                        "Name": "Management events",
+                        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+                    }
+                ],
+            },
+            True,
+        ),
+        (
+            {
+                "TrailARN": TRAIL_ARN,
+                "AdvancedEventSelectors": [  # read and write from two selectors
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "readOnly", "Equals": ["true"]},
+                        ]
+                    },
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "readOnly", "Equals": ["false"]},
+                        ]
+                    },
+                ],
+            },
+            True,
+        ),
+        (
+            {
+                "TrailARN": TRAIL_ARN,
+                "AdvancedEventSelectors": [  # data events only: management excluded
+                    {
+                        "Name": "S3 data",
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        ],
+                    }
+                ],
+            },
+            False,
+        ),
+        (
+            {
+                "TrailARN": TRAIL_ARN,
+                "AdvancedEventSelectors": [  # management, but only IAM
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "eventSource", "Equals": ["iam.amazonaws.com"]},
+                        ]
+                    }
+                ],
+            },
+            False,
+        ),
+        (
+            {
+                "TrailARN": TRAIL_ARN,
+                "AdvancedEventSelectors": [  # KMS left out, as CloudTrail allows
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+                        ]
+                    }
+                ],
+            },
+            True,
+        ),
+    ],
+)
 def test_event_selectors(tmp_path: Path, selectors: dict, ok: bool) -> None:
     f = finding(tmp_path, monitored(event_selectors={TRAIL_ARN: selectors}))
     assert f.status is (Status.PASS if ok else Status.FAIL), f.reason
 
 
 def test_lookup_gap_or_failure_fails(tmp_path: Path) -> None:
-    gap = monitored(regions=["us-east-1", "eu-west-1"],
-                    lookup_errors={"eu-west-1": ("ThrottlingException", "Rate exceeded")})
+    gap = monitored(
+        regions=["us-east-1", "eu-west-1"], lookup_errors={"eu-west-1": ("ThrottlingException", "Rate exceeded")}
+    )
     f = finding(tmp_path / "a", gap)
     assert f.status is Status.FAIL and "ThrottlingException" in f.reason
     failed = monitored(root_events=None, lookup_errors={"us-east-1": ("AccessDenied", "no")})
@@ -99,8 +168,12 @@ def test_lookup_gap_or_failure_fails(tmp_path: Path) -> None:
 
 
 def test_unknown_status_is_not_assessed(tmp_path: Path) -> None:
-    spec = monitored(trail_status={}, errors=[("cloudtrail:GetTrailStatus", "us-east-1", {"Name": TRAIL_ARN},
-                                                "AccessDeniedException", "not authorized")])
+    spec = monitored(
+        trail_status={},
+        errors=[
+            ("cloudtrail:GetTrailStatus", "us-east-1", {"Name": TRAIL_ARN}, "AccessDeniedException", "not authorized")
+        ],
+    )
     f = finding(tmp_path, spec)
     assert f.status is Status.NOT_ASSESSED and "AccessDeniedException" in f.reason
 
@@ -111,7 +184,7 @@ def test_malformed_artifacts(tmp_path: Path) -> None:
     f = finding(tmp_path / "b", monitored(trail_status={TRAIL_ARN: b'{"IsLogging": "yes"}'}))
     assert f.status is Status.NOT_ASSESSED and "IsLogging is missing or not true/false" in f.reason
     # one unreadable trail entry is a problem; the good trail still decides, but not a PASS on its own
-    report = build_report(write_snapshot(tmp_path / "c", monitored(trails=[trail(), {"Name": "broken"}])))
+    report = build_pack(write_snapshot(tmp_path / "c", monitored(trails=[trail(), {"Name": "broken"}])))
     [f] = [x for x in report.findings if x.check_id == CHECK]
     assert f.status is Status.NOT_ASSESSED and f.observed["would_be"] == "PASS"
     assert [(p.location, p.reason) for p in report.problems] == [("trailList[1]", "trail has no TrailARN")]

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import moto_gaps
 import pytest
 from moto import mock_aws
 from moto.sts.models import sts_backends
 from typer.testing import CliRunner
 
-import moto_gaps
-from reporter.cli import app
+from reporter.cli.app import app
 from reporter.collect import CollectOptions, collect
 from reporter.collect.cloudtrail import arn_hash
 from reporter.collect.context import Context
@@ -40,14 +40,23 @@ def no_sleep(_: float) -> None:
     pass
 
 
-def root_record(account: str, when: datetime, event_id: str, *, kind: str = "Root",
-                region: str = "us-east-1", **extra: Any) -> dict[str, Any]:
+def root_record(
+    account: str, when: datetime, event_id: str, *, kind: str = "Root", region: str = "us-east-1", **extra: Any
+) -> dict[str, Any]:
     identity: dict[str, Any] = {"type": kind, "arn": f"arn:aws:iam::{account}:root", "accountId": account}
     if kind == "IAMUser":
         identity.update(userName="root", arn=f"arn:aws:iam::{account}:user/root")
-    return {"eventVersion": "1.09", "userIdentity": identity, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": region,
-            "eventID": event_id, "recipientAccountId": account, **extra}
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": region,
+        "eventID": event_id,
+        "recipientAccountId": account,
+        **extra,
+    }
 
 
 @dataclass
@@ -64,9 +73,14 @@ class World:
 
 def _member(account: str) -> boto3.Session:
     creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup")["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name="us-east-1")
+        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="setup"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )
 
 
 def build_world() -> World:
@@ -74,15 +88,31 @@ def build_world() -> World:
     org = orgs.create_organization(FeatureSet="ALL")["Organization"]
     mgmt = org["MasterAccountId"]
     prod = orgs.create_account(AccountName="acme-prod", Email="prod@example.com")["CreateAccountStatus"]["AccountId"]
-    sandbox = orgs.create_account(AccountName="acme-sandbox", Email="sb@example.com")["CreateAccountStatus"]["AccountId"]
+    sandbox = orgs.create_account(AccountName="acme-sandbox", Email="sb@example.com")["CreateAccountStatus"][
+        "AccountId"
+    ]
     root_id = orgs.list_roots()["Roots"][0]["Id"]
     ou = orgs.create_organizational_unit(ParentId=root_id, Name="workloads")["OrganizationalUnit"]["Id"]
     orgs.move_account(AccountId=prod, SourceParentId=root_id, DestinationParentId=ou)
     orgs.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
-    scp = orgs.create_policy(Name="deny-root", Type="SERVICE_CONTROL_POLICY", Description="",
-                             Content=json.dumps({"Version": "2012-10-17", "Statement": [
-                                 {"Effect": "Deny", "Action": "*", "Resource": "*",
-                                  "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}))
+    scp = orgs.create_policy(
+        Name="deny-root",
+        Type="SERVICE_CONTROL_POLICY",
+        Description="",
+        Content=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
+                    }
+                ],
+            }
+        ),
+    )
     scp_id = scp["Policy"]["PolicySummary"]["Id"]
     orgs.attach_policy(PolicyId=scp_id, TargetId=ou)
     moto_gaps.set_org_features(org["Id"], ["RootCredentialsManagement", "RootSessions"])
@@ -92,42 +122,69 @@ def build_world() -> World:
     s3.create_bucket(Bucket="trail-bucket")
     logs = boto3.client("logs", region_name="us-east-1")
     logs.create_log_group(logGroupName="CloudTrail/org")
-    logs.put_metric_filter(logGroupName="CloudTrail/org", filterName="root-usage",
-                           filterPattern='{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
-                                         '&& $.eventType != "AwsServiceEvent" }',
-                           metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CIS",
-                                                   "metricValue": "1"}])
+    logs.put_metric_filter(
+        logGroupName="CloudTrail/org",
+        filterName="root-usage",
+        filterPattern='{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+        '&& $.eventType != "AwsServiceEvent" }',
+        metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CIS", "metricValue": "1"}],
+    )
     group_arn = f"arn:aws:logs:us-east-1:{mgmt}:log-group:CloudTrail/org:*"
     ct = boto3.client("cloudtrail", region_name="us-east-1")
-    trail = ct.create_trail(Name="org-trail", S3BucketName="trail-bucket", IsMultiRegionTrail=True,
-                            CloudWatchLogsLogGroupArn=group_arn,
-                            CloudWatchLogsRoleArn=f"arn:aws:iam::{mgmt}:role/ct")
+    trail = ct.create_trail(
+        Name="org-trail",
+        S3BucketName="trail-bucket",
+        IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=group_arn,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{mgmt}:role/ct",
+    )
     ct.start_logging(Name="org-trail")
     sns = boto3.client("sns", region_name="us-east-1")
     topic = sns.create_topic(Name="security-alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="secops@example.com")
     boto3.client("cloudwatch", region_name="us-east-1").put_metric_alarm(
-        AlarmName="root-usage", MetricName="RootUsage", Namespace="CIS", Statistic="Sum", Period=300,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[topic])
+        AlarmName="root-usage",
+        MetricName="RootUsage",
+        Namespace="CIS",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
+    )
     events = boto3.client("events", region_name="us-east-1")
-    events.put_rule(Name="root-signin", EventPattern=json.dumps(
-        {"detail-type": ["AWS Console Sign In via CloudTrail"], "detail": {"userIdentity": {"type": ["Root"]}}}))
+    events.put_rule(
+        Name="root-signin",
+        EventPattern=json.dumps(
+            {"detail-type": ["AWS Console Sign In via CloudTrail"], "detail": {"userIdentity": {"type": ["Root"]}}}
+        ),
+    )
     events.put_targets(Rule="root-signin", Targets=[{"Id": "sns", "Arn": topic}])
 
     # prod: a single-region trail in eu-west-1, no password policy set
     member = _member(prod)
     member.client("s3", region_name="eu-west-1").create_bucket(
-        Bucket="prod-trail", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        Bucket="prod-trail", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     prod_trail = member.client("cloudtrail", region_name="eu-west-1").create_trail(
-        Name="prod-trail", S3BucketName="prod-trail")
+        Name="prod-trail", S3BucketName="prod-trail"
+    )
     boto3.client("iam", region_name="us-east-1").update_account_password_policy(MinimumPasswordLength=14)
     boto3.client("iam", region_name="us-east-1").create_user(UserName="alice")
 
-    moto_gaps.set_root(mgmt, created=datetime(2019, 2, 11, tzinfo=UTC), password_last_used=START + timedelta(days=3),
-                       key1={"active": True, "last_rotated": datetime(2023, 5, 14, tzinfo=UTC),
-                             "last_used": START + timedelta(days=18), "last_used_region": "us-east-1",
-                             "last_used_service": "s3"})
+    moto_gaps.set_root(
+        mgmt,
+        created=datetime(2019, 2, 11, tzinfo=UTC),
+        password_last_used=START + timedelta(days=3),
+        key1={
+            "active": True,
+            "last_rotated": datetime(2023, 5, 14, tzinfo=UTC),
+            "last_used": START + timedelta(days=18),
+            "last_used_region": "us-east-1",
+            "last_used_service": "s3",
+        },
+    )
     moto_gaps.set_root(prod, created=datetime(2019, 2, 11, tzinfo=UTC), mfa_active=True)
     moto_gaps.refuse_assume_role(f"arn:aws:iam::{sandbox}:role/{ROLE}")
 
@@ -136,13 +193,28 @@ def build_world() -> World:
     # September (outside the period) and one that carries a session token.
     records = [root_record(mgmt, START + timedelta(hours=5 * i), f"evt-{i:03d}") for i in range(120)]
     moto_gaps.add_cloudtrail_events(mgmt, "us-east-1", records)
-    moto_gaps.add_cloudtrail_events(mgmt, "eu-west-1", records[:10] + [
-        root_record(mgmt, START + timedelta(days=2), "iam-user-root", kind="IAMUser"),
-        root_record(mgmt, START - timedelta(days=2), "september"),
-        root_record(mgmt, START + timedelta(days=9), "token", eventName="GetSessionToken",
-                    responseElements={"credentials": {"accessKeyId": "ASIAXMPL", "sessionToken": "SECRET-TOKEN-VALUE",
-                                                      "expiration": "Oct 10, 2026, 1:00:00 AM"}}),
-    ])
+    moto_gaps.add_cloudtrail_events(
+        mgmt,
+        "eu-west-1",
+        records[:10]
+        + [
+            root_record(mgmt, START + timedelta(days=2), "iam-user-root", kind="IAMUser"),
+            root_record(mgmt, START - timedelta(days=2), "september"),
+            root_record(
+                mgmt,
+                START + timedelta(days=9),
+                "token",
+                eventName="GetSessionToken",
+                responseElements={
+                    "credentials": {
+                        "accessKeyId": "ASIAXMPL",
+                        "sessionToken": "SECRET-TOKEN-VALUE",
+                        "expiration": "Oct 10, 2026, 1:00:00 AM",
+                    }
+                },
+            ),
+        ],
+    )
     moto_gaps.add_cloudtrail_events(prod, "us-east-1", [root_record(prod, START + timedelta(days=1), "prod-1")])
     return World(mgmt, prod, sandbox, org["Id"], trail["TrailARN"], prod_trail["TrailARN"], scp_id, ou)
 
@@ -165,8 +237,17 @@ def collected(world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
 
 
 def options(out: Path, **kw: Any) -> CollectOptions:
-    base: dict[str, Any] = dict(out=out, period_start=START, period_end=END, organization=True, regions=REGIONS,
-                                quiet=True, lookup_rate=1000.0, max_attempts=2, max_workers=4)
+    base: dict[str, Any] = dict(
+        out=out,
+        period_start=START,
+        period_end=END,
+        organization=True,
+        regions=REGIONS,
+        quiet=True,
+        lookup_rate=1000.0,
+        max_attempts=2,
+        max_workers=4,
+    )
     base.update(kw)
     return CollectOptions(**base)
 
@@ -215,8 +296,17 @@ def test_organization_happy_path(world: World, collected: tuple[Path, Any]) -> N
         artifact = arts[m + rel]
         assert (artifact.api, artifact.region, artifact.account, artifact.status) == (api, region, world.mgmt, "ok")
         assert artifact.collected_at == AS_OF
-    for rel in ["organization.json", "accounts.json", "roots.json", "organizational_units.json", "children.json",
-                "policies.json", f"scps/{world.scp_id}.json", "policy_targets.json", "features.json"]:
+    for rel in [
+        "organization.json",
+        "accounts.json",
+        "roots.json",
+        "organizational_units.json",
+        "children.json",
+        "policies.json",
+        f"scps/{world.scp_id}.json",
+        "policy_targets.json",
+        "features.json",
+    ]:
         assert arts["organization/" + rel].account is None
     assert arts["organization/policies.json"].params == {"Filter": "SERVICE_CONTROL_POLICY"}
     assert arts[m + "regions.json"].params == {"AllRegions": True}
@@ -227,8 +317,12 @@ def test_organization_happy_path(world: World, collected: tuple[Path, Any]) -> N
     assert arts[m + "iam/credential_report.csv"].params["GeneratedTime"].endswith("Z")
     assert read_json(out, p + "iam/account_summary.json")["SummaryMap"]["AccountMFAEnabled"] == 1
     assert read_json(out, m + "iam/password_policy.json")["PasswordPolicy"]["MinimumPasswordLength"] == 14
-    assert read_json(out, p + "iam/password_policy.json") == {"Error": {
-        "Code": "NoSuchEntity", "Message": f"The Password Policy with domain name {world.prod} cannot be found."}}
+    assert read_json(out, p + "iam/password_policy.json") == {
+        "Error": {
+            "Code": "NoSuchEntity",
+            "Message": f"The Password Policy with domain name {world.prod} cannot be found.",
+        }
+    }
     trails = read_json(out, m + "cloudtrail/trails.json")["trailList"]
     assert [t["TrailARN"] for t in trails] == [world.trail_arn]  # the shadow in eu-west-1 merged away
     assert arts[m + "cloudtrail/trails.json"].params == {"includeShadowTrails": True, "regions": list(REGIONS)}
@@ -256,7 +350,10 @@ def test_organization_happy_path(world: World, collected: tuple[Path, Any]) -> N
     walk = read_json(out, "organization/organizational_units.json")["OrganizationalUnits"]
     assert [o["Id"] for ous in walk.values() for o in ous] == [world.ou_id] and walk[world.ou_id] == []
     assert "Content" in read_json(out, f"organization/scps/{world.scp_id}.json")["Policy"]
-    assert read_json(out, "organization/features.json")["EnabledFeatures"] == ["RootCredentialsManagement", "RootSessions"]
+    assert read_json(out, "organization/features.json")["EnabledFeatures"] == [
+        "RootCredentialsManagement",
+        "RootSessions",
+    ]
 
 
 def test_root_events_paginated_deduplicated_root_only(world: World, collected: tuple[Path, Any]) -> None:
@@ -269,9 +366,12 @@ def test_root_events_paginated_deduplicated_root_only(world: World, collected: t
     assert all(r["userIdentity"]["type"] == "Root" for r in records)
     assert [(r["eventTime"], r["eventID"]) for r in records] == sorted((r["eventTime"], r["eventID"]) for r in records)
     artifact = by_path(Snapshot.open(out))[f"accounts/{world.mgmt}/cloudtrail/root_events.jsonl"]
-    assert artifact.params == {"StartTime": "2026-10-01T00:00:00Z", "EndTime": "2026-11-01T00:00:00Z",
-                               "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
-                               "regions": list(REGIONS)}
+    assert artifact.params == {
+        "StartTime": "2026-10-01T00:00:00Z",
+        "EndTime": "2026-11-01T00:00:00Z",
+        "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
+        "regions": list(REGIONS),
+    }
 
 
 def test_no_secret_reaches_the_snapshot(world: World, collected: tuple[Path, Any]) -> None:
@@ -296,9 +396,13 @@ def test_refused_role_and_throttling_become_error_artifacts(world: World, tmp_pa
         moto_gaps.unthrottle(world.prod, "eu-west-1", "LookupEvents")
     manifest = Snapshot.open(out).manifest
     sandbox = manifest.artifacts_for(account=world.sandbox)
-    assert [(a.api, a.status, a.error and a.error.code) for a in sandbox] == [("sts:AssumeRole", "error", "AccessDenied")]
-    assert sandbox[0].params == {"RoleArn": f"arn:aws:iam::{world.sandbox}:role/{ROLE}",
-                                 "RoleSessionName": "reporter-collect"}
+    assert [(a.api, a.status, a.error and a.error.code) for a in sandbox] == [
+        ("sts:AssumeRole", "error", "AccessDenied")
+    ]
+    assert sandbox[0].params == {
+        "RoleArn": f"arn:aws:iam::{world.sandbox}:role/{ROLE}",
+        "RoleSessionName": "reporter-collect",
+    }
     assert world.sandbox in {a.id for a in manifest.accounts}
     lookups = manifest.artifacts_for(account=world.prod, api="cloudtrail:LookupEvents")
     failed = [a for a in lookups if a.status == "error"]
@@ -323,8 +427,10 @@ def test_same_world_same_bytes(world: World, collected: tuple[Path, Any], tmp_pa
 
     def entries(root: Path) -> list[dict[str, Any]]:
         artifacts = json.loads((root / "manifest.json").read_bytes())["artifacts"]
-        return [{k: v for k, v in a.items() if "/trail_status/" not in (a["path"] or "") or k not in ("sha256", "size")}
-                for a in artifacts]
+        return [
+            {k: v for k, v in a.items() if "/trail_status/" not in (a["path"] or "") or k not in ("sha256", "size")}
+            for a in artifacts
+        ]
 
     assert entries(tmp_path / "a") == entries(tmp_path / "b")
 
@@ -340,8 +446,10 @@ def test_caller_only_and_enabled_regions(world: World, tmp_path: Path) -> None:
     # Without --regions an account is collected in the regions DescribeRegions says are enabled.
     regions = read_json(out, f"accounts/{world.mgmt}/regions.json")["Regions"]
     writer = SnapshotWriter(tmp_path / "other", tool_version="t", period_start=START, period_end=END, as_of=AS_OF)
-    pool = ClientPool(world.mgmt, SharedClients(boto3.Session(region_name="us-east-1"), config=client_config(2, 1),
-                                                counter=ApiCounter()))
+    pool = ClientPool(
+        world.mgmt,
+        SharedClients(boto3.Session(region_name="us-east-1"), config=client_config(2, 1), counter=ApiCounter()),
+    )
     ctx = Context(world.mgmt, pool, writer, fixed_clock, no_sleep, "us-east-1", artifact_account=world.mgmt)
     enabled = sorted(r["RegionName"] for r in regions if r["OptInStatus"] in ("opt-in-not-required", "opted-in"))
     assert _regions(ctx, ()) == enabled and "ap-east-1" not in enabled and "us-east-1" in enabled
@@ -349,8 +457,20 @@ def test_caller_only_and_enabled_regions(world: World, tmp_path: Path) -> None:
 
 def test_cli_collect_then_run(world: World, tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["collect", "--out", str(tmp_path / "snap"), "--period", "2026-10",
-                                 "--accounts", world.prod, "--regions", "us-east-1"])
+    result = runner.invoke(
+        app,
+        [
+            "collect",
+            "--out",
+            str(tmp_path / "snap"),
+            "--period",
+            "2026-10",
+            "--accounts",
+            world.prod,
+            "--regions",
+            "us-east-1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "collected 1 account(s), 1 region(s)" in result.output and "API calls" in result.output
     manifest = Snapshot.open(tmp_path / "snap").manifest
@@ -359,8 +479,21 @@ def test_cli_collect_then_run(world: World, tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already holds a snapshot" in again.output
     bad = runner.invoke(app, ["collect", "--out", str(tmp_path / "x"), "--period", "2026-13"])
     assert bad.exit_code == 2 and "2026-13" in bad.output
-    run = runner.invoke(app, ["run", "--out", str(tmp_path / "pack"), "--period", "2026-10", "--regions",
-                              "us-east-1", "--quiet", "-f", "json"])
+    run = runner.invoke(
+        app,
+        [
+            "run",
+            "--out",
+            str(tmp_path / "pack"),
+            "--period",
+            "2026-10",
+            "--regions",
+            "us-east-1",
+            "--quiet",
+            "-f",
+            "json",
+        ],
+    )
     # the management account fails root_not_used (and more): exit code 1, the pack still written
     assert run.exit_code == 1, run.output
     assert (tmp_path / "pack/snapshot/manifest.json").exists()
@@ -393,22 +526,35 @@ def test_each_denied_call_is_an_error_artifact_and_the_rest_is_collected(world: 
     errors = {(a.account, a.api, a.region): a for a in snapshot.manifest.artifacts if a.status == "error"}
     m, p = world.mgmt, world.prod
     assert set(errors) == {
-        (m, "iam:GetAccountSummary", "us-east-1"), (m, "cloudtrail:DescribeTrails", "eu-west-1"),
-        (m, "cloudtrail:GetEventSelectors", "us-east-1"), (m, "logs:DescribeMetricFilters", "us-east-1"),
-        (m, "sns:ListSubscriptionsByTopic", "us-east-1"), (m, "events:ListRules", "eu-west-1"),
-        (None, "organizations:ListPolicies", "us-east-1"), (p, "ec2:DescribeRegions", "us-east-1"),
-        (p, "iam:GetCredentialReport", "us-east-1"), (world.sandbox, "sts:AssumeRole", None)}
+        (m, "iam:GetAccountSummary", "us-east-1"),
+        (m, "cloudtrail:DescribeTrails", "eu-west-1"),
+        (m, "cloudtrail:GetEventSelectors", "us-east-1"),
+        (m, "logs:DescribeMetricFilters", "us-east-1"),
+        (m, "sns:ListSubscriptionsByTopic", "us-east-1"),
+        (m, "events:ListRules", "eu-west-1"),
+        (None, "organizations:ListPolicies", "us-east-1"),
+        (p, "ec2:DescribeRegions", "us-east-1"),
+        (p, "iam:GetCredentialReport", "us-east-1"),
+        (world.sandbox, "sts:AssumeRole", None),
+    }
     assert all(a.error.code == "AccessDenied" for k, a in errors.items() if k[1] != "sts:AssumeRole")
     assert summary.errors == len(errors)
-    assert errors[(m, "cloudtrail:DescribeTrails", "eu-west-1")].params == {"includeShadowTrails": True,
-                                                                          "regions": ["eu-west-1"]}
+    assert errors[(m, "cloudtrail:DescribeTrails", "eu-west-1")].params == {
+        "includeShadowTrails": True,
+        "regions": ["eu-west-1"],
+    }
     topic = f"arn:aws:sns:us-east-1:{m}:security-alerts"
     assert errors[(m, "sns:ListSubscriptionsByTopic", "us-east-1")].params == {"TopicArns": [topic]}
     arts = by_path(snapshot)
     # what was not denied is still there
     assert arts[f"accounts/{m}/cloudtrail/trails.json"].params["regions"] == ["us-east-1"]
-    for rel in ["iam/credential_report.csv", "monitoring/us-east-1/alarms.json", "monitoring/us-east-1/eventbridge_rules.json",
-                f"cloudtrail/trail_status/{arn_hash(world.trail_arn)}.json", "cloudtrail/root_events.jsonl"]:
+    for rel in [
+        "iam/credential_report.csv",
+        "monitoring/us-east-1/alarms.json",
+        "monitoring/us-east-1/eventbridge_rules.json",
+        f"cloudtrail/trail_status/{arn_hash(world.trail_arn)}.json",
+        "cloudtrail/root_events.jsonl",
+    ]:
         assert arts[f"accounts/{m}/{rel}"].status == "ok"
     assert "organization/features.json" in arts and "organization/policy_targets.json" not in arts
     assert f"accounts/{p}/iam/account_summary.json" in arts
@@ -425,13 +571,15 @@ def _put_trail_logs(account: str, records: list[dict[str, Any]]) -> None:
         days.setdefault((record["awsRegion"], record["eventTime"][:10]), []).append(record)
     for (region, day), found in days.items():
         y, m, d = day.split("-")
-        key = (f"AWSLogs/{account}/CloudTrail/{region}/{y}/{m}/{d}/"
-               f"{account}_CloudTrail_{region}_{y}{m}{d}T0000Z_x.json.gz")
+        key = (
+            f"AWSLogs/{account}/CloudTrail/{region}/{y}/{m}/{d}/{account}_CloudTrail_{region}_{y}{m}{d}T0000Z_x.json.gz"
+        )
         s3.put_object(Bucket="trail-bucket", Key=key, Body=gzip.compress(json.dumps({"Records": found}).encode()))
 
 
-def test_root_events_from_the_trail_bucket_match_lookup_events(world: World, collected: tuple[Path, Any],
-                                                               tmp_path: Path) -> None:
+def test_root_events_from_the_trail_bucket_match_lookup_events(
+    world: World, collected: tuple[Path, Any], tmp_path: Path
+) -> None:
     from reporter.collect.options import RootEventSource
 
     lookup_out, _ = collected
@@ -440,8 +588,11 @@ def test_root_events_from_the_trail_bucket_match_lookup_events(world: World, col
     _put_trail_logs(world.mgmt, served)
     out = tmp_path / "s3"
     # The bucket is found from the management account's trail; no --trail-bucket.
-    summary = collect(options(out, accounts=(world.mgmt,), organization=False,
-                              root_events=RootEventSource(kind="s3")), clock=fixed_clock, sleep=no_sleep)
+    summary = collect(
+        options(out, accounts=(world.mgmt,), organization=False, root_events=RootEventSource(kind="s3")),
+        clock=fixed_clock,
+        sleep=no_sleep,
+    )
     arts = by_path(Snapshot.open(out))
     assert arts[rel].api == "s3:GetObject" and arts[rel].params["Bucket"] == "trail-bucket"
     assert sorted(arts[rel].params["regions"]) == sorted({r["awsRegion"] for r in served})

@@ -16,23 +16,34 @@ from botocore.client import BaseClient
 from moto import mock_aws
 from test_collect_moto import fixed_clock, no_sleep, options
 
+from reporter.checks.finding import Finding
 from reporter.collect import collect
+from reporter.core.status import Status
 from reporter.evidence.tables import EvidenceTable, load_organization
-from reporter.findings import Finding, Status
-from reporter.render.model import build_report
+from reporter.pack.model import build_pack
 from reporter.snapshot.reader import Snapshot
 
-DENY_ROOT = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Deny", "Action": "*", "Resource": "*",
-     "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]})
+DENY_ROOT = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
+            }
+        ],
+    }
+)
 
 
 @dataclass
 class Tree:
     mgmt: str
     root: str
-    ous: dict[str, str]        # name -> OU id: workloads > apps > team, and sandbox beside workloads
-    accounts: dict[str, str]   # name -> account id: one under each OU, one under the root
+    ous: dict[str, str]  # name -> OU id: workloads > apps > team, and sandbox beside workloads
+    accounts: dict[str, str]  # name -> account id: one under each OU, one under the root
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +57,13 @@ def tree() -> Iterator[Tree]:
         ous: dict[str, str] = {}
         for name, parent in [("workloads", root), ("apps", "workloads"), ("team", "apps"), ("sandbox", root)]:
             ous[name] = orgs.create_organizational_unit(ParentId=ous.get(parent, root), Name=name)[
-                "OrganizationalUnit"]["Id"]
+                "OrganizationalUnit"
+            ]["Id"]
         accounts: dict[str, str] = {}
         for name, where in [("w", "workloads"), ("a", "apps"), ("t", "team"), ("s", "sandbox"), ("r", None)]:
             account = orgs.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"][
-                "AccountId"]
+                "AccountId"
+            ]
             if where:
                 orgs.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ous[where])
             accounts[name] = account
@@ -77,11 +90,12 @@ def organizations_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict
 
 
 def scp_verdicts(snapshot: Snapshot) -> dict[str, Finding]:
-    return {f.account_id: f for f in build_report(snapshot).findings if f.check_id == "root_scp_deny"}
+    return {f.account_id: f for f in build_pack(snapshot).findings if f.check_id == "root_scp_deny"}
 
 
 def test_one_list_children_per_root_and_ou_and_no_list_parents(
-        tree: Tree, organizations_calls: list[tuple[str, dict[str, Any]]], tmp_path: Path) -> None:
+    tree: Tree, organizations_calls: list[tuple[str, dict[str, Any]]], tmp_path: Path
+) -> None:
     out = tmp_path / "snap"
     summary = collect(options(out, regions=("us-east-1",)), clock=fixed_clock, sleep=no_sleep)
     listings = [params for operation, params in organizations_calls if operation == "ListChildren"]
@@ -99,26 +113,42 @@ def test_one_list_children_per_root_and_ou_and_no_list_parents(
 
     # The parents derived from the listings are what ListParents answers for every account and OU.
     orgs = boto3.client("organizations", region_name="us-east-1")
-    asked = {child: orgs.list_parents(ChildId=child)["Parents"]
-             for child in [tree.mgmt, *tree.accounts.values(), *tree.ous.values()]}
+    asked = {
+        child: orgs.list_parents(ChildId=child)["Parents"]
+        for child in [tree.mgmt, *tree.accounts.values(), *tree.ous.values()]
+    }
     table = load_organization(snapshot)["org_parents"]
     assert isinstance(table, EvidenceTable) and table.complete
     assert table.data.parents == asked
 
     verdicts = scp_verdicts(snapshot)
     assert {name: verdicts[a].status for name, a in tree.accounts.items()} == {
-        "w": Status.PASS, "a": Status.PASS, "t": Status.PASS, "s": Status.FAIL, "r": Status.FAIL}
+        "w": Status.PASS,
+        "a": Status.PASS,
+        "t": Status.PASS,
+        "s": Status.FAIL,
+        "r": Status.FAIL,
+    }
     assert verdicts[tree.mgmt].status is Status.NOT_APPLICABLE
     assert verdicts[tree.accounts["t"]].observed["path"] == [
-        f"ACCOUNT {tree.accounts['t']}", f"ORGANIZATIONAL_UNIT {tree.ous['team']}",
-        f"ORGANIZATIONAL_UNIT {tree.ous['apps']}", f"ORGANIZATIONAL_UNIT {tree.ous['workloads']}",
-        f"ROOT {tree.root}"]
+        f"ACCOUNT {tree.accounts['t']}",
+        f"ORGANIZATIONAL_UNIT {tree.ous['team']}",
+        f"ORGANIZATIONAL_UNIT {tree.ous['apps']}",
+        f"ORGANIZATIONAL_UNIT {tree.ous['workloads']}",
+        f"ROOT {tree.root}",
+    ]
 
 
 def test_a_refused_listing_leaves_exactly_its_accounts_not_assessed(tree: Tree, tmp_path: Path) -> None:
     apps = tree.ous["apps"]
-    moto_gaps.fail(tree.mgmt, "us-east-1", "ListChildren", "AccessDeniedException",
-                   "You don't have permissions to access this resource.", params={"ParentId": apps})
+    moto_gaps.fail(
+        tree.mgmt,
+        "us-east-1",
+        "ListChildren",
+        "AccessDeniedException",
+        "You don't have permissions to access this resource.",
+        params={"ParentId": apps},
+    )
     out = tmp_path / "snap"
     try:
         collect(options(out, regions=("us-east-1",)), clock=fixed_clock, sleep=no_sleep)
@@ -127,15 +157,22 @@ def test_a_refused_listing_leaves_exactly_its_accounts_not_assessed(tree: Tree, 
     snapshot = Snapshot.open(out)
     errors = [a for a in snapshot.manifest.artifacts if a.status == "error"]
     assert [(a.api, a.params, a.account, a.error and a.error.code) for a in errors] == [
-        ("organizations:ListChildren", {"ParentId": apps, "ChildType": "ACCOUNT"}, None, "AccessDeniedException")]
+        ("organizations:ListChildren", {"ParentId": apps, "ChildType": "ACCOUNT"}, None, "AccessDeniedException")
+    ]
     assert apps not in json.loads((out / "organization/children.json").read_text())["Children"]
 
     verdicts = scp_verdicts(snapshot)
     refused = verdicts[tree.accounts["a"]]
     assert refused.status is Status.NOT_ASSESSED
-    assert (f"{tree.accounts['a']} is in no successful organizations:ListChildren listing; failed listings: "
-            f"organizations:ListChildren of {apps} failed: AccessDeniedException" in refused.reason), refused.reason
+    assert (
+        f"{tree.accounts['a']} is in no successful organizations:ListChildren listing; failed listings: "
+        f"organizations:ListChildren of {apps} failed: AccessDeniedException" in refused.reason
+    ), refused.reason
     # every other account, also the one in the OU below the refused one, is assessed
     assert {name: verdicts[a].status for name, a in tree.accounts.items() if name != "a"} == {
-        "w": Status.PASS, "t": Status.PASS, "s": Status.FAIL, "r": Status.FAIL}
+        "w": Status.PASS,
+        "t": Status.PASS,
+        "s": Status.FAIL,
+        "r": Status.FAIL,
+    }
     assert verdicts[tree.mgmt].status is Status.NOT_APPLICABLE

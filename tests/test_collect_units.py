@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from reporter.collect import CollectOptions, month_period
+from reporter.collect import CollectOptions
 from reporter.collect.context import Context, Failure
 from reporter.collect.iam import MAX_WAIT, collect_iam
 from reporter.collect.monitoring import trail_log_groups
@@ -29,6 +29,7 @@ from reporter.collect.session import (
     assumed_credentials,
     client_config,
 )
+from reporter.core.period import month_period
 from reporter.snapshot.manifest import Manifest
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -164,10 +165,10 @@ def test_lookup_events_take_their_slot_at_send_so_arrivals_keep_the_rate() -> No
     clock = FakeClock()
     limiter = RateLimiter(2.0, margin=0.1, clock=clock, sleep=clock.sleep)
     gate = ConcurrencyGate(4)
-    session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret",
-                            region_name="us-east-1")
-    pool = ClientPool(ACCOUNT, SharedClients(session, config=client_config(1, 1), counter=ApiCounter(), limiter=limiter,
-                                             gate=gate))
+    session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret", region_name="us-east-1")
+    pool = ClientPool(
+        ACCOUNT, SharedClients(session, config=client_config(1, 1), counter=ApiCounter(), limiter=limiter, gate=gate)
+    )
     cloudtrail = pool.client("cloudtrail", "us-east-1")
     delays = iter([0.0, 0.45, 0.0, 0.3, 0.0, 0.0, 0.55, 0.0])
     arrivals: list[float] = []
@@ -191,8 +192,9 @@ def test_lookup_events_take_their_slot_at_send_so_arrivals_keep_the_rate() -> No
     # other operations are not paced
     clock.slept.clear()
     cloudtrail.meta.events.unregister("before-send", arrive)
-    cloudtrail.meta.events.register_last("before-send", lambda request, **_: AWSResponse(
-        request.url, 200, {}, _Body(b'{"trailList": []}')))
+    cloudtrail.meta.events.register_last(
+        "before-send", lambda request, **_: AWSResponse(request.url, 200, {}, _Body(b'{"trailList": []}'))
+    )
     cloudtrail.describe_trails()
     cloudtrail.describe_trails()
     assert clock.slept == [] and gate.in_flight == 0
@@ -203,8 +205,7 @@ def test_lookup_events_take_their_slot_at_send_so_arrivals_keep_the_rate() -> No
 
 def context(tmp_path: Path, slept: list[float]) -> tuple[Context, Stubber, SnapshotWriter]:
     writer = SnapshotWriter(tmp_path / "snap", tool_version="t", period_start=START, period_end=END, as_of=NOW)
-    session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret",
-                            region_name="us-east-1")
+    session = boto3.Session(aws_access_key_id="AKIDTEST", aws_secret_access_key="not-a-secret", region_name="us-east-1")
     counter = ApiCounter()
     pool = ClientPool(ACCOUNT, SharedClients(session, config=client_config(1, 1), counter=counter))
     iam = pool.client("iam", "us-east-1")
@@ -225,11 +226,15 @@ POLICY = {"PasswordPolicy": {"MinimumPasswordLength": 14}}
 
 
 def stub_rest(stub: Stubber, *, summary: Any = SUMMARY, policy: Any = POLICY) -> None:
-    for operation, answer in (("get_account_summary", summary), ("list_virtual_mfa_devices", MFA),
-                              ("get_account_password_policy", policy)):
+    for operation, answer in (
+        ("get_account_summary", summary),
+        ("list_virtual_mfa_devices", MFA),
+        ("get_account_password_policy", policy),
+    ):
         if isinstance(answer, tuple):
-            stub.add_client_error(operation, service_error_code=answer[0], service_message=answer[1],
-                                  http_status_code=answer[2])
+            stub.add_client_error(
+                operation, service_error_code=answer[0], service_message=answer[1], http_status_code=answer[2]
+            )
         else:
             stub.add_response(operation, answer)
 
@@ -290,7 +295,7 @@ def test_report_that_never_completes_is_an_error_after_the_wait(tmp_path: Path) 
 
 def test_access_denied_on_one_call_leaves_the_others(tmp_path: Path) -> None:
     ctx, stub, writer = context(tmp_path, [])
-    message = "User: arn:aws:sts::111122223333:assumed-role/Audit/x is not authorized to perform: iam:GenerateCredentialReport"
+    message = "User: arn:aws:sts::111122223333:assumed-role/Audit/x is not authorized to perform: iam:GenerateCredentialReport"  # noqa: E501 - the message as AWS words it
     stub.add_client_error("generate_credential_report", "AccessDenied", message, 403)
     stub_rest(stub, summary=("AccessDenied", "no summary for you", 403))
     with stub:
@@ -315,7 +320,8 @@ def test_missing_password_policy_is_evidence(tmp_path: Path) -> None:
     policy = ok(finish(writer), "iam:GetAccountPasswordPolicy")
     assert policy.status == "ok"
     assert (tmp_path / "snap" / policy.path).read_bytes() == (
-        b'{\n  "Error": {\n    "Code": "NoSuchEntity",\n    "Message": "' + text.encode() + b'"\n  }\n}\n')
+        b'{\n  "Error": {\n    "Code": "NoSuchEntity",\n    "Message": "' + text.encode() + b'"\n  }\n}\n'
+    )
 
 
 def test_calls_are_counted_per_account_and_api(tmp_path: Path) -> None:
@@ -335,17 +341,29 @@ def test_calls_are_counted_per_account_and_api(tmp_path: Path) -> None:
 
 
 def test_failure_of_a_throttled_call_says_how_often_it_tried() -> None:
-    exc = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
-                       "ResponseMetadata": {"RetryAttempts": 9}}, "LookupEvents")
+    exc = ClientError(
+        {
+            "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"RetryAttempts": 9},
+        },
+        "LookupEvents",
+    )
     assert Failure.of(exc) == Failure("ThrottlingException", "Rate exceeded (gave up after 10 attempts)")
 
 
-@pytest.mark.parametrize(("text", "now", "expected"), [
-    ("2026-10", NOW, (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))),
-    ("2026-12", NOW, (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))),
-    ("last-month", NOW, (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))),
-    ("last-month", datetime(2027, 1, 3, tzinfo=UTC), (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))),
-])
+@pytest.mark.parametrize(
+    ("text", "now", "expected"),
+    [
+        ("2026-10", NOW, (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))),
+        ("2026-12", NOW, (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))),
+        ("last-month", NOW, (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))),
+        (
+            "last-month",
+            datetime(2027, 1, 3, tzinfo=UTC),
+            (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        ),
+    ],
+)
 def test_month_period(text: str, now: datetime, expected: tuple[datetime, datetime]) -> None:
     assert month_period(text, now) == expected
 
@@ -376,26 +394,38 @@ def test_trail_log_groups_keep_own_account_and_parse_the_arn() -> None:
 def _assumed(sts: Any, n: int) -> Any:
     role = f"arn:aws:iam::00000000000{n}:role/R"
     with Stubber(sts) as stub:
-        stub.add_response("assume_role", {"Credentials": {
-            "AccessKeyId": f"ASIATESTTESTTEST{n}", "SecretAccessKey": "s", "SessionToken": "t",
-            "Expiration": datetime(2030, 1, 1, tzinfo=UTC)}}, {"RoleArn": role, "RoleSessionName": SESSION_NAME})
+        stub.add_response(
+            "assume_role",
+            {
+                "Credentials": {
+                    "AccessKeyId": f"ASIATESTTESTTEST{n}",
+                    "SecretAccessKey": "s",
+                    "SessionToken": "t",
+                    "Expiration": datetime(2030, 1, 1, tzinfo=UTC),
+                }
+            },
+            {"RoleArn": role, "RoleSessionName": SESSION_NAME},
+        )
         return assumed_credentials(sts, role_arn=role, external_id=None)
 
 
 def _signed_with(client: Any, keys: list[str], body: str = '{"trailList": []}') -> None:
     """Answer every request of `client` locally, recording the access key it was signed with;
     `body` is formatted with the number of requests so far."""
+
     def answer(request: Any, **_: Any) -> AWSResponse:
         keys.append(request.headers["Authorization"].decode().split("Credential=")[1].split("/")[0])
         return AWSResponse(request.url, 200, {}, _Body(body.replace("{n}", str(len(keys))).encode()))
+
     client.meta.events.register_last("before-send", answer)
 
 
 def test_accounts_share_one_client_and_each_request_is_signed_as_its_account() -> None:
     """A client per account (and a session) was most of the collector's CPU: one client per
     (service, region) now serves every account, each request signed with its account's key."""
-    caller = boto3.Session(aws_access_key_id="AKIDCALLER", aws_secret_access_key="not-a-secret",
-                           region_name="us-east-1")
+    caller = boto3.Session(
+        aws_access_key_id="AKIDCALLER", aws_secret_access_key="not-a-secret", region_name="us-east-1"
+    )
     counter = ApiCounter()
     shared = SharedClients(caller, config=client_config(1, 1), counter=counter)
     me = ClientPool("caller", shared)
@@ -407,8 +437,14 @@ def test_accounts_share_one_client_and_each_request_is_signed_as_its_account() -
     _signed_with(clients[0]._client, keys)
     for client in [*clients, *reversed(clients)]:
         client.describe_trails()
-    assert keys == ["AKIDCALLER", "ASIATESTTESTTEST0", "ASIATESTTESTTEST1",
-                    "ASIATESTTESTTEST1", "ASIATESTTESTTEST0", "AKIDCALLER"]
+    assert keys == [
+        "AKIDCALLER",
+        "ASIATESTTESTTEST0",
+        "ASIATESTTESTTEST1",
+        "ASIATESTTESTTEST1",
+        "ASIATESTTESTTEST0",
+        "AKIDCALLER",
+    ]
     assert counter.by_account == {"caller": 4, "000000000000": 2, "000000000001": 2}
 
 

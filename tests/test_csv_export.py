@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
+from reporter.core.resources import demo_snapshot_dir
+from reporter.pack.model import build_pack
 from reporter.render.csv_export import write_csv
 from reporter.render.json_report import render_json
-from reporter.render.model import build_report
-from reporter.resources import demo_snapshot_dir
 from reporter.snapshot.reader import Snapshot
 
 TABLES = ["findings", "frameworks", "root_events", "credential_report", "manifest"]
@@ -25,7 +25,7 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 def test_demo_csv_files_rows_and_types(tmp_path: Path) -> None:
-    model = build_report(Snapshot.open(demo_snapshot_dir()))
+    model = build_pack(Snapshot.open(demo_snapshot_dir()))
     paths = write_csv(model, tmp_path)
     assert [p.name for p in paths] == [f"evidence-2026-10-{t}.csv" for t in TABLES]
     by = {t: read(p) for t, p in zip(TABLES, paths, strict=True)}
@@ -43,7 +43,7 @@ def test_demo_csv_files_rows_and_types(tmp_path: Path) -> None:
 
 
 def test_csv_is_byte_stable(tmp_path: Path) -> None:
-    model = build_report(Snapshot.open(demo_snapshot_dir()))
+    model = build_pack(Snapshot.open(demo_snapshot_dir()))
     first = [p.read_bytes() for p in write_csv(model, tmp_path / "a")]
     time.sleep(1.1)
     second = [p.read_bytes() for p in write_csv(model, tmp_path / "b")]
@@ -51,11 +51,13 @@ def test_csv_is_byte_stable(tmp_path: Path) -> None:
 
 
 def test_csv_hostile_strings_are_inert(tmp_path: Path) -> None:
-    events = [root_record(f"2026-10-{d:02d}T10:00:00Z", agent=agent, event_id=f"evt-{d}")
-              for d, agent in enumerate([*HOSTILE, "bell\x07agent"], 1)]
+    events = [
+        root_record(f"2026-10-{d:02d}T10:00:00Z", agent=agent, event_id=f"evt-{d}")
+        for d, agent in enumerate([*HOSTILE, "bell\x07agent"], 1)
+    ]
     creds = report(cr_row(), cr_row("=cmd|' /C calc'!A0"), cr_row("@SUM(A1)"))
     snap = write_snapshot(tmp_path / "snap", AccountSpec(root_events=jsonl(*events), credential_report=creds))
-    paths = write_csv(build_report(snap), tmp_path / "out")
+    paths = write_csv(build_pack(snap), tmp_path / "out")
     agents = [r["user_agent"] for r in read(paths[2])]
     assert agents == ["'" + a for a in HOSTILE] + ["bell\\x07agent"]
     for path in paths:

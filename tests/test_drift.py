@@ -7,12 +7,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from monthly import A, B, C, MONTHS, write_chain
+from monthly import MONTHS, A, B, C, write_chain
 
-from reporter.drift import Drift, compute_drift
-from reporter.findings import Status
-from reporter.history import History, PackRecord, pack_from_model
-from reporter.render.model import ReportModel, build_report
+from reporter.core.status import Status
+from reporter.history.drift import Drift, compute_drift
+from reporter.history.records import PackRecord
+from reporter.history.store import History
+from reporter.pack.model import Pack, build_pack
+from reporter.pack.record import pack_record
 
 ROOT_USED = f"root_not_used|{A}|arn:aws:iam::{A}:root"
 ALICE_KEY = f"iam_access_keys_rotated|{A}|arn:aws:iam::{A}:user/alice"
@@ -22,14 +24,14 @@ BOB_MFA = f"iam_user_console_mfa|{C}|arn:aws:iam::{C}:user/bob"
 
 
 @pytest.fixture(scope="module")
-def months(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[ReportModel, PackRecord, Drift]]:
+def months(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Pack, PackRecord, Drift]]:
     """Each month: build the report, compute drift against the history, then record it."""
     base = tmp_path_factory.mktemp("drift")
     out = []
     with History(base / "history.db") as history:
         for snap in write_chain(base / "packs"):
-            model = build_report(snap)
-            pack = pack_from_model(model, snapshot_path=snap.root)
+            model = build_pack(snap)
+            pack = pack_record(model, snapshot_path=snap.root)
             out.append((model, pack, compute_drift(pack, history)))
             history.record(pack)
     return out
@@ -39,15 +41,21 @@ def _keys(changes) -> list[str]:
     return sorted(c.key for c in changes)
 
 
-def _fails(model: ReportModel) -> dict[str, int]:
+def _fails(model: Pack) -> dict[str, int]:
     return {r.framework_id: r.counts[Status.FAIL] for r in model.frameworks}
 
 
 def test_first_month_is_the_baseline(months) -> None:
     _, pack, drift = months[0]
     assert drift.baseline and drift.previous_month is None
-    assert drift.counts() == {"new": 0, "resolved": 0, "still_open": 0, "no_longer_assessed": 0,
-                              "accounts_added": 0, "accounts_removed": 0}
+    assert drift.counts() == {
+        "new": 0,
+        "resolved": 0,
+        "still_open": 0,
+        "no_longer_assessed": 0,
+        "accounts_added": 0,
+        "accounts_removed": 0,
+    }
     assert pack.fail_keys() == {ROOT_USED, ALICE_KEY, B_ROOT_MFA, B_HW_MFA}
     assert len(drift.trend) == 13 and drift.trend[-1].month == "2026-09"
     assert all(p.manifest_sha256 is None and p.root_events is None for p in drift.prior)
@@ -58,8 +66,14 @@ def test_second_month_against_the_first(months) -> None:
     model, _, drift = months[1]
     assert drift.previous_month == "2026-09" and drift.previous_is_last_month
     assert drift.previous_manifest_sha256 == months[0][1].manifest_sha256
-    assert drift.counts() == {"new": 1, "resolved": 1, "still_open": 3, "no_longer_assessed": 0,
-                              "accounts_added": 1, "accounts_removed": 0}
+    assert drift.counts() == {
+        "new": 1,
+        "resolved": 1,
+        "still_open": 3,
+        "no_longer_assessed": 0,
+        "accounts_added": 1,
+        "accounts_removed": 0,
+    }
     assert _keys(drift.new) == [BOB_MFA]
     assert drift.new[0].previous_status is None and drift.new[0].months_open == 1
     assert _keys(drift.resolved) == [B_ROOT_MFA] and drift.resolved[0].status == "PASS"
@@ -79,8 +93,14 @@ def test_second_month_against_the_first(months) -> None:
 def test_third_month_against_the_second(months) -> None:
     model, _, drift = months[2]
     assert drift.previous_month == "2026-10"
-    assert drift.counts() == {"new": 0, "resolved": 1, "still_open": 2, "no_longer_assessed": 1,
-                              "accounts_added": 0, "accounts_removed": 1}
+    assert drift.counts() == {
+        "new": 0,
+        "resolved": 1,
+        "still_open": 2,
+        "no_longer_assessed": 1,
+        "accounts_added": 0,
+        "accounts_removed": 1,
+    }
     assert _keys(drift.resolved) == [ALICE_KEY]
     assert {c.key: c.months_open for c in drift.still_open} == {ROOT_USED: 3, BOB_MFA: 2}
     # B left the scope: its open FAIL is not "resolved", it is no longer assessed.
@@ -110,11 +130,14 @@ def test_drift_json_block(months) -> None:
 def test_no_longer_assessed_is_not_resolved(tmp_path: Path) -> None:
     """A FAIL whose evidence disappears (NOT_ASSESSED now) is not counted as fixed."""
     _, pack_oct, _ = _two(tmp_path)
-    after = tuple(dataclasses.replace(f, status="NOT_ASSESSED") if f.key == ROOT_USED else f
-                  for f in pack_oct.findings)
-    nov = dataclasses.replace(pack_oct, findings=after, manifest_sha256="f" * 64,
-                              period_start=pack_oct.period_end,
-                              period_end=pack_oct.period_end.replace(month=12))
+    after = tuple(dataclasses.replace(f, status="NOT_ASSESSED") if f.key == ROOT_USED else f for f in pack_oct.findings)
+    nov = dataclasses.replace(
+        pack_oct,
+        findings=after,
+        manifest_sha256="f" * 64,
+        period_start=pack_oct.period_end,
+        period_end=pack_oct.period_end.replace(month=12),
+    )
     with History(tmp_path / "h.db") as history:
         drift = compute_drift(nov, history)
     assert ROOT_USED in _keys(drift.no_longer_assessed) and ROOT_USED not in _keys(drift.resolved)
@@ -125,7 +148,7 @@ def test_no_longer_assessed_is_not_resolved(tmp_path: Path) -> None:
 def _two(tmp_path: Path):
     snaps = write_chain(tmp_path / "c")[:2]
     with History(tmp_path / "h.db") as history:
-        packs = [pack_from_model(build_report(s)) for s in snaps]
+        packs = [pack_record(build_pack(s)) for s in snaps]
         for p in packs:
             history.record(p)
     return snaps, packs[1], packs[0]
@@ -133,7 +156,7 @@ def _two(tmp_path: Path):
 
 def test_without_history_every_pack_is_a_baseline(tmp_path: Path) -> None:
     snaps = write_chain(tmp_path / "c")
-    drift = compute_drift(pack_from_model(build_report(snaps[1])), None)
+    drift = compute_drift(pack_record(build_pack(snaps[1])), None)
     assert drift.baseline and [p.month for p in drift.trend][-2:] == ["2026-09", "2026-10"]
     assert drift.trend[-2].root_events is None and drift.current.root_events == 3
     assert MONTHS[1] == drift.month

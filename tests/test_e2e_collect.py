@@ -19,16 +19,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import moto_gaps
 import moto_scenario as ms
+import pytest
+
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.verify import verify_snapshot
 
 MGMT, PROD, SANDBOX = ms.MGMT, ms.PROD, ms.SANDBOX
-NEW_CHECKS = ("root_usage_alerting", "cloudtrail_root_evidence_complete", "root_scp_deny",
-              "root_credentials_centrally_managed")
+NEW_CHECKS = (
+    "root_usage_alerting",
+    "cloudtrail_root_evidence_complete",
+    "root_scp_deny",
+    "root_credentials_centrally_managed",
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +52,38 @@ def server() -> Iterator[str]:
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     home = Path(os.environ.get("TMPDIR", "/tmp"))
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "AWS_ENDPOINT_URL": url,
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "NO_COLOR": "1"}
-    return subprocess.run([str(Path(sys.executable).with_name("reporter")), *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("reporter")), *args], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def collect_and_report(url: str, tmp: Path) -> tuple[subprocess.CompletedProcess[str], Snapshot, dict[str, Any]]:
     snap, out = tmp / "snap", tmp / "pack"
-    done = cli(url, "collect", "--organization", "--out", str(snap), "--period", "2026-10",
-               "--regions", ",".join(ms.REGIONS), "--quiet", "--max-attempts", "3")
+    done = cli(
+        url,
+        "collect",
+        "--organization",
+        "--out",
+        str(snap),
+        "--period",
+        "2026-10",
+        "--regions",
+        ",".join(ms.REGIONS),
+        "--quiet",
+        "--max-attempts",
+        "3",
+    )
     assert done.returncode == 0, done.stderr
     report = cli(url, "report", str(snap), "--out", str(out), "--format", "json", "--fail-on", "never")
     assert report.returncode == 0, report.stderr
@@ -90,24 +115,35 @@ def test_collect_then_report_over_http(server: str, tmp_path: Path) -> None:
     found = statuses(doc)
     expected = {
         # management: org trail + CIS filter/alarm/confirmed subscriber; centralized root access off
-        ("root_usage_alerting", MGMT): "PASS", ("cloudtrail_root_evidence_complete", MGMT): "PASS",
-        ("root_scp_deny", MGMT): "NOT_APPLICABLE", ("root_credentials_centrally_managed", MGMT): "FAIL",
-        ("root_mfa_enabled", MGMT): "FAIL", ("root_no_access_keys", MGMT): "FAIL",
+        ("root_usage_alerting", MGMT): "PASS",
+        ("cloudtrail_root_evidence_complete", MGMT): "PASS",
+        ("root_scp_deny", MGMT): "NOT_APPLICABLE",
+        ("root_credentials_centrally_managed", MGMT): "FAIL",
+        ("root_mfa_enabled", MGMT): "FAIL",
+        ("root_no_access_keys", MGMT): "FAIL",
         ("iam_password_policy_strong", MGMT): "FAIL",
         # prod: EventBridge route in both regions, own trail, in the OU with the deny-root SCP
-        ("root_usage_alerting", PROD): "PASS", ("cloudtrail_root_evidence_complete", PROD): "PASS",
-        ("root_scp_deny", PROD): "PASS", ("root_credentials_centrally_managed", PROD): "NOT_APPLICABLE",
-        ("root_mfa_enabled", PROD): "PASS", ("root_not_used", PROD): "PASS",
+        ("root_usage_alerting", PROD): "PASS",
+        ("cloudtrail_root_evidence_complete", PROD): "PASS",
+        ("root_scp_deny", PROD): "PASS",
+        ("root_credentials_centrally_managed", PROD): "NOT_APPLICABLE",
+        ("root_mfa_enabled", PROD): "PASS",
+        ("root_not_used", PROD): "PASS",
         ("iam_password_policy_strong", PROD): "PASS",
         # sandbox: nothing routed, no trail, outside the OU, no password policy
-        ("root_usage_alerting", SANDBOX): "FAIL", ("cloudtrail_root_evidence_complete", SANDBOX): "FAIL",
-        ("root_scp_deny", SANDBOX): "FAIL", ("iam_password_policy_strong", SANDBOX): "FAIL",
+        ("root_usage_alerting", SANDBOX): "FAIL",
+        ("cloudtrail_root_evidence_complete", SANDBOX): "FAIL",
+        ("root_scp_deny", SANDBOX): "FAIL",
+        ("iam_password_policy_strong", SANDBOX): "FAIL",
         ("root_mfa_enabled", SANDBOX): "PASS",
     }
     assert {key: only(found, *key) for key in expected} == expected
     # the IAM users' stories survive the trip through moto, HTTP and the credential report
-    by_user = {(f["check_id"], f["resource"].rsplit("/", 1)[-1]): f["status"] for f in doc["findings"]
-               if f["account_id"] == MGMT and ":user/" in f["resource"]}
+    by_user = {
+        (f["check_id"], f["resource"].rsplit("/", 1)[-1]): f["status"]
+        for f in doc["findings"]
+        if f["account_id"] == MGMT and ":user/" in f["resource"]
+    }
     assert by_user[("iam_user_console_mfa", "bob")] == "FAIL" and by_user[("iam_user_console_mfa", "alice")] == "PASS"
     assert by_user[("iam_single_active_access_key", "dave")] == "FAIL"
     assert by_user[("iam_access_keys_rotated", "carol")] == "FAIL"
@@ -124,7 +160,7 @@ def broken(server: str) -> Iterator[str]:
         yield server
     finally:
         moto_gaps.unthrottle(PROD, "eu-west-1")
-        with moto_gaps._STATE.lock:  # noqa: SLF001 - moto_gaps has no "unrefuse"; undo for later tests
+        with moto_gaps._STATE.lock:
             moto_gaps._STATE.refused_roles.discard(role)
 
 
@@ -133,7 +169,9 @@ def test_refused_role_and_throttled_region_are_reported_as_not_assessed(broken: 
     assert verify_snapshot(snapshot) == []
     errors = [a for a in snapshot.manifest.artifacts if a.status == "error"]
     assert sorted((a.api, a.account, a.region) for a in errors) == [
-        ("cloudtrail:LookupEvents", PROD, "eu-west-1"), ("sts:AssumeRole", SANDBOX, None)]
+        ("cloudtrail:LookupEvents", PROD, "eu-west-1"),
+        ("sts:AssumeRole", SANDBOX, None),
+    ]
     throttled = next(a for a in errors if a.api == "cloudtrail:LookupEvents")
     assert throttled.error is not None and throttled.error.code == "ThrottlingException"
     assert "gave up after" in throttled.error.message and throttled.params["regions"] == ["eu-west-1"]

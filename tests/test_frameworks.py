@@ -10,20 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reporter import frameworks as fwmod
+from reporter.assess import framework_files as fwmod
+from reporter.assess.attestations import Attestation, load_attestations, validate_attestations
+from reporter.assess.evaluate import evaluate
+from reporter.assess.framework_files import load_framework_file, load_frameworks
+from reporter.assess.framework_model import Framework, FrameworkError
+from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
-from reporter.findings import Finding, Severity, Status
-from reporter.frameworks import (
-    Attestation,
-    Framework,
-    FrameworkError,
-    evaluate,
-    load_attestations,
-    load_framework_file,
-    load_frameworks,
-    validate_attestations,
-)
-from reporter.resources import shipped_dir
+from reporter.core.resources import shipped_dir
+from reporter.core.status import Severity, Status
 
 CURRENT_CHECKS = {
     "root_not_used",
@@ -182,9 +177,7 @@ def test_cis_numbers_per_version(shipped, check_id, index, version):
         ("6.0.0", "2.7", "2.8", "2.10", "5.3"),
     ],
 )
-def test_cis_password_initial_key_and_alarm_numbers(
-    shipped, version, length, reuse, init_key, alarm
-):
+def test_cis_password_initial_key_and_alarm_numbers(shipped, version, length, reuse, init_key, alarm):
     fw = shipped[f"cis-aws-{version}"]
     pw = sorted(r.id for r in fw.requirements if "iam_password_policy_strong" in r.check_ids)
     assert pw == sorted([length, reuse])
@@ -282,9 +275,7 @@ def test_later_extra_dir_wins_and_a_single_file_is_accepted(tmp_path):
     b.mkdir()
     write_yaml(a / "x.yaml", dict(MINIMAL, name="from a"))
     write_yaml(b / "x.yml", dict(MINIMAL, name="from b"))
-    assert (
-        load_frameworks([a, b], known_check_ids=CURRENT_CHECKS)["acme-baseline-1"].name == "from b"
-    )
+    assert load_frameworks([a, b], known_check_ids=CURRENT_CHECKS)["acme-baseline-1"].name == "from b"
     only_file = load_frameworks([a / "x.yaml"], known_check_ids=CURRENT_CHECKS)
     assert only_file["acme-baseline-1"].name == "from a"
 
@@ -307,18 +298,14 @@ def test_missing_extra_dir_is_an_error(tmp_path):
 def test_check_ids_default_to_the_registry(tmp_path, monkeypatch):
     data = dict(MINIMAL)
     data["requirements"] = [
-        dict(
-            MINIMAL["requirements"][0], checks=[{"id": "made_up_check", "rationale": "x y z a b c"}]
-        )
+        dict(MINIMAL["requirements"][0], checks=[{"id": "made_up_check", "rationale": "x y z a b c"}])
     ]
     write_yaml(tmp_path / "acme.yaml", data)
     monkeypatch.setattr(fwmod, "CHECKS", {cid: object() for cid in CURRENT_CHECKS})
     with pytest.raises(FrameworkError, match="unknown check 'made_up_check'"):
         load_frameworks([tmp_path])
     # An explicit set wins over the registry.
-    assert "acme-baseline-1" in load_frameworks(
-        [tmp_path], known_check_ids=CURRENT_CHECKS | {"made_up_check"}
-    )
+    assert "acme-baseline-1" in load_frameworks([tmp_path], known_check_ids=CURRENT_CHECKS | {"made_up_check"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,9 +494,7 @@ def test_truncation_anywhere_never_yields_more_or_different_requirements(tmp_pat
             msg = str(exc)
             assert "\n" not in msg and str(target) in msg
             continue
-        assert [r.id for r in got.requirements] == [r.id for r in full.requirements][
-            : len(got.requirements)
-        ]
+        assert [r.id for r in got.requirements] == [r.id for r in full.requirements][: len(got.requirements)]
         for mine, orig in zip(got.requirements, full.requirements, strict=False):
             assert orig.check_ids[: len(mine.check_ids)] == mine.check_ids
 
@@ -530,9 +515,7 @@ def req(rid, *checks):
         "id": rid,
         "title": f"Requirement {rid}",
         "section": "S",
-        "checks": [
-            {"id": c, "rationale": "Evidence for this requirement, in test."} for c in checks
-        ],
+        "checks": [{"id": c, "rationale": "Evidence for this requirement, in test."} for c in checks],
     }
 
 
@@ -589,10 +572,7 @@ def status_of(result, rid):
 )
 def test_status_rule_over_findings(statuses, expected):
     fw = make_framework([req("R1", "root_no_access_keys")])
-    findings = [
-        finding("root_no_access_keys", s, account=acct)
-        for s, acct in zip(statuses, (A1, A2), strict=True)
-    ]
+    findings = [finding("root_no_access_keys", s, account=acct) for s, acct in zip(statuses, (A1, A2), strict=True)]
     assert status_of(evaluate(fw, findings, as_of=AS_OF), "R1").status is expected
 
 
@@ -637,9 +617,7 @@ def test_a_mapped_check_without_findings_in_an_account_is_not_assessed_there():
 
 def test_an_account_in_scope_without_findings_is_not_assessed():
     fw = make_framework([req("R1", "root_no_access_keys")])
-    result = evaluate(
-        fw, [finding("root_no_access_keys", "PASS", A1)], as_of=AS_OF, accounts=[A1, A2]
-    )
+    result = evaluate(fw, [finding("root_no_access_keys", "PASS", A1)], as_of=AS_OF, accounts=[A1, A2])
     assert status_of(result, "R1").status is Status.NOT_ASSESSED
     assert result.counts_by_account[A2][Status.NOT_ASSESSED] == 1
 
@@ -728,9 +706,7 @@ def test_requirement_attestation_never_overrides_automated_results():
     fw = make_framework([req("R1", "root_no_access_keys")])
     att = attestation(requirement="test-fw:R1")
     for status in ("FAIL", "NOT_ASSESSED"):
-        r1 = status_of(
-            evaluate(fw, [finding("root_no_access_keys", status)], [att], as_of=AS_OF), "R1"
-        )
+        r1 = status_of(evaluate(fw, [finding("root_no_access_keys", status)], [att], as_of=AS_OF), "R1")
         assert r1.status is Status(status)
         assert r1.attestations == [att]
     assert status_of(evaluate(fw, [], [att], as_of=AS_OF), "R1").status is Status.NOT_ASSESSED
@@ -746,9 +722,7 @@ def test_check_attestation_satisfies_a_manual_finding():
     r1 = status_of(evaluate(fw, findings, [att], as_of=AS_OF), "R1")
     assert r1.status_by_account == {A1: Status.PASS, A2: Status.MANUAL}
     assert r1.status is Status.MANUAL
-    expired = attestation(
-        check="root_no_access_keys", expires=date(2026, 1, 1), when=date(2025, 12, 1)
-    )
+    expired = attestation(check="root_no_access_keys", expires=date(2026, 1, 1), when=date(2025, 12, 1))
     r1 = status_of(evaluate(fw, findings, [expired], as_of=AS_OF), "R1")
     assert r1.status is Status.MANUAL
     assert r1.expired_attestations == [expired]
@@ -764,9 +738,7 @@ def test_check_attestation_only_covers_its_own_check():
 
 
 def test_counts_cover_all_statuses_and_every_requirement():
-    fw = make_framework(
-        [req("R1", "root_no_access_keys"), req("R2"), req("R3", "iam_access_keys_rotated")]
-    )
+    fw = make_framework([req("R1", "root_no_access_keys"), req("R2"), req("R3", "iam_access_keys_rotated")])
     result = evaluate(fw, [finding("root_no_access_keys", "PASS")], as_of=AS_OF)
     assert list(result.counts) == [
         Status.PASS,
@@ -815,10 +787,7 @@ def test_counts_by_account_use_each_accounts_findings_only():
 
 def test_finding_ids_are_sorted_numerically():
     fw = make_framework([req("R1", "root_no_access_keys")])
-    findings = [
-        finding("root_no_access_keys", "PASS", fid=f)
-        for f in ("F-0100", "F-10000", "F-0012", "F-9999")
-    ]
+    findings = [finding("root_no_access_keys", "PASS", fid=f) for f in ("F-0100", "F-10000", "F-0012", "F-9999")]
     assert status_of(evaluate(fw, findings, as_of=AS_OF), "R1").finding_ids == [
         "F-0012",
         "F-0100",
@@ -997,8 +966,3 @@ def test_attestation_built_in_code_must_name_one_target():
         attestation()
     with pytest.raises(ValueError):
         attestation(requirement="no-colon")
-
-
-def test_module_exports_match_the_contract():
-    for name in ("FrameworkError", "load_frameworks", "evaluate", "load_attestations"):
-        assert name in fwmod.__all__

@@ -14,41 +14,60 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from monthly import A, C, MONTHS, ORG, write_chain
+from monthly import MONTHS, ORG, A, C, write_chain
 
-from reporter.history import (
+from reporter.core.period import month_offset
+from reporter.core.status import Status
+from reporter.history.records import FindingRecord, PackRecord, RecordOutcome, RequirementRecord, RootEventCount
+from reporter.history.store import (
     APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
-    FindingRecord,
     History,
     HistoryError,
-    PackRecord,
-    RecordOutcome,
-    RequirementRecord,
-    RootEventCount,
     default_history_path,
-    month_offset,
-    pack_from_model,
 )
-from reporter.findings import Status
-from reporter.render.model import build_report
+from reporter.pack.model import build_pack
+from reporter.pack.record import pack_record
 
 TESTS = Path(__file__).parent
 
 
-def _pack(month: str = "2026-10", digest: str = "a" * 64, *, findings: int = 2, previous: str | None = None,
-          scope: str = "org:o-x") -> PackRecord:
+def _pack(
+    month: str = "2026-10",
+    digest: str = "a" * 64,
+    *,
+    findings: int = 2,
+    previous: str | None = None,
+    scope: str = "org:o-x",
+) -> PackRecord:
     year, mon = (int(p) for p in month.split("-"))
     start = datetime(year, mon, 1, tzinfo=UTC)
     end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=UTC)
     return PackRecord(
-        scope_key=scope, period_start=start, period_end=end, as_of=end, manifest_sha256=digest,
-        previous_manifest_sha256=previous, tool_version="9.9", accounts=("111111111111",),
-        findings=tuple(FindingRecord("iam_access_keys_rotated", "111111111111", f"arn:aws:iam::111111111111:user/u{i}",
-                                     "FAIL", "high", f"user {i}") for i in range(findings)),
-        requirements=(RequirementRecord("cis", "5.0.0", "1.14", "FAIL", {"111111111111": "FAIL"}),
-                      RequirementRecord("cis", "5.0.0", "1.15", "PASS", {"111111111111": "PASS"})),
+        scope_key=scope,
+        period_start=start,
+        period_end=end,
+        as_of=end,
+        manifest_sha256=digest,
+        previous_manifest_sha256=previous,
+        tool_version="9.9",
+        accounts=("111111111111",),
+        findings=tuple(
+            FindingRecord(
+                "iam_access_keys_rotated",
+                "111111111111",
+                f"arn:aws:iam::111111111111:user/u{i}",
+                "FAIL",
+                "high",
+                f"user {i}",
+            )
+            for i in range(findings)
+        ),
+        requirements=(
+            RequirementRecord("cis", "5.0.0", "1.14", "FAIL", {"111111111111": "FAIL"}),
+            RequirementRecord("cis", "5.0.0", "1.15", "PASS", {"111111111111": "PASS"}),
+        ),
         root_events=(RootEventCount("111111111111", 4, True),),
     )
 
@@ -119,8 +138,8 @@ def test_previous_series_and_streaks(tmp_path: Path) -> None:
 
 def test_pack_from_model_records_everything(tmp_path: Path) -> None:
     snaps = write_chain(tmp_path / "c")
-    model = build_report(snaps[2])
-    pack = pack_from_model(model, snapshot_path=snaps[2].root, tool_version="1.2.3")
+    model = build_pack(snaps[2])
+    pack = pack_record(model, snapshot_path=snaps[2].root, tool_version="1.2.3")
     assert pack.scope_key == f"org:{ORG}" and pack.month == MONTHS[2]
     assert pack.manifest_sha256 == snaps[2].digest
     assert pack.previous_manifest_sha256 == snaps[1].digest
@@ -135,8 +154,7 @@ def test_pack_from_model_records_everything(tmp_path: Path) -> None:
         point = history.month_point(history.summary(pack.manifest_sha256))
         assert point.root_events == 2 and point.root_events_complete is False
         assert point.fail_findings == 2
-        assert point.fail_requirements == {r.framework_id: r.counts[Status.FAIL]
-                                           for r in model.frameworks}
+        assert point.fail_requirements == {r.framework_id: r.counts[Status.FAIL] for r in model.frameworks}
 
 
 def _make_v1(path: Path) -> None:
@@ -146,11 +164,16 @@ def _make_v1(path: Path) -> None:
         conn.execute(statement)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("PRAGMA user_version = 1")
-    conn.execute("INSERT INTO packs VALUES (1, ?, NULL, 'org:o-x', '2026-09-01T00:00:00Z',"
-                 " '2026-10-01T00:00:00Z', '2026-10-01T06:00:00Z', '0.1')", ("b" * 64,))
+    conn.execute(
+        "INSERT INTO packs VALUES (1, ?, NULL, 'org:o-x', '2026-09-01T00:00:00Z',"
+        " '2026-10-01T00:00:00Z', '2026-10-01T06:00:00Z', '0.1')",
+        ("b" * 64,),
+    )
     conn.execute("INSERT INTO pack_accounts VALUES (1, '111111111111')")
-    conn.execute("INSERT INTO findings VALUES (1, 'root_not_used|111111111111|arn:aws:iam::111111111111:root',"
-                 " 'root_not_used', '111111111111', 'arn:aws:iam::111111111111:root', 'FAIL', 'critical', 'used')")
+    conn.execute(
+        "INSERT INTO findings VALUES (1, 'root_not_used|111111111111|arn:aws:iam::111111111111:root',"
+        " 'root_not_used', '111111111111', 'arn:aws:iam::111111111111:root', 'FAIL', 'critical', 'used')"
+    )
     conn.execute("INSERT INTO requirement_results VALUES (1, 'cis', '5.0.0', '1.7', 'FAIL', '{}')")
     conn.execute("INSERT INTO root_event_counts VALUES (1, '111111111111', 5)")
     conn.close()
@@ -196,7 +219,7 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import reporter.history as history_module
+    import reporter.history.store as history_module
 
     db = tmp_path / "h.db"
     with History(db) as history:
@@ -217,7 +240,7 @@ _WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path.insert(0, sys.argv[3])
-    import reporter.history as h
+    import reporter.history.store as h
     from test_history import _pack
 
     marker = Path(sys.argv[2])
@@ -240,8 +263,10 @@ def test_killing_the_writer_mid_transaction_leaves_the_database_unchanged(tmp_pa
     before = _dump(db)
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
-    proc = subprocess.Popen([sys.executable, str(script), str(db), str(marker), str(TESTS)],
-                            env={**os.environ, "PYTHONPATH": str(TESTS.parent)})
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db), str(marker), str(TESTS)],
+        env={**os.environ, "PYTHONPATH": str(TESTS.parent)},
+    )
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -273,7 +298,7 @@ def test_previous_digest_chains_a_new_collection(tmp_path: Path) -> None:
     """What the collector asks before finalizing: the digest to record as previous_manifest_sha256."""
     from monthly import as_of, period
 
-    from reporter.history import scope_key_for
+    from reporter.history.records import scope_key_for
     from reporter.snapshot.writer import SnapshotWriter
 
     snaps = write_chain(tmp_path / "c")
@@ -281,13 +306,19 @@ def test_previous_digest_chains_a_new_collection(tmp_path: Path) -> None:
     assert scope == f"org:{ORG}" and scope_key_for(None, ["2", "1", "2"]) == "accounts:1,2"
     with History(tmp_path / "h.db") as history:
         for snap in snaps:
-            history.record(pack_from_model(build_report(snap)))
+            history.record(pack_record(build_pack(snap)))
         start, end = period("2026-12")
         digest = history.previous_digest(scope, start)
         assert digest == snaps[2].digest
         assert history.previous_digest(scope, period("2026-09")[0]) is None
-    writer = SnapshotWriter(tmp_path / "dec", tool_version="t", period_start=start, period_end=end,
-                            as_of=as_of("2026-12"), organization_id=ORG)
+    writer = SnapshotWriter(
+        tmp_path / "dec",
+        tool_version="t",
+        period_start=start,
+        period_end=end,
+        as_of=as_of("2026-12"),
+        organization_id=ORG,
+    )
     writer.add_account(A)
     manifest = writer.finalize(collected_at=as_of("2026-12"), previous_manifest_sha256=digest)
     assert manifest.previous_manifest_sha256 == snaps[2].digest

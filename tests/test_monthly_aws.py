@@ -14,19 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import moto_gaps
 import pytest
 from botocore.client import BaseClient
+from monthly import write_month
 from moto import mock_aws
+from test_collect_moto import World, build_world, fixed_clock, no_sleep, options
 from typer.testing import CliRunner
 
-import moto_gaps
-from monthly import write_month
-from reporter.cli import app
+from reporter.cli.app import app
 from reporter.collect import collect
-from reporter.iam_policy import COLLECTOR_ACTIONS, actions, iam_action, policy_document
+from reporter.collect.iam_policy import COLLECTOR_ACTIONS, actions, iam_action, policy_document
+from reporter.publish.upload import parse_target, snapshot_archive
 from reporter.snapshot.reader import Snapshot
-from reporter.upload import parse_target, snapshot_archive
-from test_collect_moto import World, build_world, fixed_clock, no_sleep, options
 
 runner = CliRunner()
 COLLECT_SOURCES = Path(__file__).resolve().parents[1] / "reporter" / "collect"
@@ -55,8 +55,9 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return called
 
 
-def test_policy_lists_exactly_the_actions_the_collector_calls(world: World, recorder: list[str],
-                                                             tmp_path: Path) -> None:
+def test_policy_lists_exactly_the_actions_the_collector_calls(
+    world: World, recorder: list[str], tmp_path: Path
+) -> None:
     summary = collect(options(tmp_path / "snap"), clock=fixed_clock, sleep=no_sleep)
     # The world refuses one member's role (by design); every other call succeeded.
     assert [a.api for a in summary.manifest.artifacts if a.status == "error"] == ["sts:AssumeRole"]
@@ -75,8 +76,12 @@ def test_every_api_the_collector_records_is_in_the_list() -> None:
     named = set()
     for path in COLLECT_SOURCES.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.keyword) and node.arg == "api" and isinstance(node.value, ast.Constant) \
-                    and isinstance(node.value.value, str):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "api"
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
                 named.add(node.value.value)
     listed = {a.action for a in COLLECTOR_ACTIONS} | {"sts:AssumeRole"}
     assert named and named <= listed, sorted(named - listed)
@@ -86,23 +91,38 @@ def test_iam_policy_cli_variants() -> None:
     lookup = json.loads(runner.invoke(app, ["iam-policy"]).output)
     assert len(lookup["Statement"]) == 1 and "cloudtrail:LookupEvents" in lookup["Statement"][0]["Action"]
     s3 = json.loads(runner.invoke(app, ["iam-policy", "--root-events", "s3", "--role-name", "Audit"]).output)
-    assert "s3:GetObject" in s3["Statement"][0]["Action"] and "cloudtrail:LookupEvents" not in s3["Statement"][0]["Action"]
+    assert (
+        "s3:GetObject" in s3["Statement"][0]["Action"] and "cloudtrail:LookupEvents" not in s3["Statement"][0]["Action"]
+    )
     assert s3["Statement"][1]["Resource"] == "arn:aws:iam::*:role/Audit"
     assert runner.invoke(app, ["iam-policy", "--root-events", "ftp"]).exit_code == 2
 
 
 def test_run_chains_to_the_history_and_exits_3_when_incomplete(world: World, tmp_path: Path) -> None:
     history = tmp_path / "history.db"
-    common = ["--regions", "us-east-1", "--quiet", "-f", "json", "--history", str(history), "--fail-on", "never",
-              "--max-attempts", "1"]
-    first = runner.invoke(app, ["run", "--out", str(tmp_path / "{period}"), "--period", "2026-09",
-                                "--accounts", world.prod, *common])
+    common = [
+        "--regions",
+        "us-east-1",
+        "--quiet",
+        "-f",
+        "json",
+        "--history",
+        str(history),
+        "--fail-on",
+        "never",
+        "--max-attempts",
+        "1",
+    ]
+    first = runner.invoke(
+        app, ["run", "--out", str(tmp_path / "{period}"), "--period", "2026-09", "--accounts", world.prod, *common]
+    )
     assert first.exit_code == 0, first.output
     digest = Snapshot.open(tmp_path / "2026-09/snapshot").digest
     moto_gaps.fail(world.prod, "us-east-1", "GetAccountSummary", "AccessDenied")
     try:
-        second = runner.invoke(app, ["run", "--out", str(tmp_path / "{period}"), "--period", "2026-10",
-                                     "--accounts", world.prod, *common])
+        second = runner.invoke(
+            app, ["run", "--out", str(tmp_path / "{period}"), "--period", "2026-10", "--accounts", world.prod, *common]
+        )
     finally:
         moto_gaps.unthrottle(world.prod, "us-east-1", "GetAccountSummary")
     assert second.exit_code == 3, second.output
@@ -126,12 +146,31 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def test_upload_with_sse_and_digest_metadata(s3: Any, tmp_path: Path) -> None:
     snap = write_month(tmp_path / "snap", "2026-09")
-    result = runner.invoke(app, ["report", str(snap.root), "--out", str(tmp_path / "pack"), "-f", "json", "-f", "xlsx",
-                                 "--no-history", "--fail-on", "never", "--output-bucket", "s3://audit-packs/org/"])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            str(snap.root),
+            "--out",
+            str(tmp_path / "pack"),
+            "-f",
+            "json",
+            "-f",
+            "xlsx",
+            "--no-history",
+            "--fail-on",
+            "never",
+            "--output-bucket",
+            "s3://audit-packs/org/",
+        ],
+    )
     assert result.exit_code == 0, result.output
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="audit-packs")["Contents"])
-    assert keys == ["org/2026-09/evidence-2026-09.xlsx", "org/2026-09/findings.json",
-                    "org/2026-09/snapshot-2026-09.tar.gz"]
+    assert keys == [
+        "org/2026-09/evidence-2026-09.xlsx",
+        "org/2026-09/findings.json",
+        "org/2026-09/snapshot-2026-09.tar.gz",
+    ]
     for key in keys:
         head = s3.head_object(Bucket="audit-packs", Key=key)
         assert head["ServerSideEncryption"] == "AES256"
@@ -149,13 +188,39 @@ def test_upload_with_sse_and_digest_metadata(s3: Any, tmp_path: Path) -> None:
 def test_upload_with_kms_and_a_failing_bucket(s3: Any, tmp_path: Path) -> None:
     key_id = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
     snap = write_month(tmp_path / "snap", "2026-09")
-    result = runner.invoke(app, ["report", str(snap.root), "--out", str(tmp_path / "pack"), "-f", "json",
-                                 "--no-history", "--output-bucket", "s3://audit-packs", "--sse-kms-key-id", key_id])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            str(snap.root),
+            "--out",
+            str(tmp_path / "pack"),
+            "-f",
+            "json",
+            "--no-history",
+            "--output-bucket",
+            "s3://audit-packs",
+            "--sse-kms-key-id",
+            key_id,
+        ],
+    )
     assert result.exit_code == 1, result.output  # uploaded; the FAILs still decide the exit code
     head = s3.head_object(Bucket="audit-packs", Key="2026-09/findings.json")
     assert head["ServerSideEncryption"] == "aws:kms" and key_id in head["SSEKMSKeyId"]
-    missing = runner.invoke(app, ["report", str(snap.root), "--out", str(tmp_path / "pack2"), "-f", "json",
-                                  "--no-history", "--output-bucket", "s3://no-such-bucket/x"])
+    missing = runner.invoke(
+        app,
+        [
+            "report",
+            str(snap.root),
+            "--out",
+            str(tmp_path / "pack2"),
+            "-f",
+            "json",
+            "--no-history",
+            "--output-bucket",
+            "s3://no-such-bucket/x",
+        ],
+    )
     assert missing.exit_code == 4 and "no-such-bucket" in missing.output
     assert (tmp_path / "pack2/findings.json").exists()  # the pack itself is complete locally
     assert parse_target("s3://bkt/p", kms_key_id="k").sse == "aws:kms"

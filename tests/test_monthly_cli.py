@@ -14,13 +14,13 @@ from typing import Any
 
 import pypdf
 import pytest
+from monthly import MONTHS, A, B, C, write_chain, write_month
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from monthly import A, B, C, MONTHS, write_chain, write_month
-from reporter.cli import app
-from reporter.history import History
-from reporter.signing import generate_keypair, sign_manifest
+from reporter.cli.app import app
+from reporter.history.store import History
+from reporter.snapshot.signing import generate_keypair, sign_manifest
 
 runner = CliRunner()
 
@@ -66,8 +66,17 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     results = {}
     for month in MONTHS:
         formats = ["-f", "json", "-f", "xlsx"] + (["-f", "pdf"] if month == MONTHS[-1] else [])
-        results[month] = invoke("report", base / "snap" / month, "--out", base / "packs" / "{period}", *formats,
-                                "--history", base / "history.db", "--exceptions", base / "exceptions.yaml")
+        results[month] = invoke(
+            "report",
+            base / "snap" / month,
+            "--out",
+            base / "packs" / "{period}",
+            *formats,
+            "--history",
+            base / "history.db",
+            "--exceptions",
+            base / "exceptions.yaml",
+        )
     docs = {m: json.loads((base / "packs" / m / "findings.json").read_text()) for m in MONTHS}
     return {"base": base, "results": results, "docs": docs}
 
@@ -93,8 +102,9 @@ def test_three_months_drift_in_json(packs: dict[str, Any]) -> None:
     # The monthly.py story, one change at a time.
     assert ("iam_user_console_mfa", C) in changes(docs["2026-10"], "new")
     assert ("root_mfa_enabled", B) in changes(docs["2026-10"], "resolved")
-    assert {("root_not_used", A), ("iam_access_keys_rotated", A), ("root_hardware_mfa_enabled", B)} <= \
-        changes(docs["2026-10"], "still_open")
+    assert {("root_not_used", A), ("iam_access_keys_rotated", A), ("root_hardware_mfa_enabled", B)} <= changes(
+        docs["2026-10"], "still_open"
+    )
     assert oct_["accounts"] == {"added": [C], "removed": []}
     assert ("iam_access_keys_rotated", A) in changes(docs["2026-11"], "resolved")
     assert ("root_hardware_mfa_enabled", B) in changes(docs["2026-11"], "no_longer_assessed")
@@ -105,9 +115,11 @@ def test_three_months_drift_in_json(packs: dict[str, Any]) -> None:
     # counts agree with the lists, and with the FAIL sets of the two packs
     for doc in (docs["2026-10"], docs["2026-11"]):
         d = doc["drift"]
-        assert d["counts"] == {**{k: len(v) for k, v in d["findings"].items()},
-                               "accounts_added": len(d["accounts"]["added"]),
-                               "accounts_removed": len(d["accounts"]["removed"])}
+        assert d["counts"] == {
+            **{k: len(v) for k, v in d["findings"].items()},
+            "accounts_added": len(d["accounts"]["added"]),
+            "accounts_removed": len(d["accounts"]["removed"]),
+        }
     assert nov["counts"]["still_open"] + nov["counts"]["new"] == len(fail_keys(docs["2026-11"]))
     # root events: Sep 1, Oct 3, Nov 2 (C's lookup failed: a lower bound)
     trend = {p["month"]: p for p in nov["trend"]}
@@ -122,8 +134,11 @@ def test_exception_applied_then_expired_and_break_glass(packs: dict[str, Any]) -
     docs = packs["docs"]
 
     def root_acceptance(month: str) -> dict[str, Any]:
-        (finding,) = [f for f in docs[month]["findings"] if f["check_id"] == "root_not_used"
-                      and f["account_id"] == A and f["status"] == "FAIL"]
+        (finding,) = [
+            f
+            for f in docs[month]["findings"]
+            if f["check_id"] == "root_not_used" and f["account_id"] == A and f["status"] == "FAIL"
+        ]
         return finding["acceptance"]
 
     assert root_acceptance("2026-10")["state"] == "accepted"  # as_of 2026-11-01 <= expires 2026-11-15
@@ -176,8 +191,13 @@ def test_pdf_changes_section_numbers_and_exceptions(packs: dict[str, Any]) -> No
     doc = packs["docs"]["2026-11"]
     counts = doc["drift"]["counts"]
     assert f"compared with 2026-10 (manifest sha256 {doc['drift']['previous']['manifest_sha256']})" in flat
-    for label, key in (("New findings", "new"), ("Resolved", "resolved"), ("Still open", "still_open"),
-                       ("No longer assessed", "no_longer_assessed"), ("Accounts removed", "accounts_removed")):
+    for label, key in (
+        ("New findings", "new"),
+        ("Resolved", "resolved"),
+        ("Still open", "still_open"),
+        ("No longer assessed", "no_longer_assessed"),
+        ("Accounts removed", "accounts_removed"),
+    ):
         assert f"{label} {counts[key]}" in flat, label
     assert "Root events this month: at least 2 (prior 12 months, 2 with a pack: max 3, mean 2)." in flat
     assert "Exception EXPIRED on 2026-11-15" in flat and "no longer applies" in flat
@@ -192,16 +212,34 @@ def test_pdf_changes_section_numbers_and_exceptions(packs: dict[str, Any]) -> No
         return out
 
     found = titles(reader.outline)
-    for title in ("5 Changes since last month", "5.1 Finding changes", "5.2 Trends over 12 months",
-                  "5.3 Risk acceptances (exceptions)", "6 Root activity timeline", "7 Evidence appendix",
-                  "8 Sign-off"):
+    for title in (
+        "5 Changes since last month",
+        "5.1 Finding changes",
+        "5.2 Trends over 12 months",
+        "5.3 Risk acceptances (exceptions)",
+        "6 Root activity timeline",
+        "7 Evidence appendix",
+        "8 Sign-off",
+    ):
         assert title in found
 
 
 def test_same_inputs_same_bytes_and_history_is_idempotent(packs: dict[str, Any], tmp_path: Path) -> None:
     base = packs["base"]
-    again = invoke("report", base / "snap/2026-11", "--out", tmp_path, "-f", "json", "-f", "xlsx",
-                   "--history", base / "history.db", "--exceptions", base / "exceptions.yaml")
+    again = invoke(
+        "report",
+        base / "snap/2026-11",
+        "--out",
+        tmp_path,
+        "-f",
+        "json",
+        "-f",
+        "xlsx",
+        "--history",
+        base / "history.db",
+        "--exceptions",
+        base / "exceptions.yaml",
+    )
     assert again.exit_code == 1 and "history: unchanged pack" in again.output
     for name in ("findings.json", "evidence-2026-11.xlsx"):
         assert (tmp_path / name).read_bytes() == (base / "packs/2026-11" / name).read_bytes()
@@ -234,8 +272,18 @@ def test_verify_history_detects_a_changed_recorded_snapshot(tmp_path: Path) -> N
     write_chain(tmp_path / "snap")
     db = tmp_path / "h.db"
     for month in MONTHS:
-        result = invoke("report", tmp_path / "snap" / month, "--out", tmp_path / "out" / month, "-f", "json",
-                        "--history", db, "--fail-on", "never")
+        result = invoke(
+            "report",
+            tmp_path / "snap" / month,
+            "--out",
+            tmp_path / "out" / month,
+            "-f",
+            "json",
+            "--history",
+            db,
+            "--fail-on",
+            "never",
+        )
         assert result.exit_code == 0, result.output
     target = tmp_path / "snap/2026-10/manifest.json"
     target.write_bytes(target.read_bytes().replace(b'"o-test"', b'"o-tesT"'))
@@ -279,15 +327,36 @@ def test_exit_codes(tmp_path: Path) -> None:
         f"""  - check: {check}\n    account: "{account}"\n    resource: "{resource}"\n"""
         "    justification: Accepted for the test.\n    approver: QA\n    approved_on: 2026-09-01\n"
         "    expires_on: 2026-12-31\n    ticket: T-1\n"
-        for check, account, resource in sorted(fail_keys(doc)))
+        for check, account, resource in sorted(fail_keys(doc))
+    )
     (tmp_path / "all.yaml").write_text("acceptances:\n" + entries)
-    accepted = invoke("report", snap.root, "--out", tmp_path / "b", "-f", "json", "--no-history",
-                      "--exceptions", tmp_path / "all.yaml")
+    accepted = invoke(
+        "report",
+        snap.root,
+        "--out",
+        tmp_path / "b",
+        "-f",
+        "json",
+        "--no-history",
+        "--exceptions",
+        tmp_path / "all.yaml",
+    )
     assert accepted.exit_code == 0, accepted.output
     accepted_doc = json.loads((tmp_path / "b/findings.json").read_text())
     assert fail_keys(accepted_doc) == fail_keys(doc)
-    strict = invoke("report", snap.root, "--out", tmp_path / "c", "-f", "json", "--no-history",
-                    "--exceptions", tmp_path / "all.yaml", "--fail-on", "not-assessed")
+    strict = invoke(
+        "report",
+        snap.root,
+        "--out",
+        tmp_path / "c",
+        "-f",
+        "json",
+        "--no-history",
+        "--exceptions",
+        tmp_path / "all.yaml",
+        "--fail-on",
+        "not-assessed",
+    )
     assert strict.exit_code == 1 and "NOT ASSESSED" in strict.output
     never = invoke("report", snap.root, "--out", tmp_path / "d", "-f", "json", "--no-history", "--fail-on", "never")
     assert never.exit_code == 0
@@ -307,8 +376,9 @@ def test_exit_codes(tmp_path: Path) -> None:
 def test_config_file_defaults_and_flags_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     snap = write_month(tmp_path / "snap", "2026-09")
     config = tmp_path / "reporter.toml"
-    config.write_text(f'format = ["json"]\nno-history = true\n\n[report]\nfail_on = "never"\n'
-                      f'out = "{tmp_path}/packs/{{period}}"\n')
+    config.write_text(
+        f'format = ["json"]\nno-history = true\n\n[report]\nfail_on = "never"\nout = "{tmp_path}/packs/{{period}}"\n'
+    )
     result = invoke("report", snap.root, "--config", config)
     assert result.exit_code == 0, result.output
     assert [p.name for p in (tmp_path / "packs/2026-09").iterdir()] == ["findings.json"]
@@ -337,20 +407,20 @@ def test_config_file_defaults_and_flags_override(tmp_path: Path, monkeypatch: py
 def test_demo_stays_without_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     xdg = tmp_path / "xdg"
     monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
-    from reporter.render.model import build_report
+    from reporter.pack.model import build_pack
     from reporter.render.pdf import build_view
 
     snap = write_month(tmp_path / "snap", "2026-09")
-    view = build_view(build_report(snap))
+    view = build_view(build_pack(snap))
     assert view["drift"]["compared"] == "baseline: first pack of this scope"
     assert not xdg.exists()  # building a report never creates the history
 
 
 def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
-    from reporter.render.model import build_report
+    from reporter.assess.risk_acceptance import load_risk_acceptances
+    from reporter.pack.model import PackOptions, build_pack
     from reporter.render.pdf import build_view, render_html
     from reporter.render.xlsx import exceptions_table, findings_table
-    from reporter.risk_acceptance import load_risk_acceptances
 
     snap = write_month(tmp_path / "snap", "2026-10")
     (tmp_path / "x.yaml").write_text(f"""acceptances:
@@ -362,7 +432,7 @@ def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
     expires_on: 2026-12-31
     ticket: "-1+1"
 """)
-    model = build_report(snap, risk_acceptances=load_risk_acceptances(tmp_path / "x.yaml"))
+    model = build_pack(snap, PackOptions(risk_acceptances=load_risk_acceptances(tmp_path / "x.yaml")))
     (row,) = list(exceptions_table(model).rows())
     assert row[6] == "'@SUM(A1) <b>boss</b>" and row[9] == "'-1+1" and row[10].startswith("'=HYPERLINK")
     table = findings_table(model)

@@ -13,15 +13,16 @@ import socket
 
 import pypdf
 import pytest
-
-from reporter.findings import Status
-from reporter.render import pdf as pdf_module
-from reporter.render.fetcher import RefusedURL, TemplatesOnlyFetcher
-from reporter.render.model import build_report
-from reporter.render.pdf import build_view, render_html, render_pdf, write_pdf
-from reporter.resources import demo_snapshot_dir, shipped_dir
-from reporter.snapshot.reader import Snapshot
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
+
+from reporter.core.resources import demo_snapshot_dir, shipped_dir
+from reporter.core.status import Status
+from reporter.pack.model import build_pack
+from reporter.render.fetcher import RefusedURL, TemplatesOnlyFetcher
+from reporter.render.json_report import render_json
+from reporter.render.pdf import build_view, render_html, render_pdf, write_pdf
+from reporter.render.pdf import view as pdf_view
+from reporter.snapshot.reader import Snapshot
 
 HOSTILE_AGENT = '<img src="http://169.254.169.254/">'
 SCRIPT_AGENT = "<script>alert(1)</script>"
@@ -38,7 +39,7 @@ def _flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo():
-    model = build_report(Snapshot.open(demo_snapshot_dir()))
+    model = build_pack(Snapshot.open(demo_snapshot_dir()))
     data = render_pdf(model)
     return model, data, _pages(data)
 
@@ -51,13 +52,16 @@ def hostile(tmp_path_factory):
     events = jsonl(
         root_record("2026-10-03T10:00:00Z", agent=HOSTILE_AGENT, event_id="ev-1"),
         root_record("2026-10-05T11:00:00Z", "ListUsers", key="AKIAEXAMPLE", agent=SCRIPT_AGENT, event_id="ev-2"),
-        *[root_record(f"2026-10-{day:02d}T12:00:00Z", "GetAccountSummary", key="ASIAEXAMPLE",
-                      event_id=f"ev-x{day}") for day in range(6, 16)],
+        *[
+            root_record(f"2026-10-{day:02d}T12:00:00Z", "GetAccountSummary", key="ASIAEXAMPLE", event_id=f"ev-x{day}")
+            for day in range(6, 16)
+        ],
     )
     users = [cr_row(f"user{i:02d}", password_enabled="false", mfa="false") for i in range(8)]
-    snapshot = write_snapshot(root / "snap", AccountSpec(credential_report=report(cr_row(), *users),
-                                                         root_events=events))
-    model = build_report(snapshot)
+    snapshot = write_snapshot(
+        root / "snap", AccountSpec(credential_report=report(cr_row(), *users), root_events=events)
+    )
+    model = build_pack(snapshot)
     fetchers: list[TemplatesOnlyFetcher] = []
 
     def no_network(*args, **kwargs):
@@ -93,7 +97,7 @@ def test_contents_page_numbers_match_section_starts(demo):
     for number, title, page_no in entries:
         heading = _flat(f"{number} {title}")[:40]
         assert heading in _flat(pages[page_no - 1]), f"{heading!r} is not on page {page_no}"
-        for earlier in pages[1:page_no - 1]:
+        for earlier in pages[1 : page_no - 1]:
             # The section starts on that page: its heading is on no earlier page except the contents.
             if "Contents" not in earlier:
                 assert heading not in _flat(earlier), f"{heading!r} appears before page {page_no}"
@@ -111,9 +115,19 @@ def test_bookmarks_for_every_section(demo):
                 yield item.title
 
     found = list(titles(reader.outline))
-    for title in ("Contents", "1 Executive summary", "2 Scope and method", "3 Control matrix", "4 Findings",
-                  "5 Changes since last month", "5.3 Risk acceptances (exceptions)", "6 Root activity timeline",
-                  "7 Evidence appendix", "7.3 Snapshot manifest", "8 Sign-off"):
+    for title in (
+        "Contents",
+        "1 Executive summary",
+        "2 Scope and method",
+        "3 Control matrix",
+        "4 Findings",
+        "5 Changes since last month",
+        "5.3 Risk acceptances (exceptions)",
+        "6 Root activity timeline",
+        "7 Evidence appendix",
+        "7.3 Snapshot manifest",
+        "8 Sign-off",
+    ):
         assert title in found
     assert sum(1 for t in found if t.startswith("3.")) == len(demo[0].frameworks)
 
@@ -161,7 +175,7 @@ def test_attachments_and_metadata(demo):
     reader = pypdf.PdfReader(io.BytesIO(data))
     attachments = reader.attachments
     assert attachments["manifest.json"][0] == model.snapshot.manifest_bytes
-    assert attachments["findings.json"][0] == pdf_module.render_json(model)
+    assert attachments["findings.json"][0] == render_json(model)
     meta = reader.metadata
     assert meta["/CreationDate"] == meta["/ModDate"] == "D:20261101060000Z"
     assert "2026-10" in meta["/Title"]
@@ -172,12 +186,12 @@ def test_attachments_and_metadata(demo):
 
 def test_letter_page_size(tmp_path):
     snapshot = write_snapshot(tmp_path / "snap")
-    path = write_pdf(build_report(snapshot), tmp_path / "out", page_size="Letter")
+    path = write_pdf(build_pack(snapshot), tmp_path / "out", page_size="Letter")
     assert path.name == "audit-pack-2026-10.pdf"
     first = pypdf.PdfReader(path).pages[0]
     assert (round(float(first.mediabox.width)), round(float(first.mediabox.height))) == (612, 792)
     with pytest.raises(ValueError):
-        build_view(build_report(snapshot), page_size="A3")
+        build_view(build_pack(snapshot), page_size="A3")
 
 
 # ------------------------------------------------------------------------------------ safety
@@ -208,23 +222,30 @@ def test_fetcher_refuses_everything_outside_templates(tmp_path):
     assert fetcher.fetch("data:image/svg+xml;base64,AAAA").read() == b"<svg/>"
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
-    for url in ("http://169.254.169.254/latest/meta-data/", "https://example.com/x.css", outside.as_uri(),
-                (templates / ".." / "pyproject.toml").as_uri(), "file:///etc/passwd",
-                "data:text/html,<script>alert(1)</script>", "ftp://example.com/x"):
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "https://example.com/x.css",
+        outside.as_uri(),
+        (templates / ".." / "pyproject.toml").as_uri(),
+        "file:///etc/passwd",
+        "data:text/html,<script>alert(1)</script>",
+        "ftp://example.com/x",
+    ):
         with pytest.raises(RefusedURL):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 7
 
 
 def test_refused_url_stops_rendering():
-    from weasyprint import HTML  # noqa: PLC0415
-    from weasyprint.urls import FatalURLFetchingError  # noqa: PLC0415
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     templates = shipped_dir("templates")
     fetcher = TemplatesOnlyFetcher(templates)
     with pytest.raises(FatalURLFetchingError):
-        HTML(string='<img src="http://169.254.169.254/">', base_url=templates.as_uri() + "/",
-             url_fetcher=fetcher).write_pdf()
+        HTML(
+            string='<img src="http://169.254.169.254/">', base_url=templates.as_uri() + "/", url_fetcher=fetcher
+        ).write_pdf()
     assert fetcher.refused == ["http://169.254.169.254/"]
 
 
@@ -241,11 +262,15 @@ def test_table_cap_points_to_the_workbook(hostile):
     text = _flat(" ".join(_pages(capped))).replace("– ", "–")
     events = len(model.root_events())  # 12 events, newest 3 shown: the rest are E-root-0001..0009
     assert events == 12
-    assert ("This table shows 3 of 12 root events. The other 9 (E-root-0001 to E-root-0009) are in "
-            "evidence-2026-10.xlsx, sheet “Root events”, rows 2–10.") in text
+    assert (
+        "This table shows 3 of 12 root events. The other 9 (E-root-0001 to E-root-0009) are in "
+        "evidence-2026-10.xlsx, sheet “Root events”, rows 2–10."
+    ) in text
     # 8 IAM users (U-0002 … U-0009 after the root row U-0001): first 3 shown, U-0005 … U-0009 in rows 6–10.
-    assert ("This table shows 3 of 8 IAM users. The other 5 (U-0005 to U-0009) are in evidence-2026-10.xlsx, "
-            "sheet “Credential report”, rows 6–10.") in text
+    assert (
+        "This table shows 3 of 8 IAM users. The other 5 (U-0005 to U-0009) are in evidence-2026-10.xlsx, "
+        "sheet “Credential report”, rows 6–10."
+    ) in text
     assert "sheet “Manifest”" in text
     for row in ("E-root-0012", "E-root-0011", "E-root-0010"):
         assert row in text
@@ -259,24 +284,30 @@ def test_findings_grouped_per_check_and_capped_groups_point_to_the_workbook(tmp_
     names where the rest are: every FAIL id is either listed or inside a stated workbook range."""
     users = [cr_row(f"user{i:02d}", password_enabled="true", mfa="false") for i in range(12)]
     snapshot = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=report(cr_row(), *users)))
-    model = build_report(snapshot)
+    model = build_pack(snapshot)
     view = build_view(model, table_cap=4)
     groups = view["findings"]["groups"]
     assert sum(len(g["rows"]) for g in groups) <= max(4, len(groups))
     mfa = next(g for g in groups if g["check_id"] == "iam_user_console_mfa" and g["status"]["code"] == "FAIL")
-    failing = sorted((f for f in model.findings if f.check_id == "iam_user_console_mfa"
-                      and f.status == Status.FAIL), key=lambda f: int(f.finding_id[2:]))
+    failing = sorted(
+        (f for f in model.findings if f.check_id == "iam_user_console_mfa" and f.status == Status.FAIL),
+        key=lambda f: int(f.finding_id[2:]),
+    )
     assert mfa["count"] == len(failing) == 12
     listed = [r["id"] for r in mfa["rows"]]
     rest = mfa["rest"]
-    assert listed == [f.finding_id for f in failing[:len(listed)]]
+    assert listed == [f.finding_id for f in failing[: len(listed)]]
     assert rest["rest"] == 12 - len(listed) and rest["first_id"] == failing[len(listed)].finding_id
-    assert (rest["first_row"], rest["last_row"]) == (int(failing[len(listed)].finding_id[2:]) + 1,
-                                                     int(failing[-1].finding_id[2:]) + 1)
+    assert (rest["first_row"], rest["last_row"]) == (
+        int(failing[len(listed)].finding_id[2:]) + 1,
+        int(failing[-1].finding_id[2:]) + 1,
+    )
     text = _flat(" ".join(_pages(render_pdf(model, table_cap=4)))).replace("– ", "–")
-    assert (f"It lists {len(listed)} of 12 results. The other {rest['rest']} ({rest['first_id']} to "
-            f"{rest['last_id']}) are in evidence-2026-10.xlsx, sheet “Findings”, "
-            f"rows {rest['first_row']}–{rest['last_row']}") in text
+    assert (
+        f"It lists {len(listed)} of 12 results. The other {rest['rest']} ({rest['first_id']} to "
+        f"{rest['last_id']}) are in evidence-2026-10.xlsx, sheet “Findings”, "
+        f"rows {rest['first_row']}–{rest['last_row']}"
+    ) in text
     assert "filter check_id = iam_user_console_mfa and status = FAIL" in text
     # The check's risk and remediation are said once per group, not once per user.
     check_rationale = "A console password without MFA"
@@ -284,10 +315,10 @@ def test_findings_grouped_per_check_and_capped_groups_point_to_the_workbook(tmp_
 
 
 def test_allocate_shares_the_cap_fairly():
-    assert pdf_module._allocate([100, 23, 23, 2854, 1911, 571], 500) == [100, 23, 23, 118, 118, 118]
-    assert pdf_module._allocate([1, 1, 1], 500) == [1, 1, 1]
-    assert pdf_module._allocate([10, 10, 10], 2) == [1, 1, 1]  # every group shows at least one row
-    assert sum(pdf_module._allocate([7, 300, 40], 100)) == 100
+    assert pdf_view._allocate([100, 23, 23, 2854, 1911, 571], 500) == [100, 23, 23, 118, 118, 118]
+    assert pdf_view._allocate([1, 1, 1], 500) == [1, 1, 1]
+    assert pdf_view._allocate([10, 10, 10], 2) == [1, 1, 1]  # every group shows at least one row
+    assert sum(pdf_view._allocate([7, 300, 40], 100)) == 100
 
 
 def test_pdf_a3b_structure(demo):
@@ -310,12 +341,12 @@ def test_pdf_a3b_structure(demo):
     assert set(associated) == {"manifest.json", "findings.json"}
     assert associated["manifest.json"]["/AFRelationship"] == "/Source"
     assert associated["findings.json"]["/AFRelationship"] == "/Data"
-    expected = {"manifest.json": model.snapshot.manifest_bytes, "findings.json": pdf_module.render_json(model)}
+    expected = {"manifest.json": model.snapshot.manifest_bytes, "findings.json": render_json(model)}
     for name, spec in associated.items():
         stream = spec["/EF"]["/F"].get_object()
         assert stream["/Subtype"] == "/application/json"  # PDF/A-3 wants the MIME type of each file
         assert stream["/Params"]["/ModDate"] == "D:20261101060000Z"
         checksum = stream["/Params"]["/CheckSum"]
         checksum = getattr(checksum, "original_bytes", checksum)  # pypdf may decode it as text
-        assert checksum == hashlib.md5(expected[name]).digest()  # noqa: S324
+        assert checksum == hashlib.md5(expected[name]).digest()
     assert "/Encrypt" not in reader.trailer  # PDF/A forbids encryption

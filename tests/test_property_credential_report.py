@@ -21,21 +21,23 @@ from factory import ACCOUNT, AccountSpec, write_snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reporter.assess.framework_files import load_frameworks
+from reporter.assess.framework_model import Framework
+from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
+from reporter.core.status import Status
 from reporter.evidence.credential_report import (
-    is_root_subject,
     BOOLEAN_COLUMNS,
     COLUMNS,
     ROOT_USER,
     SPECIAL_VALUES,
     TIMESTAMP_COLUMNS,
     CredentialReportError,
+    is_root_subject,
     parse_credential_report,
 )
 from reporter.evidence.problems import ParseProblem
-from reporter.findings import Finding, Status
-from reporter.frameworks import Framework, load_frameworks
-from reporter.render.model import build_report
+from reporter.pack.model import PackOptions, build_pack
 
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 NAMES = ("alice", "bob", "carol", "dave", "erin", "ci-deploy")
@@ -56,14 +58,53 @@ OUT_OF_RANGE = ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "2300-
 # Values a damaged or hand-edited report might hold. Every one must either parse into a typed
 # value or make its row a reported problem.
 WEIRD = (
-    "maybe", "TRUE", "True", "FALSE", "False", " true ", "yes", "no", "1", "0", "", " ", "null",
-    "N/A", "n/a", "NA", "no_information", "not_supported", "Not_Supported",
-    "2022-13-45T00:00:00Z", "2022-02-30T10:00:00Z", "2022-12-21", "2022-12-21T16:19:23",
-    "2022-12-21T16:19:23+00:00 ", "2022-12-21 16:19:23+00:00", "2022-12-21T16:19:23.5Z",
-    "2022-12-21T16:19:23+05:30", "2022-12-21T16:19:23+25:00", "20221221T161923Z", "T16:19:23Z",
-    "not a date", "\x00", "true\x00", '"', '""', '"true"', "'true'", "\ufeff", "é", "\u2028",
-    ROOT_USER, ROOT_ARN, "arn:aws:iam::", "arn:aws:sts::123456789012:assumed-role/r/s",
-    "arn:aws:iam::999999999999:user/mallory", "1000-01-01T00:00:00Z", *OUT_OF_RANGE,
+    "maybe",
+    "TRUE",
+    "True",
+    "FALSE",
+    "False",
+    " true ",
+    "yes",
+    "no",
+    "1",
+    "0",
+    "",
+    " ",
+    "null",
+    "N/A",
+    "n/a",
+    "NA",
+    "no_information",
+    "not_supported",
+    "Not_Supported",
+    "2022-13-45T00:00:00Z",
+    "2022-02-30T10:00:00Z",
+    "2022-12-21",
+    "2022-12-21T16:19:23",
+    "2022-12-21T16:19:23+00:00 ",
+    "2022-12-21 16:19:23+00:00",
+    "2022-12-21T16:19:23.5Z",
+    "2022-12-21T16:19:23+05:30",
+    "2022-12-21T16:19:23+25:00",
+    "20221221T161923Z",
+    "T16:19:23Z",
+    "not a date",
+    "\x00",
+    "true\x00",
+    '"',
+    '""',
+    '"true"',
+    "'true'",
+    "\ufeff",
+    "é",
+    "\u2028",
+    ROOT_USER,
+    ROOT_ARN,
+    "arn:aws:iam::",
+    "arn:aws:sts::123456789012:assumed-role/r/s",
+    "arn:aws:iam::999999999999:user/mallory",
+    "1000-01-01T00:00:00Z",
+    *OUT_OF_RANGE,
 )
 JUNK = st.one_of(
     st.sampled_from(WEIRD),
@@ -75,6 +116,7 @@ STRUCTURAL = re.compile('[,"\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]')
 
 
 # ---------------------------------------------------------------- a valid report to start from
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -111,8 +153,18 @@ def report_row(draw: st.DrawFn, principal: Principal, suffix: str) -> list[str]:
             keys += [flag(active), draw(stamp), used, *where]
         else:
             keys += [flag(False), "N/A", "N/A", "N/A", "N/A"]
-    return [principal.user, principal.arn, draw(stamp), *password, flag(draw(st.booleans())), *keys,
-            "false", "N/A", "false", "N/A"]
+    return [
+        principal.user,
+        principal.arn,
+        draw(stamp),
+        *password,
+        flag(draw(st.booleans())),
+        *keys,
+        "false",
+        "N/A",
+        "false",
+        "N/A",
+    ]
 
 
 @dataclass
@@ -220,7 +272,7 @@ def damage(report: Report, mutations: list[tuple]) -> Damaged:
             data = data[:at] + args[1] + data[at:]
             structural = True
         elif kind == "truncate":
-            data = data[:int(args[0] * len(data))]
+            data = data[: int(args[0] * len(data))]
             structural = True
     return Damaged(Report(principals, header, rows), data, not structural and encoding != "utf-16")
 
@@ -229,6 +281,7 @@ DAMAGED = st.builds(damage, valid_reports(), st.lists(MUTATIONS, min_size=1, max
 
 
 # ---------------------------------------------------------------- what must hold
+
 
 def problem_lines(problem: ParseProblem) -> range:
     found = re.fullmatch(r"lines? (\d+)(?:-(\d+))?", problem.location)
@@ -301,6 +354,7 @@ def assert_parser_properties(damaged: Damaged) -> None:
 
 # ---------------------------------------------------------------- parser properties
 
+
 @PARSER_SETTINGS
 @given(DAMAGED)
 def test_damaged_reports_parse_typed_or_raise_the_documented_error(damaged: Damaged) -> None:
@@ -342,6 +396,7 @@ def test_a_valid_report_parses_completely_and_exactly(report: Report, data: st.D
 
 # ---------------------------------------------------------------- end to end
 
+
 def survivors(frame: pd.DataFrame | None) -> tuple[set[str], bool]:
     """ARNs of user rows in the frame, and whether a root row of the account is there."""
     if frame is None:
@@ -363,8 +418,11 @@ def assert_end_to_end(damaged: Damaged, findings: list[Finding]) -> None:
     user_arns, root_ok = survivors(frame)
     for principal in damaged.report.principals:
         if principal.is_root and not root_ok:
-            bad = [f for f in findings if f.status is Status.PASS
-                   and (f.check_id.startswith("root_") or f.resource == ROOT_ARN)]
+            bad = [
+                f
+                for f in findings
+                if f.status is Status.PASS and (f.check_id.startswith("root_") or f.resource == ROOT_ARN)
+            ]
             assert not bad, (bad, problems)
         elif not principal.is_root and principal.arn not in user_arns:
             bad = [f for f in findings if f.status is Status.PASS and f.resource == principal.arn]
@@ -379,20 +437,22 @@ def assert_end_to_end(damaged: Damaged, findings: list[Finding]) -> None:
             continue
         for check in CHECKS.values():
             if check.scope == "principal":
-                assert any(f.check_id == check.id and f.resource == problem.subject
-                           and f.status is Status.NOT_ASSESSED for f in findings), (check.id, problem)
+                assert any(
+                    f.check_id == check.id and f.resource == problem.subject and f.status is Status.NOT_ASSESSED
+                    for f in findings
+                ), (check.id, problem)
 
 
 @functools.cache
 def frameworks() -> tuple[Framework, ...]:
-    # Loaded once: parsing the shipped YAML costs more than the rest of build_report.
+    # Loaded once: parsing the shipped YAML costs more than the rest of build_pack.
     return tuple(load_frameworks().values())
 
 
 def report_findings(data: bytes) -> list[Finding]:
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = write_snapshot(Path(tmp) / "snap", AccountSpec(credential_report=data))
-        return build_report(snapshot, frameworks=frameworks()).findings
+        return build_pack(snapshot, PackOptions(frameworks=frameworks())).findings
 
 
 @E2E_SETTINGS
@@ -417,12 +477,39 @@ def test_a_damaged_root_row_never_passes_a_root_check(report: Report, column: in
 
 # ---------------------------------------------------------------- times outside what a table can hold
 
+
 def one_user_report(created: str) -> bytes:
     header = ",".join(COLUMNS)
-    root = [ROOT_USER, ROOT_ARN, "2020-01-01T00:00:00Z", "true", "no_information", "2024-01-01T00:00:00Z",
-            "N/A", "true", *["false", "N/A", "N/A", "N/A", "N/A"] * 2, "false", "N/A", "false", "N/A"]
-    user = ["alice", f"arn:aws:iam::{ACCOUNT}:user/alice", created, "false", "N/A", "N/A", "N/A", "false",
-            *["false", "N/A", "N/A", "N/A", "N/A"] * 2, "false", "N/A", "false", "N/A"]
+    root = [
+        ROOT_USER,
+        ROOT_ARN,
+        "2020-01-01T00:00:00Z",
+        "true",
+        "no_information",
+        "2024-01-01T00:00:00Z",
+        "N/A",
+        "true",
+        *["false", "N/A", "N/A", "N/A", "N/A"] * 2,
+        "false",
+        "N/A",
+        "false",
+        "N/A",
+    ]
+    user = [
+        "alice",
+        f"arn:aws:iam::{ACCOUNT}:user/alice",
+        created,
+        "false",
+        "N/A",
+        "N/A",
+        "N/A",
+        "false",
+        *["false", "N/A", "N/A", "N/A", "N/A"] * 2,
+        "false",
+        "N/A",
+        "false",
+        "N/A",
+    ]
     return "\n".join([header, ",".join(root), ",".join(user)]).encode() + b"\n"
 
 
@@ -436,5 +523,5 @@ def test_out_of_range_timestamp_is_a_row_problem(stamp: str) -> None:
 @pytest.mark.parametrize("stamp", OUT_OF_RANGE)
 def test_out_of_range_timestamp_does_not_abort_the_report(stamp: str, tmp_path: Path) -> None:
     snapshot = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=one_user_report(stamp)))
-    findings = build_report(snapshot, frameworks=frameworks()).findings
+    findings = build_pack(snapshot, PackOptions(frameworks=frameworks())).findings
     assert not [f for f in findings if f.status is Status.PASS and f.resource.endswith(":user/alice")]

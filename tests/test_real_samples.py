@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from reporter.checks.finding import Finding
+from reporter.core.status import Status
 from reporter.evidence.cloudtrail import parse_root_events
 from reporter.evidence.credential_report import parse_credential_report
-from reporter.findings import Finding, Status
-from reporter.render.model import build_report
+from reporter.pack.model import build_pack
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -37,8 +38,9 @@ SEKOIA = CLOUDTRAIL / "sekoia_intake_formats"
 ASHU = CLOUDTRAIL / "ashubeginner_lookup_events"
 ASHU_RECORDS = ASHU / "DERIVED_lookup_events_cloudtrailevent_records.json"
 ASHU_LOOKUP = ASHU / "DERIVED_lookup_events_response_shape.json"
-TRAILSCRAPER = (CLOUDTRAIL / "trailscraper"
-                / "111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz")
+TRAILSCRAPER = (
+    CLOUDTRAIL / "trailscraper" / "111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz"
+)
 
 # aws_docs console sign-in examples: file stem -> eventID of its one record.
 DOCS_ROOT = {
@@ -108,6 +110,7 @@ def assert_utc_timestamps(series: pd.Series) -> None:
 # Credential reports
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def old_report() -> pd.DataFrame:
     frame, problems = parse_credential_report(OLD_REPORT.read_bytes(), OLD_REPORT.name)
@@ -127,8 +130,13 @@ def test_real_credential_reports_parse_without_problems_and_typed(path: Path) ->
     frame, problems = parse_credential_report(path.read_bytes(), path.name)
     assert problems == []
     assert int(frame["is_root"].sum()) == 1
-    for column in ("user_creation_time", "password_last_used", "password_last_changed",
-                   "access_key_1_last_rotated", "access_key_1_last_used_date"):
+    for column in (
+        "user_creation_time",
+        "password_last_used",
+        "password_last_changed",
+        "access_key_1_last_rotated",
+        "access_key_1_last_used_date",
+    ):
         assert_utc_timestamps(frame[column])
     for column in ("password_enabled", "mfa_active", "access_key_1_active", "is_root"):
         assert frame[column].dtype == "boolean"
@@ -263,6 +271,7 @@ def test_both_formats_give_the_same_typed_columns(old_report: pd.DataFrame, new_
 # CloudTrail
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("stem", sorted(DOCS_ROOT))
 def test_docs_root_console_records_found(stem: str) -> None:
     frame, problems = parse_file(CONSOLE_SIGNIN / f"{stem}.json")
@@ -284,10 +293,13 @@ def test_docs_iam_user_records_are_not_root(stem: str) -> None:
     assert problems == [] and frame.empty
 
 
-@pytest.mark.parametrize("name, records", [
-    ("log_file_examples_envelopes.json", 8),  # 7 envelopes; EC2/IAM records and two Insight events
-    ("iam_user_guide_signin_examples.json", 2),
-])
+@pytest.mark.parametrize(
+    "name, records",
+    [
+        ("log_file_examples_envelopes.json", 8),  # 7 envelopes; EC2/IAM records and two Insight events
+        ("iam_user_guide_signin_examples.json", 2),
+    ],
+)
 def test_docs_lists_of_documents_have_no_root(name: str, records: int) -> None:
     path = CLOUDTRAIL / "aws_docs" / name
     doc = json.loads(path.read_bytes())
@@ -366,8 +378,9 @@ def test_lookup_events_time_is_the_inner_utc_event_time() -> None:
     assert row["event_time"] != utc("2020-01-09T11:07:09Z")
     # Both shapes agree record for record.
     records, _ = parse_file(ASHU_RECORDS)
-    pd.testing.assert_series_equal(frame.set_index("event_id")["event_time"].sort_index(),
-                                   records.set_index("event_id")["event_time"].sort_index())
+    pd.testing.assert_series_equal(
+        frame.set_index("event_id")["event_time"].sort_index(), records.set_index("event_id")["event_time"].sort_index()
+    )
 
 
 def test_trailscraper_gzip_log_file_has_no_root() -> None:
@@ -395,6 +408,7 @@ def test_every_real_root_record_survives_a_jsonl_round_trip() -> None:
 # --------------------------------------------------------------------------------------------
 # Field semantics on real records
 # --------------------------------------------------------------------------------------------
+
 
 def docs_row(stem: str) -> pd.Series:
     return only_row(parse_file(CONSOLE_SIGNIN / f"{stem}.json")[0])
@@ -513,12 +527,24 @@ def test_invoked_by_records_are_not_cis_counted(path: Path) -> None:
 # End to end: a snapshot holding only a real credential report
 # --------------------------------------------------------------------------------------------
 
+
 def snapshot_with_report(root: Path, report: Path, account: str, as_of: datetime) -> Snapshot:
-    writer = SnapshotWriter(root, tool_version="test", period_start=datetime(as_of.year, as_of.month, 1, tzinfo=UTC),
-                            period_end=as_of, as_of=as_of)
+    writer = SnapshotWriter(
+        root,
+        tool_version="test",
+        period_start=datetime(as_of.year, as_of.month, 1, tzinfo=UTC),
+        period_end=as_of,
+        as_of=as_of,
+    )
     writer.add_account(account, regions=["us-east-1"])
-    writer.add_bytes(f"accounts/{account}/iam/credential_report.csv", report.read_bytes(),
-                     api="iam:GetCredentialReport", account=account, region="us-east-1", collected_at=as_of)
+    writer.add_bytes(
+        f"accounts/{account}/iam/credential_report.csv",
+        report.read_bytes(),
+        api="iam:GetCredentialReport",
+        account=account,
+        region="us-east-1",
+        collected_at=as_of,
+    )
     writer.finalize(collected_at=as_of)
     return Snapshot.open(root)
 
@@ -539,7 +565,7 @@ def by_check(findings: list[Finding], check_id: str) -> dict[str, Finding]:
 
 def test_end_to_end_new_format_report(tmp_path: Path) -> None:
     as_of = datetime(2025, 1, 29, 20, 0, tzinfo=UTC)  # after the newest time in the report
-    model = build_report(snapshot_with_report(tmp_path / "snap", NEW_REPORT, NEW_ACCOUNT, as_of))
+    model = build_pack(snapshot_with_report(tmp_path / "snap", NEW_REPORT, NEW_ACCOUNT, as_of))
     assert model.problems == []
     root = f"arn:aws:iam::{NEW_ACCOUNT}:root"
     findings = model.findings
@@ -562,8 +588,11 @@ def test_end_to_end_new_format_report(tmp_path: Path) -> None:
     not_used = only_finding(findings, "root_not_used")
     assert not_used.status is Status.NOT_ASSESSED
     assert "root_events" in not_used.reason
-    assert not [f for f in findings if f.check_id.startswith("root_") and f.status is Status.PASS
-                and f.check_id != "root_mfa_enabled"]
+    assert not [
+        f
+        for f in findings
+        if f.check_id.startswith("root_") and f.status is Status.PASS and f.check_id != "root_mfa_enabled"
+    ]
 
     console = by_check(findings, "iam_user_console_mfa")
     assert set(console) == {f"arn:aws:iam::{NEW_ACCOUNT}:user/Ad", f"arn:aws:iam::{NEW_ACCOUNT}:user/Regular"}
@@ -576,7 +605,7 @@ def test_end_to_end_new_format_report(tmp_path: Path) -> None:
 
 def test_end_to_end_old_format_report(tmp_path: Path) -> None:
     as_of = datetime(2023, 1, 3, 12, 0, tzinfo=UTC)  # the day of the source commit, after jake's key use
-    model = build_report(snapshot_with_report(tmp_path / "snap", OLD_REPORT, OLD_ACCOUNT, as_of))
+    model = build_pack(snapshot_with_report(tmp_path / "snap", OLD_REPORT, OLD_ACCOUNT, as_of))
     assert model.problems == []
     root = f"arn:aws:iam::{OLD_ACCOUNT}:root"
     user = f"arn:aws:iam::{OLD_ACCOUNT}:user/{{}}".format
@@ -601,12 +630,14 @@ def test_end_to_end_old_format_report(tmp_path: Path) -> None:
     assert "account_summary" in keys.reason
 
     console = by_check(findings, "iam_user_console_mfa")
-    assert {r: f.status for r, f in console.items()} == {
-        user("jake"): Status.FAIL, user("test_account"): Status.FAIL}
+    assert {r: f.status for r, f in console.items()} == {user("jake"): Status.FAIL, user("test_account"): Status.FAIL}
 
     rotated = by_check(findings, "iam_access_keys_rotated")
     assert {r: f.status for r, f in rotated.items()} == {
-        user("cloudgoat"): Status.FAIL, user("jake"): Status.FAIL, user("test_key_account"): Status.PASS}
+        user("cloudgoat"): Status.FAIL,
+        user("jake"): Status.FAIL,
+        user("test_key_account"): Status.PASS,
+    }
 
     single = by_check(findings, "iam_single_active_access_key")
     assert {f.status for f in single.values()} == {Status.PASS}

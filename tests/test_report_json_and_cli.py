@@ -11,10 +11,10 @@ from factory import AccountSpec, write_snapshot
 from typer.testing import CliRunner
 
 from reporter.checks.registry import CHECKS
-from reporter.cli import app
+from reporter.cli.app import app
+from reporter.core.resources import demo_snapshot_dir
+from reporter.pack.model import build_pack
 from reporter.render.json_report import render_json
-from reporter.render.model import build_report
-from reporter.resources import demo_snapshot_dir
 from reporter.snapshot.reader import Snapshot
 
 runner = CliRunner()
@@ -37,19 +37,27 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     assert by[(mgmt, "iam_user_console_mfa", "bob")]["status"] == "FAIL"
     assert by[(prod, "root_hardware_mfa_enabled", f"arn:aws:iam::{prod}:root")]["status"] == "PASS"
     # sandbox: no credential report (AccessDenied) and a throttled region
-    assert all(f["status"] == "NOT_ASSESSED" for f in doc["findings"]
-               if f["account_id"] == sandbox and "credential_report" in CHECKS[f["check_id"]].evidence)
-    new_checks = {("root_usage_alerting", mgmt): "PASS", ("root_usage_alerting", prod): "PASS",
-                  ("root_usage_alerting", sandbox): "FAIL",
-                  ("cloudtrail_root_evidence_complete", mgmt): "PASS",
-                  ("cloudtrail_root_evidence_complete", prod): "PASS",
-                  ("cloudtrail_root_evidence_complete", sandbox): "FAIL",
-                  ("root_scp_deny", mgmt): "NOT_APPLICABLE", ("root_scp_deny", prod): "PASS",
-                  ("root_scp_deny", sandbox): "FAIL",
-                  ("root_credentials_centrally_managed", mgmt): "FAIL"}
+    assert all(
+        f["status"] == "NOT_ASSESSED"
+        for f in doc["findings"]
+        if f["account_id"] == sandbox and "credential_report" in CHECKS[f["check_id"]].evidence
+    )
+    new_checks = {
+        ("root_usage_alerting", mgmt): "PASS",
+        ("root_usage_alerting", prod): "PASS",
+        ("root_usage_alerting", sandbox): "FAIL",
+        ("cloudtrail_root_evidence_complete", mgmt): "PASS",
+        ("cloudtrail_root_evidence_complete", prod): "PASS",
+        ("cloudtrail_root_evidence_complete", sandbox): "FAIL",
+        ("root_scp_deny", mgmt): "NOT_APPLICABLE",
+        ("root_scp_deny", prod): "PASS",
+        ("root_scp_deny", sandbox): "FAIL",
+        ("root_credentials_centrally_managed", mgmt): "FAIL",
+    }
     for (check_id, account), expected in new_checks.items():
-        assert {f["status"] for f in doc["findings"]
-                if f["check_id"] == check_id and f["account_id"] == account} == {expected}, (check_id, account)
+        assert {f["status"] for f in doc["findings"] if f["check_id"] == check_id and f["account_id"] == account} == {
+            expected
+        }, (check_id, account)
     assert doc["snapshot"]["manifest_sha256"] == Snapshot.open(demo_snapshot_dir()).digest
     assert [a["id"] for a in doc["accounts"]] == [mgmt, prod, sandbox]
     ids = [f["id"] for f in doc["findings"]]
@@ -58,10 +66,10 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
 
 
 def test_same_snapshot_same_bytes(tmp_path: Path) -> None:
-    a = render_json(build_report(write_snapshot(tmp_path / "a", AccountSpec())))
-    b = render_json(build_report(Snapshot.open(tmp_path / "a")))
+    a = render_json(build_pack(write_snapshot(tmp_path / "a", AccountSpec())))
+    b = render_json(build_pack(Snapshot.open(tmp_path / "a")))
     assert a == b
-    c = render_json(build_report(write_snapshot(tmp_path / "c", AccountSpec())))
+    c = render_json(build_pack(write_snapshot(tmp_path / "c", AccountSpec())))
     assert a == c  # same content collected into another folder: same pack
 
 
@@ -78,8 +86,9 @@ def test_bundled_demo_snapshot_verifies_and_matches_its_generator(tmp_path: Path
     result = runner.invoke(app, ["verify", str(demo_snapshot_dir())])
     assert result.exit_code == 0, result.output
     tool = Path(__file__).resolve().parents[1] / "tools" / "build_demo_snapshot.py"
-    subprocess.run([sys.executable, str(tool), str(tmp_path / "rebuilt")], check=True,
-                   env={"PYTHONPATH": str(tool.parents[1])})
+    subprocess.run(
+        [sys.executable, str(tool), str(tmp_path / "rebuilt")], check=True, env={"PYTHONPATH": str(tool.parents[1])}
+    )
     assert (tmp_path / "rebuilt" / "manifest.json").read_bytes() == (demo_snapshot_dir() / "manifest.json").read_bytes()
 
 
@@ -91,7 +100,10 @@ def test_verify_cli_reports_one_line_per_problem_and_exits_1(tmp_path: Path) -> 
     result = runner.invoke(app, ["verify", str(snap.root)])
     assert result.exit_code == 1
     lines = [line for line in result.stdout.splitlines() if line]
-    assert lines == [f"modified: {target}: " + lines[0].split(": ", 2)[2], "unexpected: extra.json: on disk, not in the manifest"]
+    assert lines == [
+        f"modified: {target}: " + lines[0].split(": ", 2)[2],
+        "unexpected: extra.json: on disk, not in the manifest",
+    ]
 
 
 def test_report_cli_thresholds_and_errors(tmp_path: Path) -> None:

@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 from monthly import A, B, C, write_chain
 
-from reporter.findings import Finding, Severity, Status
-from reporter.history import History, pack_from_model
-from reporter.render.model import build_report
-from reporter.risk_acceptance import (
+from reporter.assess.risk_acceptance import (
     AcceptanceState,
     RiskAcceptanceError,
     RiskAcceptances,
     apply,
     load_risk_acceptances,
 )
+from reporter.checks.finding import Finding
+from reporter.core.status import Severity, Status
+from reporter.history.store import History
+from reporter.pack.model import build_pack
+from reporter.pack.record import pack_record
 
 EXCEPTIONS = f"""\
 acceptances:
@@ -93,9 +95,10 @@ def test_file_loads(acceptances: RiskAcceptances) -> None:
 
 def test_accepted_then_expired_across_months(tmp_path: Path, acceptances: RiskAcceptances) -> None:
     snaps = write_chain(tmp_path / "c")
-    models = [build_report(s) for s in snaps]
-    reports = [apply(m.findings, acceptances, m.snapshot.manifest.as_of, m.root_events().to_dict("records"))
-               for m in models]
+    models = [build_pack(s) for s in snaps]
+    reports = [
+        apply(m.findings, acceptances, m.snapshot.manifest.as_of, m.root_events().to_dict("records")) for m in models
+    ]
 
     def state(i: int, check: str, account: str) -> AcceptanceState:
         return next(d.state for d in reports[i].decisions if d.check_id == check and d.account_id == account)
@@ -104,7 +107,10 @@ def test_accepted_then_expired_across_months(tmp_path: Path, acceptances: RiskAc
     sep = next(d for d in reports[0].decisions if d.check_id == "iam_access_keys_rotated")
     assert sep.state is AcceptanceState.ACCEPTED and sep.applies
     assert (sep.acceptance.approver, sep.acceptance.expires_on, sep.acceptance.ticket) == (
-        "Jane Doe (CISO)", date(2026, 10, 15), "SEC-101")
+        "Jane Doe (CISO)",
+        date(2026, 10, 15),
+        "SEC-101",
+    )
     # October (as_of 2026-11-01): the same acceptance expired on 2026-10-15; it no longer applies.
     oct_ = next(d for d in reports[1].decisions if d.check_id == "iam_access_keys_rotated")
     assert oct_.state is AcceptanceState.EXPIRED and not oct_.applies
@@ -125,15 +131,28 @@ def test_accepted_then_expired_across_months(tmp_path: Path, acceptances: RiskAc
     # The history keeps each FAIL's acceptance state, month by month.
     with History(tmp_path / "h.db") as history:
         for model, rep in zip(models, reports, strict=True):
-            history.record(pack_from_model(model, acceptances=rep))
-        states = [{f.check_id: f.acceptance for f in history.load(m.snapshot.digest).findings
-                   if f.check_id == "iam_access_keys_rotated" and f.account_id == A} for m in models[:2]]
+            history.record(pack_record(model, acceptances=rep))
+        states = [
+            {
+                f.check_id: f.acceptance
+                for f in history.load(m.snapshot.digest).findings
+                if f.check_id == "iam_access_keys_rotated" and f.account_id == A
+            }
+            for m in models[:2]
+        ]
     assert states == [{"iam_access_keys_rotated": "accepted"}, {"iam_access_keys_rotated": "expired"}]
 
 
 def test_expiry_is_judged_on_as_of_not_today(acceptances: RiskAcceptances) -> None:
-    finding = Finding("iam_access_keys_rotated", A, f"arn:aws:iam::{A}:user/alice", Status.FAIL, Severity.HIGH,
-                      "old key", finding_id="F-0001")
+    finding = Finding(
+        "iam_access_keys_rotated",
+        A,
+        f"arn:aws:iam::{A}:user/alice",
+        Status.FAIL,
+        Severity.HIGH,
+        "old key",
+        finding_id="F-0001",
+    )
     on_last_day = apply([finding], acceptances, datetime(2026, 10, 15, 23, 59, tzinfo=UTC))
     day_after = apply([finding], acceptances, datetime(2026, 10, 16, 0, 0, tzinfo=UTC))
     assert on_last_day.decisions[0].state is AcceptanceState.ACCEPTED
@@ -147,59 +166,87 @@ def test_expiry_is_judged_on_as_of_not_today(acceptances: RiskAcceptances) -> No
 
 def test_a_valid_acceptance_wins_over_an_expired_one(tmp_path: Path) -> None:
     path = tmp_path / "e.yaml"
-    entry = ("  - {{check: root_not_used, account: '{a}', justification: j, approver: p,"
-             " approved_on: {on}, expires_on: {until}, ticket: {t}}}\n")
-    path.write_text("acceptances:\n" + entry.format(a=A, on="2026-01-01", until="2026-06-30", t="OLD")
-                    + entry.format(a="*", on="2026-07-01", until="2026-12-31", t="NEW"))
+    entry = (
+        "  - {{check: root_not_used, account: '{a}', justification: j, approver: p,"
+        " approved_on: {on}, expires_on: {until}, ticket: {t}}}\n"
+    )
+    path.write_text(
+        "acceptances:\n"
+        + entry.format(a=A, on="2026-01-01", until="2026-06-30", t="OLD")
+        + entry.format(a="*", on="2026-07-01", until="2026-12-31", t="NEW")
+    )
     finding = Finding("root_not_used", A, f"arn:aws:iam::{A}:root", Status.FAIL, Severity.CRITICAL, "used")
     decision = apply([finding], load_risk_acceptances(path), date(2026, 11, 1)).decisions[0]
     assert decision.state is AcceptanceState.ACCEPTED and decision.acceptance.ticket == "NEW"
 
 
 def test_break_glass_ties_root_events_to_tickets(tmp_path: Path, acceptances: RiskAcceptances) -> None:
-    model = build_report(write_chain(tmp_path / "c")[1])
+    model = build_pack(write_chain(tmp_path / "c")[1])
     report = apply(model.findings, acceptances, model.snapshot.manifest.as_of, model.root_events().to_dict("records"))
-    tickets = {(e.row_id, e.event_time.strftime("%H:%M")): e.break_glass.ticket if e.break_glass else None
-               for e in report.root_events}
-    assert tickets == {("E-root-0001", "10:15"): "INC-7",  # by event id
-                       ("E-root-0002", "11:40"): "INC-8",  # by time range
-                       ("E-root-0003", "09:00"): None}     # no ticket: the pack lists it as unexplained
+    tickets = {
+        (e.row_id, e.event_time.strftime("%H:%M")): e.break_glass.ticket if e.break_glass else None
+        for e in report.root_events
+    }
+    assert tickets == {
+        ("E-root-0001", "10:15"): "INC-7",  # by event id
+        ("E-root-0002", "11:40"): "INC-8",  # by time range
+        ("E-root-0003", "09:00"): None,
+    }  # no ticket: the pack lists it as unexplained
     assert [b.ticket for b in report.unused_break_glass] == ["INC-9"]
     doc = report.as_dict()
     assert doc["root_events"][0]["ticket"] == "INC-7" and doc["root_events"][2]["ticket"] is None
 
 
-@pytest.mark.parametrize("text, message", [
-    ("acceptances:\n  - {check: root_not_used, account: 123456789012, justification: j, approver: p,"
-     " approved_on: 2026-01-01, expires_on: 2026-02-01, ticket: T}\n",
-     r"e.yaml: acceptances\[0\]: account: .*read as a number: quote it"),
-    ("acceptances:\n  - {check: root_not_used, account: '*', justification: j, approver: p,"
-     " approved_on: 2026-01-01, ticket: T}\n",
-     r"e.yaml: acceptances\[0\]: expires_on: missing required field"),
-    ("acceptances:\n  - {check: root_not_used, account: '*', justification: j, approver: p,"
-     " approved_on: 2026-01-01, expires_on: 2026-02-01, ticket: T}\n"
-     "  - {check: root_not_used, account: '*', justification: j, approver: p,"
-     " approved_on: 2026-03-01, expires_on: 2026-02-01, ticket: T}\n",
-     r"e.yaml: acceptances\[1\]: \(entry\): expires_on 2026-02-01 is before approved_on 2026-03-01"),
-    ("acceptances:\n  - {check: root_not_used, account: '*', justification: j, approver: p,"
-     " approved_on: 2026-01-01, expires_on: 2026-02-01, ticket: T, tciket: X}\n",
-     r"e.yaml: acceptances\[0\]: tciket: unknown field"),
-    ("break_glass:\n  - {account: '123456789012', start: 2026-10-03T11:00:00Z, justification: j,"
-     " approver: p, approved_on: 2026-10-03, ticket: T}\n",
-     r"e.yaml: break_glass\[0\]: \(entry\): a time range needs both start and end"),
-    ("break_glass:\n  - {event_id: abc, start: 2026-10-03T11:00:00Z, end: 2026-10-03T12:00:00Z,"
-     " justification: j, approver: p, approved_on: 2026-10-03, ticket: T}\n",
-     r"e.yaml: break_glass\[0\]: \(entry\): give either event_id, or account with start and end"),
-    ("break_glass:\n  - {start: 2026-10-03T11:00:00Z, end: 2026-10-03T12:00:00Z,"
-     " justification: j, approver: p, approved_on: 2026-10-03, ticket: T}\n",
-     r"e.yaml: break_glass\[0\]: \(entry\): a time range needs the account"),
-    ("break_glass:\n  - {account: '123456789012', start: '2026-10-03T11:00:00', end: 2026-10-03T12:00:00Z,"
-     " justification: j, approver: p, approved_on: 2026-10-03, ticket: T}\n",
-     r"e.yaml: break_glass\[0\]: start: needs a time zone"),
-    ("exceptions: []\n", r"e.yaml: \(top level\): unknown key\(s\) exceptions"),
-    ("- check: x\n", r"e.yaml: \(top level\): expected a mapping"),
-    ("acceptances: [\n", r"e.yaml: line 2, column 1: invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "acceptances:\n  - {check: root_not_used, account: 123456789012, justification: j, approver: p,"
+            " approved_on: 2026-01-01, expires_on: 2026-02-01, ticket: T}\n",
+            r"e.yaml: acceptances\[0\]: account: .*read as a number: quote it",
+        ),
+        (
+            "acceptances:\n  - {check: root_not_used, account: '*', justification: j, approver: p,"
+            " approved_on: 2026-01-01, ticket: T}\n",
+            r"e.yaml: acceptances\[0\]: expires_on: missing required field",
+        ),
+        (
+            "acceptances:\n  - {check: root_not_used, account: '*', justification: j, approver: p,"
+            " approved_on: 2026-01-01, expires_on: 2026-02-01, ticket: T}\n"
+            "  - {check: root_not_used, account: '*', justification: j, approver: p,"
+            " approved_on: 2026-03-01, expires_on: 2026-02-01, ticket: T}\n",
+            r"e.yaml: acceptances\[1\]: \(entry\): expires_on 2026-02-01 is before approved_on 2026-03-01",
+        ),
+        (
+            "acceptances:\n  - {check: root_not_used, account: '*', justification: j, approver: p,"
+            " approved_on: 2026-01-01, expires_on: 2026-02-01, ticket: T, tciket: X}\n",
+            r"e.yaml: acceptances\[0\]: tciket: unknown field",
+        ),
+        (
+            "break_glass:\n  - {account: '123456789012', start: 2026-10-03T11:00:00Z, justification: j,"
+            " approver: p, approved_on: 2026-10-03, ticket: T}\n",
+            r"e.yaml: break_glass\[0\]: \(entry\): a time range needs both start and end",
+        ),
+        (
+            "break_glass:\n  - {event_id: abc, start: 2026-10-03T11:00:00Z, end: 2026-10-03T12:00:00Z,"
+            " justification: j, approver: p, approved_on: 2026-10-03, ticket: T}\n",
+            r"e.yaml: break_glass\[0\]: \(entry\): give either event_id, or account with start and end",
+        ),
+        (
+            "break_glass:\n  - {start: 2026-10-03T11:00:00Z, end: 2026-10-03T12:00:00Z,"
+            " justification: j, approver: p, approved_on: 2026-10-03, ticket: T}\n",
+            r"e.yaml: break_glass\[0\]: \(entry\): a time range needs the account",
+        ),
+        (
+            "break_glass:\n  - {account: '123456789012', start: '2026-10-03T11:00:00', end: 2026-10-03T12:00:00Z,"
+            " justification: j, approver: p, approved_on: 2026-10-03, ticket: T}\n",
+            r"e.yaml: break_glass\[0\]: start: needs a time zone",
+        ),
+        ("exceptions: []\n", r"e.yaml: \(top level\): unknown key\(s\) exceptions"),
+        ("- check: x\n", r"e.yaml: \(top level\): expected a mapping"),
+        ("acceptances: [\n", r"e.yaml: line 2, column 1: invalid YAML"),
+    ],
+)
 def test_errors_name_file_entry_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "e.yaml"
     path.write_text(text)

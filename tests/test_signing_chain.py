@@ -11,17 +11,14 @@ from pathlib import Path
 import pytest
 from monthly import MONTHS, accounts_for, write_chain, write_month
 
-from reporter.chain import verify_chain, verify_history_chain
-from reporter.history import History, pack_from_model
-from reporter.render.model import build_report
-from reporter.resources import demo_snapshot_dir
-from reporter.signing import (
-    SignatureError,
-    generate_keypair,
-    sign_manifest,
-    verify_manifest_signature,
-)
+from reporter.core.resources import demo_snapshot_dir
+from reporter.history.chain import verify_history_chain
+from reporter.history.store import History
+from reporter.pack.model import build_pack
+from reporter.pack.record import pack_record
+from reporter.snapshot.chain import verify_chain
 from reporter.snapshot.reader import Snapshot
+from reporter.snapshot.signing import SignatureError, generate_keypair, sign_manifest, verify_manifest_signature
 from reporter.snapshot.verify import SIGNATURE_NAME, verify_snapshot
 
 
@@ -76,10 +73,21 @@ def test_a_rewritten_middle_manifest_is_caught_by_the_next_link(tmp_path: Path) 
     middle = tmp_path / "2026-10"
     path = "accounts/222222222222/iam/account_summary.json"
     (middle / path).write_text('{"SummaryMap": {"AccountMFAEnabled": 1}}\n')
-    forged = snaps[1].manifest.model_copy(update={"artifacts": [
-        a.model_copy(update={"sha256": hashlib.sha256((middle / path).read_bytes()).hexdigest(),
-                             "size": (middle / path).stat().st_size}) if a.path == path else a
-        for a in snaps[1].manifest.artifacts]})
+    forged = snaps[1].manifest.model_copy(
+        update={
+            "artifacts": [
+                a.model_copy(
+                    update={
+                        "sha256": hashlib.sha256((middle / path).read_bytes()).hexdigest(),
+                        "size": (middle / path).stat().st_size,
+                    }
+                )
+                if a.path == path
+                else a
+                for a in snaps[1].manifest.artifacts
+            ]
+        }
+    )
     (middle / "manifest.json").write_bytes(forged.to_bytes())
     assert verify_snapshot(Snapshot.open(middle)) == []  # alone, the forged month looks fine
     report = verify_chain([tmp_path / m for m in MONTHS])
@@ -105,7 +113,7 @@ def test_history_chain_protects_the_newest_month(tmp_path: Path) -> None:
     snaps = write_chain(tmp_path / "c")
     with History(tmp_path / "h.db") as history:
         for snap in snaps:
-            history.record(pack_from_model(build_report(snap), snapshot_path=snap.root))
+            history.record(pack_record(build_pack(snap), snapshot_path=snap.root))
         assert verify_history_chain(history, "org:o-test").ok
         last = snaps[2].root / "manifest.json"
         data = json.loads(last.read_bytes())
@@ -114,7 +122,10 @@ def test_history_chain_protects_the_newest_month(tmp_path: Path) -> None:
         assert verify_chain([s.root for s in snaps]).ok  # the folders alone cannot tell
         report = verify_history_chain(history, "org:o-test")
         assert (report.first_break.month, report.first_break.kind, report.first_break.path) == (
-            "2026-11", "history", "manifest.json")
+            "2026-11",
+            "history",
+            "manifest.json",
+        )
 
 
 # -- signatures -------------------------------------------------------------------------------
@@ -155,7 +166,9 @@ def test_tamper_wrong_key_and_missing_signature_are_named(tmp_path: Path, keys: 
     snap = write_month(tmp_path / "s", "2026-10")
     sign_manifest(snap.root, private)
     _, other_public, _ = generate_keypair(tmp_path / "other.key")
-    with pytest.raises(SignatureError, match=r"signed with key [0-9a-f]{16}…, not with the given public key.*wrong key"):
+    with pytest.raises(
+        SignatureError, match=r"signed with key [0-9a-f]{16}…, not with the given public key.*wrong key"
+    ):
         verify_manifest_signature(snap.root, other_public)
     with pytest.raises(SignatureError, match="this is a private key; give the public key"):
         verify_manifest_signature(snap.root, private)

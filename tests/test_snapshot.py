@@ -20,8 +20,9 @@ def _writer(root: Path) -> SnapshotWriter:
 
 
 def test_manifest_records_every_artifact_with_digest(tmp_path: Path) -> None:
-    snap = write_snapshot(tmp_path / "s", AccountSpec(credential_report=None,
-                                                      credential_report_error=("AccessDenied", "nope")))
+    snap = write_snapshot(
+        tmp_path / "s", AccountSpec(credential_report=None, credential_report_error=("AccessDenied", "nope"))
+    )
     by_api = {a.api: a for a in snap.manifest.artifacts}
     summary = by_api["iam:GetAccountSummary"]
     data = (snap.root / summary.path).read_bytes()
@@ -35,16 +36,21 @@ def test_manifest_bytes_are_canonical(tmp_path: Path) -> None:
     a = write_snapshot(tmp_path / "a", AccountSpec())
     b = write_snapshot(tmp_path / "b", AccountSpec())
     assert a.manifest_bytes == b.manifest_bytes
-    assert b"\"as_of\": \"2026-11-01T06:00:00Z\"" in a.manifest_bytes
+    assert b'"as_of": "2026-11-01T06:00:00Z"' in a.manifest_bytes
 
 
 def test_secrets_never_reach_the_disk(tmp_path: Path) -> None:
     writer = _writer(tmp_path / "s")
     writer.add_account("123456789012")
-    writer.add_json("x/assume.json", {"Credentials": {"AccessKeyId": "ASIA1", "SecretAccessKey": "s3cr3t",
-                                                      "SessionToken": "t0k3n"},
-                                      "nested": [{"SessionToken": "t0k3n2"}]},
-                    api="sts:AssumeRole", collected_at=AS_OF)
+    writer.add_json(
+        "x/assume.json",
+        {
+            "Credentials": {"AccessKeyId": "ASIA1", "SecretAccessKey": "s3cr3t", "SessionToken": "t0k3n"},
+            "nested": [{"SessionToken": "t0k3n2"}],
+        },
+        api="sts:AssumeRole",
+        collected_at=AS_OF,
+    )
     writer.finalize(collected_at=AS_OF)
     text = (tmp_path / "s" / "x" / "assume.json").read_text()
     assert "s3cr3t" not in text and "t0k3n" not in text and REDACTED in text
@@ -75,10 +81,13 @@ def test_folder_without_manifest_is_not_a_snapshot(tmp_path: Path) -> None:
         Snapshot.open(tmp_path / "half")
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"{\"format_version\": 1, ", "not valid JSON"),
-    (b"{\"format_version\": 1}", "tool_version"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"format_version": 1, ', "not valid JSON"),
+        (b'{"format_version": 1}', "tool_version"),
+    ],
+)
 def test_broken_manifest_is_one_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
     (tmp_path / "manifest.json").write_bytes(content)
     with pytest.raises(SnapshotError, match=message) as info:
@@ -112,7 +121,18 @@ def test_verify_names_modified_missing_and_unexpected(tmp_path: Path) -> None:
 def test_manifest_is_valid_json_with_contract_fields(tmp_path: Path) -> None:
     snap = write_snapshot(tmp_path / "s")
     data = orjson.loads(snap.manifest_bytes)
-    assert {"format_version", "tool_version", "period_start", "period_end", "as_of", "collected_at",
-            "caller_arn", "accounts", "regions", "artifacts"} <= set(data)
+    assert {
+        "format_version",
+        "tool_version",
+        "period_start",
+        "period_end",
+        "as_of",
+        "collected_at",
+        "caller_arn",
+        "accounts",
+        "regions",
+        "artifacts",
+    } <= set(data)
     assert {"path", "sha256", "size", "api", "params", "account", "region", "collected_at", "status"} <= set(
-        data["artifacts"][0])
+        data["artifacts"][0]
+    )

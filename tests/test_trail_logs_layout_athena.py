@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from trail_logs_scenario import A, B, END, EXPECTED, START, console_login
+from trail_logs_scenario import END, EXPECTED, START, A, B, console_login
 
 from reporter.collect.trail_logs.athena import (
     COLUMNS,
@@ -23,7 +23,12 @@ from reporter.collect.trail_logs.layout import parse_log_key, window_days
 def test_parse_log_key_org_account_and_digest() -> None:
     info = parse_log_key("p/AWSLogs/o-aa11bb22cc/111111111111/CloudTrail/eu-west-1/2026/10/03/x.json.gz")
     assert info is not None and (info.org_id, info.account, info.region, info.day, info.is_digest) == (
-        "o-aa11bb22cc", "111111111111", "eu-west-1", date(2026, 10, 3), False)
+        "o-aa11bb22cc",
+        "111111111111",
+        "eu-west-1",
+        date(2026, 10, 3),
+        False,
+    )
     digest = parse_log_key("AWSLogs/222222222222/CloudTrail-Digest/us-east-1/2026/10/03/d.json.gz")
     assert digest is not None and digest.org_id is None and digest.is_digest
     assert parse_log_key("AWSLogs/222222222222/CloudTrail/us-east-1/2026/13/03/x.json.gz") is None
@@ -33,7 +38,9 @@ def test_parse_log_key_org_account_and_digest() -> None:
 def test_window_is_the_period_plus_one_day_each_side() -> None:
     assert window_days(START, END) == (date(2026, 9, 30), date(2026, 11, 1))
     assert window_days(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 1, 0, 0, 1, tzinfo=UTC)) == (
-        date(2026, 9, 30), date(2026, 10, 2))
+        date(2026, 9, 30),
+        date(2026, 10, 2),
+    )
     with pytest.raises(ValueError, match="empty period"):
         window_days(END, START)
 
@@ -51,11 +58,20 @@ def test_sql_restricts_partitions_and_root() -> None:
 
 
 def test_ddl_projects_partitions_over_the_org_layout() -> None:
-    ddl = athena_ddl("trail.logs", bucket="bkt", prefix="/trails/", org_id="o-aa11bb22cc", accounts=[A, B],
-                     regions=["us-east-1", "eu-west-1"])
+    ddl = athena_ddl(
+        "trail.logs",
+        bucket="bkt",
+        prefix="/trails/",
+        org_id="o-aa11bb22cc",
+        accounts=[A, B],
+        regions=["us-east-1", "eu-west-1"],
+    )
     assert ddl.startswith("CREATE EXTERNAL TABLE IF NOT EXISTS `trail`.`logs` (")
     assert "LOCATION 's3://bkt/trails/AWSLogs/o-aa11bb22cc/'" in ddl
-    assert "'storage.location.template'='s3://bkt/trails/AWSLogs/o-aa11bb22cc/${account}/CloudTrail/${region}/${timestamp}'" in ddl
+    assert (
+        "'storage.location.template'='s3://bkt/trails/AWSLogs/o-aa11bb22cc/${account}/CloudTrail/${region}/${timestamp}'"
+        in ddl
+    )
     assert f"'projection.account.values'='{A},{B}'" in ddl
     assert "'projection.region.values'='eu-west-1,us-east-1'" in ddl
     assert "'projection.timestamp.format'='yyyy/MM/dd'" in ddl
@@ -73,15 +89,30 @@ def test_rows_map_back_to_the_raw_record(record: dict[str, Any]) -> None:
 
 
 def test_athena_struct_json_with_unknown_and_null_fields() -> None:
-    row = {"useridentity": orjson.dumps({"type": "Root", "principalid": "1", "arn": None, "newfield": "x",
-                                         "sessioncontext": {"attributes": {"mfaauthenticated": "true",
-                                                                           "creationdate": None},
-                                                            "sessionissuer": None}}).decode(),
-           "eventid": "e", "readonly": "false", "requestparameters": '{"a":[1,{"b":null}]}'}
+    row = {
+        "useridentity": orjson.dumps(
+            {
+                "type": "Root",
+                "principalid": "1",
+                "arn": None,
+                "newfield": "x",
+                "sessioncontext": {
+                    "attributes": {"mfaauthenticated": "true", "creationdate": None},
+                    "sessionissuer": None,
+                },
+            }
+        ).decode(),
+        "eventid": "e",
+        "readonly": "false",
+        "requestparameters": '{"a":[1,{"b":null}]}',
+    }
     record = row_to_record(row)
-    assert record["userIdentity"] == {"type": "Root", "principalId": "1",
-                                      "sessionContext": {"attributes": {"mfaAuthenticated": "true"}},
-                                      "newfield": "x"}
+    assert record["userIdentity"] == {
+        "type": "Root",
+        "principalId": "1",
+        "sessionContext": {"attributes": {"mfaAuthenticated": "true"}},
+        "newfield": "x",
+    }
     assert record["readOnly"] is False and record["requestParameters"] == {"a": [1, {"b": None}]}
     assert record["responseElements"] is None
 
@@ -96,8 +127,10 @@ class PagingAthena:
             row = record_to_row(r) | {"account": r["recipientAccountId"], "region": r["awsRegion"]}
             rows.append({"Data": [{"VarCharValue": row[n]} if row[n] is not None else {} for n in names]})
         meta = {"ColumnInfo": [{"Name": n} for n in names]}
-        self.pages = [{"ResultSet": {"Rows": rows[:3], "ResultSetMetadata": meta}},
-                      {"ResultSet": {"Rows": rows[3:], "ResultSetMetadata": meta}}]
+        self.pages = [
+            {"ResultSet": {"Rows": rows[:3], "ResultSetMetadata": meta}},
+            {"ResultSet": {"Rows": rows[3:], "ResultSetMetadata": meta}},
+        ]
         self.states = ["RUNNING", "SUCCEEDED"]
         self.started: dict[str, Any] = {}
 
@@ -121,8 +154,18 @@ class PagingAthena:
 def test_run_polls_and_pages() -> None:
     records = [orjson.loads(orjson.dumps(r)) for r in EXPECTED[A] + EXPECTED[B]]
     client, sleeps = PagingAthena(records), []
-    result = run_root_events_query(client, "db.t", workgroup="wg", output_location="s3://o/", accounts=[A, B],
-                                   regions=None, start=START, end=END, sleep=sleeps.append, poll_seconds=0.5)
+    result = run_root_events_query(
+        client,
+        "db.t",
+        workgroup="wg",
+        output_location="s3://o/",
+        accounts=[A, B],
+        regions=None,
+        start=START,
+        end=END,
+        sleep=sleeps.append,
+        poll_seconds=0.5,
+    )
     assert result.records == records and result.query_execution_id == "q-9" and sleeps == [0.5]
     assert client.started["WorkGroup"] == "wg" and client.started["QueryExecutionContext"] == {"Database": "db"}
     assert client.started["ResultConfiguration"] == {"OutputLocation": "s3://o/"}

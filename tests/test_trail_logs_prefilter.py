@@ -17,11 +17,20 @@ from reporter.collect.trail_logs.prefilter import may_hold_root
 from reporter.collect.trail_logs.scan import ObjectScan, output_size_hint, scan_blob, scan_text
 
 SAMPLES = Path("/work/shared/samples/cloudtrail")
-ROOT = {"eventVersion": "1.08", "userIdentity": {"type": "Root", "principalId": "111122223333",
-                                                  "arn": "arn:aws:iam::111122223333:root"},
-        "eventTime": "2026-10-02T03:04:05Z", "eventName": "ConsoleLogin", "eventID": "e-root"}
-ROLE = {"eventVersion": "1.08", "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/R/s"},
-        "eventTime": "2026-10-02T03:04:05Z", "eventName": "GetObject", "eventID": "e-role"}
+ROOT = {
+    "eventVersion": "1.08",
+    "userIdentity": {"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root"},
+    "eventTime": "2026-10-02T03:04:05Z",
+    "eventName": "ConsoleLogin",
+    "eventID": "e-root",
+}
+ROLE = {
+    "eventVersion": "1.08",
+    "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/R/s"},
+    "eventTime": "2026-10-02T03:04:05Z",
+    "eventName": "GetObject",
+    "eventID": "e-role",
+}
 
 
 def doc(*records: dict[str, Any]) -> bytes:
@@ -36,34 +45,49 @@ def roots_of(text: bytes) -> list[str]:
 
 # --- the edge cases the issue names -------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    b'{"Records":[{"userIdentity":{"type":"Root"},"eventID":"x","eventTime":"t"}]}',
-    b'{"Records":[{"userIdentity":{"type":"\\u0052oot"},"eventID":"x"}]}',       # escaped R
-    b'{"Records":[{"userIdentity":{"type":"R\\u006F\\u006ft"},"eventID":"x"}]}',  # both hex cases
-    b'{"Records":[{"userIdentity":{"type":"Roo\\u0074"},"eventID":"x"}]}',
-    b'{"Records":[{"userIdentity":{"\\u0074ype":"Root"},"eventID":"x"}]}',       # escaped key
-    b'{"Records":[{"userIdentity":{"t\\u0079pe":"Root"},"eventID":"x"}]}',
-    b'{"Records":[{"eventID":"x","userIdentity":{"arn":"a","type"\n\t :\r\n  "Root"}}]}',  # split over whitespace
-    b'{\n  "Records": [\n    {\n      "userIdentity": {\n        "type": "Root"\n      },\n      "eventID": "x"\n    }\n  ]\n}',
-    b'{"Records":[{"userIdentity":{"accountId":"1","type":"Root","arn":"x\\"Root\\""},"eventID":"x"}]}',
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"Records":[{"userIdentity":{"type":"Root"},"eventID":"x","eventTime":"t"}]}',
+        b'{"Records":[{"userIdentity":{"type":"\\u0052oot"},"eventID":"x"}]}',  # escaped R
+        b'{"Records":[{"userIdentity":{"type":"R\\u006F\\u006ft"},"eventID":"x"}]}',  # both hex cases
+        b'{"Records":[{"userIdentity":{"type":"Roo\\u0074"},"eventID":"x"}]}',
+        b'{"Records":[{"userIdentity":{"\\u0074ype":"Root"},"eventID":"x"}]}',  # escaped key
+        b'{"Records":[{"userIdentity":{"t\\u0079pe":"Root"},"eventID":"x"}]}',
+        b'{"Records":[{"eventID":"x","userIdentity":{"arn":"a","type"\n\t :\r\n  "Root"}}]}',  # split over whitespace
+        b'{\n  "Records": [\n    {\n      "userIdentity": {\n        "type": "Root"\n      },\n      "eventID": "x"\n    }\n  ]\n}',  # noqa: E501 - one record, pretty-printed
+        b'{"Records":[{"userIdentity":{"accountId":"1","type":"Root","arn":"x\\"Root\\""},"eventID":"x"}]}',
+    ],
+)
 def test_root_records_in_any_spelling_are_found(text: bytes) -> None:
     assert may_hold_root(text)
     assert roots_of(text) == ["x"]
 
 
-@pytest.mark.parametrize("decoy", [
-    # a resource tag named Root
-    {"userIdentity": {"type": "IAMUser"}, "requestParameters": {"tagSet": [{"key": "Root", "value": "Root"}]}},
-    # a role named Root
-    {"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Root/s",
-                      "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "Root"}}}},
-    # "Root" in requestParameters, as a value and inside strings
-    {"userIdentity": {"type": "IAMUser"}, "eventName": "ListRoots",
-     "requestParameters": {"name": "Root", "bucketName": "Root-logs", "policy": '{"type":"Root"}'}},
-    # a type that merely contains Root
-    {"userIdentity": {"type": "RootLike"}},
-])
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        # a resource tag named Root
+        {"userIdentity": {"type": "IAMUser"}, "requestParameters": {"tagSet": [{"key": "Root", "value": "Root"}]}},
+        # a role named Root
+        {
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::1:assumed-role/Root/s",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "Root"}},
+            }
+        },
+        # "Root" in requestParameters, as a value and inside strings
+        {
+            "userIdentity": {"type": "IAMUser"},
+            "eventName": "ListRoots",
+            "requestParameters": {"name": "Root", "bucketName": "Root-logs", "policy": '{"type":"Root"}'},
+        },
+        # a type that merely contains Root
+        {"userIdentity": {"type": "RootLike"}},
+    ],
+)
 def test_decoys_are_cleared_without_parsing_or_rejected_by_the_parser(decoy: dict[str, Any]) -> None:
     text = doc(ROLE, {**decoy, "eventID": "d"})
     assert roots_of(text) == []
@@ -73,7 +97,7 @@ def test_decoys_are_cleared_without_parsing_or_rejected_by_the_parser(decoy: dic
 
 def test_decoy_type_root_outside_user_identity_is_rejected_by_the_parser() -> None:
     text = doc({"userIdentity": {"type": "IAMUser"}, "resources": [{"type": "Root"}], "eventID": "d"})
-    assert may_hold_root(text)      # the bytes cannot tell: the parser decides
+    assert may_hold_root(text)  # the bytes cannot tell: the parser decides
     assert roots_of(text) == []
 
 
@@ -90,17 +114,20 @@ def test_every_search_backend_finds_the_same_offsets(backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", sorted(prefilter.BACKENDS))
-@pytest.mark.parametrize(("text", "expected"), [
-    (b'{"a":"\\u0052"}', True),
-    (b'{"a":"\\u006F"}', True),
-    (b'{"a":"\\u003d\\u0026\\u0074"}', True),       # the Root escape after other escapes
-    (b'{"a":"\\u003d\\u0026\\u0041"}', False),
-    (b'\\u0052', True),                                  # at the very start
-    (b'xx\\u005', False),                                # cut off at the end: not an escape
-    (b'xx\\u00', False),
-    (b'xx\\u0\\u0074', True),                            # a broken escape, then a real one
-    (b"", False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b'{"a":"\\u0052"}', True),
+        (b'{"a":"\\u006F"}', True),
+        (b'{"a":"\\u003d\\u0026\\u0074"}', True),  # the Root escape after other escapes
+        (b'{"a":"\\u003d\\u0026\\u0041"}', False),
+        (b"\\u0052", True),  # at the very start
+        (b"xx\\u005", False),  # cut off at the end: not an escape
+        (b"xx\\u00", False),
+        (b"xx\\u0\\u0074", True),  # a broken escape, then a real one
+        (b"", False),
+    ],
+)
 def test_escape_search_agrees_across_backends(backend: str, text: bytes, expected: bool) -> None:
     assert prefilter._has_root_escape_search(text, prefilter.BACKENDS[backend]) is expected
     assert prefilter._has_root_escape_numpy(text) is expected
@@ -131,8 +158,10 @@ def _encode(data: st.DataObject, value: Any) -> str:
     if isinstance(value, dict):
         items = list(value.items())
         order = data.draw(st.permutations(range(len(items)))) if items else []
-        members = [ws() + _encode_string(data, items[i][0]) + ws() + ":" + ws() + _encode(data, items[i][1]) + ws()
-                   for i in order]
+        members = [
+            ws() + _encode_string(data, items[i][0]) + ws() + ":" + ws() + _encode(data, items[i][1]) + ws()
+            for i in order
+        ]
         return "{" + ",".join(members) + ws() + "}"
     if isinstance(value, list):
         return "[" + ",".join(ws() + _encode(data, v) + ws() for v in value) + "]"
@@ -142,14 +171,18 @@ def _encode(data: st.DataObject, value: Any) -> str:
 
 
 _names = st.text(alphabet="RootypeAsumdl", min_size=1, max_size=6)
-_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(alphabet="Rotype \"\\x", max_size=8)),
-                       lambda inner: st.dictionaries(_names, inner, max_size=3) | st.lists(inner, max_size=3), max_leaves=6)
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(alphabet='Rotype "\\x', max_size=8)),
+    lambda inner: st.dictionaries(_names, inner, max_size=3) | st.lists(inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), extra=st.dictionaries(_names, _values, max_size=4), is_root=st.booleans())
-def test_any_encoding_of_a_root_record_passes_the_filter(data: st.DataObject, extra: dict[str, Any],
-                                                         is_root: bool) -> None:
+def test_any_encoding_of_a_root_record_passes_the_filter(
+    data: st.DataObject, extra: dict[str, Any], is_root: bool
+) -> None:
     identity = {**{k: v for k, v in extra.items() if k != "type"}, "type": "Root" if is_root else "AssumedRole"}
     record = {**extra, "userIdentity": identity, "eventID": "p"}
     text = ("{" + data.draw(_WS) + '"Records":[' + _encode(data, ROLE) + "," + _encode(data, record) + "]}").encode()
@@ -162,6 +195,7 @@ def test_any_encoding_of_a_root_record_passes_the_filter(data: st.DataObject, ex
 
 
 # --- damaged files: reported, and what can be kept is kept ---------------------------------
+
 
 def test_corrupt_gzip() -> None:
     result = scan_blob("a.json.gz", b"\x1f\x8b\x08\x00" + b"\xff" * 40)
@@ -187,14 +221,17 @@ def test_truncated_json_without_any_root_is_still_reported() -> None:
     assert result.error_code == "TruncatedLogFile"
 
 
-@pytest.mark.parametrize(("blob", "code"), [
-    (b"", "EmptyLogFile"),
-    (gzip.compress(b""), "EmptyLogFile"),
-    (gzip.compress(b"   \n"), "EmptyLogFile"),
-    (gzip.compress(b'{"Events": []}'), "InvalidLogFile"),
-    (gzip.compress(b'{"Records": {"a": 1}}'), "InvalidLogFile"),
-    (b"PK\x03\x04 a zip", "CorruptLogFile"),
-])
+@pytest.mark.parametrize(
+    ("blob", "code"),
+    [
+        (b"", "EmptyLogFile"),
+        (gzip.compress(b""), "EmptyLogFile"),
+        (gzip.compress(b"   \n"), "EmptyLogFile"),
+        (gzip.compress(b'{"Events": []}'), "InvalidLogFile"),
+        (gzip.compress(b'{"Records": {"a": 1}}'), "InvalidLogFile"),
+        (b"PK\x03\x04 a zip", "CorruptLogFile"),
+    ],
+)
 def test_empty_and_foreign_files(blob: bytes, code: str) -> None:
     assert scan_blob("a.json.gz", blob).error_code == code
 

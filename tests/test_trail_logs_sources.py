@@ -12,14 +12,14 @@ from moto import mock_aws
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from trail_logs_scenario import (
-    A,
-    B,
     BAD_KEYS,
     END,
     EXPECTED,
     ORG,
     REGIONS,
     START,
+    A,
+    B,
     fixed_clock,
     objects,
     write_folder,
@@ -62,8 +62,19 @@ def s3_bucket():
 
 def test_s3_scan_writes_the_period_root_events_per_account(s3_bucket, tmp_path):
     writer = _writer(tmp_path / "snap")
-    summary = collect_from_s3(writer, s3=s3_bucket, bucket=BUCKET, prefix="trails", accounts=[A, B], regions=None,
-                              start=START, end=END, clock=fixed_clock, workers=0, io_threads=4)
+    summary = collect_from_s3(
+        writer,
+        s3=s3_bucket,
+        bucket=BUCKET,
+        prefix="trails",
+        accounts=[A, B],
+        regions=None,
+        start=START,
+        end=END,
+        clock=fixed_clock,
+        workers=0,
+        io_threads=4,
+    )
     writer.finalize(collected_at=fixed_clock())
     snap = Snapshot.open(tmp_path / "snap")
 
@@ -75,7 +86,9 @@ def test_s3_scan_writes_the_period_root_events_per_account(s3_bucket, tmp_path):
     assert a_events.path == f"accounts/{A}/cloudtrail/root_events.jsonl"
     assert a_events.params["Bucket"] == BUCKET and a_events.params["Prefix"] == "trails"
     assert a_events.params["regions"] == ["eu-west-1", "us-east-1"]
-    assert a_events.params["StartTime"] == "2026-10-01T00:00:00Z" and a_events.params["EndTime"] == "2026-11-01T00:00:00Z"
+    assert (
+        a_events.params["StartTime"] == "2026-10-01T00:00:00Z" and a_events.params["EndTime"] == "2026-11-01T00:00:00Z"
+    )
     assert a_events.params["digests"] == 1 and a_events.region is None
 
     # Only the period ±1 day is listed (09/30 .. 11/01): the 09/28 and 11/03 folders never are.
@@ -95,8 +108,18 @@ def test_s3_scan_writes_the_period_root_events_per_account(s3_bucket, tmp_path):
 
 def test_s3_damaged_objects_become_error_artifacts_and_the_scan_goes_on(s3_bucket, tmp_path):
     writer = _writer(tmp_path / "snap")
-    collect_from_s3(writer, s3=s3_bucket, bucket=BUCKET, prefix="trails/", accounts=[A, B],
-                    regions={A: REGIONS, B: REGIONS}, start=START, end=END, clock=fixed_clock, workers=0)
+    collect_from_s3(
+        writer,
+        s3=s3_bucket,
+        bucket=BUCKET,
+        prefix="trails/",
+        accounts=[A, B],
+        regions={A: REGIONS, B: REGIONS},
+        start=START,
+        end=END,
+        clock=fixed_clock,
+        workers=0,
+    )
     writer.finalize(collected_at=fixed_clock())
     snap = Snapshot.open(tmp_path / "snap")
     errors = [a for a in snap.manifest.artifacts_for(account=B, api="s3:GetObject") if a.status == "error"]
@@ -112,8 +135,19 @@ def test_s3_damaged_objects_become_error_artifacts_and_the_scan_goes_on(s3_bucke
 
 def test_s3_scan_with_worker_processes_gives_the_same_answer(s3_bucket, tmp_path):
     writer = _writer(tmp_path / "snap")
-    collect_from_s3(writer, s3=s3_bucket, bucket=BUCKET, prefix="trails", accounts=[A], regions=None,
-                    start=START, end=END, clock=fixed_clock, workers=2, io_threads=3)
+    collect_from_s3(
+        writer,
+        s3=s3_bucket,
+        bucket=BUCKET,
+        prefix="trails",
+        accounts=[A],
+        regions=None,
+        start=START,
+        end=END,
+        clock=fixed_clock,
+        workers=2,
+        io_threads=3,
+    )
     writer.finalize(collected_at=fixed_clock())
     assert _root_events(Snapshot.open(tmp_path / "snap"), A, "s3:GetObject") == _expected_lookup_shape(A)
 
@@ -122,8 +156,18 @@ def test_s3_listing_failure_is_an_error_artifact(tmp_path):
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         writer = _writer(tmp_path / "snap")
-        collect_from_s3(writer, s3=s3, bucket="no-such-bucket", prefix=None, accounts=[A], regions=None,
-                        start=START, end=END, clock=fixed_clock, workers=0)
+        collect_from_s3(
+            writer,
+            s3=s3,
+            bucket="no-such-bucket",
+            prefix=None,
+            accounts=[A],
+            regions=None,
+            start=START,
+            end=END,
+            clock=fixed_clock,
+            workers=0,
+        )
     [error] = writer._artifacts
     assert error.status == "error" and error.error.code == "NoSuchBucket" and error.account == A
 
@@ -162,17 +206,38 @@ def test_athena_gives_the_same_root_events_as_s3_and_lookup(s3_bucket, tmp_path)
     # What Athena returns for the query: the period's Root records (plus one the SQL's
     # eventtime bound would have excluded, to prove the result is checked again here).
     from trail_logs_scenario import OUTSIDE
+
     _queue_athena_result(EXPECTED[A] + EXPECTED[B] + [OUTSIDE["at-end"], EXPECTED[B][0]])
     writer = _writer(tmp_path / "athena")
-    summary = collect_from_athena(writer, athena=athena, table="cloudtrail.org_logs", workgroup="audit",
-                                  output_location="s3://out/", accounts=[A, B], regions=REGIONS,
-                                  start=START, end=END, clock=fixed_clock, sleep=lambda s: None)
+    summary = collect_from_athena(
+        writer,
+        athena=athena,
+        table="cloudtrail.org_logs",
+        workgroup="audit",
+        output_location="s3://out/",
+        accounts=[A, B],
+        regions=REGIONS,
+        start=START,
+        end=END,
+        clock=fixed_clock,
+        sleep=lambda s: None,
+    )
     writer.finalize(collected_at=fixed_clock())
     snap = Snapshot.open(tmp_path / "athena")
 
     s3_writer = _writer(tmp_path / "s3")
-    collect_from_s3(s3_writer, s3=s3_bucket, bucket=BUCKET, prefix="trails", accounts=[A, B], regions=None,
-                    start=START, end=END, clock=fixed_clock, workers=0)
+    collect_from_s3(
+        s3_writer,
+        s3=s3_bucket,
+        bucket=BUCKET,
+        prefix="trails",
+        accounts=[A, B],
+        regions=None,
+        start=START,
+        end=END,
+        clock=fixed_clock,
+        workers=0,
+    )
     s3_writer.finalize(collected_at=fixed_clock())
     s3_snap = Snapshot.open(tmp_path / "s3")
 
@@ -197,8 +262,19 @@ def test_athena_failed_query_is_an_error_artifact(tmp_path):
             return {"QueryExecution": {"Status": {"State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND"}}}
 
     writer = _writer(tmp_path / "snap")
-    collect_from_athena(writer, athena=FailingAthena(), table="db.t", workgroup="wg", output_location=None,
-                        accounts=[A], regions=REGIONS, start=START, end=END, clock=fixed_clock, sleep=lambda s: None)
+    collect_from_athena(
+        writer,
+        athena=FailingAthena(),
+        table="db.t",
+        workgroup="wg",
+        output_location=None,
+        accounts=[A],
+        regions=REGIONS,
+        start=START,
+        end=END,
+        clock=fixed_clock,
+        sleep=lambda s: None,
+    )
     [error] = writer._artifacts
     assert error.api == "athena:GetQueryResults" and error.error.code == "QueryFailed"
     assert "TABLE_NOT_FOUND" in error.error.message and error.params["QueryExecutionId"] == "q-1"
@@ -207,9 +283,20 @@ def test_athena_failed_query_is_an_error_artifact(tmp_path):
 def test_credentials_in_root_records_never_reach_the_snapshot(tmp_path):
     from trail_logs_scenario import gz_records, root
 
-    token = root(A, "a-token", "2026-10-09T10:00:00Z", eventName="GetSessionToken", eventSource="sts.amazonaws.com",
-                 responseElements={"credentials": {"accessKeyId": "ASIAXMPL", "sessionToken": "SECRET-TOKEN-VALUE",
-                                                   "secretAccessKey": "SECRET-KEY-VALUE"}})
+    token = root(
+        A,
+        "a-token",
+        "2026-10-09T10:00:00Z",
+        eventName="GetSessionToken",
+        eventSource="sts.amazonaws.com",
+        responseElements={
+            "credentials": {
+                "accessKeyId": "ASIAXMPL",
+                "sessionToken": "SECRET-TOKEN-VALUE",
+                "secretAccessKey": "SECRET-KEY-VALUE",
+            }
+        },
+    )
     folder = tmp_path / "logs"
     folder.mkdir()
     (folder / "one.json.gz").write_bytes(gz_records([token]))

@@ -12,22 +12,31 @@ import orjson
 import pytest
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
+from reporter.core.resources import demo_snapshot_dir
+from reporter.pack.model import build_pack
 from reporter.render import xlsx as xlsx_module
 from reporter.render.cells import safe_text
 from reporter.render.json_report import render_json
-from reporter.render.model import build_report
 from reporter.render.xlsx import write_xlsx
-from reporter.resources import demo_snapshot_dir
 from reporter.snapshot.reader import Snapshot
 
-SHEETS = ["Summary", "Findings", "Frameworks", "Root events", "Credential report", "Manifest", "Drift", "Trend",
-          "Exceptions"]
+SHEETS = [
+    "Summary",
+    "Findings",
+    "Frameworks",
+    "Root events",
+    "Credential report",
+    "Manifest",
+    "Drift",
+    "Trend",
+    "Exceptions",
+]
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1"]
 
 
 @pytest.fixture(scope="module")
 def demo_model():
-    return build_report(Snapshot.open(demo_snapshot_dir()))
+    return build_pack(Snapshot.open(demo_snapshot_dir()))
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +144,7 @@ def test_status_conditional_formatting(demo_book) -> None:
     _, wb = demo_book
     for name in ("Findings", "Frameworks"):
         rules = [r for cf in wb[name].conditional_formatting for r in cf.rules]
-        assert {r.formula[0] for r in rules} == {'"PASS"', '"FAIL"', '"NOT_ASSESSED"', '"NOT_APPLICABLE"',
-                                                 '"MANUAL"'}
+        assert {r.formula[0] for r in rules} == {'"PASS"', '"FAIL"', '"NOT_ASSESSED"', '"NOT_APPLICABLE"', '"MANUAL"'}
 
 
 def test_workbook_is_byte_identical_across_renders(demo_model, tmp_path: Path) -> None:
@@ -150,14 +158,16 @@ def test_workbook_is_byte_identical_across_renders(demo_model, tmp_path: Path) -
 
 
 def hostile_snapshot(tmp_path: Path) -> Snapshot:
-    events = [root_record(f"2026-10-{d:02d}T10:00:00Z", agent=agent, event_id=f"evt-{d}")
-              for d, agent in enumerate([*HOSTILE, "bell\x07agent"], 1)]
+    events = [
+        root_record(f"2026-10-{d:02d}T10:00:00Z", agent=agent, event_id=f"evt-{d}")
+        for d, agent in enumerate([*HOSTILE, "bell\x07agent"], 1)
+    ]
     creds = report(cr_row(), cr_row("=cmd|' /C calc'!A0"), cr_row("@SUM(A1)"), cr_row("-x+y"))
     return write_snapshot(tmp_path / "snap", AccountSpec(root_events=jsonl(*events), credential_report=creds))
 
 
 def test_hostile_strings_are_inert_text(tmp_path: Path) -> None:
-    model = build_report(hostile_snapshot(tmp_path))
+    model = build_pack(hostile_snapshot(tmp_path))
     path = write_xlsx(model, tmp_path / "out")
     wb = openpyxl.load_workbook(path)
     ws = wb["Root events"]
@@ -187,7 +197,7 @@ def test_long_text_is_truncated_to_excel_limit() -> None:
 
 def test_empty_tables_still_valid(tmp_path: Path) -> None:
     snap = write_snapshot(tmp_path / "snap", AccountSpec(root_events=b"", credential_report=None))
-    path = write_xlsx(build_report(snap), tmp_path / "out")
+    path = write_xlsx(build_pack(snap), tmp_path / "out")
     wb = openpyxl.load_workbook(path)
     for name in ("Root events", "Credential report"):
         ws = wb[name]

@@ -66,10 +66,22 @@ def build(out: Path) -> None:
         clock = ms.MotoClock(AS_OF)
         try:
             world = ms.acme(ms.Scenario(), clock)
-            collect(CollectOptions(out=out, period_start=PERIOD_START, period_end=PERIOD_END, organization=True,
-                                   role_name=ms.AUDIT_ROLE, regions=ms.REGIONS, quiet=True, max_workers=4,
-                                   max_attempts=MAX_ATTEMPTS),
-                    session=world.caller, clock=_as_of, sleep=_no_sleep)
+            collect(
+                CollectOptions(
+                    out=out,
+                    period_start=PERIOD_START,
+                    period_end=PERIOD_END,
+                    organization=True,
+                    role_name=ms.AUDIT_ROLE,
+                    regions=ms.REGIONS,
+                    quiet=True,
+                    max_workers=4,
+                    max_attempts=MAX_ATTEMPTS,
+                ),
+                session=world.caller,
+                clock=_as_of,
+                sleep=_no_sleep,
+            )
         finally:
             clock.restore()
             moto_gaps.reset()

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
 from reporter.checks.trail import TrailView, trail_views
+from reporter.core.status import Severity, Status
 from reporter.evidence.event_pattern import EventPatternError, compile_event_pattern, event_pattern_matches
 from reporter.evidence.keyed import Documents
 from reporter.evidence.metric_filter_pattern import FilterPatternError, compile_filter_pattern
-from reporter.findings import EvidenceRef, Finding, Severity, Status
 
 SIGN_IN_REGION = "us-east-1"  # where AWS records root console sign-ins
 _ENABLED = {"ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"}
@@ -25,23 +26,46 @@ _UNCONFIRMED = {"PendingConfirmation", "Deleted"}
 
 
 def _record(account: str, kind: str, service: str, name: str, region: str) -> dict[str, Any]:
-    identity: dict[str, Any] = {"type": kind, "accountId": account, "principalId": account,
-                                "arn": f"arn:aws:iam::{account}:root"}
+    identity: dict[str, Any] = {
+        "type": kind,
+        "accountId": account,
+        "principalId": account,
+        "arn": f"arn:aws:iam::{account}:root",
+    }
     if kind == "IAMUser":
-        identity.update(arn=f"arn:aws:iam::{account}:user/alice", userName="alice",
-                        principalId="AIDAEXAMPLEALICE", accessKeyId="AKIAEXAMPLEALICE")
+        identity.update(
+            arn=f"arn:aws:iam::{account}:user/alice",
+            userName="alice",
+            principalId="AIDAEXAMPLEALICE",
+            accessKeyId="AKIAEXAMPLEALICE",
+        )
     elif kind == "AssumedRole":
-        identity.update(arn=f"arn:aws:sts::{account}:assumed-role/Admin/bob", principalId="AROAEXAMPLE:bob",
-                        accessKeyId="ASIAEXAMPLEBOB")
+        identity.update(
+            arn=f"arn:aws:sts::{account}:assumed-role/Admin/bob",
+            principalId="AROAEXAMPLE:bob",
+            accessKeyId="ASIAEXAMPLEBOB",
+        )
     sign_in = name == "ConsoleLogin"
-    record = {"eventVersion": "1.09", "userIdentity": identity, "eventTime": "2026-10-15T10:00:00Z",
-              "eventSource": f"{service}.amazonaws.com", "eventName": name, "awsRegion": region,
-              "sourceIPAddress": "198.51.100.7", "userAgent": "Mozilla/5.0", "readOnly": False,
-              "eventType": "AwsConsoleSignIn" if sign_in else "AwsApiCall", "managementEventCategory": "Management",
-              "recipientAccountId": account, "eventID": f"sample-{kind}-{name}-{region}"}
+    record = {
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": "2026-10-15T10:00:00Z",
+        "eventSource": f"{service}.amazonaws.com",
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "Mozilla/5.0",
+        "readOnly": False,
+        "eventType": "AwsConsoleSignIn" if sign_in else "AwsApiCall",
+        "managementEventCategory": "Management",
+        "recipientAccountId": account,
+        "eventID": f"sample-{kind}-{name}-{region}",
+    }
     if sign_in:
-        record.update(responseElements={"ConsoleLogin": "Success"},
-                      additionalEventData={"MFAUsed": "Yes", "LoginTo": "https://console.aws.amazon.com/"})
+        record.update(
+            responseElements={"ConsoleLogin": "Success"},
+            additionalEventData={"MFAUsed": "Yes", "LoginTo": "https://console.aws.amazon.com/"},
+        )
     return record
 
 
@@ -55,36 +79,47 @@ class Sample:
         """The record as EventBridge delivers it."""
         sign_in = self.record["eventName"] == "ConsoleLogin"
         service = self.record["eventSource"].split(".")[0]
-        return {"version": "0", "id": self.record["eventID"],
-                "detail-type": "AWS Console Sign In via CloudTrail" if sign_in else "AWS API Call via CloudTrail",
-                "source": f"aws.{service}", "account": self.record["recipientAccountId"],
-                "time": self.record["eventTime"], "region": self.record["awsRegion"], "resources": [],
-                "detail": self.record}
+        return {
+            "version": "0",
+            "id": self.record["eventID"],
+            "detail-type": "AWS Console Sign In via CloudTrail" if sign_in else "AWS API Call via CloudTrail",
+            "source": f"aws.{service}",
+            "account": self.record["recipientAccountId"],
+            "time": self.record["eventTime"],
+            "region": self.record["awsRegion"],
+            "resources": [],
+            "detail": self.record,
+        }
 
 
 def root_samples(account: str, region: str = SIGN_IN_REGION) -> list[Sample]:
     """Root activity an alert must catch in `region` (sign-in and IAM only where AWS records them)."""
-    samples = [Sample(f"root {service}:{name} in {region}", _record(account, "Root", service, name, region))
-               for service, name in (("ec2", "RunInstances"), ("s3", "CreateBucket"))]
+    samples = [
+        Sample(f"root {service}:{name} in {region}", _record(account, "Root", service, name, region))
+        for service, name in (("ec2", "RunInstances"), ("s3", "CreateBucket"))
+    ]
     if region == SIGN_IN_REGION:
-        samples = [Sample("root console sign-in", _record(account, "Root", "signin", "ConsoleLogin", region)),
-                   Sample("root iam:CreateAccessKey", _record(account, "Root", "iam", "CreateAccessKey", region)),
-                   *samples]
+        samples = [
+            Sample("root console sign-in", _record(account, "Root", "signin", "ConsoleLogin", region)),
+            Sample("root iam:CreateAccessKey", _record(account, "Root", "iam", "CreateAccessKey", region)),
+            *samples,
+        ]
     return samples
 
 
 def ordinary_samples(account: str) -> list[Sample]:
-    return [Sample("IAM user iam:ListUsers", _record(account, "IAMUser", "iam", "ListUsers", SIGN_IN_REGION)),
-            Sample("assumed role ec2:RunInstances",
-                   _record(account, "AssumedRole", "ec2", "RunInstances", SIGN_IN_REGION))]
+    return [
+        Sample("IAM user iam:ListUsers", _record(account, "IAMUser", "iam", "ListUsers", SIGN_IN_REGION)),
+        Sample("assumed role ec2:RunInstances", _record(account, "AssumedRole", "ec2", "RunInstances", SIGN_IN_REGION)),
+    ]
 
 
 @dataclass
 class Route:
     name: str
     passed: bool = False
-    failures: list[str] = field(default_factory=list)   # settled: this is why it does not hold
-    unknowns: list[str] = field(default_factory=list)   # evidence that could not be read or was not collected
+    failures: list[str] = field(default_factory=list)  # settled: this is why it does not hold
+    unknowns: list[str] = field(default_factory=list)  # evidence that could not be read or was not collected
     observed: dict[str, Any] = field(default_factory=dict)
     refs: list[EvidenceRef] = field(default_factory=list)
     # A failure no missing evidence could undo (a region whose rules are known and miss root).
@@ -118,8 +153,9 @@ def _alarm_metrics(alarm: dict[str, Any]) -> set[tuple[str, str]]:
     return {m for m in found if all(isinstance(x, str) for x in m)}
 
 
-def _notified(ctx: CheckContext, region: str, metrics: set[tuple[str, str]], route: Route,
-              cache: dict[str, Any]) -> list[str]:
+def _notified(
+    ctx: CheckContext, region: str, metrics: set[tuple[str, str]], route: Route, cache: dict[str, Any]
+) -> list[str]:
     """`alarm -> topic -> subscription` chains that deliver an alarm on one of `metrics`."""
     if region not in cache:
         cache[region] = (_doc(ctx, "alarms", region, route, "CloudWatch alarms"), None)
@@ -149,8 +185,13 @@ def _notified(ctx: CheckContext, region: str, metrics: set[tuple[str, str]], rou
             if asked is not None and topic not in asked:
                 route.unknowns.append(f"subscriptions of {topic} were not collected")
                 continue
-            confirmed = [s for s in subs_doc if s["TopicArn"] == topic and s["SubscriptionArn"] not in _UNCONFIRMED
-                         and s["SubscriptionArn"].startswith("arn:")]
+            confirmed = [
+                s
+                for s in subs_doc
+                if s["TopicArn"] == topic
+                and s["SubscriptionArn"] not in _UNCONFIRMED
+                and s["SubscriptionArn"].startswith("arn:")
+            ]
             if confirmed:
                 chains.append(f"alarm {name} -> {topic} ({len(confirmed)} confirmed subscription(s))")
             else:
@@ -167,12 +208,22 @@ def metric_filter_route(ctx: CheckContext) -> Route:
     usable = [v for v in views if v.multi_region and v.logging_now and v.management and v.log_group]
     for v in views:
         if v not in usable:
-            why = ("not multi-region" if not v.multi_region else "sends no logs to CloudWatch Logs"
-                   if not v.log_group else "not logging" if v.logging_now is False
-                   else "does not record every management event, read and write" if v.management is False
-                   else ", ".join(v.notes))
-            bucket = route.unknowns if v.multi_region and v.log_group and None in (v.logging_now, v.management) \
+            why = (
+                "not multi-region"
+                if not v.multi_region
+                else "sends no logs to CloudWatch Logs"
+                if not v.log_group
+                else "not logging"
+                if v.logging_now is False
+                else "does not record every management event, read and write"
+                if v.management is False
+                else ", ".join(v.notes)
+            )
+            bucket = (
+                route.unknowns
+                if v.multi_region and v.log_group and None in (v.logging_now, v.management)
                 else route.failures
+            )
             bucket.append(f"trail {v.name} cannot carry the filter ({why})")
     route.observed["trails"] = [v.arn for v in usable]
     if not usable:
@@ -209,12 +260,16 @@ def metric_filter_route(ctx: CheckContext) -> Route:
             if noise:
                 route.failures.append(f"filter {name} also matches ordinary activity ({', '.join(noise)})")
                 continue
-            metrics = {(t.get("metricNamespace"), t.get("metricName")) for t in metric_filter["metricTransformations"]
-                       if isinstance(t, dict)}
+            metrics = {
+                (t.get("metricNamespace"), t.get("metricName"))
+                for t in metric_filter["metricTransformations"]
+                if isinstance(t, dict)
+            }
             chains = _notified(ctx, region, metrics, route, cache)
             if not chains:
-                route.failures.append(f"filter {name} matches root activity but no alarm on its metric reaches "
-                                      "a confirmed subscriber")
+                route.failures.append(
+                    f"filter {name} matches root activity but no alarm on its metric reaches a confirmed subscriber"
+                )
                 continue
             for label in hits:
                 caught[label].append(f"filter {name} ({chains[0]})")
@@ -275,8 +330,15 @@ def eventbridge_route(ctx: CheckContext) -> Route:
     id="root_usage_alerting",
     title="Root activity raises an alert that reaches a person",
     severity=Severity.MEDIUM,
-    evidence=("trails", "trail_status", "event_selectors", "metric_filters", "alarms", "sns_subscriptions",
-              "eventbridge_rules"),
+    evidence=(
+        "trails",
+        "trail_status",
+        "event_selectors",
+        "metric_filters",
+        "alarms",
+        "sns_subscriptions",
+        "eventbridge_rules",
+    ),
     scope="account",
     rationale=(
         "Root use is rare and powerful; someone should learn of it within minutes, not at the next "
@@ -287,11 +349,11 @@ def eventbridge_route(ctx: CheckContext) -> Route:
         "Send a multi-region trail to CloudWatch Logs, then create the CIS filter: aws logs put-metric-filter "
         "--log-group-name <group> --filter-name RootUsage --metric-transformations "
         "metricName=RootUsageCount,metricNamespace=CISBenchmark,metricValue=1 --filter-pattern "
-        "'{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }'.",
+        '\'{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }\'.',  # noqa: E501 - the pattern as AWS documents it
         "Create an alarm on that metric (threshold >= 1 over 5 minutes) whose AlarmActions name an SNS topic, "
         "and confirm at least one subscription to the topic (a pending email subscription receives nothing).",
         "Or create an EventBridge rule in us-east-1 (console sign-ins, IAM) and in every region in use, pattern "
-        "{\"detail\": {\"userIdentity\": {\"type\": [\"Root\"]}}}, with an SNS or incident-tool target.",
+        '{"detail": {"userIdentity": {"type": ["Root"]}}}, with an SNS or incident-tool target.',
     ),
     references=(
         "CIS AWS Foundations Benchmark v1.4.0 4.3 / v3.0.0 4.3 / v5.0.0 4.3 / v6.0.0 5.3",
@@ -302,8 +364,7 @@ def eventbridge_route(ctx: CheckContext) -> Route:
 )
 def root_usage_alerting(ctx: CheckContext) -> list[Finding]:
     routes = [metric_filter_route(ctx), eventbridge_route(ctx)]
-    observed = {r.name: {"verdict": r.verdict, "why": r.why() if not r.passed else None, **r.observed}
-                for r in routes}
+    observed = {r.name: {"verdict": r.verdict, "why": r.why() if not r.passed else None, **r.observed} for r in routes}
     refs = list(dict.fromkeys(ref for r in routes for ref in r.refs))
     passed = [r for r in routes if r.passed]
     if passed:
@@ -312,16 +373,35 @@ def root_usage_alerting(ctx: CheckContext) -> list[Finding]:
         for label, how in _flatten(route.observed.get("matched", {})).items():
             by_how.setdefault(", ".join(how) if isinstance(how, list) else str(how), []).append(label)
         detail = "; ".join(f"{how} catches {', '.join(labels)}" for how, labels in by_how.items())
-        return [ctx.finding(ctx.account_id, Status.PASS,
-                            f"The {route.name} route alerts on root activity: {detail}.",
-                            observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.PASS,
+                f"The {route.name} route alerts on root activity: {detail}.",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
     summary = "; ".join(f"{r.name} route: {r.why()}" for r in routes)
     if all(r.verdict == "FAIL" for r in routes):
-        return [ctx.finding(ctx.account_id, Status.FAIL, f"No alert on root activity was found. {summary}.",
-                            observed=observed, evidence=refs)]
-    return [ctx.finding(ctx.account_id, Status.NOT_ASSESSED,
-                        f"Not assessed: no route is proven and the evidence for one is incomplete. {summary}.",
-                        observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.FAIL,
+                f"No alert on root activity was found. {summary}.",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
+    return [
+        ctx.finding(
+            ctx.account_id,
+            Status.NOT_ASSESSED,
+            f"Not assessed: no route is proven and the evidence for one is incomplete. {summary}.",
+            observed=observed,
+            evidence=refs,
+        )
+    ]
 
 
 def _flatten(matched: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef
 from reporter.evidence.tables import EvidenceTable
-from reporter.findings import EvidenceRef
 
 
 def iso(value: Any) -> str | None:
@@ -51,8 +51,9 @@ def root_credentials_removed(row: pd.Series) -> bool:
     Only reports since ~2024 say `password_enabled=false` for root; older ones say
     `not_supported`, which cannot show removal and so never counts as removed.
     """
-    return all(flag(row[c]) is False
-               for c in ("password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active"))
+    return all(
+        flag(row[c]) is False for c in ("password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active")
+    )
 
 
 def users(table: EvidenceTable) -> pd.DataFrame:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import Check
+from reporter.core.status import Status
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
-from reporter.findings import EvidenceRef, Finding, Status
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,24 @@ class CheckContext:
             return None
         return int((self.as_of - when) / pd.Timedelta(days=1))
 
-    def finding(self, resource: str, status: Status, reason: str, *,
-                observed: dict[str, Any] | None = None, evidence: list[EvidenceRef] | None = None,
-                aggregate: bool = False) -> Finding:
+    def finding(
+        self,
+        resource: str,
+        status: Status,
+        reason: str,
+        *,
+        observed: dict[str, Any] | None = None,
+        evidence: list[EvidenceRef] | None = None,
+        aggregate: bool = False,
+    ) -> Finding:
         return Finding(
-            check_id=self.check.id, account_id=self.account_id, resource=resource, status=status,
-            severity=self.check.severity, reason=reason, observed=observed or {},
-            evidence=evidence or [], aggregate=aggregate,
+            check_id=self.check.id,
+            account_id=self.account_id,
+            resource=resource,
+            status=status,
+            severity=self.check.severity,
+            reason=reason,
+            observed=observed or {},
+            evidence=evidence or [],
+            aggregate=aggregate,
         )

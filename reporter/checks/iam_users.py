@@ -9,9 +9,10 @@ import pandas as pd
 
 from reporter.checks.common import cell, flag, iso, row_ref
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
+from reporter.core.status import Severity, Status
 from reporter.evidence.tables import EvidenceTable
-from reporter.findings import EvidenceRef, Finding, Severity, Status
 
 # One credential-report row as a plain mapping (column -> value). Plain dicts, not pd.Series:
 # building a Series per row (iterrows) and indexing it was most of the time of these checks on
@@ -28,7 +29,7 @@ _last_users: tuple[EvidenceTable, list[dict[str, Any]]] | None = None
 
 def _user_rows(table: EvidenceTable) -> list[dict[str, Any]]:
     """The rows of `common.users(table)` (is_root false or unknown), as dicts, in table order."""
-    global _last_users  # noqa: PLW0603 - a one-entry cache, see above
+    global _last_users
     if _last_users is None or _last_users[0] is not table:
         # Filtering the records in Python skips a boolean take over ~40 columns per account.
         _last_users = (table, [r for r in table.data.to_dict("records") if not _is_true(r["is_root"])])
@@ -47,11 +48,25 @@ def _per_user(ctx: CheckContext, judge: Judge, nobody_in_scope: str) -> list[Fin
         verdict = judge(ctx, row)
         if verdict is not None:
             status, reason, observed = verdict
-            findings.append(ctx.finding(row["arn"], status, reason, observed={"user": row["user"], **observed},
-                                        evidence=[row_ref(table, row)]))
+            findings.append(
+                ctx.finding(
+                    row["arn"],
+                    status,
+                    reason,
+                    observed={"user": row["user"], **observed},
+                    evidence=[row_ref(table, row)],
+                )
+            )
     if not findings:
-        findings.append(ctx.finding(ctx.account_id, Status.NOT_APPLICABLE, nobody_in_scope,
-                                    evidence=[EvidenceRef(table.sources[0])], aggregate=True))
+        findings.append(
+            ctx.finding(
+                ctx.account_id,
+                Status.NOT_APPLICABLE,
+                nobody_in_scope,
+                evidence=[EvidenceRef(table.sources[0])],
+                aggregate=True,
+            )
+        )
     return findings
 
 
@@ -60,9 +75,11 @@ def _active_keys(row: Row) -> list[int]:
 
 
 def _unknown(row: Row, *columns: str) -> Verdict:
-    return (Status.NOT_ASSESSED,
-            f"The credential report does not say {' or '.join(columns)} for this user.",
-            {c: cell(row, c) for c in columns})
+    return (
+        Status.NOT_ASSESSED,
+        f"The credential report does not say {' or '.join(columns)} for this user.",
+        {c: cell(row, c) for c in columns},
+    )
 
 
 @check(
@@ -135,8 +152,10 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
         checks = []
         if flag(row["password_enabled"]) is True:
             checks.append(("password_last_used", "password_last_changed", "password"))
-        checks += [(f"access_key_{n}_last_used_date", f"access_key_{n}_last_rotated", f"access key {n}")
-                   for n in _active_keys(row)]
+        checks += [
+            (f"access_key_{n}_last_used_date", f"access_key_{n}_last_rotated", f"access key {n}")
+            for n in _active_keys(row)
+        ]
         if not checks:
             return Status.PASS, "The user has no enabled password and no active access key.", {}
         observed = {c: cell(row, c) for triple in checks for c in triple[:2]}
@@ -195,9 +214,7 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
     evidence=("credential_report",),
     scope="principal",
     rationale="Two live keys double what can leak and usually mean a rotation was never finished.",
-    remediation=(
-        "Find which key is in use (access_key_N_last_used_date), then deactivate and delete the other.",
-    ),
+    remediation=("Find which key is in use (access_key_N_last_used_date), then deactivate and delete the other.",),
     references=(
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
         "CIS AWS Foundations Benchmark v5.0.0 1.12",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
+from reporter.core.status import Severity, Status
 from reporter.evidence.keyed import Documents
 from reporter.evidence.organization import NOT_IN_ORGANIZATION, OrgTree
 from reporter.evidence.scp import denies_root
-from reporter.findings import EvidenceRef, Finding, Severity, Status
 
 _MAX_DEPTH = 10  # Organizations allows five levels of OUs; deeper means a loop in the evidence
 
@@ -18,10 +19,13 @@ def _outside_organization(ctx: CheckContext) -> Finding | None:
     org = ctx.table("organization")
     if org.data is not None:
         return None
-    return ctx.finding(ctx.root_arn if ctx.check.scope == "root" else ctx.account_id, Status.NOT_APPLICABLE,
-                       f"The account is not in an AWS Organization (DescribeOrganization answered "
-                       f"{NOT_IN_ORGANIZATION}), so there are no SCPs or organization features.",
-                       observed={"organization": None})
+    return ctx.finding(
+        ctx.root_arn if ctx.check.scope == "root" else ctx.account_id,
+        Status.NOT_APPLICABLE,
+        f"The account is not in an AWS Organization (DescribeOrganization answered "
+        f"{NOT_IN_ORGANIZATION}), so there are no SCPs or organization features.",
+        observed={"organization": None},
+    )
 
 
 def _management_id(ctx: CheckContext) -> str | None:
@@ -65,8 +69,8 @@ def _path(tree: OrgTree, account_id: str) -> tuple[list[tuple[str, str]], str | 
     remediation=(
         "Enable SCPs on the organization root: aws organizations enable-policy-type --root-id <r-...> "
         "--policy-type SERVICE_CONTROL_POLICY.",
-        "Create an SCP with {\"Effect\": \"Deny\", \"Action\": \"*\", \"Resource\": \"*\", \"Condition\": "
-        "{\"ArnLike\": {\"aws:PrincipalArn\": \"arn:aws:iam::*:root\"}}} and attach it to the root or to every OU.",
+        'Create an SCP with {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": '
+        '{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}} and attach it to the root or to every OU.',
         "Keep the condition on aws:PrincipalArn only: any other condition (region, MFA, tags) leaves root "
         "usable; NotAction leaves the listed actions open.",
     ),
@@ -82,25 +86,49 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
     if outside is not None:
         return [outside]
     if _is_management(ctx):
-        return [ctx.finding(ctx.root_arn, Status.NOT_APPLICABLE,
-                            "This is the organization's management account; SCPs never apply to it.",
-                            observed={"management_account": True})]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_APPLICABLE,
+                "This is the organization's management account; SCPs never apply to it.",
+                observed={"management_account": True},
+            )
+        ]
     roots_table = ctx.table("org_roots")
     refs = [EvidenceRef(s) for s in roots_table.sources]
-    scp_types = {r.get("Id"): [t.get("Status") for t in r.get("PolicyTypes") or []
-                               if isinstance(t, dict) and t.get("Type") == "SERVICE_CONTROL_POLICY"]
-                 for r in roots_table.data}
+    scp_types = {
+        r.get("Id"): [
+            t.get("Status")
+            for t in r.get("PolicyTypes") or []
+            if isinstance(t, dict) and t.get("Type") == "SERVICE_CONTROL_POLICY"
+        ]
+        for r in roots_table.data
+    }
     if not any("ENABLED" in statuses for statuses in scp_types.values()):
-        return [ctx.finding(ctx.root_arn, Status.FAIL,
-                            f"SCPs are not enabled on the organization root ({', '.join(map(str, scp_types))}), "
-                            "so no SCP can deny root.", observed={"scp_policy_type": scp_types}, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.FAIL,
+                f"SCPs are not enabled on the organization root ({', '.join(map(str, scp_types))}), "
+                "so no SCP can deny root.",
+                observed={"scp_policy_type": scp_types},
+                evidence=refs,
+            )
+        ]
     parents_table = ctx.table("org_parents")
     refs += [EvidenceRef(s) for s in parents_table.sources]
     path, broken = _path(parents_table.data, ctx.account_id)
     observed: dict[str, Any] = {"path": [f"{kind} {node}" for node, kind in path]}
     if broken:
-        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED, f"Not assessed: the account's place in the "
-                            f"organization is unknown ({broken}).", observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_ASSESSED,
+                f"Not assessed: the account's place in the organization is unknown ({broken}).",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
     on_path = {node: kind for node, kind in path}
     listed = {p["Id"]: p.get("Name", p["Id"]) for p in ctx.table("scp_list").data if isinstance(p.get("Id"), str)}
     targets_table = ctx.table("scp_targets")
@@ -122,24 +150,41 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
             label = f"{name} ({pid}) statement {verdict.sid or verdict.index}"
             if verdict.counts:
                 targets_text = ", ".join(f"{on_path[t].lower().replace('_', ' ')} {t}" for t in where)
-                return [ctx.finding(
-                    ctx.root_arn, Status.PASS,
-                    f"SCP {label}, attached to {targets_text}, {verdict.reason}.",
-                    observed={**observed, "policy": pid, "statement": verdict.sid or verdict.index},
-                    evidence=[*refs, EvidenceRef(source, f"Statement[{verdict.index}]")])]
+                return [
+                    ctx.finding(
+                        ctx.root_arn,
+                        Status.PASS,
+                        f"SCP {label}, attached to {targets_text}, {verdict.reason}.",
+                        observed={**observed, "policy": pid, "statement": verdict.sid or verdict.index},
+                        evidence=[*refs, EvidenceRef(source, f"Statement[{verdict.index}]")],
+                    )
+                ]
             verdicts.append(f"{label}: {verdict.reason}")
     observed["statements_not_counted"] = verdicts
     if unknown:
-        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
-                            "Not assessed: no readable SCP on the account's path denies root, and "
-                            + "; ".join(unknown) + ".", observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_ASSESSED,
+                "Not assessed: no readable SCP on the account's path denies root, and " + "; ".join(unknown) + ".",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
     if not attached:
         why = "no SCP is attached to the account, its OUs or the root"
     else:
         shown = verdicts[:5] + ([f"and {len(verdicts) - 5} more"] if len(verdicts) > 5 else [])
         why = "no statement of the SCPs on its path denies every action to root (" + "; ".join(shown) + ")"
-    return [ctx.finding(ctx.root_arn, Status.FAIL, f"Root of this member account is not denied by an SCP: {why}.",
-                        observed=observed, evidence=refs)]
+    return [
+        ctx.finding(
+            ctx.root_arn,
+            Status.FAIL,
+            f"Root of this member account is not denied by an SCP: {why}.",
+            observed=observed,
+            evidence=refs,
+        )
+    ]
 
 
 @check(
@@ -170,19 +215,36 @@ def root_credentials_centrally_managed(ctx: CheckContext) -> list[Finding]:
     if outside is not None:
         return [outside]
     if not _is_management(ctx):
-        return [ctx.finding(ctx.account_id, Status.NOT_APPLICABLE,
-                            f"An organization-wide setting, reported on the management account "
-                            f"({_management_id(ctx) or 'unknown'}).",
-                            observed={"management_account": _management_id(ctx)})]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.NOT_APPLICABLE,
+                f"An organization-wide setting, reported on the management account "
+                f"({_management_id(ctx) or 'unknown'}).",
+                observed={"management_account": _management_id(ctx)},
+            )
+        ]
     features = ctx.table("org_features")
     enabled = sorted(features.data["EnabledFeatures"])
     observed = {"EnabledFeatures": enabled, "OrganizationId": features.data.get("OrganizationId")}
     refs = [EvidenceRef(s, "EnabledFeatures") for s in features.sources]
     if "RootCredentialsManagement" in enabled:
         sessions = " and privileged root sessions" if "RootSessions" in enabled else ""
-        return [ctx.finding(ctx.account_id, Status.PASS,
-                            f"Centralized root credential management{sessions} is enabled for the organization.",
-                            observed=observed, evidence=refs)]
-    return [ctx.finding(ctx.account_id, Status.FAIL,
-                        "Centralized root credential management is not enabled (EnabledFeatures: "
-                        f"{', '.join(enabled) or 'none'}).", observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.PASS,
+                f"Centralized root credential management{sessions} is enabled for the organization.",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
+    return [
+        ctx.finding(
+            ctx.account_id,
+            Status.FAIL,
+            f"Centralized root credential management is not enabled (EnabledFeatures: {', '.join(enabled) or 'none'}).",
+            observed=observed,
+            evidence=refs,
+        )
+    ]

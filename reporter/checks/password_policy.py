@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
-from reporter.findings import EvidenceRef, Finding, Severity, Status
+from reporter.core.status import Severity, Status
 
 
 @check(
@@ -33,21 +34,44 @@ def iam_password_policy_strong(ctx: CheckContext) -> list[Finding]:
     want_length = ctx.thresholds.password_min_length
     want_reuse = ctx.thresholds.password_reuse_prevention
     if policy is None:
-        return [ctx.finding(ctx.account_id, Status.FAIL,
-                            "The account has no password policy (IAM answered NoSuchEntity).",
-                            observed={"policy": None}, evidence=evidence)]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.FAIL,
+                "The account has no password policy (IAM answered NoSuchEntity).",
+                observed={"policy": None},
+                evidence=evidence,
+            )
+        ]
     length = policy.get("MinimumPasswordLength")
     reuse = policy.get("PasswordReusePrevention")
-    observed = {"MinimumPasswordLength": length, "PasswordReusePrevention": reuse,
-                "required_length": want_length, "required_reuse_prevention": want_reuse}
+    observed = {
+        "MinimumPasswordLength": length,
+        "PasswordReusePrevention": reuse,
+        "required_length": want_length,
+        "required_reuse_prevention": want_reuse,
+    }
     weak = []
     if not isinstance(length, int) or length < want_length:
         weak.append(f"minimum length {length} (needs {want_length})")
     if not isinstance(reuse, int) or reuse < want_reuse:
         weak.append(f"reuse prevention {reuse if reuse is not None else 'not set'} (needs {want_reuse})")
     if weak:
-        return [ctx.finding(ctx.account_id, Status.FAIL, "Weak password policy: " + "; ".join(weak) + ".",
-                            observed=observed, evidence=evidence)]
-    return [ctx.finding(ctx.account_id, Status.PASS,
-                        f"Passwords need at least {length} characters and cannot repeat the last {reuse}.",
-                        observed=observed, evidence=evidence)]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.FAIL,
+                "Weak password policy: " + "; ".join(weak) + ".",
+                observed=observed,
+                evidence=evidence,
+            )
+        ]
+    return [
+        ctx.finding(
+            ctx.account_id,
+            Status.PASS,
+            f"Passwords need at least {length} characters and cannot repeat the last {reuse}.",
+            observed=observed,
+            evidence=evidence,
+        )
+    ]

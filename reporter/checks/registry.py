@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reporter.findings import Finding, Severity
+from reporter.checks.finding import Finding
+from reporter.core.status import Severity
 
 if TYPE_CHECKING:
     from reporter.checks.context import CheckContext
@@ -49,8 +50,7 @@ def check(
     def register(function: CheckFunction) -> CheckFunction:
         if id in CHECKS:
             raise ValueError(f"check {id} registered twice")
-        CHECKS[id] = Check(id, title, severity, evidence, rationale, remediation, references,
-                           function, scope)
+        CHECKS[id] = Check(id, title, severity, evidence, rationale, remediation, references, function, scope)
         return function
 
     return register

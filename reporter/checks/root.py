@@ -6,9 +6,10 @@ import pandas as pd
 
 from reporter.checks.common import cell, flag, iso, root_credentials_removed, root_row, row_ref
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
+from reporter.core.status import Severity, Status
 from reporter.evidence.credential_report import is_root_subject
-from reporter.findings import EvidenceRef, Finding, Severity, Status
 
 _LAST_USED = ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")
 _MAX_EVENT_REFS = 25
@@ -18,9 +19,14 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
     table = ctx.table("credential_report")
     unreadable = [str(p) for p in table.problems if is_root_subject(p.subject)]
     why = f" (its row could not be read: {unreadable[0]})" if unreadable else ""
-    return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
-                        f"The credential report has no usable root row{why}.",
-                        evidence=[EvidenceRef(table.sources[0])])]
+    return [
+        ctx.finding(
+            ctx.root_arn,
+            Status.NOT_ASSESSED,
+            f"The credential report has no usable root row{why}.",
+            evidence=[EvidenceRef(table.sources[0])],
+        )
+    ]
 
 
 @check(
@@ -63,32 +69,51 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
             days = ctx.days_before_as_of(newest)
             observed.update(last_used=iso(newest), last_used_by=column, days_since_last_use=days)
             if newest >= start:
-                reasons.append(f"the credential report shows root last used {days} day(s) before as_of "
-                               f"({column} {iso(newest)})")
+                reasons.append(
+                    f"the credential report shows root last used {days} day(s) before as_of ({column} {iso(newest)})"
+                )
 
     events = ctx.maybe("root_events")
     if events is not None:
         frame = events.data
-        in_window = frame[frame["cis_counted"].fillna(False) & (frame["event_time"] >= start)
-                          & (frame["event_time"] <= ctx.as_of)]
+        in_window = frame[
+            frame["cis_counted"].fillna(False) & (frame["event_time"] >= start) & (frame["event_time"] <= ctx.as_of)
+        ]
         observed["cis_counted_events_in_window"] = len(in_window)
         if len(in_window):
             sign_ins = int((in_window["interaction"] == "console_sign_in").sum())
-            reasons.append(f"{len(in_window)} root event(s) counted by the CIS root-usage filter in the "
-                           f"window ({sign_ins} console sign-in(s)), the latest {iso(in_window['event_time'].max())}")
-            refs += [EvidenceRef(src, loc) for src, loc in
-                     in_window[["source", "location"]].tail(_MAX_EVENT_REFS).itertuples(index=False)]
+            reasons.append(
+                f"{len(in_window)} root event(s) counted by the CIS root-usage filter in the "
+                f"window ({sign_ins} console sign-in(s)), the latest {iso(in_window['event_time'].max())}"
+            )
+            refs += [
+                EvidenceRef(src, loc)
+                for src, loc in in_window[["source", "location"]].tail(_MAX_EVENT_REFS).itertuples(index=False)
+            ]
 
     if reasons:
-        return [ctx.finding(ctx.root_arn, Status.FAIL, "Root was used: " + "; ".join(reasons) + ".",
-                            observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.FAIL,
+                "Root was used: " + "; ".join(reasons) + ".",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
     if row is None:
         return _no_root_row(ctx)
     ctx.table("root_events")
-    return [ctx.finding(
-        ctx.root_arn, Status.PASS,
-        f"No root use in the {window} days before as_of, by the credential report and CloudTrail.",
-        observed=observed, evidence=refs, aggregate=True)]
+    return [
+        ctx.finding(
+            ctx.root_arn,
+            Status.PASS,
+            f"No root use in the {window} days before as_of, by the credential report and CloudTrail.",
+            observed=observed,
+            evidence=refs,
+            aggregate=True,
+        )
+    ]
 
 
 @check(
@@ -130,17 +155,29 @@ def root_no_access_keys(ctx: CheckContext) -> list[Finding]:
         if present:
             reasons.append("the account summary reports root access keys present")
     if reasons:
-        return [ctx.finding(ctx.root_arn, Status.FAIL, "Root has access keys: " + "; ".join(reasons) + ".",
-                            observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.FAIL,
+                "Root has access keys: " + "; ".join(reasons) + ".",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
     if row is None:
         return _no_root_row(ctx)
     if any(pd.isna(row[f"access_key_{n}_active"]) for n in (1, 2)):
-        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
-                            "The credential report does not say whether root's access keys are active.",
-                            observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_ASSESSED,
+                "The credential report does not say whether root's access keys are active.",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
     ctx.table("account_summary")
-    return [ctx.finding(ctx.root_arn, Status.PASS, "Root has no access keys.",
-                        observed=observed, evidence=refs)]
+    return [ctx.finding(ctx.root_arn, Status.PASS, "Root has no access keys.", observed=observed, evidence=refs)]
 
 
 def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] | list[Finding]:
@@ -152,18 +189,29 @@ def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] 
         return _no_root_row(ctx)
     refs = [row_ref(report, row)]
     if root_credentials_removed(row):
-        return [ctx.finding(
-            ctx.root_arn, Status.NOT_APPLICABLE,
-            "Root has no password, no access keys and no MFA: its credentials were removed "
-            "(centralized root access), so there is nothing to protect with MFA.",
-            observed={c: cell(row, c) for c in ("password_enabled", "mfa_active",
-                                                "access_key_1_active", "access_key_2_active")},
-            evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_APPLICABLE,
+                "Root has no password, no access keys and no MFA: its credentials were removed "
+                "(centralized root access), so there is nothing to protect with MFA.",
+                observed={
+                    c: cell(row, c)
+                    for c in ("password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active")
+                },
+                evidence=refs,
+            )
+        ]
     if pd.isna(row["mfa_active"]):
-        return [ctx.finding(ctx.root_arn, Status.NOT_ASSESSED,
-                            "The credential report does not say whether root MFA is active.",
-                            observed={c: cell(row, c) for c in ("password_enabled", "mfa_active")},
-                            evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_ASSESSED,
+                "The credential report does not say whether root MFA is active.",
+                observed={c: cell(row, c) for c in ("password_enabled", "mfa_active")},
+                evidence=refs,
+            )
+        ]
     return row, refs
 
 
@@ -193,12 +241,25 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
     if row["mfa_active"]:
         return [ctx.finding(ctx.root_arn, Status.PASS, "Root MFA is active.", observed=observed, evidence=refs)]
     if flag(row["password_enabled"]) is False:
-        return [ctx.finding(ctx.root_arn, Status.NOT_APPLICABLE,
-                            "Root has no console password, so console MFA does not apply; "
-                            "its access keys are judged by root_no_access_keys.",
-                            observed=observed, evidence=refs)]
-    return [ctx.finding(ctx.root_arn, Status.FAIL,
-                        "Root can sign in with a password and has no MFA.", observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.NOT_APPLICABLE,
+                "Root has no console password, so console MFA does not apply; "
+                "its access keys are judged by root_no_access_keys.",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
+    return [
+        ctx.finding(
+            ctx.root_arn,
+            Status.FAIL,
+            "Root can sign in with a password and has no MFA.",
+            observed=observed,
+            evidence=refs,
+        )
+    ]
 
 
 @check(
@@ -227,8 +288,15 @@ def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
         return subject
     row, refs = subject
     if not row["mfa_active"]:
-        return [ctx.finding(ctx.root_arn, Status.FAIL, "Root has no MFA device at all.",
-                            observed={"mfa_active": False}, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.FAIL,
+                "Root has no MFA device at all.",
+                observed={"mfa_active": False},
+                evidence=refs,
+            )
+        ]
     devices = ctx.table("virtual_mfa_devices")
     frame = devices.data
     default_serial = f"arn:aws:iam::{ctx.account_id}:mfa/root-account-mfa-device"
@@ -236,9 +304,21 @@ def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
     observed = {"mfa_active": True, "root_virtual_mfa_serials": sorted(virtual["serial_number"])}
     refs.append(EvidenceRef(devices.sources[0]))
     if len(virtual):
-        return [ctx.finding(ctx.root_arn, Status.FAIL,
-                            f"Root MFA is a virtual device ({', '.join(sorted(virtual['serial_number']))}).",
-                            observed=observed, evidence=refs)]
-    return [ctx.finding(ctx.root_arn, Status.PASS,
-                        "Root MFA is active and no virtual MFA device belongs to root.",
-                        observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn,
+                Status.FAIL,
+                f"Root MFA is a virtual device ({', '.join(sorted(virtual['serial_number']))}).",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
+    return [
+        ctx.finding(
+            ctx.root_arn,
+            Status.PASS,
+            "Root MFA is active and no virtual MFA device belongs to root.",
+            observed=observed,
+            evidence=refs,
+        )
+    ]

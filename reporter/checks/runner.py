@@ -7,10 +7,11 @@ from collections.abc import Iterable
 import pandas as pd
 
 from reporter.checks.context import CheckContext, EvidenceMissing, Thresholds
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import CHECKS, Check
+from reporter.core.status import Status
 from reporter.evidence.credential_report import is_root_subject
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
-from reporter.findings import EvidenceRef, Finding, Status
 
 # Statuses that claim something about the account; each needs complete evidence behind it.
 _CONCLUSIVE_IF_COMPLETE = (Status.PASS, Status.NOT_APPLICABLE)
@@ -39,8 +40,7 @@ def _hold_to_evidence(check: Check, account: AccountEvidence, finding: Finding) 
     weaknesses = _weaknesses(check, account, finding)
     if not weaknesses:
         return finding
-    finding.observed = {**finding.observed, "would_be": finding.status.value,
-                        "incomplete_evidence": weaknesses}
+    finding.observed = {**finding.observed, "would_be": finding.status.value, "incomplete_evidence": weaknesses}
     finding.status = Status.NOT_ASSESSED
     finding.reason = f"Not assessed: evidence is incomplete ({'; '.join(weaknesses)})."
     return finding
@@ -52,7 +52,8 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
         return []
     return [
         ctx.finding(
-            problem.subject or f"{problem.file} {problem.location}", Status.NOT_ASSESSED,
+            problem.subject or f"{problem.file} {problem.location}",
+            Status.NOT_ASSESSED,
             f"The credential report row for this principal could not be read: {problem.reason}.",
             observed={"problem": problem.as_dict()},
             evidence=[EvidenceRef(problem.file, problem.location)],
@@ -62,26 +63,30 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
     ]
 
 
-def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp,
-              thresholds: Thresholds) -> list[Finding]:
+def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp, thresholds: Thresholds) -> list[Finding]:
     ctx = CheckContext(check, account, as_of, thresholds)
     try:
         findings = check.function(ctx)
     except EvidenceMissing as exc:
-        findings = [ctx.finding(
-            ctx.root_arn if check.scope == "root" else account.account_id, Status.NOT_ASSESSED,
-            f"Not assessed: {exc.missing.name} is unavailable ({exc.missing.reason}).",
-            observed={"missing_evidence": exc.missing.name},
-            evidence=[EvidenceRef(p) for p in exc.missing.sources], aggregate=True,
-        )]
+        findings = [
+            ctx.finding(
+                ctx.root_arn if check.scope == "root" else account.account_id,
+                Status.NOT_ASSESSED,
+                f"Not assessed: {exc.missing.name} is unavailable ({exc.missing.reason}).",
+                observed={"missing_evidence": exc.missing.name},
+                evidence=[EvidenceRef(p) for p in exc.missing.sources],
+                aggregate=True,
+            )
+        ]
     findings = [_hold_to_evidence(check, account, f) for f in findings]
     if check.scope == "principal":
         findings += _unreadable_principal_rows(ctx)
     return findings
 
 
-def run_checks(accounts: Iterable[AccountEvidence], as_of: pd.Timestamp,
-               thresholds: Thresholds | None = None) -> list[Finding]:
+def run_checks(
+    accounts: Iterable[AccountEvidence], as_of: pd.Timestamp, thresholds: Thresholds | None = None
+) -> list[Finding]:
     """All findings, sorted by account, check, resource, and numbered F-0001, F-0002, …"""
     thresholds = thresholds or Thresholds()
     order = {check_id: i for i, check_id in enumerate(CHECKS)}

@@ -13,9 +13,10 @@ import pandas as pd
 
 from reporter.checks.common import iso
 from reporter.checks.context import CheckContext
+from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
+from reporter.core.status import Severity, Status
 from reporter.evidence.keyed import Documents
-from reporter.findings import EvidenceRef, Finding, Severity, Status
 
 # The only management-event sources CloudTrail lets a trail leave out; leaving them out does
 # not hide root sign-ins or IAM calls, so the trail still counts (they are reported).
@@ -38,9 +39,15 @@ class TrailView:
     refs: list[EvidenceRef] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {"trail": self.arn, "multi_region": self.multi_region, "logging_now": self.logging_now,
-                "logging_whole_period": self.whole_period, "management_events_read_write": self.management,
-                "log_group": "/".join(self.log_group) if self.log_group else None, "notes": self.notes}
+        return {
+            "trail": self.arn,
+            "multi_region": self.multi_region,
+            "logging_now": self.logging_now,
+            "logging_whole_period": self.whole_period,
+            "management_events_read_write": self.management,
+            "log_group": "/".join(self.log_group) if self.log_group else None,
+            "notes": self.notes,
+        }
 
 
 def management_coverage(selectors: dict[str, Any]) -> tuple[bool, str]:
@@ -60,7 +67,10 @@ def management_coverage(selectors: dict[str, Any]) -> tuple[bool, str]:
                 kinds = {"read" if v == "true" else "write" for v in read_only.get("Equals") or []}
             source = fields.pop("eventSource", None)
             if source is not None:
-                if set(source) - {"Field", "NotEquals"} or not set(source.get("NotEquals") or []) <= _EXCLUDABLE_SOURCES:
+                if (
+                    set(source) - {"Field", "NotEquals"}
+                    or not set(source.get("NotEquals") or []) <= _EXCLUDABLE_SOURCES
+                ):
                     continue
                 excluded |= set(source["NotEquals"])
             if fields:
@@ -128,9 +138,16 @@ def trail_views(ctx: CheckContext, period: tuple[pd.Timestamp, pd.Timestamp] | N
     views: list[TrailView] = []
     for trail in trails.data:
         arn = trail["TrailARN"]
-        view = TrailView(arn, str(trail.get("Name", arn)), trail.get("IsMultiRegionTrail") is True,
-                         _log_group(trail.get("CloudWatchLogsLogGroupArn")), None, None, None,
-                         refs=[EvidenceRef(trails.sources[0], arn)])
+        view = TrailView(
+            arn,
+            str(trail.get("Name", arn)),
+            trail.get("IsMultiRegionTrail") is True,
+            _log_group(trail.get("CloudWatchLogsLogGroupArn")),
+            None,
+            None,
+            None,
+            refs=[EvidenceRef(trails.sources[0], arn)],
+        )
         status, why = _doc(status_docs, arn, "GetTrailStatus")
         if status is None:
             view.notes.append(f"status unknown ({why})")
@@ -172,7 +189,7 @@ def _period(ctx: CheckContext) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         "Create or fix a multi-region trail (aws cloudtrail create-trail --is-multi-region-trail ...; "
         "aws cloudtrail start-logging --name <trail>), ideally an organization trail.",
         "Record all management events: aws cloudtrail put-event-selectors --trail-name <trail> "
-        "--event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'.",
+        '--event-selectors \'[{"ReadWriteType":"All","IncludeManagementEvents":true}]\'.',
         "Find out why logging stopped during the period (CloudTrail StopLogging events) and alert on "
         "StopLogging and DeleteTrail.",
         "If LookupEvents failed or skipped a region, re-run the collection for that account and region.",
@@ -187,14 +204,18 @@ def _period(ctx: CheckContext) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
     period = _period(ctx)
     if period is None:
-        return [ctx.finding(ctx.account_id, Status.NOT_ASSESSED,
-                            "The snapshot does not say which period it reports on.")]
+        return [
+            ctx.finding(ctx.account_id, Status.NOT_ASSESSED, "The snapshot does not say which period it reports on.")
+        ]
     views = trail_views(ctx, period)
     multi = [v for v in views if v.multi_region]
     good = [v for v in multi if v.whole_period and v.management]
     unknown = [v for v in multi if v not in good and v.whole_period is not False and v.management is not False]
-    observed: dict[str, Any] = {"period_start": iso(period[0]), "period_end": iso(period[1]),
-                                "trails": [v.summary() for v in views]}
+    observed: dict[str, Any] = {
+        "period_start": iso(period[0]),
+        "period_end": iso(period[1]),
+        "trails": [v.summary() for v in views],
+    }
     refs = [r for v in views for r in v.refs]
 
     event_problems: list[str] = []
@@ -212,22 +233,48 @@ def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
         if not views:
             trail_problem = "the account has no CloudTrail trail"
         elif not multi:
-            trail_problem = (f"no trail is multi-region (single-region only: "
-                             f"{', '.join(v.name for v in views)})")
+            trail_problem = f"no trail is multi-region (single-region only: {', '.join(v.name for v in views)})"
         else:
-            trail_problem = "no multi-region trail recorded all management events for the whole period: " + \
-                "; ".join(f"{v.name}: {', '.join(v.notes)}" for v in multi)
+            trail_problem = "no multi-region trail recorded all management events for the whole period: " + "; ".join(
+                f"{v.name}: {', '.join(v.notes)}" for v in multi
+            )
     if trail_problem is None and not event_problems:
         best = good[0]
-        return [ctx.finding(ctx.account_id, Status.PASS,
-                            f"Trail {best.name} is multi-region, recorded read and write management events and was "
-                            f"logging for the whole period; the root-event lookup covered every region in scope.",
-                            observed=observed, evidence=refs, aggregate=True)]
-    reasons = [p for p in (trail_problem, "; ".join(event_problems) and
-                           "the root-event lookup is incomplete: " + "; ".join(event_problems)) if p]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.PASS,
+                f"Trail {best.name} is multi-region, recorded read and write management events and was "
+                f"logging for the whole period; the root-event lookup covered every region in scope.",
+                observed=observed,
+                evidence=refs,
+                aggregate=True,
+            )
+        ]
+    reasons = [
+        p
+        for p in (
+            trail_problem,
+            "; ".join(event_problems) and "the root-event lookup is incomplete: " + "; ".join(event_problems),
+        )
+        if p
+    ]
     if not event_problems and unknown:
-        return [ctx.finding(ctx.account_id, Status.NOT_ASSESSED,
-                            "Not assessed: " + "; ".join(reasons) + ".", observed=observed, evidence=refs)]
-    return [ctx.finding(ctx.account_id, Status.FAIL,
-                        "The root-event record cannot be trusted: " + "; ".join(reasons) + ".",
-                        observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.account_id,
+                Status.NOT_ASSESSED,
+                "Not assessed: " + "; ".join(reasons) + ".",
+                observed=observed,
+                evidence=refs,
+            )
+        ]
+    return [
+        ctx.finding(
+            ctx.account_id,
+            Status.FAIL,
+            "The root-event record cannot be trusted: " + "; ".join(reasons) + ".",
+            observed=observed,
+            evidence=refs,
+        )
+    ]

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-
 from reporter.collect.context import Context, Failure, without_metadata
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.writer import dumps_jsonl
@@ -38,8 +37,13 @@ def write_trails(ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Fail
     answered = sorted(r for r, a in answers.items() if not isinstance(a, Failure))
     merged = [trails[arn] for arn in sorted(trails)]
     if answered:
-        ctx.json(f"accounts/{ctx.account}/cloudtrail/trails.json", {"trailList": merged}, api=api, region=None,
-                 params={"includeShadowTrails": True, "regions": answered})
+        ctx.json(
+            f"accounts/{ctx.account}/cloudtrail/trails.json",
+            {"trailList": merged},
+            api=api,
+            region=None,
+            params={"includeShadowTrails": True, "regions": answered},
+        )
     return merged
 
 
@@ -48,16 +52,23 @@ def collect_trail_details(ctx: Context, trail: dict[str, Any]) -> None:
     arn, region = trail["TrailARN"], trail.get("HomeRegion") or ctx.home_region
     client = ctx.client("cloudtrail", region)
     base = f"accounts/{ctx.account}/cloudtrail/"
-    ctx.fetch_json(base + f"trail_status/{arn_hash(arn)}.json",
-                   lambda: without_metadata(client.get_trail_status(Name=arn)),
-                   api="cloudtrail:GetTrailStatus", region=region, params={"Name": arn})
-    ctx.fetch_json(base + f"event_selectors/{arn_hash(arn)}.json",
-                   lambda: without_metadata(client.get_event_selectors(TrailName=arn)),
-                   api="cloudtrail:GetEventSelectors", region=region, params={"TrailName": arn})
+    ctx.fetch_json(
+        base + f"trail_status/{arn_hash(arn)}.json",
+        lambda: without_metadata(client.get_trail_status(Name=arn)),
+        api="cloudtrail:GetTrailStatus",
+        region=region,
+        params={"Name": arn},
+    )
+    ctx.fetch_json(
+        base + f"event_selectors/{arn_hash(arn)}.json",
+        lambda: without_metadata(client.get_event_selectors(TrailName=arn)),
+        api="cloudtrail:GetEventSelectors",
+        region=region,
+        params={"TrailName": arn},
+    )
 
 
-def lookup_root_events(ctx: Context, region: str, start: datetime,
-                       end: datetime) -> list[dict[str, Any]] | Failure:
+def lookup_root_events(ctx: Context, region: str, start: datetime, end: datetime) -> list[dict[str, Any]] | Failure:
     """Every record of the period in `region` that LookupEvents attributes to user "root".
 
     Pages are paced by the client's rate limiter (see session.SharedClients), not here.
@@ -67,21 +78,25 @@ def lookup_root_events(ctx: Context, region: str, start: datetime,
     def pages() -> list[dict[str, Any]]:
         records = []
         for page in client.get_paginator("lookup_events").paginate(
-                StartTime=start, EndTime=end, LookupAttributes=ROOT_LOOKUP):
-            records.extend(json.loads(event["CloudTrailEvent"]) for event in page.get("Events") or []
-                           if event.get("CloudTrailEvent"))
+            StartTime=start, EndTime=end, LookupAttributes=ROOT_LOOKUP
+        ):
+            records.extend(
+                json.loads(event["CloudTrailEvent"])
+                for event in page.get("Events") or []
+                if event.get("CloudTrailEvent")
+            )
         return records
 
     return ctx.attempt(pages)
 
 
 def lookup_params(start: datetime, end: datetime, regions: list[str]) -> dict[str, Any]:
-    return {"StartTime": iso_utc(start), "EndTime": iso_utc(end), "LookupAttributes": ROOT_LOOKUP,
-            "regions": regions}
+    return {"StartTime": iso_utc(start), "EndTime": iso_utc(end), "LookupAttributes": ROOT_LOOKUP, "regions": regions}
 
 
-def write_root_events(ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Failure],
-                      start: datetime, end: datetime) -> int:
+def write_root_events(
+    ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Failure], start: datetime, end: datetime
+) -> int:
     """root_events.jsonl: records whose userIdentity.type is Root, once each, in time order.
 
     The Username=root lookup also matches an IAM user named "root"; the type tells them apart.
@@ -101,6 +116,11 @@ def write_root_events(ctx: Context, answers: Mapping[str, list[dict[str, Any]] |
         return 0
     ordered = sorted(kept.values(), key=lambda r: (str(r.get("eventTime", "")), r["eventID"]))
     data = dumps_jsonl(ordered)
-    ctx.bytes(f"accounts/{ctx.account}/cloudtrail/root_events.jsonl", data, api=api, region=None,
-              params=lookup_params(start, end, answered))
+    ctx.bytes(
+        f"accounts/{ctx.account}/cloudtrail/root_events.jsonl",
+        data,
+        api=api,
+        region=None,
+        params=lookup_params(start, end, answered),
+    )
     return len(ordered)

@@ -72,23 +72,44 @@ class Context:
         except (ClientError, BotoCoreError) as exc:
             return Failure.of(exc)
 
-    def json(self, path: str, obj: Any, *, api: str, region: str | None,
-             params: dict[str, Any] | None = None) -> None:
-        self.writer.add_json(path, obj, api=api, params=params or {}, account=self.artifact_account,
-                             region=region, collected_at=self.clock())
+    def json(self, path: str, obj: Any, *, api: str, region: str | None, params: dict[str, Any] | None = None) -> None:
+        self.writer.add_json(
+            path,
+            obj,
+            api=api,
+            params=params or {},
+            account=self.artifact_account,
+            region=region,
+            collected_at=self.clock(),
+        )
 
-    def bytes(self, path: str, data: bytes, *, api: str, region: str | None,
-              params: dict[str, Any] | None = None) -> None:
-        self.writer.add_bytes(path, data, api=api, params=params or {}, account=self.artifact_account,
-                              region=region, collected_at=self.clock())
+    def bytes(
+        self, path: str, data: bytes, *, api: str, region: str | None, params: dict[str, Any] | None = None
+    ) -> None:
+        self.writer.add_bytes(
+            path,
+            data,
+            api=api,
+            params=params or {},
+            account=self.artifact_account,
+            region=region,
+            collected_at=self.clock(),
+        )
 
-    def error(self, failure: Failure, *, api: str, region: str | None,
-              params: dict[str, Any] | None = None) -> None:
-        self.writer.add_error(api=api, code=failure.code, message=failure.message, params=params or {},
-                              account=self.artifact_account, region=region, collected_at=self.clock())
+    def error(self, failure: Failure, *, api: str, region: str | None, params: dict[str, Any] | None = None) -> None:
+        self.writer.add_error(
+            api=api,
+            code=failure.code,
+            message=failure.message,
+            params=params or {},
+            account=self.artifact_account,
+            region=region,
+            collected_at=self.clock(),
+        )
 
-    def fetch_json(self, path: str, call: Callable[[], Any], *, api: str, region: str | None,
-                   params: dict[str, Any] | None = None) -> Any | Failure:
+    def fetch_json(
+        self, path: str, call: Callable[[], Any], *, api: str, region: str | None, params: dict[str, Any] | None = None
+    ) -> Any | Failure:
         """Run `call`; write its result at `path`, or the failure as an error artifact."""
         result = self.attempt(call)
         if isinstance(result, Failure):

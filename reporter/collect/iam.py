@@ -22,13 +22,24 @@ def collect_iam(ctx: Context) -> None:
     base = f"accounts/{ctx.account}/iam/"
     _credential_report(ctx, base + "credential_report.csv")
     iam = ctx.client("iam")
-    ctx.fetch_json(base + "account_summary.json", lambda: without_metadata(iam.get_account_summary()),
-                   api="iam:GetAccountSummary", region=ctx.home_region)
-    ctx.fetch_json(base + "virtual_mfa_devices.json",
-                   lambda: {"VirtualMFADevices": all_pages(iam, "list_virtual_mfa_devices", "VirtualMFADevices")},
-                   api="iam:ListVirtualMFADevices", region=ctx.home_region)
-    ctx.fetch_json(base + "password_policy.json", lambda: _password_policy(iam),
-                   api="iam:GetAccountPasswordPolicy", region=ctx.home_region)
+    ctx.fetch_json(
+        base + "account_summary.json",
+        lambda: without_metadata(iam.get_account_summary()),
+        api="iam:GetAccountSummary",
+        region=ctx.home_region,
+    )
+    ctx.fetch_json(
+        base + "virtual_mfa_devices.json",
+        lambda: {"VirtualMFADevices": all_pages(iam, "list_virtual_mfa_devices", "VirtualMFADevices")},
+        api="iam:ListVirtualMFADevices",
+        region=ctx.home_region,
+    )
+    ctx.fetch_json(
+        base + "password_policy.json",
+        lambda: _password_policy(iam),
+        api="iam:GetAccountPasswordPolicy",
+        region=ctx.home_region,
+    )
 
 
 def _password_policy(iam: Any) -> dict[str, Any]:
@@ -58,12 +69,20 @@ def _credential_report(ctx: Context, path: str) -> None:
             ctx.error(outcome, api=api, region=ctx.home_region)
             return
         if isinstance(outcome, dict):
-            ctx.bytes(path, outcome["Content"], api=api, region=ctx.home_region,
-                      params={"GeneratedTime": iso_utc(outcome["GeneratedTime"])})
+            ctx.bytes(
+                path,
+                outcome["Content"],
+                api=api,
+                region=ctx.home_region,
+                params={"GeneratedTime": iso_utc(outcome["GeneratedTime"])},
+            )
             return
         if waited >= MAX_WAIT:
-            ctx.error(Failure("ReportInProgress", f"credential report not ready after {waited:.0f} s ({outcome})"),
-                      api=api, region=ctx.home_region)
+            ctx.error(
+                Failure("ReportInProgress", f"credential report not ready after {waited:.0f} s ({outcome})"),
+                api=api,
+                region=ctx.home_region,
+            )
             return
         ctx.sleep(delay)
         waited += delay

@@ -38,12 +38,21 @@ def collect_alerting(ctx: Context, region: str, log_groups: list[str]) -> None:
     logs = ctx.client("logs", region)
 
     def metric_filters() -> dict[str, Any]:
-        return {"metricFilters": [f for name in log_groups
-                                  for f in all_pages(logs, "describe_metric_filters", "metricFilters",
-                                                     logGroupName=name)]}
+        return {
+            "metricFilters": [
+                f
+                for name in log_groups
+                for f in all_pages(logs, "describe_metric_filters", "metricFilters", logGroupName=name)
+            ]
+        }
 
-    ctx.fetch_json(base + "metric_filters.json", metric_filters, api="logs:DescribeMetricFilters",
-                   region=region, params={"logGroupNames": log_groups})
+    ctx.fetch_json(
+        base + "metric_filters.json",
+        metric_filters,
+        api="logs:DescribeMetricFilters",
+        region=region,
+        params={"logGroupNames": log_groups},
+    )
     cloudwatch = ctx.client("cloudwatch", region)
 
     def alarms() -> dict[str, Any]:
@@ -57,9 +66,14 @@ def collect_alerting(ctx: Context, region: str, log_groups: list[str]) -> None:
     answer = ctx.fetch_json(base + "alarms.json", alarms, api="cloudwatch:DescribeAlarms", region=region)
     if isinstance(answer, Failure):
         return
-    topics = sorted({action for alarm in answer["MetricAlarms"] + answer["CompositeAlarms"]
-                     for action in alarm.get("AlarmActions") or []
-                     if action.startswith("arn:") and action.split(":")[2:4] == ["sns", region]})
+    topics = sorted(
+        {
+            action
+            for alarm in answer["MetricAlarms"] + answer["CompositeAlarms"]
+            for action in alarm.get("AlarmActions") or []
+            if action.startswith("arn:") and action.split(":")[2:4] == ["sns", region]
+        }
+    )
     if topics:
         _subscriptions(ctx, region, topics, base + "sns_subscriptions.json")
 
@@ -70,8 +84,7 @@ def _subscriptions(ctx: Context, region: str, topics: list[str], path: str) -> N
     subscriptions: list[Any] = []
     answered: list[str] = []
     for topic in topics:
-        result = ctx.attempt(lambda t=topic: all_pages(sns, "list_subscriptions_by_topic", "Subscriptions",
-                                                       TopicArn=t))
+        result = ctx.attempt(lambda t=topic: all_pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=t))
         if isinstance(result, Failure):
             # A deleted topic (NotFound) is itself evidence: the alarm notifies nobody.
             ctx.error(result, api=api, region=region, params={"TopicArns": [topic]})
@@ -88,10 +101,18 @@ def collect_eventbridge(ctx: Context, region: str) -> None:
 
     def rules() -> dict[str, Any]:
         found = all_pages(events, "list_rules", "Rules", EventBusName="default")
-        targets = {rule["Name"]: all_pages(events, "list_targets_by_rule", "Targets", Rule=rule["Name"],
-                                           EventBusName="default")
-                   for rule in found}
+        targets = {
+            rule["Name"]: all_pages(
+                events, "list_targets_by_rule", "Targets", Rule=rule["Name"], EventBusName="default"
+            )
+            for rule in found
+        }
         return {"Rules": found, "Targets": targets}
 
-    ctx.fetch_json(f"accounts/{ctx.account}/monitoring/{region}/eventbridge_rules.json", rules,
-                   api="events:ListRules", region=region, params={"EventBusName": "default"})
+    ctx.fetch_json(
+        f"accounts/{ctx.account}/monitoring/{region}/eventbridge_rules.json",
+        rules,
+        api="events:ListRules",
+        region=region,
+        params={"EventBusName": "default"},
+    )

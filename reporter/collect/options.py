@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -56,13 +56,15 @@ class CollectOptions:
     max_attempts: int = 10
     root_events: RootEventSource = field(default_factory=RootEventSource)
     # The evidence chain: the manifest digest of the previous pack of this scope. Given directly,
-    # or looked up in the history database at `history` once the scope is known (at finalize).
+    # or asked of `previous_manifest` (organization id, account ids) once the scope is known, at
+    # finalize; the caller answers from its history, which the collector knows nothing of.
     previous_manifest_sha256: str | None = None
-    history: Path | None = None
+    previous_manifest: Callable[[str | None, tuple[str, ...]], str | None] | None = None
 
     def __post_init__(self) -> None:
-        if self.previous_manifest_sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}",
-                                                                          self.previous_manifest_sha256):
+        if self.previous_manifest_sha256 is not None and not re.fullmatch(
+            r"[0-9a-f]{64}", self.previous_manifest_sha256
+        ):
             raise ValueError("previous_manifest_sha256 must be 64 lowercase hex digits")
         for name in ("period_start", "period_end"):
             if getattr(self, name).tzinfo is None:
@@ -75,19 +77,12 @@ class CollectOptions:
             if not re.fullmatch(r"\d{12}", account):
                 raise ValueError(f"account id {account!r} is not 12 digits")
 
-
     def chain_link(self, organization_id: str | None, account_ids: Iterable[str]) -> str | None:
         """The digest this snapshot records as previous_manifest_sha256: the one given, else the
-        previous pack of the same scope in the history (None: first pack, or no history)."""
-        if self.previous_manifest_sha256 is not None or self.history is None:
+        caller's answer for this scope (None: first pack, or no history)."""
+        if self.previous_manifest_sha256 is not None or self.previous_manifest is None:
             return self.previous_manifest_sha256
-        if not self.history.exists():
-            return None  # no pack recorded yet: this one starts the chain
-        # Imported here: the history (sqlite) is only needed when chaining.
-        from reporter.history import History, scope_key_for
-
-        with History(self.history, create=False) as history:
-            return history.previous_digest(scope_key_for(organization_id, account_ids), self.period_start)
+        return self.previous_manifest(organization_id, tuple(account_ids))
 
 
 @dataclass(frozen=True)
@@ -99,18 +94,3 @@ class CollectSummary:
     errors: int
     calls_by_api: dict[str, int] = field(default_factory=dict)
     calls_by_account: dict[str, int] = field(default_factory=dict)
-
-
-def month_period(text: str, now: datetime) -> tuple[datetime, datetime]:
-    """`2026-10` or `last-month` (the calendar month before `now`'s, in UTC) -> [start, end)."""
-    if text == "last-month":
-        now = now.astimezone(UTC)
-        year, month = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
-    else:
-        match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise ValueError(f"period {text!r} is neither YYYY-MM nor last-month")
-        year, month = int(match.group(1)), int(match.group(2))
-    start = datetime(year, month, 1, tzinfo=UTC)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
-    return start, end

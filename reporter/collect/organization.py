@@ -38,16 +38,24 @@ def describe_organization(ctx: Context, answer: dict[str, Any] | Failure) -> Org
 
 def list_accounts(ctx: Context, info: OrganizationInfo) -> OrganizationInfo:
     orgs = ctx.client("organizations")
-    answer = ctx.fetch_json("organization/accounts.json",
-                            lambda: {"Accounts": all_pages(orgs, "list_accounts", "Accounts")},
-                            api="organizations:ListAccounts", region=ctx.home_region)
+    answer = ctx.fetch_json(
+        "organization/accounts.json",
+        lambda: {"Accounts": all_pages(orgs, "list_accounts", "Accounts")},
+        api="organizations:ListAccounts",
+        region=ctx.home_region,
+    )
     if isinstance(answer, Failure):
         return info
     accounts = answer["Accounts"]
     # `State` replaces the deprecated `Status` (both present until September 2026 on AWS).
     active = tuple(sorted(a["Id"] for a in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"))
-    return OrganizationInfo(info.organization_id, info.management_account,
-                            {a["Id"]: a.get("Name", "") for a in accounts}, active, listed=True)
+    return OrganizationInfo(
+        info.organization_id,
+        info.management_account,
+        {a["Id"]: a.get("Name", "") for a in accounts},
+        active,
+        listed=True,
+    )
 
 
 def collect_structure(ctx: Context) -> None:
@@ -61,16 +69,24 @@ def collect_structure(ctx: Context) -> None:
     """
     orgs = ctx.client("organizations")
     home = ctx.home_region
-    roots = ctx.fetch_json("organization/roots.json", lambda: {"Roots": all_pages(orgs, "list_roots", "Roots")},
-                           api="organizations:ListRoots", region=home)
+    roots = ctx.fetch_json(
+        "organization/roots.json",
+        lambda: {"Roots": all_pages(orgs, "list_roots", "Roots")},
+        api="organizations:ListRoots",
+        region=home,
+    )
     if not isinstance(roots, Failure):
         root_ids = [r["Id"] for r in roots["Roots"]]
         ous = _organizational_units(ctx, root_ids)
         _accounts_under(ctx, root_ids + [ou["Id"] for ou in ous])
     _policies(ctx)
     iam = ctx.client("iam")
-    ctx.fetch_json("organization/features.json", lambda: without_metadata(iam.list_organizations_features()),
-                   api="iam:ListOrganizationsFeatures", region=home)
+    ctx.fetch_json(
+        "organization/features.json",
+        lambda: without_metadata(iam.list_organizations_features()),
+        api="iam:ListOrganizationsFeatures",
+        region=home,
+    )
 
 
 def _organizational_units(ctx: Context, root_ids: list[str]) -> list[dict[str, Any]]:
@@ -85,8 +101,9 @@ def _organizational_units(ctx: Context, root_ids: list[str]) -> list[dict[str, A
     pending, failed = list(root_ids), False
     while pending:
         parent = pending.pop(0)
-        children = ctx.attempt(lambda p=parent: all_pages(orgs, "list_organizational_units_for_parent",
-                                                          "OrganizationalUnits", ParentId=p))
+        children = ctx.attempt(
+            lambda p=parent: all_pages(orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=p)
+        )
         if isinstance(children, Failure):
             ctx.error(children, api=api, region=ctx.home_region, params={"ParentId": parent})
             failed = True
@@ -94,8 +111,12 @@ def _organizational_units(ctx: Context, root_ids: list[str]) -> list[dict[str, A
         by_parent[parent] = children
         pending.extend(ou["Id"] for ou in children)
     if by_parent or not failed:
-        ctx.json("organization/organizational_units.json", {"OrganizationalUnits": by_parent}, api=api,
-                 region=ctx.home_region)
+        ctx.json(
+            "organization/organizational_units.json",
+            {"OrganizationalUnits": by_parent},
+            api=api,
+            region=ctx.home_region,
+        )
     return [ou for found in by_parent.values() for ou in found]
 
 
@@ -105,37 +126,55 @@ def _accounts_under(ctx: Context, parents: list[str]) -> None:
     orgs = ctx.client("organizations")
     children: dict[str, list[dict[str, Any]]] = {}
     for parent in parents:
-        answer = ctx.attempt(lambda p=parent: all_pages(orgs, "list_children", "Children", ParentId=p,
-                                                        ChildType=ACCOUNT))
+        answer = ctx.attempt(
+            lambda p=parent: all_pages(orgs, "list_children", "Children", ParentId=p, ChildType=ACCOUNT)
+        )
         if isinstance(answer, Failure):
             ctx.error(answer, api=api, region=ctx.home_region, params={"ParentId": parent, "ChildType": ACCOUNT})
         else:
             children[parent] = answer
     if children or not parents:
-        ctx.json("organization/children.json", {"Children": children}, api=api, region=ctx.home_region,
-                 params={"ChildType": ACCOUNT})
+        ctx.json(
+            "organization/children.json",
+            {"Children": children},
+            api=api,
+            region=ctx.home_region,
+            params={"ChildType": ACCOUNT},
+        )
 
 
 def _policies(ctx: Context) -> None:
     orgs = ctx.client("organizations")
     home = ctx.home_region
-    listed = ctx.fetch_json("organization/policies.json",
-                            lambda: {"Policies": all_pages(orgs, "list_policies", "Policies", Filter=SCP)},
-                            api="organizations:ListPolicies", region=home, params={"Filter": SCP})
+    listed = ctx.fetch_json(
+        "organization/policies.json",
+        lambda: {"Policies": all_pages(orgs, "list_policies", "Policies", Filter=SCP)},
+        api="organizations:ListPolicies",
+        region=home,
+        params={"Filter": SCP},
+    )
     if isinstance(listed, Failure):
         return
     ids = [p["Id"] for p in listed["Policies"]]
     targets: dict[str, Any] = {}
     for policy_id in ids:
-        ctx.fetch_json(f"organization/scps/{policy_id}.json",
-                       lambda p=policy_id: without_metadata(orgs.describe_policy(PolicyId=p)),
-                       api="organizations:DescribePolicy", region=home, params={"PolicyId": policy_id})
+        ctx.fetch_json(
+            f"organization/scps/{policy_id}.json",
+            lambda p=policy_id: without_metadata(orgs.describe_policy(PolicyId=p)),
+            api="organizations:DescribePolicy",
+            region=home,
+            params={"PolicyId": policy_id},
+        )
         answer = ctx.attempt(lambda p=policy_id: all_pages(orgs, "list_targets_for_policy", "Targets", PolicyId=p))
         if isinstance(answer, Failure):
-            ctx.error(answer, api="organizations:ListTargetsForPolicy", region=home,
-                      params={"PolicyIds": [policy_id]})
+            ctx.error(answer, api="organizations:ListTargetsForPolicy", region=home, params={"PolicyIds": [policy_id]})
         else:
             targets[policy_id] = answer
     if targets or not ids:
-        ctx.json("organization/policy_targets.json", {"Targets": targets}, api="organizations:ListTargetsForPolicy",
-                 region=home, params={"PolicyIds": sorted(targets)})
+        ctx.json(
+            "organization/policy_targets.json",
+            {"Targets": targets},
+            api="organizations:ListTargetsForPolicy",
+            region=home,
+            params={"PolicyIds": sorted(targets)},
+        )

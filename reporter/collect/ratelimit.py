@@ -33,8 +33,14 @@ class RateLimiter:
     skipped, so that a skipped wait still counts as waited and nothing spins.
     """
 
-    def __init__(self, rate: float, *, margin: float = 0.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        margin: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0 or margin < 0:
             raise ValueError("rate must be positive and margin not negative")
         self.interval = 1.0 / rate + margin

@@ -25,26 +25,50 @@ def collect_trail_log_root_events(run: _Run, accounts: tuple[str, ...]) -> None:
     regions = {a: run.regions.get(a) or fallback for a in accounts}
     if source.kind == "athena":
         athena = run.caller.client("athena", source.athena_region or run.caller.region or run.home)
-        collect_from_athena(run.writer, athena=athena, table=source.athena_table or "",
-                            workgroup=source.athena_workgroup, output_location=source.athena_output,
-                            accounts=list(accounts), regions=fallback, start=start, end=end, clock=run.clock,
-                            sleep=run.sleep)
+        collect_from_athena(
+            run.writer,
+            athena=athena,
+            table=source.athena_table or "",
+            workgroup=source.athena_workgroup,
+            output_location=source.athena_output,
+            accounts=list(accounts),
+            regions=fallback,
+            start=start,
+            end=end,
+            clock=run.clock,
+            sleep=run.sleep,
+        )
         return
     if source.directory is not None:
-        collect_from_dir(run.writer, directory=source.directory, accounts=list(accounts), start=start, end=end,
-                         clock=run.clock)
+        collect_from_dir(
+            run.writer, directory=source.directory, accounts=list(accounts), start=start, end=end, clock=run.clock
+        )
         return
     s3 = run.caller.client("s3", run.home)
     for (bucket, prefix), members in _buckets(run, accounts).items():
         if bucket is None:
             for account in members:
-                run.writer.add_error(api=API_S3, code="NoTrailBucket",
-                                     message="no trail of this account delivers to S3; pass --trail-bucket",
-                                     collected_at=run.clock(), params={"regions": []}, account=account)
+                run.writer.add_error(
+                    api=API_S3,
+                    code="NoTrailBucket",
+                    message="no trail of this account delivers to S3; pass --trail-bucket",
+                    collected_at=run.clock(),
+                    params={"regions": []},
+                    account=account,
+                )
             continue
-        collect_from_s3(run.writer, s3=s3, bucket=bucket, prefix=prefix, accounts=members,
-                        regions={a: regions[a] for a in members}, start=start, end=end, clock=run.clock,
-                        org_id=run.info.organization_id)
+        collect_from_s3(
+            run.writer,
+            s3=s3,
+            bucket=bucket,
+            prefix=prefix,
+            accounts=members,
+            regions={a: regions[a] for a in members},
+            start=start,
+            end=end,
+            clock=run.clock,
+            org_id=run.info.organization_id,
+        )
 
 
 def _buckets(run: _Run, accounts: tuple[str, ...]) -> dict[tuple[str | None, str | None], list[str]]:
@@ -64,6 +88,8 @@ def _buckets(run: _Run, accounts: tuple[str, ...]) -> dict[tuple[str | None, str
 def _best_trail(trails: list[dict[str, Any]]) -> dict[str, Any] | None:
     """An organization trail first (it holds every account), then a multi-region one."""
     with_bucket = [t for t in trails if t.get("S3BucketName")]
-    ranked = sorted(with_bucket, key=lambda t: (not t.get("IsOrganizationTrail"), not t.get("IsMultiRegionTrail"),
-                                               t.get("TrailARN", "")))
+    ranked = sorted(
+        with_bucket,
+        key=lambda t: (not t.get("IsOrganizationTrail"), not t.get("IsMultiRegionTrail"), t.get("TrailARN", "")),
+    )
     return ranked[0] if ranked else None

@@ -90,13 +90,18 @@ class _Run:
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def context(self, account: str, clients: ClientPool, *, artifact_account: str | None) -> Context:
-        return Context(account, clients, self.writer, self.clock, self.sleep, self.home,
-                       artifact_account=artifact_account)
+        return Context(
+            account, clients, self.writer, self.clock, self.sleep, self.home, artifact_account=artifact_account
+        )
 
 
-def collect(options: CollectOptions, *, session: boto3.Session | None = None,
-            clock: Callable[[], datetime] = utc_now,
-            sleep: Callable[[float], None] = time.sleep) -> CollectSummary:
+def collect(
+    options: CollectOptions,
+    *,
+    session: boto3.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CollectSummary:
     """Collect every artifact of the scope into `options.out` and write its manifest.
 
     `clock` gives as_of (at the start) and every artifact's collected_at; `sleep` paces the
@@ -124,12 +129,17 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
         orgs = caller.client("organizations", home)
         described = Context.attempt(orgs.describe_organization)
         org = {} if isinstance(described, Failure) else described["Organization"]
-        writer = SnapshotWriter(options.out, tool_version=__version__, period_start=options.period_start,
-                                period_end=options.period_end, as_of=as_of, caller_arn=identity["Arn"],
-                                organization_id=org.get("Id"))
+        writer = SnapshotWriter(
+            options.out,
+            tool_version=__version__,
+            period_start=options.period_start,
+            period_end=options.period_end,
+            as_of=as_of,
+            caller_arn=identity["Arn"],
+            organization_id=org.get("Id"),
+        )
         with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
-            run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), work, clock,
-                       sleep)
+            run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), work, clock, sleep)
             org_ctx = run.context(caller.account, caller, artifact_account=None)
             run.info = describe_organization(org_ctx, described)
             whole_org = options.organization or run.info.management_account == caller.account
@@ -137,8 +147,9 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
                 run.info = list_accounts(org_ctx, run.info)
             targets = _targets(options, run.info, caller.account)
             progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
-            with ThreadPoolExecutor(min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1),
-                                    thread_name_prefix="account") as accounts:
+            with ThreadPoolExecutor(
+                min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1), thread_name_prefix="account"
+            ) as accounts:
                 pending: list[Future[None]] = []
                 if whole_org and run.info.listed:
                     pending.append(accounts.submit(collect_structure, org_ctx))
@@ -151,17 +162,33 @@ def collect(options: CollectOptions, *, session: boto3.Session | None = None,
             if options.root_events.kind != "lookup":
                 progress.update(bar, description=f"root events from {options.root_events.kind}")
                 collect_trail_log_root_events(run, targets)
-        manifest = writer.finalize(collected_at=clock(), previous_manifest_sha256=options.chain_link(org.get("Id"), targets))
+        manifest = writer.finalize(
+            collected_at=clock(), previous_manifest_sha256=options.chain_link(org.get("Id"), targets)
+        )
     errors = sum(1 for a in manifest.artifacts if a.status == "error")
-    return CollectSummary(manifest=manifest, accounts=len(manifest.accounts), regions=len(manifest.regions),
-                          api_calls=counter.total, errors=errors, calls_by_api=dict(sorted(counter.by_api.items())),
-                          calls_by_account=dict(sorted(counter.by_account.items())))
+    return CollectSummary(
+        manifest=manifest,
+        accounts=len(manifest.accounts),
+        regions=len(manifest.regions),
+        api_calls=counter.total,
+        errors=errors,
+        calls_by_api=dict(sorted(counter.by_api.items())),
+        calls_by_account=dict(sorted(counter.by_account.items())),
+    )
 
 
 def _progress(quiet: bool) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[calls]} API calls"), TimeElapsedColumn(),
-                    console=Console(stderr=True), disable=quiet, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[calls]} API calls"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=False,
+    )
 
 
 def _identity(caller: ClientPool) -> dict[str, Any]:
@@ -170,8 +197,9 @@ def _identity(caller: ClientPool) -> dict[str, Any]:
         return sts.get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
         failure = Failure.of(exc)
-        raise CollectError(f"cannot identify the caller (sts:GetCallerIdentity): {failure.code}: "
-                           f"{failure.message}") from None
+        raise CollectError(
+            f"cannot identify the caller (sts:GetCallerIdentity): {failure.code}: {failure.message}"
+        ) from None
 
 
 def _targets(options: CollectOptions, info: OrganizationInfo, caller: str) -> tuple[str, ...]:
@@ -195,13 +223,15 @@ def _collect_account(run: _Run, account: str) -> None:
     work = run.work
     pieces: list[Future[Any]] = [work.submit(collect_iam, ctx)]
     trails = {r: work.submit(describe_trails, ctx, r) for r in regions}
-    lookups = ({r: work.submit(lookup_root_events, ctx, r, start, end) for r in regions}
-               if options.root_events.kind == "lookup" else {})
+    lookups = (
+        {r: work.submit(lookup_root_events, ctx, r, start, end) for r in regions}
+        if options.root_events.kind == "lookup"
+        else {}
+    )
     pieces += [work.submit(collect_eventbridge, ctx, r) for r in regions]
     merged = write_trails(ctx, {r: f.result() for r, f in trails.items()})
     pieces += [work.submit(collect_trail_details, ctx, t) for t in merged]
-    pieces += [work.submit(collect_alerting, ctx, r, groups)
-               for r, groups in trail_log_groups(merged, account).items()]
+    pieces += [work.submit(collect_alerting, ctx, r, groups) for r, groups in trail_log_groups(merged, account).items()]
     if lookups:
         write_root_events(ctx, {r: f.result() for r, f in lookups.items()}, start, end)
     for piece in pieces:
@@ -220,9 +250,15 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
     except (ClientError, BotoCoreError) as exc:
         failure = Failure.of(exc)
         # ExternalId is a shared secret of the trust policy: never in the snapshot.
-        run.writer.add_error(api="sts:AssumeRole", code=failure.code, message=failure.message, account=account,
-                             region=None, params={"RoleArn": role_arn, "RoleSessionName": SESSION_NAME},
-                             collected_at=run.clock())
+        run.writer.add_error(
+            api="sts:AssumeRole",
+            code=failure.code,
+            message=failure.message,
+            account=account,
+            region=None,
+            params={"RoleArn": role_arn, "RoleSessionName": SESSION_NAME},
+            collected_at=run.clock(),
+        )
         return None
     return ClientPool(account, run.caller.shared, credentials=credentials)
 
@@ -230,9 +266,13 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
 def _regions(ctx: Context, wanted: tuple[str, ...]) -> list[str]:
     """The account's enabled regions (or `wanted`); regions.json records what AWS said."""
     ec2 = ctx.client("ec2")
-    answer = ctx.fetch_json(f"accounts/{ctx.account}/regions.json",
-                            lambda: {"Regions": ec2.describe_regions(AllRegions=True)["Regions"]},
-                            api="ec2:DescribeRegions", region=ctx.home_region, params={"AllRegions": True})
+    answer = ctx.fetch_json(
+        f"accounts/{ctx.account}/regions.json",
+        lambda: {"Regions": ec2.describe_regions(AllRegions=True)["Regions"]},
+        api="ec2:DescribeRegions",
+        region=ctx.home_region,
+        params={"AllRegions": True},
+    )
     if wanted:
         return sorted(set(wanted))
     if isinstance(answer, Failure):

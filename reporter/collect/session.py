@@ -77,9 +77,11 @@ class ApiCounter:
 def client_config(max_attempts: int, max_workers: int) -> Config:
     # Adaptive mode adds client-side rate limiting on top of retries with backoff: the right
     # response to the throttling that a whole organization's worth of calls provokes.
-    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts},
-                  max_pool_connections=max(10, max_workers),
-                  user_agent_extra=f"reporter/{__version__}")
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        max_pool_connections=max(10, max_workers),
+        user_agent_extra=f"reporter/{__version__}",
+    )
 
 
 class SignedAsAnother(BotoCoreError):
@@ -93,8 +95,9 @@ class ClientPool:
     first in the gate's queue (the caller's: the organization walk is on the critical path).
     """
 
-    def __init__(self, account: str, clients: SharedClients, *, credentials: Credentials | None = None,
-                 priority: bool = False) -> None:
+    def __init__(
+        self, account: str, clients: SharedClients, *, credentials: Credentials | None = None, priority: bool = False
+    ) -> None:
         self.account = account  # the caller's pool learns its account from its first call
         self.shared = clients
         self.credentials = credentials
@@ -173,8 +176,15 @@ class SharedClients:
     each request's own throttling answers.
     """
 
-    def __init__(self, session: boto3.Session, *, config: Config, counter: ApiCounter,
-                 limiter: RateLimiter | None = None, gate: ConcurrencyGate | None = None) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        config: Config,
+        counter: ApiCounter,
+        limiter: RateLimiter | None = None,
+        gate: ConcurrencyGate | None = None,
+    ) -> None:
         self.session = session
         self._config = config
         self._counter = counter
@@ -190,8 +200,9 @@ class SharedClients:
         if client is None:
             with self._lock:
                 if (client := self._clients.get(key)) is None:
-                    client = self._instrument(self.session.client(service, region_name=region, config=self._config),
-                                              service, region)
+                    client = self._instrument(
+                        self.session.client(service, region_name=region, config=self._config), service, region
+                    )
                     self._clients[key] = client
         return client
 
@@ -286,7 +297,11 @@ def assumed_credentials(sts: Any, *, role_arn: str, external_id: str | None) -> 
 
     def fetch() -> dict[str, str]:
         credentials = sts.assume_role(**params)["Credentials"]
-        return {"access_key": credentials["AccessKeyId"], "secret_key": credentials["SecretAccessKey"],
-                "token": credentials["SessionToken"], "expiry_time": credentials["Expiration"].isoformat()}
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
 
     return RefreshableCredentials.create_from_metadata(fetch(), refresh_using=fetch, method="sts-assume-role")

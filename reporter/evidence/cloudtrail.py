@@ -19,10 +19,26 @@ from reporter.evidence.problems import ParseProblem
 from reporter.evidence.times import parse_utc
 
 ROOT_EVENT_COLUMNS = [
-    "event_id", "event_time", "account_id", "region", "event_source", "event_name",
-    "interaction", "success", "mfa_used", "source_ip", "user_agent", "access_key_id",
-    "access_key_kind", "invoked_by", "event_type", "cis_counted", "error_code",
-    "error_message", "source", "location",
+    "event_id",
+    "event_time",
+    "account_id",
+    "region",
+    "event_source",
+    "event_name",
+    "interaction",
+    "success",
+    "mfa_used",
+    "source_ip",
+    "user_agent",
+    "access_key_id",
+    "access_key_kind",
+    "invoked_by",
+    "event_type",
+    "cis_counted",
+    "error_code",
+    "error_message",
+    "source",
+    "location",
 ]
 
 
@@ -69,8 +85,11 @@ def _salvage_records(text: str, source: str, error: str) -> Iterator[Item]:
             break
         yield f"record {index}", record
         index += 1
-    yield ParseProblem(source, f"record {index}", f"document is not valid JSON ({error}); "
-                       f"{index} record(s) before the damage kept, the rest lost")
+    yield ParseProblem(
+        source,
+        f"record {index}",
+        f"document is not valid JSON ({error}); {index} record(s) before the damage kept, the rest lost",
+    )
 
 
 def iter_records(data: bytes, source: str) -> Iterator[Item]:
@@ -120,7 +139,7 @@ def _mfa_used(record: dict[str, Any], identity: dict[str, Any]) -> bool | None:
         extra = record.get("additionalEventData") or {}
         value = extra.get("MFAUsed") if isinstance(extra, dict) else None
     else:
-        attributes = ((identity.get("sessionContext") or {}).get("attributes") or {})
+        attributes = (identity.get("sessionContext") or {}).get("attributes") or {}
         value = attributes.get("mfaAuthenticated") if isinstance(attributes, dict) else None
     if not isinstance(value, str):
         return None

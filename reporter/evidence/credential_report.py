@@ -44,13 +44,28 @@ TEXT_COLUMNS = (
     "access_key_2_last_used_service",
 )
 COLUMNS = (
-    "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
-    "password_last_changed", "password_next_rotation", "mfa_active",
-    "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
-    "access_key_1_last_used_region", "access_key_1_last_used_service",
-    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
-    "access_key_2_last_used_region", "access_key_2_last_used_service",
-    "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
 )
 SPECIAL_VALUES = frozenset({"N/A", "no_information", "not_supported"})
 ROOT_USER = "<root_account>"
@@ -171,8 +186,9 @@ def parse_credential_report(data: bytes, source: str) -> tuple[pd.DataFrame, lis
             continue
         subject = _row_subject(values)
         if len(values) != len(header):
-            problems.append(ParseProblem(
-                source, f"line {line}", f"expected {len(header)} fields, found {len(values)}", subject))
+            problems.append(
+                ParseProblem(source, f"line {line}", f"expected {len(header)} fields, found {len(values)}", subject)
+            )
             continue
         try:
             row = _typed_row({name: values[i] for name, i in index.items()})

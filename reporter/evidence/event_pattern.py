@@ -43,6 +43,7 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 
 # --- validation ----------------------------------------------------------------------------------
 
+
 def _validate_object(pattern: Any, where: str) -> None:
     if not isinstance(pattern, dict) or not pattern:
         raise EventPatternError(f"{where or 'pattern'}: must be a non-empty JSON object")
@@ -75,7 +76,7 @@ def _validate_condition(condition: Any, here: str) -> None:
         return
     if not isinstance(condition, dict) or len(condition) != 1:
         raise EventPatternError(f"{here}: a condition is a value or an object with one operator")
-    (op, arg), = condition.items()
+    ((op, arg),) = condition.items()
     if op in ("prefix", "suffix"):
         if isinstance(arg, dict) and list(arg) == ["equals-ignore-case"] and isinstance(arg["equals-ignore-case"], str):
             return
@@ -92,7 +93,7 @@ def _validate_condition(condition: Any, here: str) -> None:
             raise EventPatternError(f"{here}: numeric needs [op, number] or [op, number, op, number]")
         for i in range(0, len(arg), 2):
             if arg[i] not in _NUMERIC_OPS or not _is_number(arg[i + 1]):
-                raise EventPatternError(f"{here}: numeric has a bad comparison {arg[i:i + 2]!r}")
+                raise EventPatternError(f"{here}: numeric has a bad comparison {arg[i : i + 2]!r}")
     elif op == "cidr":
         try:
             ipaddress.ip_network(arg, strict=False)
@@ -102,7 +103,7 @@ def _validate_condition(condition: Any, here: str) -> None:
         if isinstance(arg, dict):
             if len(arg) != 1 or next(iter(arg)) not in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
                 raise EventPatternError(f"{here}: anything-but takes prefix, suffix, equals-ignore-case or wildcard")
-            (inner, value), = arg.items()
+            ((inner, value),) = arg.items()
             _strings(value, here, f"anything-but {inner}")
         elif isinstance(arg, list):
             if not arg or not all(isinstance(v, str) or _is_number(v) for v in arg):
@@ -115,6 +116,7 @@ def _validate_condition(condition: Any, here: str) -> None:
 
 # --- matching ------------------------------------------------------------------------------------
 
+
 def _scalar_matches(condition: Any, value: Any) -> bool:
     """One condition against one (present, non-array) value."""
     if condition is None:
@@ -125,7 +127,7 @@ def _scalar_matches(condition: Any, value: Any) -> bool:
         return _is_number(value) and float(value) == float(condition)
     if isinstance(condition, str):
         return isinstance(value, str) and value == condition
-    (op, arg), = condition.items()
+    ((op, arg),) = condition.items()
     text = value if isinstance(value, str) else None
     if op in ("prefix", "suffix"):
         if text is None:
@@ -149,7 +151,7 @@ def _scalar_matches(condition: Any, value: Any) -> bool:
             return False
     if op == "anything-but":
         if isinstance(arg, dict):
-            (inner, values), = arg.items()
+            ((inner, values),) = arg.items()
             values = values if isinstance(values, list) else [values]
             if text is None:
                 return False

@@ -42,12 +42,14 @@ def parse_virtual_mfa_devices(data: bytes, source: str) -> pd.DataFrame:
         if not isinstance(device, dict) or not isinstance(device.get("SerialNumber"), str):
             raise DocumentError(f"{source}: VirtualMFADevices[{i}] has no SerialNumber")
         user = device.get("User") if isinstance(device.get("User"), dict) else {}
-        rows.append({
-            "serial_number": device["SerialNumber"],
-            "user_arn": user.get("Arn"),
-            "user_name": user.get("UserName"),
-            "enable_date": device.get("EnableDate"),
-        })
+        rows.append(
+            {
+                "serial_number": device["SerialNumber"],
+                "user_arn": user.get("Arn"),
+                "user_name": user.get("UserName"),
+                "enable_date": device.get("EnableDate"),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["serial_number", "user_arn", "user_name", "enable_date"])
     frame["enable_date"] = pd.to_datetime(frame["enable_date"], utc=True, format="ISO8601")
     return frame

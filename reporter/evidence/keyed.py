@@ -55,16 +55,22 @@ class Documents:
         return key in self.items or key in self.errors
 
 
-def load_documents(snapshot: Snapshot, account: str | None, api: str, key_of: KeyOf,
-                   parse: Parse) -> tuple[Documents, list[ParseProblem], list[str]]:
+def load_documents(
+    snapshot: Snapshot, account: str | None, api: str, key_of: KeyOf, parse: Parse
+) -> tuple[Documents, list[ParseProblem], list[str]]:
     """Each artifact's parsed content under its key; failures under the same key, never lost."""
     docs = Documents()
     problems: list[ParseProblem] = []
     for artifact in artifacts_of(snapshot, account, api):
         key = key_of(artifact)
         if key is None:
-            problems.append(ParseProblem(artifact.path or "manifest.json", "artifact",
-                                         f"{api} artifact does not say which resource it is about"))
+            problems.append(
+                ParseProblem(
+                    artifact.path or "manifest.json",
+                    "artifact",
+                    f"{api} artifact does not say which resource it is about",
+                )
+            )
             continue
         if artifact.status == "error":
             # An answer for the key beats a failed retry of it.
@@ -73,8 +79,10 @@ def load_documents(snapshot: Snapshot, account: str | None, api: str, key_of: Ke
             continue
         assert artifact.path is not None
         if key in docs.items:
-            docs.errors[key] = (f"two artifacts answer {api} for {key} ({docs.sources[key]}, {artifact.path}); "
-                                "the snapshot does not say which to believe")
+            docs.errors[key] = (
+                f"two artifacts answer {api} for {key} ({docs.sources[key]}, {artifact.path}); "
+                "the snapshot does not say which to believe"
+            )
             del docs.items[key]
             continue
         try:

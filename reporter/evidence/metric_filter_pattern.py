@@ -54,10 +54,10 @@ def _tokens(text: str) -> list[_Token]:
             out.append(_Token("punct", ch, i))
             i += 1
         elif text.startswith(("&&", "||"), i):
-            out.append(_Token("punct", text[i:i + 2], i))
+            out.append(_Token("punct", text[i : i + 2], i))
             i += 2
         elif text.startswith(("!=", "<=", ">="), i):
-            out.append(_Token("op", text[i:i + 2], i))
+            out.append(_Token("op", text[i : i + 2], i))
             i += 2
         elif ch in "=<>":
             out.append(_Token("op", ch, i))
@@ -127,8 +127,7 @@ class _Compare:
         if self.op in ("<", ">", "<=", ">="):
             if not _is_number(found) or number is None:
                 return False
-            return {"<": found < number, ">": found > number,
-                    "<=": found <= number, ">=": found >= number}[self.op]
+            return {"<": found < number, ">": found > number, "<=": found <= number, ">=": found >= number}[self.op]
         if _is_number(found):
             equal = number is not None and float(found) == number
         else:
@@ -174,6 +173,7 @@ class _Any:
 
 
 # --- the parser ----------------------------------------------------------------------------------
+
 
 class _Parser:
     def __init__(self, tokens: list[_Token], length: int) -> None:
@@ -224,8 +224,9 @@ class _Parser:
             self.expect(")")
             return inner
         if token.kind != "selector":
-            raise FilterPatternError(f"position {token.pos + 1}: expected a selector like $.field, "
-                                     f"found {token.text!r}")
+            raise FilterPatternError(
+                f"position {token.pos + 1}: expected a selector like $.field, found {token.text!r}"
+            )
         path = _selector(token)
         if self.keyword("IS"):
             literal = self.keyword("TRUE", "FALSE", "NULL")
@@ -240,16 +241,17 @@ class _Parser:
             return _Exists(path, False)
         op = self.take()
         if op.kind != "op":
-            raise FilterPatternError(f"position {op.pos + 1}: expected a comparison after {token.text}, "
-                                     f"found {op.text!r}")
+            raise FilterPatternError(
+                f"position {op.pos + 1}: expected a comparison after {token.text}, found {op.text!r}"
+            )
         value = self.take()
         if value.kind not in ("string", "word"):
-            raise FilterPatternError(f"position {value.pos + 1}: expected a value after {op.text}, "
-                                     f"found {value.text!r}")
+            raise FilterPatternError(
+                f"position {value.pos + 1}: expected a value after {op.text}, found {value.text!r}"
+            )
         quoted = value.kind == "string"
         if op.text in ("<", ">", "<=", ">=") and (quoted or not _NUMBER.match(value.text)):
-            raise FilterPatternError(f"position {value.pos + 1}: {op.text} needs a number, "
-                                     f"found {value.text!r}")
+            raise FilterPatternError(f"position {value.pos + 1}: {op.text} needs a number, found {value.text!r}")
         return _Compare(path, op.text, value.text, quoted)
 
 
@@ -285,8 +287,10 @@ def compile_filter_pattern(text: str) -> FilterPattern:
         return FilterPattern(text, None)
     tokens = _tokens(text)
     if not tokens or tokens[0].text != "{":
-        raise FilterPatternError("not a JSON filter pattern (it does not start with '{'); term and "
-                                 "space-delimited patterns are not evaluated")
+        raise FilterPatternError(
+            "not a JSON filter pattern (it does not start with '{'); term and "
+            "space-delimited patterns are not evaluated"
+        )
     parser = _Parser(tokens, len(text))
     parser.expect("{")
     tree = parser.expression()

@@ -17,8 +17,11 @@ def _keep(items: Any, key: str, source: str, required: dict[str, type]) -> Parse
     kept: list[dict[str, Any]] = []
     problems: list[ParseProblem] = []
     for i, item in enumerate(items):
-        bad = ([f for f, t in required.items() if not isinstance(item.get(f), t)]
-               if isinstance(item, dict) else ["the item is not an object"])
+        bad = (
+            [f for f, t in required.items() if not isinstance(item.get(f), t)]
+            if isinstance(item, dict)
+            else ["the item is not an object"]
+        )
         if bad:
             problems.append(ParseProblem(source, f"{key}[{i}]", f"missing or malformed: {', '.join(bad)}"))
         else:
@@ -27,8 +30,12 @@ def _keep(items: Any, key: str, source: str, required: dict[str, type]) -> Parse
 
 
 def parse_metric_filters(data: bytes, source: str) -> Parsed:
-    return _keep(load_object(data, source).get("metricFilters"), "metricFilters", source,
-                 {"filterName": str, "filterPattern": str, "logGroupName": str, "metricTransformations": list})
+    return _keep(
+        load_object(data, source).get("metricFilters"),
+        "metricFilters",
+        source,
+        {"filterName": str, "filterPattern": str, "logGroupName": str, "metricTransformations": list},
+    )
 
 
 def parse_alarms(data: bytes, source: str) -> Parsed:
@@ -41,8 +48,12 @@ def parse_alarms(data: bytes, source: str) -> Parsed:
 
 
 def parse_subscriptions(data: bytes, source: str) -> Parsed:
-    return _keep(load_object(data, source).get("Subscriptions"), "Subscriptions", source,
-                 {"SubscriptionArn": str, "TopicArn": str})
+    return _keep(
+        load_object(data, source).get("Subscriptions"),
+        "Subscriptions",
+        source,
+        {"SubscriptionArn": str, "TopicArn": str},
+    )
 
 
 def parse_rules(data: bytes, source: str) -> Parsed:

@@ -26,6 +26,7 @@ def parse_organization(data: bytes, source: str) -> Parsed:
 def _list(key: str) -> Any:
     def parse(data: bytes, source: str) -> Parsed:
         return list_of_objects(load_object(data, source), key, source), []
+
     return parse
 
 
@@ -42,8 +43,9 @@ def _lists_by_owner(doc: dict[str, Any], key: str, source: str) -> Parsed:
     kept: dict[str, list[dict[str, Any]]] = {}
     problems: list[ParseProblem] = []
     for owner, items in mapping.items():
-        if isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("Id") or i.get("TargetId"), str)
-                                           for i in items):
+        if isinstance(items, list) and all(
+            isinstance(i, dict) and isinstance(i.get("Id") or i.get("TargetId"), str) for i in items
+        ):
             kept[owner] = items
         else:
             problems.append(ParseProblem(source, f"{key}.{owner}", "not a list of objects with an Id"))
@@ -53,6 +55,7 @@ def _lists_by_owner(doc: dict[str, Any], key: str, source: str) -> Parsed:
 def _id_lists(key: str) -> Any:
     def parse(data: bytes, source: str) -> Parsed:
         return _lists_by_owner(load_object(data, source), key, source)
+
     return parse
 
 
@@ -65,8 +68,10 @@ def parse_ou_walk(data: bytes, source: str) -> Parsed:
     """ListOrganizationalUnitsForParent: {parent id: [OU, ...]}, each answer under the ParentId asked."""
     doc = load_object(data, source)
     if isinstance(doc.get("OrganizationalUnits"), list):
-        raise DocumentError(f"{source}: OrganizationalUnits is a flat list (a snapshot from before "
-                            "ListChildren), which does not say under which parent each OU was listed")
+        raise DocumentError(
+            f"{source}: OrganizationalUnits is a flat list (a snapshot from before "
+            "ListChildren), which does not say under which parent each OU was listed"
+        )
     return _lists_by_owner(doc, "OrganizationalUnits", source)
 
 
@@ -98,6 +103,7 @@ OU_WALK = "organizations:ListOrganizationalUnitsForParent"
 class OrgTree:
     """Each account's and OU's parents, shaped as ListParents answers them ({child: [{"Id", "Type"}]}),
     whichever calls the snapshot holds; and why a child absent from it may be absent."""
+
     parents: dict[str, list[dict[str, Any]]]
     # LIST_PARENTS (one answer per child, snapshots before ListChildren) or LIST_CHILDREN (one
     # listing per root and OU, plus the OU walk).
@@ -114,8 +120,9 @@ class OrgTree:
         return f"{child} is in no successful {api} listing{failed}"
 
 
-def tree_from_listings(children: dict[str, list[dict[str, Any]]], ou_walk: dict[str, list[dict[str, Any]]],
-                       failed_listings: list[str]) -> OrgTree:
+def tree_from_listings(
+    children: dict[str, list[dict[str, Any]]], ou_walk: dict[str, list[dict[str, Any]]], failed_listings: list[str]
+) -> OrgTree:
     """The parents map from ListChildren's accounts per parent and the OU walk's OUs per parent."""
     parents: dict[str, list[dict[str, Any]]] = {}
     for listing in (ou_walk, children):

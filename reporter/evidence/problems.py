@@ -19,5 +19,4 @@ class ParseProblem:
         return f"{self.file}: {self.location}: {self.reason}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "location": self.location, "reason": self.reason,
-                "subject": self.subject}
+        return {"file": self.file, "location": self.location, "reason": self.reason, "subject": self.subject}

@@ -39,11 +39,16 @@ class StatementVerdict:
 
 _PRINCIPAL_ARN = "aws:principalarn"
 _OPERATORS = {
-    "arnlike": ("arn", False), "arnequals": ("arn", False),
-    "arnnotlike": ("arn", True), "arnnotequals": ("arn", True),
-    "stringlike": ("like", False), "stringnotlike": ("like", True),
-    "stringequals": ("exact", False), "stringnotequals": ("exact", True),
-    "stringequalsignorecase": ("icase", False), "stringnotequalsignorecase": ("icase", True),
+    "arnlike": ("arn", False),
+    "arnequals": ("arn", False),
+    "arnnotlike": ("arn", True),
+    "arnnotequals": ("arn", True),
+    "stringlike": ("like", False),
+    "stringnotlike": ("like", True),
+    "stringequals": ("exact", False),
+    "stringnotequals": ("exact", True),
+    "stringequalsignorecase": ("icase", False),
+    "stringnotequalsignorecase": ("icase", True),
 }
 
 

@@ -89,8 +89,13 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
     TableSpec("account_summary", "iam:GetAccountSummary", _no_problems(parse_account_summary)),
     TableSpec("virtual_mfa_devices", "iam:ListVirtualMFADevices", _no_problems(parse_virtual_mfa_devices)),
     TableSpec("password_policy", "iam:GetAccountPasswordPolicy", _no_problems(parse_password_policy)),
-    TableSpec("root_events", "cloudtrail:LookupEvents", parse_root_events, regional=True,
-              alternatives=("s3:GetObject", "file:read", "athena:GetQueryResults")),
+    TableSpec(
+        "root_events",
+        "cloudtrail:LookupEvents",
+        parse_root_events,
+        regional=True,
+        alternatives=("s3:GetObject", "file:read", "athena:GetQueryResults"),
+    ),
     TableSpec("trails", "cloudtrail:DescribeTrails", parse_trails, regional=True),
 )
 
@@ -98,6 +103,7 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
 @dataclass(frozen=True)
 class KeyedSpec:
     """A table made of many artifacts of one API, each about one key (see keyed.Documents)."""
+
     name: str
     api: str
     key_of: KeyOf
@@ -163,8 +169,9 @@ class AccountEvidence:
 _describe_error = describe_error
 
 
-def _load_table(snapshot: Snapshot, spec: TableSpec, account: str | None,
-                regions: list[str]) -> EvidenceTable | MissingEvidence:
+def _load_table(
+    snapshot: Snapshot, spec: TableSpec, account: str | None, regions: list[str]
+) -> EvidenceTable | MissingEvidence:
     artifacts = [a for api in spec.apis for a in artifacts_of(snapshot, account, api)]
     ok = [a for a in artifacts if a.status == "ok"]
     failed = [a for a in artifacts if a.status == "error"]
@@ -188,8 +195,12 @@ def _load_table(snapshot: Snapshot, spec: TableSpec, account: str | None,
         data = pd.concat(frames, ignore_index=True)
     else:
         paths = tuple(a.path for a in ok if a.path)
-        return MissingEvidence(spec.name, f"{len(ok)} artifacts answer {spec.api} for one account "
-                               f"({', '.join(paths)}); the snapshot does not say which to believe", paths)
+        return MissingEvidence(
+            spec.name,
+            f"{len(ok)} artifacts answer {spec.api} for one account "
+            f"({', '.join(paths)}); the snapshot does not say which to believe",
+            paths,
+        )
     gaps = [_describe_error(a) for a in failed]
     if spec.regional:
         covered = {r for a in ok for r in a.params.get("regions", [a.region] if a.region else [])}
@@ -214,16 +225,20 @@ def _failed_listing(artifact: Artifact) -> str:
 _Listing = tuple[dict[str, list[dict[str, Any]]], list[str], list[ParseProblem], list[str]]
 
 
-def _load_listing(snapshot: Snapshot, api: str, parse: Callable[[bytes, str], tuple[Any, list[ParseProblem]]]
-                  ) -> _Listing | MissingEvidence:
+def _load_listing(
+    snapshot: Snapshot, api: str, parse: Callable[[bytes, str], tuple[Any, list[ParseProblem]]]
+) -> _Listing | MissingEvidence:
     """One per-parent listing artifact: (answers by parent, sources, problems, failed listings)."""
     artifacts = artifacts_of(snapshot, None, api)
     ok = [a for a in artifacts if a.status == "ok" and a.path]
     failed = [_failed_listing(a) for a in artifacts if a.status == "error"]
     if len(ok) > 1:
         paths = tuple(a.path for a in ok if a.path)
-        return MissingEvidence(ORG_TREE, f"{len(ok)} artifacts answer {api} ({', '.join(paths)}); the "
-                               "snapshot does not say which to believe", paths)
+        return MissingEvidence(
+            ORG_TREE,
+            f"{len(ok)} artifacts answer {api} ({', '.join(paths)}); the snapshot does not say which to believe",
+            paths,
+        )
     if not ok:
         return {}, [], [], failed
     path = ok[0].path
@@ -284,19 +299,24 @@ def load_organization(snapshot: Snapshot) -> dict[str, EvidenceTable | MissingEv
     no SCP and no organization feature, and that is a fact, not a gap.
     """
     described = artifacts_of(snapshot, None, "organizations:DescribeOrganization")
-    if described and all(a.status == "error" for a in described) and any(
-            a.error is not None and a.error.code == NOT_IN_ORGANIZATION for a in described):
+    if (
+        described
+        and all(a.status == "error" for a in described)
+        and any(a.error is not None and a.error.code == NOT_IN_ORGANIZATION for a in described)
+    ):
         return {name: EvidenceTable(name, None, []) for name in ORG_TABLE_NAMES}
     tables: dict[str, EvidenceTable | MissingEvidence] = {
-        spec.name: _load_table(snapshot, spec, None, []) for spec in ORG_SPECS}
+        spec.name: _load_table(snapshot, spec, None, []) for spec in ORG_SPECS
+    }
     for keyed in ORG_KEYED_SPECS:
         tables[keyed.name] = _load_keyed(snapshot, keyed, None)
     tables[ORG_TREE] = _load_org_parents(snapshot)
     return tables
 
 
-def load_account(snapshot: Snapshot, account_id: str,
-                 organization: dict[str, EvidenceTable | MissingEvidence] | None = None) -> AccountEvidence:
+def load_account(
+    snapshot: Snapshot, account_id: str, organization: dict[str, EvidenceTable | MissingEvidence] | None = None
+) -> AccountEvidence:
     scope = next(a for a in snapshot.manifest.accounts if a.id == account_id)
     refused = _assume_role_failure(snapshot, account_id)
     tables: dict[str, EvidenceTable | MissingEvidence]
@@ -307,8 +327,15 @@ def load_account(snapshot: Snapshot, account_id: str,
         tables.update({spec.name: _load_keyed(snapshot, spec, account_id) for spec in KEYED_SPECS})
     tables.update(organization if organization is not None else load_organization(snapshot))
     manifest = snapshot.manifest
-    return AccountEvidence(account_id, scope.name, scope.is_management, scope.regions, tables,
-                           pd.Timestamp(manifest.period_start), pd.Timestamp(manifest.period_end))
+    return AccountEvidence(
+        account_id,
+        scope.name,
+        scope.is_management,
+        scope.regions,
+        tables,
+        pd.Timestamp(manifest.period_start),
+        pd.Timestamp(manifest.period_end),
+    )
 
 
 def load_evidence(snapshot: Snapshot) -> list[AccountEvidence]:

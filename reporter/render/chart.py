@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 # Order, fill and hatch of each status: the hatch keeps statuses apart in grey print. Double
 # (not triple) hatches: as legible in print, and half the pattern paths WeasyPrint has to draw
@@ -20,8 +20,13 @@ STATUS_STYLE = {
     "NOT_APPLICABLE": ("#b8bec6", "//"),
     "MANUAL": ("#5b7db1", "\\\\"),
 }
-LABELS = {"PASS": "Pass", "FAIL": "Fail", "NOT_ASSESSED": "Not assessed",
-          "NOT_APPLICABLE": "Not applicable", "MANUAL": "Manual"}
+LABELS = {
+    "PASS": "Pass",
+    "FAIL": "Fail",
+    "NOT_ASSESSED": "Not assessed",
+    "NOT_APPLICABLE": "Not applicable",
+    "MANUAL": "Manual",
+}
 
 
 def status_chart_svg(rows: Sequence[tuple[str, dict[str, int]]]) -> bytes:
@@ -42,19 +47,42 @@ def status_chart_svg(rows: Sequence[tuple[str, dict[str, int]]]) -> bytes:
         left = [0] * len(rows)
         for status, (colour, hatch) in STATUS_STYLE.items():
             values = [c.get(status, 0) for c in counts]
-            ax.barh(labels, values, left=left, color=colour, hatch=hatch, edgecolor="#222222",
-                    linewidth=0.4, label=LABELS[status], height=0.62)
+            ax.barh(
+                labels,
+                values,
+                left=left,
+                color=colour,
+                hatch=hatch,
+                edgecolor="#222222",
+                linewidth=0.4,
+                label=LABELS[status],
+                height=0.62,
+            )
             for y, (x0, v) in enumerate(zip(left, values, strict=True)):
                 if v:
-                    ax.text(x0 + v / 2, y, str(v), ha="center", va="center", fontsize=7,
-                            color="black", bbox={"boxstyle": "round,pad=0.12", "fc": "white",
-                                                 "ec": "none", "alpha": 0.85})
+                    ax.text(
+                        x0 + v / 2,
+                        y,
+                        str(v),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="black",
+                        bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
+                    )
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_xlabel("requirements")
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_xlim(0, max(left + [1]))
-        ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.4, 1.0), frameon=False, fontsize=7,
-                  handlelength=2.2, handleheight=1.1)
+        ax.legend(
+            ncols=5,
+            loc="lower center",
+            bbox_to_anchor=(0.4, 1.0),
+            frameon=False,
+            fontsize=7,
+            handlelength=2.2,
+            handleheight=1.1,
+        )
         fig.tight_layout()
         out = io.BytesIO()
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
@@ -73,8 +101,14 @@ _RC = {
     "hatch.color": "#222222",
 }
 # Line styles and markers keep frameworks apart in grey print as well as in colour.
-_LINES = [("#1d3557", "-", "o"), ("#c0392b", "--", "s"), ("#4f9a6b", ":", "^"), ("#e0a526", "-.", "D"),
-          ("#5b7db1", (0, (5, 1, 1, 1)), "v"), ("#7f5539", (0, (1, 1)), "P")]
+_LINES = [
+    ("#1d3557", "-", "o"),
+    ("#c0392b", "--", "s"),
+    ("#4f9a6b", ":", "^"),
+    ("#e0a526", "-.", "D"),
+    ("#5b7db1", (0, (5, 1, 1, 1)), "v"),
+    ("#7f5539", (0, (1, 1)), "P"),
+]
 
 
 def _svg(fig: plt.Figure) -> bytes:
@@ -92,8 +126,9 @@ def _month_ticks(ax: plt.Axes, months: Sequence[str]) -> None:
     ax.set_xlim(-0.6, len(months) - 0.4)
 
 
-def root_events_trend_svg(months: Sequence[str], events: Sequence[int | None], complete: Sequence[bool],
-                          packs: Sequence[bool]) -> bytes:
+def root_events_trend_svg(
+    months: Sequence[str], events: Sequence[int | None], complete: Sequence[bool], packs: Sequence[bool]
+) -> bytes:
     """Root events per month (oldest first, this month last). A month without a pack has no bar
     and says so; an incomplete count (an account's or a region's evidence missing) is hatched
     and marked "≥" (it is a lower bound)."""
@@ -102,14 +137,30 @@ def root_events_trend_svg(months: Sequence[str], events: Sequence[int | None], c
         top = max([e for e in events if e is not None] + [1])
         for x, (value, whole, pack) in enumerate(zip(events, complete, packs, strict=True)):
             if not pack or value is None:
-                ax.text(x, top * 0.04, "no pack" if not pack else "no data", rotation=90, ha="center",
-                        va="bottom", fontsize=6, color="#555555")
+                ax.text(
+                    x,
+                    top * 0.04,
+                    "no pack" if not pack else "no data",
+                    rotation=90,
+                    ha="center",
+                    va="bottom",
+                    fontsize=6,
+                    color="#555555",
+                )
                 continue
             current = x == len(events) - 1
-            ax.bar(x, value, width=0.62, color="#1d3557" if current else "#8da9c4",
-                   hatch="" if whole else "//", edgecolor="#222222", linewidth=0.4)
-            ax.text(x, value + top * 0.02, ("" if whole else "\u2265") + str(value), ha="center", va="bottom",
-                    fontsize=6.5)
+            ax.bar(
+                x,
+                value,
+                width=0.62,
+                color="#1d3557" if current else "#8da9c4",
+                hatch="" if whole else "//",
+                edgecolor="#222222",
+                linewidth=0.4,
+            )
+            ax.text(
+                x, value + top * 0.02, ("" if whole else "\u2265") + str(value), ha="center", va="bottom", fontsize=6.5
+            )
         _month_ticks(ax, months)
         ax.set_ylim(0, top * 1.18)
         ax.set_ylabel("root events")
@@ -126,12 +177,26 @@ def fail_trend_svg(months: Sequence[str], series: Sequence[tuple[str, Sequence[i
             colour, style, marker = _LINES[i % len(_LINES)]
             ys = [float("nan") if v is None else v for v in values]
             top = max([top] + [v for v in values if v is not None])
-            ax.plot(range(len(values)), ys, color=colour, linestyle=style, marker=marker, markersize=3.2,
-                    linewidth=1.0, label=label)
+            ax.plot(
+                range(len(values)),
+                ys,
+                color=colour,
+                linestyle=style,
+                marker=marker,
+                markersize=3.2,
+                linewidth=1.0,
+                label=label,
+            )
         _month_ticks(ax, months)
         ax.set_ylim(0, top * 1.15 + 0.5)
         ax.set_ylabel("FAIL requirements")
         if series:
-            ax.legend(ncols=min(3, len(series)), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
-                      fontsize=6.3, handlelength=3)
+            ax.legend(
+                ncols=min(3, len(series)),
+                loc="lower center",
+                bbox_to_anchor=(0.5, 1.0),
+                frameon=False,
+                fontsize=6.3,
+                handlelength=3,
+            )
         return _svg(fig)

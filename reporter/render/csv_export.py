@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reporter.render.model import ReportModel
-from reporter.render.xlsx import EvidenceTable, Link, evidence_tables
+from reporter.pack.model import Pack
+from reporter.render.xlsx import Link, SheetTable, evidence_tables
 from reporter.snapshot.writer import atomic_write
 
 
@@ -34,7 +34,7 @@ def _field(value: Any) -> str:
     return str(value)  # text is already safe_text'ed by the table
 
 
-def table_lines(table: EvidenceTable) -> Iterator[bytes]:
+def table_lines(table: SheetTable) -> Iterator[bytes]:
     """The CSV bytes of `table`, a chunk at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
@@ -48,15 +48,15 @@ def table_lines(table: EvidenceTable) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-def render_csv(table: EvidenceTable) -> bytes:
+def render_csv(table: SheetTable) -> bytes:
     return b"".join(table_lines(table))
 
 
-def csv_name(model: ReportModel, table: EvidenceTable) -> str:
+def csv_name(model: Pack, table: SheetTable) -> str:
     return f"evidence-{model.period_label}-{table.name}.csv"
 
 
-def write_csv(model: ReportModel, out_dir: Path) -> list[Path]:
+def write_csv(model: Pack, out_dir: Path) -> list[Path]:
     paths = []
     for table in evidence_tables(model, summary=False):
         path = Path(out_dir) / csv_name(model, table)

@@ -29,7 +29,7 @@ class TemplatesOnlyFetcher(URLFetcher):
         self.served: list[str] = []
         self.refused: list[str] = []
 
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:  # noqa: ARG002
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         if url in self.generated:
             body, mime = self.generated[url]
             self.served.append(url[:60])
@@ -45,7 +45,7 @@ class TemplatesOnlyFetcher(URLFetcher):
         raise RefusedURL(f"refused to fetch {url[:200]!r}: a pack loads only its own templates")
 
     # WeasyPrint may call the fetcher as a function or via .open(); both end in fetch().
-    def open(self, url, data=None, timeout=None):  # type: ignore[override]  # noqa: ARG002
+    def open(self, url, data=None, timeout=None):  # type: ignore[override]
         return self.fetch(url if isinstance(url, str) else url.full_url)
 
     def __call__(self, url: str) -> URLFetcherResponse:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from reporter import __version__
-from reporter.render.model import ReportModel, checks_block, snapshot_block
+from reporter.pack.model import Pack, checks_block, snapshot_block
 from reporter.snapshot.writer import atomic_write
 
 # 1.1 (additive): "drift", "risk_acceptances", per-finding "acceptance", and the snapshot's
@@ -16,15 +16,14 @@ from reporter.snapshot.writer import atomic_write
 SCHEMA_VERSION = "1.1"
 
 
-def findings_document(model: ReportModel) -> dict[str, Any]:
+def findings_document(model: Pack) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_by": {"name": "reporter", "version": __version__},
         "snapshot": snapshot_block(model),
         "thresholds": model.thresholds.as_dict(),
         "accounts": [a.as_dict() for a in model.accounts],
-        "summary": {"total": model.counts(),
-                    "by_account": {a.id: model.counts(a.id) for a in model.accounts}},
+        "summary": {"total": model.counts(), "by_account": {a.id: model.counts(a.id) for a in model.accounts}},
         "checks": checks_block(),
         "findings": _findings(model),
         "frameworks": [r.as_dict() for r in model.frameworks],
@@ -34,7 +33,7 @@ def findings_document(model: ReportModel) -> dict[str, Any]:
     }
 
 
-def _findings(model: ReportModel) -> list[dict[str, Any]]:
+def _findings(model: Pack) -> list[dict[str, Any]]:
     """Each finding; a FAIL matched by an exceptions entry carries that decision (else null)."""
     decided = {}
     if model.acceptances is not None:
@@ -43,18 +42,25 @@ def _findings(model: ReportModel) -> list[dict[str, Any]]:
     for f in model.findings:
         doc = f.as_dict()
         decision = decided.get(f.finding_id)
-        doc["acceptance"] = None if decision is None else {
-            k: v for k, v in decision.as_dict().items() if k not in ("finding_id", "check_id", "account_id", "resource")}
+        doc["acceptance"] = (
+            None
+            if decision is None
+            else {
+                k: v
+                for k, v in decision.as_dict().items()
+                if k not in ("finding_id", "check_id", "account_id", "resource")
+            }
+        )
         out.append(doc)
     return out
 
 
-def render_json(model: ReportModel) -> bytes:
+def render_json(model: Pack) -> bytes:
     # Sorted keys and an order fixed by the model: the same snapshot gives the same bytes.
     return orjson.dumps(findings_document(model), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
-def write_json(model: ReportModel, out_dir: Path) -> Path:
+def write_json(model: Pack, out_dir: Path) -> Path:
     path = out_dir / "findings.json"
     atomic_write(path, render_json(model))
     return path

@@ -33,17 +33,17 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
-from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.writer.excel import ExcelWriter
 
 from reporter import __version__
 from reporter.checks.registry import CHECKS
-from reporter.findings import Status
+from reporter.core.status import Status
+from reporter.pack.model import Pack
 from reporter.render.cells import safe_text
 from reporter.snapshot.writer import atomic_target
-from reporter.render.model import ReportModel
 
 TEXT, DATETIME, BOOL, INT, NUMBER = "text", "datetime", "bool", "int", "number"
 EXCEL_MAX_TEXT = 32767
@@ -67,12 +67,13 @@ STATUS_STYLE = {
 # Evidence tables: one description shared by the XLSX and CSV renderers
 # ------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Column:
-    name: str                  # header text, unique within the table
+    name: str  # header text, unique within the table
     kind: str = TEXT
     source: str | None = None  # the frame column it comes from (tables built from a DataFrame)
-    note: str | None = None    # a frame column whose text stands in when the value is missing
+    note: str | None = None  # a frame column whose text stands in when the value is missing
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,12 @@ class Link:
 
 
 @dataclass
-class EvidenceTable:
-    name: str                  # file stem (CSV) and table id
-    sheet: str                 # sheet title (XLSX)
-    table_name: str            # Excel ListObject name
+class SheetTable:
+    """One sheet of the workbook (and one CSV file): its columns and a stream of rows."""
+
+    name: str  # file stem (CSV) and table id
+    sheet: str  # sheet title (XLSX)
+    table_name: str  # Excel ListObject name
     columns: list[Column]
     n_rows: int
     rows: Callable[[], Iterator[list[Any]]]  # values: safe str | naive-UTC datetime | bool | int | Link | None
@@ -122,8 +125,10 @@ def _column_values(series: pd.Series, kind: str) -> list[Any]:
         missing = series.isna().tolist()
         return [None if m else v.to_pydatetime() for v, m in zip(series.tolist(), missing, strict=True)]
     if kind == BOOL:
-        return [None if v is pd.NA or v is None or (isinstance(v, float) and math.isnan(v)) else bool(v)
-                for v in series.astype(object).tolist()]
+        return [
+            None if v is pd.NA or v is None or (isinstance(v, float) and math.isnan(v)) else bool(v)
+            for v in series.astype(object).tolist()
+        ]
     if kind in (INT, NUMBER):
         missing = series.isna().tolist()
         cast = int if kind == INT else float
@@ -134,7 +139,7 @@ def _column_values(series: pd.Series, kind: str) -> list[Any]:
 def frame_rows(frame: pd.DataFrame, columns: Sequence[Column], chunk: int = CHUNK_ROWS) -> Iterator[list[Any]]:
     """Rows of `frame` as Python values, converted column-wise `chunk` rows at a time."""
     for start in range(0, len(frame), chunk):
-        part = frame.iloc[start:start + chunk]
+        part = frame.iloc[start : start + chunk]
         values = []
         for col in columns:
             vals = _column_values(part[col.source], col.kind)
@@ -177,10 +182,10 @@ def frame_columns(frame: pd.DataFrame, skip: Iterable[str] = ()) -> list[Column]
     return out
 
 
-def frame_table(name: str, sheet: str, table_name: str, frame: pd.DataFrame, columns: list[Column],
-                **kwargs: Any) -> EvidenceTable:
-    return EvidenceTable(name, sheet, table_name, columns, len(frame),
-                         lambda: frame_rows(frame, columns), **kwargs)
+def frame_table(
+    name: str, sheet: str, table_name: str, frame: pd.DataFrame, columns: list[Column], **kwargs: Any
+) -> SheetTable:
+    return SheetTable(name, sheet, table_name, columns, len(frame), lambda: frame_rows(frame, columns), **kwargs)
 
 
 def _json(value: Any) -> str:
@@ -191,11 +196,24 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def findings_table(model: ReportModel) -> EvidenceTable:
-    columns = [Column("finding_id"), Column("check_id"), Column("check_title"), Column("account_id"),
-               Column("resource"), Column("status"), Column("severity"), Column("reason"),
-               Column("observed (JSON)"), Column("evidence"), Column("aggregate", BOOL),
-               Column("acceptance_state"), Column("approver"), Column("expires_on"), Column("ticket")]
+def findings_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("finding_id"),
+        Column("check_id"),
+        Column("check_title"),
+        Column("account_id"),
+        Column("resource"),
+        Column("status"),
+        Column("severity"),
+        Column("reason"),
+        Column("observed (JSON)"),
+        Column("evidence"),
+        Column("aggregate", BOOL),
+        Column("acceptance_state"),
+        Column("approver"),
+        Column("expires_on"),
+        Column("ticket"),
+    ]
     decided = _decisions(model)
 
     def rows() -> Iterator[list[Any]]:
@@ -204,20 +222,62 @@ def findings_table(model: ReportModel) -> EvidenceTable:
             evidence = "; ".join(ref.path + (f" ({ref.row})" if ref.row else "") for ref in f.evidence)
             d = decided.get(f.finding_id)
             acc = d.acceptance if d is not None else None
-            yield ([_text(v) for v in (f.finding_id, f.check_id, check.title if check else None, f.account_id,
-                                       f.resource, f.status.value, f.severity.value, f.reason,
-                                       _json(f.observed), evidence)] + [bool(f.aggregate)]
-                   + [_text(v) for v in (d.state.value if d else None, acc.approver if acc else None,
-                                         acc.expires_on.isoformat() if acc else None, acc.ticket if acc else None)])
+            yield (
+                [
+                    _text(v)
+                    for v in (
+                        f.finding_id,
+                        f.check_id,
+                        check.title if check else None,
+                        f.account_id,
+                        f.resource,
+                        f.status.value,
+                        f.severity.value,
+                        f.reason,
+                        _json(f.observed),
+                        evidence,
+                    )
+                ]
+                + [bool(f.aggregate)]
+                + [
+                    _text(v)
+                    for v in (
+                        d.state.value if d else None,
+                        acc.approver if acc else None,
+                        acc.expires_on.isoformat() if acc else None,
+                        acc.ticket if acc else None,
+                    )
+                ]
+            )
 
-    return EvidenceTable("findings", "Findings", "Findings", columns, len(model.findings), rows,
-                         status_column="status", widths={"reason": 80, "observed (JSON)": 60, "evidence": 60})
+    return SheetTable(
+        "findings",
+        "Findings",
+        "Findings",
+        columns,
+        len(model.findings),
+        rows,
+        status_column="status",
+        widths={"reason": 80, "observed (JSON)": 60, "evidence": 60},
+    )
 
 
-def frameworks_table(model: ReportModel) -> EvidenceTable:
-    columns = [Column("framework_id"), Column("framework"), Column("framework_version"), Column("requirement_id"),
-               Column("section"), Column("title"), Column("level"), Column("assessment"), Column("status"),
-               Column("reason"), Column("check_ids"), Column("finding_ids"), Column("status_by_account")]
+def frameworks_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("framework_id"),
+        Column("framework"),
+        Column("framework_version"),
+        Column("requirement_id"),
+        Column("section"),
+        Column("title"),
+        Column("level"),
+        Column("assessment"),
+        Column("status"),
+        Column("reason"),
+        Column("check_ids"),
+        Column("finding_ids"),
+        Column("status_by_account"),
+    ]
     n = sum(len(r.requirements) for r in model.frameworks)
 
     def rows() -> Iterator[list[Any]]:
@@ -226,48 +286,110 @@ def frameworks_table(model: ReportModel) -> EvidenceTable:
             for r in result.requirements:
                 req = r.requirement
                 by_account = "; ".join(f"{a}: {s.value}" for a, s in sorted(r.status_by_account.items()))
-                yield [_text(v) for v in (fw.id, fw.name, fw.version, req.id, req.section, req.title, req.level,
-                                          req.assessment, r.status.value, r.reason, ", ".join(r.check_ids),
-                                          ", ".join(r.finding_ids), by_account)]
+                yield [
+                    _text(v)
+                    for v in (
+                        fw.id,
+                        fw.name,
+                        fw.version,
+                        req.id,
+                        req.section,
+                        req.title,
+                        req.level,
+                        req.assessment,
+                        r.status.value,
+                        r.reason,
+                        ", ".join(r.check_ids),
+                        ", ".join(r.finding_ids),
+                        by_account,
+                    )
+                ]
 
-    return EvidenceTable("frameworks", "Frameworks", "Frameworks", columns, n, rows, status_column="status",
-                         widths={"title": 60, "reason": 80, "finding_ids": 40})
+    return SheetTable(
+        "frameworks",
+        "Frameworks",
+        "Frameworks",
+        columns,
+        n,
+        rows,
+        status_column="status",
+        widths={"title": 60, "reason": 80, "finding_ids": 40},
+    )
 
 
-def root_events_table(model: ReportModel, frame: pd.DataFrame | None = None) -> EvidenceTable:
+def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTable:
     frame = model.root_events() if frame is None else frame
     if "ticket" not in frame.columns:
         # The break-glass ticket (--exceptions) that authorised each root event, if any.
-        tickets = {e.row_id: e.break_glass.ticket for e in (model.acceptances.root_events if model.acceptances else ())
-                   if e.break_glass is not None}
-        frame = frame.assign(ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index,
-                                              dtype=object))
+        tickets = {
+            e.row_id: e.break_glass.ticket
+            for e in (model.acceptances.root_events if model.acceptances else ())
+            if e.break_glass is not None
+        }
+        frame = frame.assign(
+            ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index, dtype=object)
+        )
     # `account` (the snapshot folder) repeats what `source` already says; every normalized column stays.
     columns = frame_columns(frame, skip=["account"])
-    return frame_table("root_events", "Root events", "RootEvents", frame, columns,
-                       widths={"user_agent": 50, "source": 50})
+    return frame_table(
+        "root_events", "Root events", "RootEvents", frame, columns, widths={"user_agent": 50, "source": 50}
+    )
 
 
-def credential_report_table(model: ReportModel) -> EvidenceTable:
+def credential_report_table(model: Pack) -> SheetTable:
     frame = model.credential_rows()
-    return frame_table("credential_report", "Credential report", "CredentialReport", frame,
-                       frame_columns(frame), widths={"arn": 45, "source": 45})
+    return frame_table(
+        "credential_report",
+        "Credential report",
+        "CredentialReport",
+        frame,
+        frame_columns(frame),
+        widths={"arn": 45, "source": 45},
+    )
 
 
-def manifest_table(model: ReportModel) -> EvidenceTable:
-    columns = [Column("path"), Column("sha256"), Column("size", INT), Column("api"), Column("params (JSON)"),
-               Column("account"), Column("region"), Column("collected_at (UTC)", DATETIME), Column("status"),
-               Column("error_code"), Column("error_message")]
+def manifest_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("path"),
+        Column("sha256"),
+        Column("size", INT),
+        Column("api"),
+        Column("params (JSON)"),
+        Column("account"),
+        Column("region"),
+        Column("collected_at (UTC)", DATETIME),
+        Column("status"),
+        Column("error_code"),
+        Column("error_message"),
+    ]
     artifacts = model.snapshot.manifest.artifacts
 
     def rows() -> Iterator[list[Any]]:
         for a in artifacts:
-            yield [_text(a.path), _text(a.sha256), a.size, _text(a.api), _text(_json(a.params)), _text(a.account),
-                   _text(a.region), _utc_naive(a.collected_at), _text(a.status),
-                   _text(a.error.code if a.error else None), _text(a.error.message if a.error else None)]
+            yield [
+                _text(a.path),
+                _text(a.sha256),
+                a.size,
+                _text(a.api),
+                _text(_json(a.params)),
+                _text(a.account),
+                _text(a.region),
+                _utc_naive(a.collected_at),
+                _text(a.status),
+                _text(a.error.code if a.error else None),
+                _text(a.error.message if a.error else None),
+            ]
 
-    return EvidenceTable("manifest", "Manifest", "Manifest", columns, len(artifacts), rows,
-                         freeze_first_column=False, widths={"sha256": 66, "error_message": 80, "path": 60})
+    return SheetTable(
+        "manifest",
+        "Manifest",
+        "Manifest",
+        columns,
+        len(artifacts),
+        rows,
+        freeze_first_column=False,
+        widths={"sha256": 66, "error_message": 80, "path": 60},
+    )
 
 
 SHEET_DESCRIPTIONS = {
@@ -282,56 +404,111 @@ SHEET_DESCRIPTIONS = {
 }
 
 
-def _decisions(model: ReportModel) -> dict[str, Any]:
+def _decisions(model: Pack) -> dict[str, Any]:
     if model.acceptances is None:
         return {}
     return {d.finding_id: d for d in model.acceptances.decisions if d.acceptance is not None}
 
 
-def drift_table(model: ReportModel) -> EvidenceTable:
-    columns = [Column("change"), Column("check_id"), Column("account_id"), Column("resource"), Column("severity"),
-               Column("status"), Column("previous_status"), Column("months_open", INT), Column("acceptance"),
-               Column("reason")]
+def drift_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("change"),
+        Column("check_id"),
+        Column("account_id"),
+        Column("resource"),
+        Column("severity"),
+        Column("status"),
+        Column("previous_status"),
+        Column("months_open", INT),
+        Column("acceptance"),
+        Column("reason"),
+    ]
     drift = model.drift
-    changes = [] if drift is None else [
-        (name, c) for name, group in (("new", drift.new), ("resolved", drift.resolved),
-                                      ("still_open", drift.still_open),
-                                      ("no_longer_assessed", drift.no_longer_assessed)) for c in group]
+    changes = (
+        []
+        if drift is None
+        else [
+            (name, c)
+            for name, group in (
+                ("new", drift.new),
+                ("resolved", drift.resolved),
+                ("still_open", drift.still_open),
+                ("no_longer_assessed", drift.no_longer_assessed),
+            )
+            for c in group
+        ]
+    )
 
     def rows() -> Iterator[list[Any]]:
         for name, c in changes:
-            yield [*(_text(v) for v in (name, c.check_id, c.account_id, c.resource, c.severity, c.status,
-                                        c.previous_status)),
-                   c.months_open, _text(c.acceptance), _text(c.reason)]
+            yield [
+                *(
+                    _text(v)
+                    for v in (name, c.check_id, c.account_id, c.resource, c.severity, c.status, c.previous_status)
+                ),
+                c.months_open,
+                _text(c.acceptance),
+                _text(c.reason),
+            ]
 
-    return EvidenceTable("drift", "Drift", "Drift", columns, len(changes), rows, status_column="status",
-                         widths={"resource": 50, "reason": 80})
+    return SheetTable(
+        "drift",
+        "Drift",
+        "Drift",
+        columns,
+        len(changes),
+        rows,
+        status_column="status",
+        widths={"resource": 50, "reason": 80},
+    )
 
 
-def trend_table(model: ReportModel) -> EvidenceTable:
+def trend_table(model: Pack) -> SheetTable:
     drift = model.drift
     points = list(drift.trend) if drift is not None else []
     frameworks = list(drift.frameworks) if drift is not None else []
-    columns = [Column("month"), Column("manifest_sha256"), Column("root_events", INT),
-               Column("root_events_complete", BOOL), Column("fail_findings", INT),
-               *(Column(f"FAIL requirements {fw}", INT) for fw in frameworks)]
+    columns = [
+        Column("month"),
+        Column("manifest_sha256"),
+        Column("root_events", INT),
+        Column("root_events_complete", BOOL),
+        Column("fail_findings", INT),
+        *(Column(f"FAIL requirements {fw}", INT) for fw in frameworks),
+    ]
     series = drift.fail_series() if drift is not None else {}
 
     def rows() -> Iterator[list[Any]]:
         for i, p in enumerate(points):
             # A month without a pack stays empty (never 0); so does an unknown root-event count.
-            yield [_text(p.month), _text(p.manifest_sha256), p.root_events,
-                   p.root_events_complete if p.manifest_sha256 else None, p.fail_findings,
-                   *(series[fw][i] for fw in frameworks)]
+            yield [
+                _text(p.month),
+                _text(p.manifest_sha256),
+                p.root_events,
+                p.root_events_complete if p.manifest_sha256 else None,
+                p.fail_findings,
+                *(series[fw][i] for fw in frameworks),
+            ]
 
-    return EvidenceTable("trend", "Trend", "Trend", columns, len(points), rows, freeze_first_column=True,
-                         widths={"manifest_sha256": 66})
+    return SheetTable(
+        "trend", "Trend", "Trend", columns, len(points), rows, freeze_first_column=True, widths={"manifest_sha256": 66}
+    )
 
 
-def exceptions_table(model: ReportModel) -> EvidenceTable:
-    columns = [Column("kind"), Column("state"), Column("finding_id"), Column("check_id"), Column("account_id"),
-               Column("resource"), Column("approver"), Column("approved_on"), Column("expires_on"),
-               Column("ticket"), Column("justification"), Column("entry", INT)]
+def exceptions_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("kind"),
+        Column("state"),
+        Column("finding_id"),
+        Column("check_id"),
+        Column("account_id"),
+        Column("resource"),
+        Column("approver"),
+        Column("approved_on"),
+        Column("expires_on"),
+        Column("ticket"),
+        Column("justification"),
+        Column("entry", INT),
+    ]
     report = model.acceptances
     items: list[list[Any]] = []
     if report is not None:
@@ -339,39 +516,91 @@ def exceptions_table(model: ReportModel) -> EvidenceTable:
             acc = d.acceptance
             if acc is None:
                 continue
-            items.append(["acceptance", d.state.value, d.finding_id, d.check_id, d.account_id, d.resource,
-                          acc.approver, acc.approved_on.isoformat(), acc.expires_on.isoformat(), acc.ticket,
-                          acc.justification, acc.index])
+            items.append(
+                [
+                    "acceptance",
+                    d.state.value,
+                    d.finding_id,
+                    d.check_id,
+                    d.account_id,
+                    d.resource,
+                    acc.approver,
+                    acc.approved_on.isoformat(),
+                    acc.expires_on.isoformat(),
+                    acc.ticket,
+                    acc.justification,
+                    acc.index,
+                ]
+            )
         for acc in report.unused:
-            items.append(["acceptance (matched no FAIL)", "unused", None, acc.check, acc.account, acc.resource,
-                          acc.approver, acc.approved_on.isoformat(), acc.expires_on.isoformat(), acc.ticket,
-                          acc.justification, acc.index])
+            items.append(
+                [
+                    "acceptance (matched no FAIL)",
+                    "unused",
+                    None,
+                    acc.check,
+                    acc.account,
+                    acc.resource,
+                    acc.approver,
+                    acc.approved_on.isoformat(),
+                    acc.expires_on.isoformat(),
+                    acc.ticket,
+                    acc.justification,
+                    acc.index,
+                ]
+            )
         for bg in report.unused_break_glass:
             what = bg.event_id or f"{_iso(bg.start)} to {_iso(bg.end)}"
-            items.append(["break-glass (matched no root event)", "unused", None, None, bg.account, what,
-                          bg.approver, bg.approved_on.isoformat(), None, bg.ticket, bg.justification, bg.index])
+            items.append(
+                [
+                    "break-glass (matched no root event)",
+                    "unused",
+                    None,
+                    None,
+                    bg.account,
+                    what,
+                    bg.approver,
+                    bg.approved_on.isoformat(),
+                    None,
+                    bg.ticket,
+                    bg.justification,
+                    bg.index,
+                ]
+            )
 
     def rows() -> Iterator[list[Any]]:
         for item in items:
             yield [*(_text(v) for v in item[:-1]), item[-1]]
 
-    return EvidenceTable("exceptions", "Exceptions", "Exceptions", columns, len(items), rows,
-                         widths={"resource": 45, "justification": 60})
+    return SheetTable(
+        "exceptions",
+        "Exceptions",
+        "Exceptions",
+        columns,
+        len(items),
+        rows,
+        widths={"resource": 45, "justification": 60},
+    )
 
 
-def monthly_tables(model: ReportModel) -> list[EvidenceTable]:
+def monthly_tables(model: Pack) -> list[SheetTable]:
     """The month-over-month sheets (workbook only; the CSV export keeps to the evidence)."""
     return [drift_table(model), trend_table(model), exceptions_table(model)]
 
 
-def summary_table(model: ReportModel) -> EvidenceTable:
-    columns = [Column("section"), Column("item"), Column("value"), *(Column(s, INT) for s in STATUS_ORDER),
-               Column("total", INT), Column("link")]
+def summary_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("section"),
+        Column("item"),
+        Column("value"),
+        *(Column(s, INT) for s in STATUS_ORDER),
+        Column("total", INT),
+        Column("link"),
+    ]
     manifest = model.snapshot.manifest
 
     def info(item: str, value: Any) -> list[Any]:
-        v = (_utc_naive(value) if isinstance(value, datetime)
-             else value if isinstance(value, int) else _text(value))
+        v = _utc_naive(value) if isinstance(value, datetime) else value if isinstance(value, int) else _text(value)
         return ["report", item, v, *([None] * (len(STATUS_ORDER) + 1)), None]
 
     def counted(section: str, item: str, value: Any, counts: dict[str, int], link: str) -> list[Any]:
@@ -400,23 +629,40 @@ def summary_table(model: ReportModel) -> EvidenceTable:
             yield counted("findings by account", label, f"{kind}; {state}", model.counts(a.id), "Findings")
         for result in model.frameworks:
             name = f"{result.framework.name} {result.framework.version}"
-            yield counted("requirements by framework", name, result.framework.id,
-                          {s.value: n for s, n in result.counts.items()}, "Frameworks")
+            yield counted(
+                "requirements by framework",
+                name,
+                result.framework.id,
+                {s.value: n for s, n in result.counts.items()},
+                "Frameworks",
+            )
         for result in model.frameworks:
             name = f"{result.framework.name} {result.framework.version}"
             for account, counts in sorted(result.counts_by_account.items()):
-                yield counted("requirements by framework and account", f"{name} / {account}", result.framework.id,
-                              {s.value: n for s, n in counts.items()}, "Frameworks")
+                yield counted(
+                    "requirements by framework and account",
+                    f"{name} / {account}",
+                    result.framework.id,
+                    {s.value: n for s, n in counts.items()},
+                    "Frameworks",
+                )
         for sheet, text in SHEET_DESCRIPTIONS.items():
             yield ["sheet", sheet, _text(text), *([None] * (len(STATUS_ORDER) + 1)), Link(sheet, sheet)]
 
-    n = (13 + 1 + len(model.accounts) + len(model.frameworks)
-         + sum(len(r.counts_by_account) for r in model.frameworks) + len(SHEET_DESCRIPTIONS))
-    return EvidenceTable("summary", "Summary", "Summary", columns, n, rows, freeze_first_column=False,
-                         widths={"item": 50, "value": 66})
+    n = (
+        13
+        + 1
+        + len(model.accounts)
+        + len(model.frameworks)
+        + sum(len(r.counts_by_account) for r in model.frameworks)
+        + len(SHEET_DESCRIPTIONS)
+    )
+    return SheetTable(
+        "summary", "Summary", "Summary", columns, n, rows, freeze_first_column=False, widths={"item": 50, "value": 66}
+    )
 
 
-def _compared_with(model: ReportModel) -> str:
+def _compared_with(model: Pack) -> str:
     drift = model.drift
     if drift is None or drift.baseline:
         return "baseline: first pack of this scope"
@@ -424,15 +670,21 @@ def _compared_with(model: ReportModel) -> str:
     return f"{drift.previous_month} (manifest sha256 {drift.previous_manifest_sha256}){gap}"
 
 
-def evidence_tables(model: ReportModel, *, summary: bool = True) -> list[EvidenceTable]:
-    tables = [findings_table(model), frameworks_table(model), root_events_table(model),
-              credential_report_table(model), manifest_table(model)]
+def evidence_tables(model: Pack, *, summary: bool = True) -> list[SheetTable]:
+    tables = [
+        findings_table(model),
+        frameworks_table(model),
+        root_events_table(model),
+        credential_report_table(model),
+        manifest_table(model),
+    ]
     return ([summary_table(model)] if summary else []) + tables
 
 
 # ------------------------------------------------------------------------------------------
 # Writing a sheet (streaming)
 # ------------------------------------------------------------------------------------------
+
 
 def _fit(value: Any) -> Any:
     if isinstance(value, str) and len(value) > EXCEL_MAX_TEXT:
@@ -441,7 +693,7 @@ def _fit(value: Any) -> Any:
     return value
 
 
-def _widths(table: EvidenceTable, sample: list[list[Any]]) -> list[float]:
+def _widths(table: SheetTable, sample: list[list[Any]]) -> list[float]:
     out = []
     for i, col in enumerate(table.columns):
         if col.name in table.widths and table.widths[col.name]:
@@ -467,7 +719,7 @@ def _link_cell(ws: Any, link: Link) -> WriteOnlyCell:
     return cell
 
 
-def write_table_sheet(wb: Workbook, table: EvidenceTable, rows: Iterable[list[Any]] | None = None) -> Any:
+def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]] | None = None) -> Any:
     """Stream `table` into a new write-only sheet of `wb` as an Excel table. Returns the sheet.
 
     This is the one row-writing path of the workbook (the benchmark uses it too)."""
@@ -501,9 +753,13 @@ def write_table_sheet(wb: Workbook, table: EvidenceTable, rows: Iterable[list[An
         for status, (fill, font) in STATUS_STYLE.items():
             ws.conditional_formatting.add(
                 f"{letter}2:{letter}{last_row}",
-                CellIsRule(operator="equal", formula=[f'"{status}"'],
-                           fill=PatternFill(start_color=fill, end_color=fill, fill_type="solid"),
-                           font=Font(color=font)))
+                CellIsRule(
+                    operator="equal",
+                    formula=[f'"{status}"'],
+                    fill=PatternFill(start_color=fill, end_color=fill, fill_type="solid"),
+                    font=Font(color=font),
+                ),
+            )
 
     ws.append(table.headers)
     append = ws.append
@@ -523,6 +779,7 @@ def write_table_sheet(wb: Workbook, table: EvidenceTable, rows: Iterable[list[An
 # Saving, byte for byte reproducibly
 # ------------------------------------------------------------------------------------------
 
+
 class _FixedTimeZip(ZipFile):
     """A zip whose every entry carries `date_time` (ZipFile would use now / the temp file's mtime)."""
 
@@ -536,14 +793,12 @@ class _FixedTimeZip(ZipFile):
         info.external_attr = 0o600 << 16
         return info
 
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None,
-                 compresslevel: Any = None) -> None:
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
         if not isinstance(zinfo_or_arcname, ZipInfo):
             zinfo_or_arcname = self._info(zinfo_or_arcname)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,
-              compresslevel: Any = None) -> None:
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
         info = self._info(arcname or os.path.basename(filename))
         info.file_size = os.path.getsize(filename)
         with open(filename, "rb") as src, self.open(info, "w", force_zip64=info.file_size > 0x7FFF0000) as dst:
@@ -571,11 +826,11 @@ def save_workbook(wb: Workbook, path: Path, as_of: datetime) -> Path:
     return path
 
 
-def xlsx_name(model: ReportModel) -> str:
+def xlsx_name(model: Pack) -> str:
     return f"evidence-{model.period_label}.xlsx"
 
 
-def write_xlsx(model: ReportModel, out_dir: Path) -> Path:
+def write_xlsx(model: Pack, out_dir: Path) -> Path:
     as_of = model.snapshot.manifest.as_of
     wb = new_workbook(as_of)
     for table in [*evidence_tables(model), *monthly_tables(model)]:

@@ -19,8 +19,7 @@ def iso_utc(value: datetime) -> str:
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     # strftime would do; this runs for every artifact of a manifest, and is several times faster.
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z")
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
 
 
 class _Model(BaseModel):
@@ -104,9 +103,7 @@ class Manifest(_Model):
 
     def artifacts_for(self, account: str | None = None, api: str | None = None) -> list[Artifact]:
         return [
-            a
-            for a in self.artifacts
-            if (account is None or a.account == account) and (api is None or a.api == api)
+            a for a in self.artifacts if (account is None or a.account == account) and (api is None or a.api == api)
         ]
 
 

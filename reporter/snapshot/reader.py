@@ -43,9 +43,7 @@ class Snapshot:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise SnapshotError(
-                f"{path}: missing; this folder is not a complete snapshot"
-            ) from None
+            raise SnapshotError(f"{path}: missing; this folder is not a complete snapshot") from None
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -65,15 +63,12 @@ class Snapshot:
         if artifact.status != "ok" or artifact.path is None:
             err = artifact.error
             raise ArtifactUnreadable(
-                f"{artifact.api} failed during collection"
-                + (f": {err.code}: {err.message}" if err else "")
+                f"{artifact.api} failed during collection" + (f": {err.code}: {err.message}" if err else "")
             )
         try:
             data = (self.root / artifact.path).read_bytes()
         except FileNotFoundError:
             raise ArtifactUnreadable(f"{artifact.path}: file missing from the snapshot") from None
         if hashlib.sha256(data).hexdigest() != artifact.sha256:
-            raise ArtifactUnreadable(
-                f"{artifact.path}: SHA-256 differs from the manifest (changed after collection)"
-            )
+            raise ArtifactUnreadable(f"{artifact.path}: SHA-256 differs from the manifest (changed after collection)")
         return data

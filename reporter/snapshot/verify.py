@@ -46,10 +46,13 @@ def verify_snapshot(snapshot: Snapshot) -> list[VerifyProblem]:
         size = path.stat().st_size
         actual = _sha256_file(path)
         if actual != artifact.sha256:
-            problems.append(VerifyProblem(
-                artifact.path, "modified",
-                f"sha256 {actual} (manifest {artifact.sha256}), {size} bytes (manifest {artifact.size})",
-            ))
+            problems.append(
+                VerifyProblem(
+                    artifact.path,
+                    "modified",
+                    f"sha256 {actual} (manifest {artifact.sha256}), {size} bytes (manifest {artifact.size})",
+                )
+            )
     for path in sorted(p for p in snapshot.root.rglob("*") if p.is_file()):
         rel = path.relative_to(snapshot.root).as_posix()
         if rel not in listed:

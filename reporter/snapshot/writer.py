@@ -19,8 +19,18 @@ from reporter.snapshot.manifest import MANIFEST_NAME, Artifact, ArtifactError, M
 # Keys that hold credentials in AWS responses (sts:AssumeRole, GetSessionToken, …), in CloudTrail
 # records (a root GetSessionToken's responseElements spell them camelCase) and MFA seeds. They are
 # replaced before anything reaches the disk, whatever the caller passes in.
-SECRET_KEYS = frozenset({"SecretAccessKey", "SessionToken", "Credentials", "Password",
-                         "secretAccessKey", "sessionToken", "Base32StringSeed", "QRCodePNG"})
+SECRET_KEYS = frozenset(
+    {
+        "SecretAccessKey",
+        "SessionToken",
+        "Credentials",
+        "Password",
+        "secretAccessKey",
+        "sessionToken",
+        "Base32StringSeed",
+        "QRCodePNG",
+    }
+)
 REDACTED = "**redacted**"
 
 
@@ -127,22 +137,37 @@ class SnapshotWriter:
         # The collector writes from many threads at once.
         self._lock = threading.Lock()
 
-    def add_account(self, account_id: str, *, name: str | None = None,
-                    regions: list[str] | None = None, is_management: bool = False) -> None:
+    def add_account(
+        self, account_id: str, *, name: str | None = None, regions: list[str] | None = None, is_management: bool = False
+    ) -> None:
         with self._lock:
             self._accounts[account_id] = ScopeAccount(
                 id=account_id, name=name, regions=sorted(regions or []), is_management=is_management
             )
 
-    def add_bytes(self, relpath: str, data: bytes, *, api: str, collected_at: datetime,
-                  params: dict[str, Any] | None = None, account: str | None = None,
-                  region: str | None = None) -> Artifact:
+    def add_bytes(
+        self,
+        relpath: str,
+        data: bytes,
+        *,
+        api: str,
+        collected_at: datetime,
+        params: dict[str, Any] | None = None,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> Artifact:
         with self._lock:
             rel = self._checked_path(relpath)
         atomic_write(self.root / rel, data)
         artifact = Artifact(
-            path=rel, sha256=hashlib.sha256(data).hexdigest(), size=len(data), api=api,
-            params=params or {}, account=account, region=region, collected_at=collected_at,
+            path=rel,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            api=api,
+            params=params or {},
+            account=account,
+            region=region,
+            collected_at=collected_at,
             status="ok",
         )
         with self._lock:
@@ -152,12 +177,25 @@ class SnapshotWriter:
     def add_json(self, relpath: str, obj: Any, **meta: Any) -> Artifact:
         return self.add_bytes(relpath, dumps_json(obj), **meta)
 
-    def add_error(self, *, api: str, code: str, message: str, collected_at: datetime,
-                  params: dict[str, Any] | None = None, account: str | None = None,
-                  region: str | None = None) -> Artifact:
+    def add_error(
+        self,
+        *,
+        api: str,
+        code: str,
+        message: str,
+        collected_at: datetime,
+        params: dict[str, Any] | None = None,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> Artifact:
         artifact = Artifact(
-            path=None, api=api, params=params or {}, account=account, region=region,
-            collected_at=collected_at, status="error",
+            path=None,
+            api=api,
+            params=params or {},
+            account=account,
+            region=region,
+            collected_at=collected_at,
+            status="error",
             error=ArtifactError(code=code, message=message),
         )
         with self._lock:

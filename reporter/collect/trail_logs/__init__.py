@@ -9,6 +9,12 @@ from reporter.collect.trail_logs.snapshot_out import LISTING_API, ROOT_EVENTS_AP
 from reporter.collect.trail_logs.sources import collect_from_athena, collect_from_dir, collect_from_s3
 
 __all__ = [
-    "LISTING_API", "ROOT_EVENTS_APIS", "RootEventsSummary", "athena_ddl", "collect_from_athena",
-    "collect_from_dir", "collect_from_s3", "root_events_sql",
+    "LISTING_API",
+    "ROOT_EVENTS_APIS",
+    "RootEventsSummary",
+    "athena_ddl",
+    "collect_from_athena",
+    "collect_from_dir",
+    "collect_from_s3",
+    "root_events_sql",
 ]

@@ -35,20 +35,42 @@ def _struct(*fields: tuple[str, Any]) -> tuple[str, Schema]:
 
 COLUMNS: Schema = [
     ("eventVersion", "string"),
-    ("userIdentity", _struct(
-        ("type", "string"), ("principalId", "string"), ("arn", "string"), ("accountId", "string"),
-        ("invokedBy", "string"), ("accessKeyId", "string"), ("userName", "string"),
-        ("onBehalfOf", _struct(("userId", "string"), ("identityStoreArn", "string"))),
-        ("sessionContext", _struct(
-            ("attributes", _struct(("mfaAuthenticated", "string"), ("creationDate", "string"))),
-            ("sessionIssuer", _struct(("type", "string"), ("principalId", "string"), ("arn", "string"),
-                                      ("accountId", "string"), ("userName", "string"))),
-            ("ec2RoleDelivery", "string"),
-            ("webIdFederationData", _struct(("federatedProvider", "string"), ("attributes", "map<string,string>"))),
-            ("sourceIdentity", "string"),
-        )),
-        ("credentialId", "string"),
-    )),
+    (
+        "userIdentity",
+        _struct(
+            ("type", "string"),
+            ("principalId", "string"),
+            ("arn", "string"),
+            ("accountId", "string"),
+            ("invokedBy", "string"),
+            ("accessKeyId", "string"),
+            ("userName", "string"),
+            ("onBehalfOf", _struct(("userId", "string"), ("identityStoreArn", "string"))),
+            (
+                "sessionContext",
+                _struct(
+                    ("attributes", _struct(("mfaAuthenticated", "string"), ("creationDate", "string"))),
+                    (
+                        "sessionIssuer",
+                        _struct(
+                            ("type", "string"),
+                            ("principalId", "string"),
+                            ("arn", "string"),
+                            ("accountId", "string"),
+                            ("userName", "string"),
+                        ),
+                    ),
+                    ("ec2RoleDelivery", "string"),
+                    (
+                        "webIdFederationData",
+                        _struct(("federatedProvider", "string"), ("attributes", "map<string,string>")),
+                    ),
+                    ("sourceIdentity", "string"),
+                ),
+            ),
+            ("credentialId", "string"),
+        ),
+    ),
     ("eventTime", "string"),
     ("eventSource", "string"),
     ("eventName", "string"),
@@ -73,11 +95,21 @@ COLUMNS: Schema = [
     ("vpcEndpointId", "string"),
     ("vpcEndpointAccountId", "string"),
     ("eventCategory", "string"),
-    ("addendum", _struct(("reason", "string"), ("updatedFields", "string"), ("originalRequestID", "string"),
-                         ("originalEventID", "string"))),
+    (
+        "addendum",
+        _struct(
+            ("reason", "string"),
+            ("updatedFields", "string"),
+            ("originalRequestID", "string"),
+            ("originalEventID", "string"),
+        ),
+    ),
     ("sessionCredentialFromConsole", "string"),
     ("edgeDeviceDetails", "json"),
-    ("tlsDetails", _struct(("tlsVersion", "string"), ("cipherSuite", "string"), ("clientProvidedHostHeader", "string"))),
+    (
+        "tlsDetails",
+        _struct(("tlsVersion", "string"), ("cipherSuite", "string"), ("clientProvidedHostHeader", "string")),
+    ),
 ]
 
 # Fields CloudTrail writes even when null (an API call with no parameters has
@@ -109,9 +141,16 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def athena_ddl(table: str, *, bucket: str, prefix: str | None = None, org_id: str | None = None,
-               accounts: list[str] | None = None, regions: list[str] | None = None,
-               first_day: str = "2020/01/01") -> str:
+def athena_ddl(
+    table: str,
+    *,
+    bucket: str,
+    prefix: str | None = None,
+    org_id: str | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+    first_day: str = "2020/01/01",
+) -> str:
     """CREATE EXTERNAL TABLE for a trail bucket, partition-projected on account/region/day.
 
     `accounts`/`regions` become enum projections; without them the partition is `injected`
@@ -152,8 +191,9 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def root_events_sql(table: str, *, accounts: list[str], regions: list[str] | None,
-                    start: datetime, end: datetime) -> str:
+def root_events_sql(
+    table: str, *, accounts: list[str], regions: list[str] | None, start: datetime, end: datetime
+) -> str:
     """The query: Root records of the period, restricted on the partitions first."""
     database, name = _split_table(table)
     first, last = window_days(start, end)
@@ -165,7 +205,7 @@ def root_events_sql(table: str, *, accounts: list[str], regions: list[str] | Non
         else:
             select.append(col)
     where = [
-        f"\"timestamp\" BETWEEN {_quote(f'{first:%Y/%m/%d}')} AND {_quote(f'{last:%Y/%m/%d}')}",
+        f'"timestamp" BETWEEN {_quote(f"{first:%Y/%m/%d}")} AND {_quote(f"{last:%Y/%m/%d}")}',
         "account IN (" + ", ".join(_quote(a) for a in sorted(accounts)) + ")",
     ]
     if regions:
@@ -260,15 +300,28 @@ def _rows(athena: Any, query_execution_id: str) -> Iterator[dict[str, str | None
             yield dict(zip(header, values, strict=False))
 
 
-def run_root_events_query(athena: Any, table: str, *, workgroup: str, output_location: str | None,
-                          accounts: list[str], regions: list[str] | None, start: datetime, end: datetime,
-                          poll_seconds: float = 1.0, timeout_seconds: float = 1800.0,
-                          sleep: Callable[[float], None] = time.sleep) -> AthenaResult:
+def run_root_events_query(
+    athena: Any,
+    table: str,
+    *,
+    workgroup: str,
+    output_location: str | None,
+    accounts: list[str],
+    regions: list[str] | None,
+    start: datetime,
+    end: datetime,
+    poll_seconds: float = 1.0,
+    timeout_seconds: float = 1800.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> AthenaResult:
     """Start the query, wait for it, page through its results, rebuild the records."""
     sql = root_events_sql(table, accounts=accounts, regions=regions, start=start, end=end)
     database, _ = _split_table(table)
-    kwargs: dict[str, Any] = {"QueryString": sql, "QueryExecutionContext": {"Database": database},
-                              "WorkGroup": workgroup}
+    kwargs: dict[str, Any] = {
+        "QueryString": sql,
+        "QueryExecutionContext": {"Database": database},
+        "WorkGroup": workgroup,
+    }
     if output_location:
         kwargs["ResultConfiguration"] = {"OutputLocation": output_location}
     query_id = athena.start_query_execution(**kwargs)["QueryExecutionId"]

@@ -81,12 +81,13 @@ def _norm_prefix(prefix: str | None) -> str:
 def _common_prefixes(s3: Any, bucket: str, prefix: str) -> list[str]:
     names: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-        names += [p["Prefix"][len(prefix):].rstrip("/") for p in page.get("CommonPrefixes", [])]
+        names += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
     return names
 
 
-def account_bases(s3: Any, bucket: str, prefix: str | None, accounts: list[str] | None = None,
-                  org_id: str | None = None) -> dict[str, list[str]]:
+def account_bases(
+    s3: Any, bucket: str, prefix: str | None, accounts: list[str] | None = None, org_id: str | None = None
+) -> dict[str, list[str]]:
     """account -> the `.../AWSLogs/[org/]<account>/` prefixes that hold its logs.
 
     Found by listing (Delimiter "/"), so one bucket holding an organization trail and account
@@ -123,12 +124,27 @@ def _list_window(s3: Any, bucket: str, folder: str, first: date, last: date) -> 
                     return  # sorted keys: nothing later is in the window
                 if info.day < first:
                     continue
-                yield LogObject(key=item["Key"], size=int(item.get("Size", 0)), etag=str(item.get("ETag", "")).strip('"'),
-                                account=info.account, region=info.region, day=info.day, is_digest=info.is_digest)
+                yield LogObject(
+                    key=item["Key"],
+                    size=int(item.get("Size", 0)),
+                    etag=str(item.get("ETag", "")).strip('"'),
+                    account=info.account,
+                    region=info.region,
+                    day=info.day,
+                    is_digest=info.is_digest,
+                )
 
 
-def list_period_objects(s3: Any, bucket: str, bases: dict[str, list[str]], regions: dict[str, list[str]] | None,
-                        start: datetime, end: datetime, *, threads: int = 16) -> dict[str, list[LogObject]]:
+def list_period_objects(
+    s3: Any,
+    bucket: str,
+    bases: dict[str, list[str]],
+    regions: dict[str, list[str]] | None,
+    start: datetime,
+    end: datetime,
+    *,
+    threads: int = 16,
+) -> dict[str, list[LogObject]]:
     """account -> its log and digest objects of the period ±1 day, sorted by key.
 
     `regions` maps an account to the regions to read; None (or an account missing from it)

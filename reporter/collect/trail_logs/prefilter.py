@@ -137,7 +137,7 @@ def _literal_could_be_type_root(data: bytes, i: int) -> bool:
     opening = data.rfind(b'"', 0, close)
     if opening < 0:
         return True  # cannot tell: let the parser decide
-    key = data[opening + 1:close]
+    key = data[opening + 1 : close]
     if opening > 0 and data[opening - 1] == _BACKSLASH or b"\\" in key:
         return True  # an escaped key (or quote): it may decode to "type"
     return key == b"type"
@@ -154,7 +154,7 @@ def _has_root_escape_search(data: bytes, find: Find) -> bool:
     # A hit in the last 5 bytes gives a short slice, which is not a complete escape.
     pos = find(data, _UNICODE_ESCAPE, 0)
     while pos >= 0:
-        if data[pos + 4:pos + 6] in _ROOT_ESCAPES:
+        if data[pos + 4 : pos + 6] in _ROOT_ESCAPES:
             return True
         pos = find(data, _UNICODE_ESCAPE, pos + 4)
     return False
@@ -169,7 +169,7 @@ def _has_root_escape_numpy(data: bytes) -> bool:
     if slashes.size == 0:
         return False
     unicode_escapes = slashes[(text[slashes + 1] == _U) & (text[slashes + 2] == _ZERO) & (text[slashes + 3] == _ZERO)]
-    return any(data[i + 4:i + 6] in _ROOT_ESCAPES for i in unicode_escapes.tolist())
+    return any(data[i + 4 : i + 6] in _ROOT_ESCAPES for i in unicode_escapes.tolist())
 
 
 def may_hold_root(data: bytes, *, backend: str | None = None) -> bool:

@@ -65,7 +65,7 @@ class ObjectScan:
     key: str
     size: int
     sha256: str | None = None  # local files only (S3 objects carry their ETag)
-    parsed: bool = False       # the pre-filter let it through and it was parsed
+    parsed: bool = False  # the pre-filter let it through and it was parsed
     records: int | None = None  # counted only when parsed
     roots: list[dict[str, Any]] = field(default_factory=list)
     error_code: str | None = None
@@ -179,15 +179,16 @@ def scan_text(text: bytes, result: ObjectScan) -> ObjectScan:
     except ValueError as exc:  # invalid JSON: keep the Root records before the damage
         result.roots = [r for r in _salvage(text) if _is_root(r)]
         result.error_code = "InvalidLogFile" if text.rstrip().endswith(b"}") else "TruncatedLogFile"
-        result.error = (f"not valid JSON ({exc}); {len(result.roots)} Root record(s) before the damage kept, "
-                        "the rest of the file is lost")
+        result.error = (
+            f"not valid JSON ({exc}); {len(result.roots)} Root record(s) before the damage kept, "
+            "the rest of the file is lost"
+        )
     return result
 
 
 def scan_blob(key: str, blob: bytes, *, with_sha256: bool = False) -> ObjectScan:
     """One object's bytes (gzip or plain JSON) -> its Root records, or the reason it failed."""
-    result = ObjectScan(key=key, size=len(blob),
-                        sha256=hashlib.sha256(blob).hexdigest() if with_sha256 else None)
+    result = ObjectScan(key=key, size=len(blob), sha256=hashlib.sha256(blob).hexdigest() if with_sha256 else None)
     try:
         text = decompress(blob, key)
     except LogFileError as exc:
@@ -215,10 +216,17 @@ def iter_local_objects(directory: Path) -> Iterator[tuple[Path, LogObject]]:
             continue
         key = path.relative_to(directory).as_posix()
         info = parse_log_key(key)
-        yield path, LogObject(
-            key=key, size=path.stat().st_size, etag=None,
-            account=info.account if info else None, region=info.region if info else None,
-            day=info.day if info else None, is_digest=bool(info and info.is_digest),
+        yield (
+            path,
+            LogObject(
+                key=key,
+                size=path.stat().st_size,
+                etag=None,
+                account=info.account if info else None,
+                region=info.region if info else None,
+                day=info.day if info else None,
+                is_digest=bool(info and info.is_digest),
+            ),
         )
 
 
@@ -233,8 +241,9 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
-def _bounded(executor: Executor, calls: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]],
-             window: int) -> Iterator[Any]:
+def _bounded(
+    executor: Executor, calls: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]], window: int
+) -> Iterator[Any]:
     """Submit calls keeping at most `window` in flight; yield results as they complete."""
     pending: set[Future[Any]] = set()
     for fn, args in calls:
@@ -254,22 +263,24 @@ def _batch_size(files: int, workers: int) -> int:
     return max(1, min(32, files // (workers * 8)))
 
 
-def scan_local_files(files: list[tuple[Path, str]], *, workers: int = 0,
-                     batch: int | None = None) -> Iterator[ObjectScan]:
+def scan_local_files(
+    files: list[tuple[Path, str]], *, workers: int = 0, batch: int | None = None
+) -> Iterator[ObjectScan]:
     """Scan (path, key) pairs; workers=0 scans in this process (tests, tiny folders)."""
     if workers <= 0:
         for path, key in files:
             yield scan_path(str(path), key)
         return
     batch = batch or _batch_size(len(files), workers)
-    batches = [[(str(p), k) for p, k in files[i:i + batch]] for i in range(0, len(files), batch)]
+    batches = [[(str(p), k) for p, k in files[i : i + batch]] for i in range(0, len(files), batch)]
     with _process_pool(workers) as pool:
         for results in _bounded(pool, ((_scan_paths, (b,)) for b in batches), window=workers * 4):
             yield from results
 
 
-def scan_s3_objects(s3: Any, bucket: str, objects: list[LogObject], *, workers: int = 0,
-                    io_threads: int = 16) -> Iterator[ObjectScan]:
+def scan_s3_objects(
+    s3: Any, bucket: str, objects: list[LogObject], *, workers: int = 0, io_threads: int = 16
+) -> Iterator[ObjectScan]:
     """GetObject in `io_threads` threads, scan in `workers` processes (0: in the I/O threads).
 
     Each thread holds one compressed object until its scan is done, so at most `io_threads`

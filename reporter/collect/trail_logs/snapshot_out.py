@@ -27,8 +27,8 @@ from typing import Any
 import orjson
 
 from reporter.collect.trail_logs.layout import LogObject
-from reporter.snapshot.writer import dumps_jsonl
 from reporter.collect.trail_logs.scan import ObjectScan, in_period
+from reporter.snapshot.writer import dumps_jsonl
 
 API_S3 = "s3:GetObject"
 API_DIR = "file:read"
@@ -70,7 +70,9 @@ def _record_key(record: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def finish_records(records: Iterable[dict[str, Any]], start: datetime, end: datetime) -> tuple[list[dict[str, Any]], int]:
+def finish_records(
+    records: Iterable[dict[str, Any]], start: datetime, end: datetime
+) -> tuple[list[dict[str, Any]], int]:
     """Keep the period's records, one per eventID, sorted by (eventTime, eventID); count the others."""
     unique: dict[str, dict[str, Any]] = {}
     dropped = 0
@@ -83,9 +85,17 @@ def finish_records(records: Iterable[dict[str, Any]], start: datetime, end: date
     return ordered, dropped
 
 
-def write_account(writer: Any, events: AccountRootEvents, *, api: str, source_params: dict[str, Any],
-                  start: datetime, end: datetime, clock: Callable[[], datetime],
-                  listing: dict[str, Any] | None = None) -> RootEventsSummary:
+def write_account(
+    writer: Any,
+    events: AccountRootEvents,
+    *,
+    api: str,
+    source_params: dict[str, Any],
+    start: datetime,
+    end: datetime,
+    clock: Callable[[], datetime],
+    listing: dict[str, Any] | None = None,
+) -> RootEventsSummary:
     """Write one account's root_events.jsonl, its listing artifact and its error artifacts."""
     summary = RootEventsSummary(accounts=1)
     records, summary.dropped_outside_period = finish_records(events.records, start, end)
@@ -94,8 +104,13 @@ def write_account(writer: Any, events: AccountRootEvents, *, api: str, source_pa
     listing_name = "athena_query.json" if api == API_ATHENA else "trail_log_objects.json"
     entries: list[dict[str, Any]] = []
     for obj, scan in events.objects:
-        entry: dict[str, Any] = {"key": obj.key, "size": obj.size, "region": obj.region,
-                                 "day": obj.day.isoformat() if obj.day else None, "digest": obj.is_digest}
+        entry: dict[str, Any] = {
+            "key": obj.key,
+            "size": obj.size,
+            "region": obj.region,
+            "day": obj.day.isoformat() if obj.day else None,
+            "digest": obj.is_digest,
+        }
         if obj.etag:
             entry["etag"] = obj.etag
         if scan is not None and scan.sha256:
@@ -116,24 +131,54 @@ def write_account(writer: Any, events: AccountRootEvents, *, api: str, source_pa
     regions = sorted(events.regions)
     params = {**source_params, "StartTime": _iso(start), "EndTime": _iso(end), "regions": regions}
     if api != API_ATHENA:
-        params.update({"objects": summary.objects, "objects_parsed": summary.objects_parsed,
-                       "digests": summary.digests, "objects_failed": summary.errors,
-                       "listing": f"{base}/{listing_name}"})
+        params.update(
+            {
+                "objects": summary.objects,
+                "objects_parsed": summary.objects_parsed,
+                "digests": summary.digests,
+                "objects_failed": summary.errors,
+                "listing": f"{base}/{listing_name}",
+            }
+        )
     else:
         params["listing"] = f"{base}/{listing_name}"
-    writer.add_bytes(f"{base}/root_events.jsonl", dumps_jsonl(records), api=api, collected_at=clock(),
-                     params=params, account=events.account, region=None)
+    writer.add_bytes(
+        f"{base}/root_events.jsonl",
+        dumps_jsonl(records),
+        api=api,
+        collected_at=clock(),
+        params=params,
+        account=events.account,
+        region=None,
+    )
     listing_body = listing if listing is not None else {"objects": entries}
-    writer.add_json(f"{base}/{listing_name}", listing_body, api=LISTING_API[api], collected_at=clock(),
-                    params={k: v for k, v in source_params.items()}, account=events.account, region=None)
+    writer.add_json(
+        f"{base}/{listing_name}",
+        listing_body,
+        api=LISTING_API[api],
+        collected_at=clock(),
+        params={k: v for k, v in source_params.items()},
+        account=events.account,
+        region=None,
+    )
     for obj, scan in events.objects:
         if scan is None or not scan.error:
             continue
         where_key = "Directory" if api == API_DIR else "Bucket"
-        error_params = {where_key: source_params.get(where_key), "Key": obj.key,
-                        "regions": [obj.region] if obj.region else []}
-        writer.add_error(api=api, code=scan.error_code or "UnreadableLogFile", message=f"{obj.key}: {scan.error}",
-                         collected_at=clock(), params=error_params, account=events.account, region=obj.region)
+        error_params = {
+            where_key: source_params.get(where_key),
+            "Key": obj.key,
+            "regions": [obj.region] if obj.region else [],
+        }
+        writer.add_error(
+            api=api,
+            code=scan.error_code or "UnreadableLogFile",
+            message=f"{obj.key}: {scan.error}",
+            collected_at=clock(),
+            params=error_params,
+            account=events.account,
+            region=obj.region,
+        )
     return summary
 
 

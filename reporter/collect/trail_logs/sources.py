@@ -38,8 +38,9 @@ def _error_code(exc: Exception) -> tuple[str, str]:
     return str(error.get("Code") or type(exc).__name__), str(error.get("Message") or exc)
 
 
-def _gather(events: dict[str, AccountRootEvents], objects: dict[str, LogObject],
-            owners: dict[str, list[str]], scans: Any) -> None:
+def _gather(
+    events: dict[str, AccountRootEvents], objects: dict[str, LogObject], owners: dict[str, list[str]], scans: Any
+) -> None:
     for scan in scans:
         obj = objects[scan.key]
         for account in owners[scan.key]:
@@ -56,10 +57,21 @@ def _record_account(record: dict[str, Any]) -> str | None:
     return record.get("recipientAccountId") or identity.get("accountId")
 
 
-def collect_from_s3(writer: Any, *, s3: Any, bucket: str, prefix: str | None, accounts: list[str],
-                    regions: dict[str, list[str]] | None, start: datetime, end: datetime,
-                    clock: Callable[[], datetime], org_id: str | None = None,
-                    workers: int | None = None, io_threads: int = 16) -> RootEventsSummary:
+def collect_from_s3(
+    writer: Any,
+    *,
+    s3: Any,
+    bucket: str,
+    prefix: str | None,
+    accounts: list[str],
+    regions: dict[str, list[str]] | None,
+    start: datetime,
+    end: datetime,
+    clock: Callable[[], datetime],
+    org_id: str | None = None,
+    workers: int | None = None,
+    io_threads: int = 16,
+) -> RootEventsSummary:
     """Read the trail bucket's log files of the period ±1 day for `accounts` and write the artifacts.
 
     `regions`: account -> regions to read (None: every region folder present). `workers`:
@@ -72,8 +84,15 @@ def collect_from_s3(writer: Any, *, s3: Any, bucket: str, prefix: str | None, ac
     except Exception as exc:  # AccessDenied, NoSuchBucket…: evidence of why nothing was read
         code, message = _error_code(exc)
         for account in accounts:
-            writer.add_error(api=API_S3, code=code, message=f"listing s3://{bucket}/{prefix or ''}: {message}",
-                             collected_at=clock(), params={**source, "regions": []}, account=account, region=None)
+            writer.add_error(
+                api=API_S3,
+                code=code,
+                message=f"listing s3://{bucket}/{prefix or ''}: {message}",
+                collected_at=clock(),
+                params={**source, "regions": []},
+                account=account,
+                region=None,
+            )
         return RootEventsSummary(errors=len(accounts))
     events = {a: AccountRootEvents(a) for a in accounts}
     objects: dict[str, LogObject] = {}
@@ -99,8 +118,16 @@ def collect_from_s3(writer: Any, *, s3: Any, bucket: str, prefix: str | None, ac
     return total
 
 
-def collect_from_dir(writer: Any, *, directory: Path, accounts: list[str], start: datetime, end: datetime,
-                     clock: Callable[[], datetime], workers: int | None = None) -> RootEventsSummary:
+def collect_from_dir(
+    writer: Any,
+    *,
+    directory: Path,
+    accounts: list[str],
+    start: datetime,
+    end: datetime,
+    clock: Callable[[], datetime],
+    workers: int | None = None,
+) -> RootEventsSummary:
     """The same scan over a local folder of log files (any depth; AWSLogs layout optional).
 
     Files in the AWSLogs layout belong to the account and day of their path and are read only
@@ -139,10 +166,22 @@ def collect_from_dir(writer: Any, *, directory: Path, accounts: list[str], start
     return total
 
 
-def collect_from_athena(writer: Any, *, athena: Any, table: str, workgroup: str, output_location: str | None,
-                        accounts: list[str], regions: list[str], start: datetime, end: datetime,
-                        clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep,
-                        poll_seconds: float = 1.0, timeout_seconds: float = 1800.0) -> RootEventsSummary:
+def collect_from_athena(
+    writer: Any,
+    *,
+    athena: Any,
+    table: str,
+    workgroup: str,
+    output_location: str | None,
+    accounts: list[str],
+    regions: list[str],
+    start: datetime,
+    end: datetime,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None] = time.sleep,
+    poll_seconds: float = 1.0,
+    timeout_seconds: float = 1800.0,
+) -> RootEventsSummary:
     """One query for all accounts; its records are split by account into the usual artifacts.
 
     `regions` are the regions the query reads (the table's region partitions); they are what
@@ -150,20 +189,43 @@ def collect_from_athena(writer: Any, *, athena: Any, table: str, workgroup: str,
     """
     source = {"Table": table, "WorkGroup": workgroup, "OutputLocation": output_location}
     try:
-        result = run_root_events_query(athena, table, workgroup=workgroup, output_location=output_location,
-                                       accounts=accounts, regions=regions, start=start, end=end,
-                                       poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, sleep=sleep)
+        result = run_root_events_query(
+            athena,
+            table,
+            workgroup=workgroup,
+            output_location=output_location,
+            accounts=accounts,
+            regions=regions,
+            start=start,
+            end=end,
+            poll_seconds=poll_seconds,
+            timeout_seconds=timeout_seconds,
+            sleep=sleep,
+        )
     except AthenaQueryFailed as exc:
         for account in accounts:
-            writer.add_error(api=API_ATHENA, code=f"Query{exc.state.title()}", message=str(exc), collected_at=clock(),
-                             params={**source, "QueryExecutionId": exc.query_execution_id, "regions": []},
-                             account=account, region=None)
+            writer.add_error(
+                api=API_ATHENA,
+                code=f"Query{exc.state.title()}",
+                message=str(exc),
+                collected_at=clock(),
+                params={**source, "QueryExecutionId": exc.query_execution_id, "regions": []},
+                account=account,
+                region=None,
+            )
         return RootEventsSummary(errors=len(accounts))
     except Exception as exc:  # the API call itself failed (AccessDenied, InvalidRequestException…)
         code, message = _error_code(exc)
         for account in accounts:
-            writer.add_error(api=API_ATHENA, code=code, message=message, collected_at=clock(),
-                             params={**source, "regions": []}, account=account, region=None)
+            writer.add_error(
+                api=API_ATHENA,
+                code=code,
+                message=message,
+                collected_at=clock(),
+                params={**source, "regions": []},
+                account=account,
+                region=None,
+            )
         return RootEventsSummary(errors=len(accounts))
     events = {a: AccountRootEvents(a, regions=set(regions)) for a in accounts}
     for record in result.records:
@@ -171,13 +233,28 @@ def collect_from_athena(writer: Any, *, athena: Any, table: str, workgroup: str,
         if owner in events:
             events[owner].records.append(record)
     params = {**source, "QueryExecutionId": result.query_execution_id, "Query": result.sql}
-    listing = {"QueryExecutionId": result.query_execution_id, "Query": result.sql,
-               "Status": result.execution.get("Status"), "Statistics": result.execution.get("Statistics"),
-               "ResultConfiguration": result.execution.get("ResultConfiguration")}
+    listing = {
+        "QueryExecutionId": result.query_execution_id,
+        "Query": result.sql,
+        "Status": result.execution.get("Status"),
+        "Statistics": result.execution.get("Statistics"),
+        "ResultConfiguration": result.execution.get("ResultConfiguration"),
+    }
     total = RootEventsSummary()
     for account in accounts:
-        add(total, write_account(writer, events[account], api=API_ATHENA, source_params=params, start=start, end=end,
-                                 clock=clock, listing=listing))
+        add(
+            total,
+            write_account(
+                writer,
+                events[account],
+                api=API_ATHENA,
+                source_params=params,
+                start=start,
+                end=end,
+                clock=clock,
+                listing=listing,
+            ),
+        )
     return total
 
 

@@ -22,8 +22,8 @@ RootEventsKind = Literal["lookup", "s3", "athena"]
 
 @dataclass(frozen=True)
 class Action:
-    action: str   # IAM action name, service prefix as IAM spells it (cloudwatch, not monitoring)
-    when: str     # when the collector calls it (for the README table and the policy's reviewers)
+    action: str  # IAM action name, service prefix as IAM spells it (cloudwatch, not monitoring)
+    when: str  # when the collector calls it (for the README table and the policy's reviewers)
     # The root-event sources that need it; None: every collection.
     sources: tuple[RootEventsKind, ...] | None = None
 
@@ -75,23 +75,28 @@ def actions(root_events: RootEventsKind = "lookup") -> list[str]:
     return sorted({a.action for a in COLLECTOR_ACTIONS if a.sources is None or root_events in a.sources})
 
 
-def policy_document(*, root_events: RootEventsKind = "lookup", role_name: str | None = None,
-                    partition: str = "aws") -> dict[str, Any]:
+def policy_document(
+    *, root_events: RootEventsKind = "lookup", role_name: str | None = None, partition: str = "aws"
+) -> dict[str, Any]:
     """An IAM policy document (JSON-ready). `role_name`: add the caller's statement allowing
     sts:AssumeRole on that role in every account (the --role-name of `reporter collect`)."""
-    statements: list[dict[str, Any]] = [{
-        "Sid": "ReporterReadEvidence",
-        "Effect": "Allow",
-        "Action": actions(root_events),
-        "Resource": "*",
-    }]
-    if role_name:
-        statements.append({
-            "Sid": "ReporterAssumeAuditRole",
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReporterReadEvidence",
             "Effect": "Allow",
-            "Action": [ASSUME_ROLE.action],
-            "Resource": f"arn:{partition}:iam::*:role/{role_name}",
-        })
+            "Action": actions(root_events),
+            "Resource": "*",
+        }
+    ]
+    if role_name:
+        statements.append(
+            {
+                "Sid": "ReporterAssumeAuditRole",
+                "Effect": "Allow",
+                "Action": [ASSUME_ROLE.action],
+                "Resource": f"arn:{partition}:iam::*:role/{role_name}",
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 

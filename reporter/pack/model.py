@@ -1,4 +1,4 @@
-"""The report model: everything a renderer shows, computed once from a snapshot."""
+"""The Pack: everything an output shows, computed once from a snapshot by `build_pack`."""
 
 from __future__ import annotations
 
@@ -9,22 +9,28 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from reporter.assess.attestations import Attestation
+from reporter.assess.evaluate import FrameworkResult, evaluate
+from reporter.assess.framework_files import load_frameworks
+from reporter.assess.framework_model import Framework
+from reporter.assess.risk_acceptance import AcceptanceReport, RiskAcceptances, apply
 from reporter.checks.context import Thresholds
+from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
 from reporter.checks.runner import run_checks
+from reporter.core.gcpause import paused_gc
+from reporter.core.status import Status
 from reporter.evidence.cloudtrail import root_events_frame
 from reporter.evidence.credential_report import output_columns as cr_output_columns
 from reporter.evidence.problems import ParseProblem
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, load_evidence
-from reporter.findings import Finding, Status
-from reporter.drift import Drift, compute_drift
-from reporter.frameworks import Attestation, Framework, FrameworkResult, evaluate, load_frameworks
-from reporter.history import History, PackRecord, pack_from_model
-from reporter.render.gcpause import paused_gc
-from reporter.risk_acceptance import AcceptanceReport, RiskAcceptances, apply
-from reporter.signing import SIGNATURE_FORMAT
+from reporter.history.drift import Drift, compute_drift
+from reporter.history.records import PackRecord
+from reporter.history.store import History
+from reporter.pack.record import pack_record
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.reader import Snapshot
+from reporter.snapshot.signing import SIGNATURE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,19 @@ class AccountStatus:
     reason: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "is_management": self.is_management,
-                "assessed": self.assessed, "reason": self.reason}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_management": self.is_management,
+            "assessed": self.assessed,
+            "reason": self.reason,
+        }
 
 
 @dataclass
-class ReportModel:
+class Pack:
+    """The one model every output (PDF, workbook, CSV, JSON) is rendered from; renderers never compute."""
+
     snapshot: Snapshot
     thresholds: Thresholds
     accounts: list[AccountStatus]
@@ -54,7 +67,7 @@ class ReportModel:
     # history stores once every file of the pack is written.
     acceptances: AcceptanceReport | None = None
     drift: Drift | None = None
-    pack: PackRecord | None = None
+    record: PackRecord | None = None
 
     @property
     def period_label(self) -> str:
@@ -63,20 +76,28 @@ class ReportModel:
     def root_events(self) -> pd.DataFrame:
         """Every root event of the period, all accounts, oldest first, numbered E-root-0001, …"""
         manifest = self.snapshot.manifest
-        frames = [t.data.assign(account=e.account_id) for e in self.evidence
-                  if isinstance(t := e.tables["root_events"], EvidenceTable)]
+        frames = [
+            t.data.assign(account=e.account_id)
+            for e in self.evidence
+            if isinstance(t := e.tables["root_events"], EvidenceTable)
+        ]
         if not frames:
             return _with_row_ids(root_events_frame([]).assign(account=pd.Series(dtype=object)), "E-root")
         events = pd.concat(frames, ignore_index=True)
-        in_period = events[(events["event_time"] >= pd.Timestamp(manifest.period_start))
-                           & (events["event_time"] < pd.Timestamp(manifest.period_end))]
+        in_period = events[
+            (events["event_time"] >= pd.Timestamp(manifest.period_start))
+            & (events["event_time"] < pd.Timestamp(manifest.period_end))
+        ]
         ordered = in_period.sort_values(["event_time", "account", "event_id"], kind="stable")
         return _with_row_ids(ordered.reset_index(drop=True), "E-root")
 
     def credential_rows(self) -> pd.DataFrame:
         """Every credential-report row of every account, numbered U-0001, … (root rows included)."""
-        frames = [t.data.assign(source=t.sources[0]) for e in self.evidence
-                  if isinstance(t := e.tables["credential_report"], EvidenceTable)]
+        frames = [
+            t.data.assign(source=t.sources[0])
+            for e in self.evidence
+            if isinstance(t := e.tables["credential_report"], EvidenceTable)
+        ]
         if not frames:
             return _with_row_ids(pd.DataFrame(columns=[*cr_output_columns(), "source"]), "U")
         rows = pd.concat(frames, ignore_index=True).sort_values(["account_id", "line"], kind="stable")
@@ -105,47 +126,53 @@ def _account_status(snapshot: Snapshot, evidence: AccountEvidence) -> AccountSta
     return AccountStatus(evidence.account_id, evidence.name, evidence.is_management, False, reason)
 
 
-def build_report(snapshot: Snapshot, thresholds: Thresholds | None = None,
-                 frameworks: Sequence[Framework] | None = None,
-                 attestations: Sequence[Attestation] = (), *,
-                 risk_acceptances: RiskAcceptances | None = None,
-                 history: History | None = None) -> ReportModel:
-    """Evaluate a snapshot. `frameworks=None` means every shipped framework.
+@dataclass(frozen=True)
+class PackOptions:
+    """What a pack is built with, besides its snapshot.
 
-    `risk_acceptances` (the --exceptions file; none: every FAIL is unaccepted) are applied on the
-    snapshot's as_of; drift is computed against `history` (None: this pack is a baseline). The
-    history is only read here; recording is the caller's, after every file is written.
-    """
+    `frameworks=None` means every shipped framework. `risk_acceptances` (the --exceptions file;
+    none: every FAIL is unaccepted) are applied on the snapshot's as_of; drift is computed against
+    `history` (None: this pack is a baseline). The history is only read here; recording is the
+    caller's, after every file is written."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    frameworks: Sequence[Framework] | None = None
+    attestations: Sequence[Attestation] = ()
+    risk_acceptances: RiskAcceptances = field(default_factory=RiskAcceptances)
+    history: History | None = None
+
+
+def build_pack(snapshot: Snapshot, options: PackOptions | None = None) -> Pack:
+    """Evaluate a snapshot into the Pack every output is rendered from."""
+    options = options or PackOptions()
     with paused_gc():  # ~10 % of the time on a 100-account organization; see gcpause
-        model = _build_report(snapshot, thresholds, frameworks, attestations)
-        annotate(model, risk_acceptances or RiskAcceptances(), history)
-        return model
+        pack = _assess(snapshot, options)
+        _annotate(pack, options)
+        return pack
 
 
-def annotate(model: ReportModel, risk_acceptances: RiskAcceptances, history: History | None) -> None:
-    """Fill `acceptances`, `pack` and `drift` of a built model."""
-    events = model.root_events()
+def _annotate(pack: Pack, options: PackOptions) -> None:
+    """Fill `acceptances`, `pack` and `drift` of a built pack."""
+    events = pack.root_events()
     rows = events[["row_id", "account", "event_id", "event_time"]].to_dict("records") if len(events) else []
-    model.acceptances = apply(model.findings, risk_acceptances, model.snapshot.manifest.as_of, rows)
-    model.pack = pack_from_model(model, acceptances=model.acceptances, snapshot_path=model.snapshot.root.resolve())
-    model.drift = compute_drift(model.pack, history)
+    pack.acceptances = apply(pack.findings, options.risk_acceptances, pack.snapshot.manifest.as_of, rows)
+    pack.record = pack_record(pack, acceptances=pack.acceptances, snapshot_path=pack.snapshot.root.resolve())
+    pack.drift = compute_drift(pack.record, options.history)
 
 
-def _build_report(snapshot: Snapshot, thresholds: Thresholds | None,
-                  frameworks: Sequence[Framework] | None, attestations: Sequence[Attestation]) -> ReportModel:
-    thresholds = thresholds or Thresholds()
+def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
     evidence = load_evidence(snapshot)
     as_of = snapshot.manifest.as_of
-    findings = run_checks(evidence, pd.Timestamp(as_of), thresholds)
+    findings = run_checks(evidence, pd.Timestamp(as_of), options.thresholds)
     problems = sorted({p for account in evidence for p in account.problems()})
     accounts = [_account_status(snapshot, e) for e in evidence]
-    chosen = list(load_frameworks().values()) if frameworks is None else list(frameworks)
+    chosen = list(load_frameworks().values()) if options.frameworks is None else list(options.frameworks)
     scope = [a.id for a in snapshot.manifest.accounts]
-    results = [evaluate(fw, findings, attestations, as_of=as_of, accounts=scope) for fw in chosen]
-    return ReportModel(snapshot, thresholds, accounts, evidence, findings, problems, results)
+    results = [evaluate(fw, findings, options.attestations, as_of=as_of, accounts=scope) for fw in chosen]
+    return Pack(snapshot, options.thresholds, accounts, evidence, findings, problems, results)
 
 
-def snapshot_block(model: ReportModel) -> dict[str, Any]:
+def snapshot_block(model: Pack) -> dict[str, Any]:
     manifest = model.snapshot.manifest
     return {
         "manifest_sha256": model.snapshot.digest,
@@ -160,7 +187,7 @@ def snapshot_block(model: ReportModel) -> dict[str, Any]:
     }
 
 
-def signature_block(model: ReportModel) -> dict[str, Any] | None:
+def signature_block(model: Pack) -> dict[str, Any] | None:
     """What manifest.json.sig beside the manifest claims (key id, signed digest), or None.
 
     Not a verification (the report has no public key): `reporter verify --public-key` is. A
@@ -172,18 +199,36 @@ def signature_block(model: ReportModel) -> dict[str, Any] | None:
         doc = orjson.loads(path.read_bytes())
         if not isinstance(doc, dict) or doc.get("format") != SIGNATURE_FORMAT:
             raise ValueError
-        return {"algorithm": str(doc.get("algorithm")), "key_id": str(doc.get("key_id")),
-                "manifest_sha256": str(doc.get("manifest_sha256")), "signature_file": path.name,
-                "matches_manifest": doc.get("manifest_sha256") == model.snapshot.digest, "verified": False}
+        return {
+            "algorithm": str(doc.get("algorithm")),
+            "key_id": str(doc.get("key_id")),
+            "manifest_sha256": str(doc.get("manifest_sha256")),
+            "signature_file": path.name,
+            "matches_manifest": doc.get("manifest_sha256") == model.snapshot.digest,
+            "verified": False,
+        }
     except (orjson.JSONDecodeError, ValueError, OSError):
-        return {"algorithm": None, "key_id": None, "manifest_sha256": None, "signature_file": path.name,
-                "matches_manifest": False, "verified": False, "error": "not a reporter signature file"}
+        return {
+            "algorithm": None,
+            "key_id": None,
+            "manifest_sha256": None,
+            "signature_file": path.name,
+            "matches_manifest": False,
+            "verified": False,
+            "error": "not a reporter signature file",
+        }
 
 
 def checks_block() -> list[dict[str, Any]]:
     return [
-        {"id": c.id, "title": c.title, "severity": c.severity.value, "evidence": list(c.evidence),
-         "rationale": c.rationale, "remediation": list(c.remediation), "references": list(c.references)}
+        {
+            "id": c.id,
+            "title": c.title,
+            "severity": c.severity.value,
+            "evidence": list(c.evidence),
+            "rationale": c.rationale,
+            "remediation": list(c.remediation),
+            "references": list(c.references),
+        }
         for c in CHECKS.values()
     ]
-

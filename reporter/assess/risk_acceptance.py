@@ -45,21 +45,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictStr,
     ValidationError,
     model_validator,
 )
 
-from reporter.findings import Finding, Status
+from reporter.checks.finding import Finding
+from reporter.core.period import utc_date
+from reporter.core.status import Status
+from reporter.core.validators import AccountId, AccountOrAny, AwareTime, CheckId, OneLine, StrictModel
 
 __all__ = [
     "AcceptanceReport",
@@ -80,38 +77,9 @@ class RiskAcceptanceError(Exception):
     """The exceptions file is unusable. `str(e)` names the file, the entry and the field."""
 
 
-def _one_line(value: str) -> str:
-    if not value.strip() or "\n" in value.strip():
-        raise ValueError("must be one non-empty line")
-    return value.strip()
-
-
-def _not_a_number(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f"account id {value!r} was read as a number: quote it (YAML drops leading zeros)")
-    return value
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("needs a time zone (end it with Z for UTC)")
-    return value.astimezone(UTC)
-
-
-OneLine = Annotated[StrictStr, AfterValidator(_one_line)]
-Account = Annotated[StrictStr, BeforeValidator(_not_a_number), Field(pattern=r"^(\d{12}|\*)$")]
-AccountId = Annotated[StrictStr, BeforeValidator(_not_a_number), Field(pattern=r"^\d{12}$")]
-CheckId = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-AwareTime = Annotated[datetime, AfterValidator(_utc)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RiskAcceptance(_Model):
+class RiskAcceptance(StrictModel):
     check: CheckId
-    account: Account
+    account: AccountOrAny
     resource: OneLine = "*"
     justification: OneLine
     approver: OneLine
@@ -129,9 +97,11 @@ class RiskAcceptance(_Model):
         return self
 
     def matches(self, finding: Finding) -> bool:
-        return (finding.check_id == self.check
-                and self.account in ("*", finding.account_id)
-                and fnmatch.fnmatchcase(finding.resource, self.resource))
+        return (
+            finding.check_id == self.check
+            and self.account in ("*", finding.account_id)
+            and fnmatch.fnmatchcase(finding.resource, self.resource)
+        )
 
     def state_on(self, day: date) -> AcceptanceState:
         if day < self.approved_on:
@@ -141,13 +111,21 @@ class RiskAcceptance(_Model):
         return AcceptanceState.ACCEPTED
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "account": self.account, "resource": self.resource,
-                "justification": self.justification, "approver": self.approver,
-                "approved_on": self.approved_on.isoformat(), "expires_on": self.expires_on.isoformat(),
-                "ticket": self.ticket, "source": self.source, "index": self.index}
+        return {
+            "check": self.check,
+            "account": self.account,
+            "resource": self.resource,
+            "justification": self.justification,
+            "approver": self.approver,
+            "approved_on": self.approved_on.isoformat(),
+            "expires_on": self.expires_on.isoformat(),
+            "ticket": self.ticket,
+            "source": self.source,
+            "index": self.index,
+        }
 
 
-class BreakGlass(_Model):
+class BreakGlass(StrictModel):
     account: AccountId | None = None
     event_id: OneLine | None = None
     start: AwareTime | None = None
@@ -182,12 +160,18 @@ class BreakGlass(_Model):
         return self.start <= event_time < self.end
 
     def as_dict(self) -> dict[str, Any]:
-        return {"account": self.account, "event_id": self.event_id,
-                "start": self.start.strftime("%Y-%m-%dT%H:%M:%SZ") if self.start else None,
-                "end": self.end.strftime("%Y-%m-%dT%H:%M:%SZ") if self.end else None,
-                "justification": self.justification, "approver": self.approver,
-                "approved_on": self.approved_on.isoformat(), "ticket": self.ticket,
-                "source": self.source, "index": self.index}
+        return {
+            "account": self.account,
+            "event_id": self.event_id,
+            "start": self.start.strftime("%Y-%m-%dT%H:%M:%SZ") if self.start else None,
+            "end": self.end.strftime("%Y-%m-%dT%H:%M:%SZ") if self.end else None,
+            "justification": self.justification,
+            "approver": self.approver,
+            "approved_on": self.approved_on.isoformat(),
+            "ticket": self.ticket,
+            "source": self.source,
+            "index": self.index,
+        }
 
 
 @dataclass(frozen=True)
@@ -231,11 +215,13 @@ def load_risk_acceptances(path: Path | str) -> RiskAcceptances:
     if not isinstance(data, dict):
         raise RiskAcceptanceError(
             f"{display}: (top level): expected a mapping with 'acceptances' and/or 'break_glass',"
-            f" found {type(data).__name__}")
+            f" found {type(data).__name__}"
+        )
     unknown = sorted(set(map(str, data)) - {"acceptances", "break_glass"})
     if unknown:
-        raise RiskAcceptanceError(f"{display}: (top level): unknown key(s) {', '.join(unknown)};"
-                                  " expected 'acceptances' and/or 'break_glass'")
+        raise RiskAcceptanceError(
+            f"{display}: (top level): unknown key(s) {', '.join(unknown)}; expected 'acceptances' and/or 'break_glass'"
+        )
     out: dict[str, list[Any]] = {"acceptances": [], "break_glass": []}
     for section, model in (("acceptances", RiskAcceptance), ("break_glass", BreakGlass)):
         items = data.get(section) or []
@@ -244,7 +230,8 @@ def load_risk_acceptances(path: Path | str) -> RiskAcceptances:
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 raise RiskAcceptanceError(
-                    f"{display}: {section}[{index}]: (entry): expected a mapping, found {type(item).__name__}")
+                    f"{display}: {section}[{index}]: (entry): expected a mapping, found {type(item).__name__}"
+                )
             for reserved in ("source", "index"):
                 if reserved in item:
                     raise RiskAcceptanceError(f"{display}: {section}[{index}]: {reserved}: unknown field")
@@ -284,14 +271,19 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         acc = self.acceptance
-        return {"finding_id": self.finding_id, "check_id": self.check_id, "account_id": self.account_id,
-                "resource": self.resource, "state": self.state.value,
-                "approver": acc.approver if acc else None,
-                "approved_on": acc.approved_on.isoformat() if acc else None,
-                "expires_on": acc.expires_on.isoformat() if acc else None,
-                "ticket": acc.ticket if acc else None,
-                "justification": acc.justification if acc else None,
-                "entry": acc.index if acc else None}
+        return {
+            "finding_id": self.finding_id,
+            "check_id": self.check_id,
+            "account_id": self.account_id,
+            "resource": self.resource,
+            "state": self.state.value,
+            "approver": acc.approver if acc else None,
+            "approved_on": acc.approved_on.isoformat() if acc else None,
+            "expires_on": acc.expires_on.isoformat() if acc else None,
+            "ticket": acc.ticket if acc else None,
+            "justification": acc.justification if acc else None,
+            "entry": acc.index if acc else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -306,10 +298,16 @@ class RootEventTicket:
 
     def as_dict(self) -> dict[str, Any]:
         bg = self.break_glass
-        return {"row_id": self.row_id, "account_id": self.account_id, "event_id": self.event_id,
-                "event_time": self.event_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "ticket": bg.ticket if bg else None, "approver": bg.approver if bg else None,
-                "justification": bg.justification if bg else None, "entry": bg.index if bg else None}
+        return {
+            "row_id": self.row_id,
+            "account_id": self.account_id,
+            "event_id": self.event_id,
+            "event_time": self.event_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ticket": bg.ticket if bg else None,
+            "approver": bg.approver if bg else None,
+            "justification": bg.justification if bg else None,
+            "entry": bg.index if bg else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -357,21 +355,17 @@ class AcceptanceReport:
 _PREFERENCE = {AcceptanceState.ACCEPTED: 2, AcceptanceState.EXPIRED: 1, AcceptanceState.NOT_YET_VALID: 0}
 
 
-def _as_of_date(as_of: datetime | date) -> date:
-    if isinstance(as_of, datetime):
-        if as_of.tzinfo is None:
-            raise ValueError("as_of must carry its time zone")
-        return as_of.astimezone(UTC).date()
-    return as_of
-
-
-def apply(findings: Iterable[Finding], acceptances: RiskAcceptances, as_of: datetime | date,
-          root_events: Iterable[Mapping[str, Any]] | None = None) -> AcceptanceReport:
+def apply(
+    findings: Iterable[Finding],
+    acceptances: RiskAcceptances,
+    as_of: datetime | date,
+    root_events: Iterable[Mapping[str, Any]] | None = None,
+) -> AcceptanceReport:
     """Decide, for each FAIL finding, whether a valid acceptance covers it, judged on `as_of`
     (the snapshot's as_of, never today). Statuses are not changed. `root_events`: rows with
     `account` (or `account_id`), `event_id`, `event_time` and optionally `row_id` (e.g.
-    `ReportModel.root_events().to_dict("records")`)."""
-    day = _as_of_date(as_of)
+    `Pack.root_events().to_dict("records")`)."""
+    day = utc_date(as_of)
     decisions: list[Decision] = []
     used: set[int] = set()
     for finding in findings:
@@ -386,9 +380,16 @@ def apply(findings: Iterable[Finding], acceptances: RiskAcceptances, as_of: date
             rank = (_PREFERENCE[state], acc.expires_on)
             if best is None or rank > best[0]:
                 best = (rank, acc, state)
-        decisions.append(Decision(
-            finding.finding_id, finding.check_id, finding.account_id, finding.resource,
-            best[2] if best else AcceptanceState.NONE, best[1] if best else None))
+        decisions.append(
+            Decision(
+                finding.finding_id,
+                finding.check_id,
+                finding.account_id,
+                finding.resource,
+                best[2] if best else AcceptanceState.NONE,
+                best[1] if best else None,
+            )
+        )
     unused = tuple(a for i, a in enumerate(acceptances.acceptances) if i not in used)
     tickets: tuple[RootEventTicket, ...] = ()
     unused_bg: tuple[BreakGlass, ...] = ()
@@ -406,8 +407,9 @@ def _event_time(value: Any) -> datetime:
     return value
 
 
-def match_root_events(events: Iterable[Mapping[str, Any]], break_glass: Sequence[BreakGlass]
-                      ) -> tuple[tuple[RootEventTicket, ...], tuple[BreakGlass, ...]]:
+def match_root_events(
+    events: Iterable[Mapping[str, Any]], break_glass: Sequence[BreakGlass]
+) -> tuple[tuple[RootEventTicket, ...], tuple[BreakGlass, ...]]:
     """Tie each root event to the first break-glass entry that covers it (file order). Returns the
     events with their ticket (or None) and the entries that covered no event (a ticket whose
     sign-in is not in the evidence deserves a look too)."""

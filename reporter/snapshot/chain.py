@@ -26,32 +26,38 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from reporter.history import History, PackSummary, month_label
-from reporter.signing import SignatureError, load_public_key, verify_manifest_signature
+from reporter.core.period import month_label
 from reporter.snapshot.manifest import MANIFEST_NAME
 from reporter.snapshot.reader import Snapshot, SnapshotError
+from reporter.snapshot.signing import SignatureError, load_public_key, verify_manifest_signature
 from reporter.snapshot.verify import SIGNATURE_NAME, verify_snapshot
 
-__all__ = ["ChainProblem", "ChainReport", "ChainEntry", "verify_chain", "verify_history_chain"]
+__all__ = ["ChainEntry", "ChainProblem", "ChainReport", "verify_chain"]
 
 
 @dataclass(frozen=True)
 class ChainProblem:
     """One thing wrong, attributed to the month whose evidence changed."""
 
-    index: int        # position in the chain (0 = oldest)
-    month: str        # "YYYY-MM", or "?" when the snapshot cannot be opened
+    index: int  # position in the chain (0 = oldest)
+    month: str  # "YYYY-MM", or "?" when the snapshot cannot be opened
     root: Path
-    kind: str         # snapshot | link | signature | history | unreadable | order
-    path: str         # the file concerned, relative to the snapshot folder
+    kind: str  # snapshot | link | signature | history | unreadable | order
+    path: str  # the file concerned, relative to the snapshot folder
     detail: str
 
     def __str__(self) -> str:
         return f"{self.month} ({self.root}): {self.kind}: {self.path}: {self.detail}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "month": self.month, "root": str(self.root), "kind": self.kind,
-                "path": self.path, "detail": self.detail}
+        return {
+            "index": self.index,
+            "month": self.month,
+            "root": str(self.root),
+            "kind": self.kind,
+            "path": self.path,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -65,10 +71,15 @@ class ChainEntry:
     signed_by: str | None = None  # key id, when a signature was verified
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "root": str(self.root), "month": self.month,
-                "manifest_sha256": self.manifest_sha256,
-                "previous_manifest_sha256": self.previous_manifest_sha256,
-                "artifacts": self.artifacts, "signed_by": self.signed_by}
+        return {
+            "index": self.index,
+            "root": str(self.root),
+            "month": self.month,
+            "manifest_sha256": self.manifest_sha256,
+            "previous_manifest_sha256": self.previous_manifest_sha256,
+            "artifacts": self.artifacts,
+            "signed_by": self.signed_by,
+        }
 
 
 @dataclass(frozen=True)
@@ -96,17 +107,24 @@ class ChainReport:
 
     def as_dict(self) -> dict[str, Any]:
         first = self.first_break
-        return {"ok": self.ok, "entries": [e.as_dict() for e in self.entries],
-                "problems": [p.as_dict() for p in self.problems],
-                "first_break": first.as_dict() if first else None}
+        return {
+            "ok": self.ok,
+            "entries": [e.as_dict() for e in self.entries],
+            "problems": [p.as_dict() for p in self.problems],
+            "first_break": first.as_dict() if first else None,
+        }
 
 
 def _digest(snapshot: Snapshot) -> str:
     return hashlib.sha256(snapshot.manifest_bytes).hexdigest()
 
 
-def verify_chain(folders: Sequence[Path | str], *, public_key: Ed25519PublicKey | Path | str | None = None,
-                 expected_digests: Mapping[int, str] | None = None) -> ChainReport:
+def verify_chain(
+    folders: Sequence[Path | str],
+    *,
+    public_key: Ed25519PublicKey | Path | str | None = None,
+    expected_digests: Mapping[int, str] | None = None,
+) -> ChainReport:
     """Verify snapshot folders given oldest first. `public_key`: also require a valid signature
     on every manifest. `expected_digests[i]`: the manifest digest recorded elsewhere (history)
     for folder i."""
@@ -135,60 +153,69 @@ def verify_chain(folders: Sequence[Path | str], *, public_key: Ed25519PublicKey 
                 problems.append(ChainProblem(index, month, folder, "signature", SIGNATURE_NAME, str(exc)))
         expected = (expected_digests or {}).get(index)
         if expected is not None and expected != digest:
-            problems.append(ChainProblem(
-                index, month, folder, "history", MANIFEST_NAME,
-                f"sha256 {digest} differs from the digest recorded in the history ({expected}):"
-                " manifest.json changed after the pack was recorded"))
+            problems.append(
+                ChainProblem(
+                    index,
+                    month,
+                    folder,
+                    "history",
+                    MANIFEST_NAME,
+                    f"sha256 {digest} differs from the digest recorded in the history ({expected}):"
+                    " manifest.json changed after the pack was recorded",
+                )
+            )
         if previous is not None:
             prev_index, prev = previous
             prev_month = month_label(prev.manifest.period_start)
             prev_digest = _digest(prev)
             if manifest.period_start <= prev.manifest.period_start:
-                problems.append(ChainProblem(
-                    index, month, folder, "order", MANIFEST_NAME,
-                    f"period {month} does not follow {prev_month}: give the folders oldest first"))
+                problems.append(
+                    ChainProblem(
+                        index,
+                        month,
+                        folder,
+                        "order",
+                        MANIFEST_NAME,
+                        f"period {month} does not follow {prev_month}: give the folders oldest first",
+                    )
+                )
             elif manifest.previous_manifest_sha256 is None:
-                problems.append(ChainProblem(
-                    index, month, folder, "link", MANIFEST_NAME,
-                    "records no previous_manifest_sha256: the chain is not recorded from this month"))
+                problems.append(
+                    ChainProblem(
+                        index,
+                        month,
+                        folder,
+                        "link",
+                        MANIFEST_NAME,
+                        "records no previous_manifest_sha256: the chain is not recorded from this month",
+                    )
+                )
             elif manifest.previous_manifest_sha256 != prev_digest:
                 # The link is stored in this month; what no longer matches is the previous
                 # month's manifest, so the break is reported there.
-                problems.append(ChainProblem(
-                    prev_index, prev_month, prev.root, "link", MANIFEST_NAME,
-                    f"sha256 {prev_digest} but {month} recorded {manifest.previous_manifest_sha256}:"
-                    f" manifest.json of {prev_month} changed after {month} was collected"
-                    " (or these are not consecutive packs)"))
-        entries.append(ChainEntry(index, folder, month, digest, manifest.previous_manifest_sha256,
-                                  sum(1 for a in manifest.artifacts if a.status == "ok"), signed_by))
+                problems.append(
+                    ChainProblem(
+                        prev_index,
+                        prev_month,
+                        prev.root,
+                        "link",
+                        MANIFEST_NAME,
+                        f"sha256 {prev_digest} but {month} recorded {manifest.previous_manifest_sha256}:"
+                        f" manifest.json of {prev_month} changed after {month} was collected"
+                        " (or these are not consecutive packs)",
+                    )
+                )
+        entries.append(
+            ChainEntry(
+                index,
+                folder,
+                month,
+                digest,
+                manifest.previous_manifest_sha256,
+                sum(1 for a in manifest.artifacts if a.status == "ok"),
+                signed_by,
+            )
+        )
         previous = (index, snap)
     problems.sort(key=lambda p: (p.index, p.kind != "snapshot", p.path))
     return ChainReport(tuple(entries), tuple(problems))
-
-
-def verify_history_chain(history: History, scope_key: str, *,
-                         folders: Mapping[str, Path | str] | None = None,
-                         public_key: Ed25519PublicKey | Path | str | None = None) -> ChainReport:
-    """Verify every pack of `scope_key` recorded in `history`, oldest first, each from the snapshot
-    folder recorded with it (or `folders[manifest digest]`), against the digests the history
-    recorded. The history's own links (each pack's previous digest) are checked too."""
-    # One pack per month, the latest collection: a re-collected month replaces the earlier one
-    # in the chain (the next month's link points at whichever was current when it was built).
-    latest: dict[str, PackSummary] = {}
-    for pack in history.packs(scope_key):
-        latest[pack.month] = pack
-    packs = [latest[m] for m in sorted(latest)]
-    paths: list[Path] = []
-    problems: list[ChainProblem] = []
-    for index, pack in enumerate(packs):
-        where = (folders or {}).get(pack.manifest_sha256) or pack.snapshot_path
-        paths.append(Path(where) if where else Path(f"<no folder recorded for {pack.month}>"))
-        if index and pack.previous_manifest_sha256 not in (None, packs[index - 1].manifest_sha256):
-            problems.append(ChainProblem(
-                index, pack.month, paths[-1], "history", MANIFEST_NAME,
-                f"the history records previous {pack.previous_manifest_sha256} but the pack before it"
-                f" ({packs[index - 1].month}) is {packs[index - 1].manifest_sha256}"))
-    report = verify_chain(paths, public_key=public_key,
-                          expected_digests={i: p.manifest_sha256 for i, p in enumerate(packs)})
-    merged = sorted((*report.problems, *problems), key=lambda p: (p.index, p.kind != "snapshot", p.path))
-    return ChainReport(report.entries, tuple(merged))

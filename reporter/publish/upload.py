@@ -76,8 +76,16 @@ def snapshot_archive(snapshot_dir: Path, as_of: datetime) -> bytes:
     return out.getvalue()
 
 
-def upload_pack(target: BucketTarget, files: Sequence[Path], *, period: str, manifest_sha256: str,
-                snapshot_dir: Path | None, as_of: datetime, client: Any) -> list[str]:
+def upload_pack(
+    target: BucketTarget,
+    files: Sequence[Path],
+    *,
+    period: str,
+    manifest_sha256: str,
+    snapshot_dir: Path | None,
+    as_of: datetime,
+    client: Any,
+) -> list[str]:
     """Upload `files` and (when given) the snapshot archive; return the s3:// URLs written."""
     metadata = {"manifest-sha256": manifest_sha256, "period": period, "reporter-version": __version__}
     extra: dict[str, Any] = {"ServerSideEncryption": target.sse, "Metadata": metadata}

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class Status(StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    NOT_ASSESSED = "NOT_ASSESSED"
-    NOT_APPLICABLE = "NOT_APPLICABLE"
-    MANUAL = "MANUAL"
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
+from reporter.core.status import Severity, Status
 
 
 @dataclass(frozen=True)

@@ -25,47 +25,28 @@ Times are stored as `YYYY-MM-DDTHH:MM:SSZ` text, which sorts as time does.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from reporter.findings import Status
-from reporter.snapshot.manifest import Manifest, iso_utc
-
-if TYPE_CHECKING:  # pragma: no cover - import only for types; history sits beside render
-    from reporter.render.model import ReportModel
-    from reporter.risk_acceptance import AcceptanceReport
-
-__all__ = [
-    "APPLICATION_ID",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "FindingRecord",
-    "History",
-    "HistoryError",
-    "MonthPoint",
-    "PackRecord",
-    "PackSummary",
-    "RecordOutcome",
-    "RequirementRecord",
-    "RootEventCount",
-    "default_history_path",
-    "finding_key",
-    "month_label",
-    "month_offset",
-    "pack_from_model",
-    "scope_key",
-    "scope_key_for",
-]
+from reporter.core.period import month_label, month_offset
+from reporter.history.records import (
+    FindingRecord,
+    MonthPoint,
+    PackRecord,
+    PackSummary,
+    RecordOutcome,
+    RequirementRecord,
+    RootEventCount,
+    scope_key_for,
+)
+from reporter.snapshot.manifest import iso_utc
 
 # "RPTR": marks the file as a reporter history, so a stray SQLite file is refused, not migrated.
 APPLICATION_ID = 0x52505452
@@ -74,215 +55,6 @@ APPLICATION_ID = 0x52505452
 class HistoryError(Exception):
     """The history database cannot be used (unreadable, not a history, newer schema). `str(e)`
     names the file."""
-
-
-# --------------------------------------------------------------------------------------------
-# Plain records (what a pack contributes to the history)
-# --------------------------------------------------------------------------------------------
-
-
-def finding_key(check_id: str, account_id: str, resource: str) -> str:
-    """The identity of a finding across months: F-0001 numbers change when findings come and go,
-    (check, account, resource) does not."""
-    return f"{check_id}|{account_id}|{resource}"
-
-
-@dataclass(frozen=True)
-class FindingRecord:
-    check_id: str
-    account_id: str
-    resource: str
-    status: str
-    severity: str
-    reason: str
-    # Risk-acceptance state of a FAIL: "accepted" | "expired" | "not_yet_valid" | None.
-    acceptance: str | None = None
-
-    @property
-    def key(self) -> str:
-        return finding_key(self.check_id, self.account_id, self.resource)
-
-
-@dataclass(frozen=True)
-class RequirementRecord:
-    framework_id: str
-    framework_version: str
-    requirement_id: str
-    status: str
-    status_by_account: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RootEventCount:
-    account_id: str
-    # None: the root-event evidence of this account is missing; never read as zero.
-    events: int | None
-    # False when some region's lookup failed (the count is a lower bound); None: not recorded.
-    complete: bool | None = True
-
-
-@dataclass(frozen=True)
-class PackRecord:
-    """Everything the history keeps about one pack. Built by `pack_from_model` (or by hand)."""
-
-    scope_key: str
-    period_start: datetime
-    period_end: datetime
-    as_of: datetime
-    manifest_sha256: str
-    previous_manifest_sha256: str | None
-    tool_version: str
-    accounts: tuple[str, ...]
-    findings: tuple[FindingRecord, ...] = ()
-    requirements: tuple[RequirementRecord, ...] = ()
-    root_events: tuple[RootEventCount, ...] = ()
-    snapshot_tool_version: str | None = None
-    # Where the snapshot folder was when the pack was built, for `verify` of the whole chain.
-    snapshot_path: str | None = None
-
-    @property
-    def month(self) -> str:
-        return month_label(self.period_start)
-
-    def fail_keys(self) -> set[str]:
-        return {f.key for f in self.findings if f.status == Status.FAIL}
-
-    def content_sha256(self) -> str:
-        """Digest of what is recorded, to tell a repeated record from a re-rendered pack."""
-        data = asdict(self)
-        for name in ("period_start", "period_end", "as_of"):
-            data[name] = iso_utc(data[name])
-        return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-@dataclass(frozen=True)
-class PackSummary:
-    """One row of the packs table (without the findings)."""
-
-    id: int
-    scope_key: str
-    period_start: datetime
-    period_end: datetime
-    as_of: datetime
-    manifest_sha256: str
-    previous_manifest_sha256: str | None
-    tool_version: str
-    snapshot_tool_version: str | None
-    snapshot_path: str | None
-
-    @property
-    def month(self) -> str:
-        return month_label(self.period_start)
-
-
-@dataclass(frozen=True)
-class MonthPoint:
-    """One month of a trend. `manifest_sha256 is None` means no pack for that month: a gap, not
-    zero. `root_events` sums the accounts whose count is known; `root_events_complete` is False
-    when some account's count is unknown or a lower bound."""
-
-    month: str
-    manifest_sha256: str | None = None
-    root_events: int | None = None
-    root_events_complete: bool = False
-    fail_findings: int | None = None
-    # framework id -> number of requirements whose status is FAIL.
-    fail_requirements: Mapping[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "month": self.month,
-            "manifest_sha256": self.manifest_sha256,
-            "root_events": self.root_events,
-            "root_events_complete": self.root_events_complete,
-            "fail_findings": self.fail_findings,
-            "fail_requirements": dict(sorted(self.fail_requirements.items())),
-        }
-
-
-class RecordOutcome(StrEnum):
-    ADDED = "added"
-    REPLACED = "replaced"
-    UNCHANGED = "unchanged"
-
-
-# --------------------------------------------------------------------------------------------
-# Month arithmetic (periods are calendar months in UTC)
-# --------------------------------------------------------------------------------------------
-
-
-def month_label(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m")
-
-
-def month_offset(label: str, delta: int) -> str:
-    """`month_offset("2026-01", -1) == "2025-12"`."""
-    year, month = (int(p) for p in label.split("-"))
-    index = year * 12 + (month - 1) + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-# --------------------------------------------------------------------------------------------
-# Building a record from a report
-# --------------------------------------------------------------------------------------------
-
-
-def scope_key_for(organization_id: str | None, account_ids: Iterable[str]) -> str:
-    """Packs are compared only within one scope: an organization (whatever accounts it has this
-    month), or else an exact set of accounts."""
-    if organization_id:
-        return f"org:{organization_id}"
-    return "accounts:" + ",".join(sorted(set(account_ids)))
-
-
-def scope_key(manifest: Manifest) -> str:
-    return scope_key_for(manifest.organization_id, (a.id for a in manifest.accounts))
-
-
-def pack_from_model(model: ReportModel, *, acceptances: AcceptanceReport | None = None,
-                    snapshot_path: Path | str | None = None,
-                    tool_version: str | None = None) -> PackRecord:
-    """The history record of a built report (and, optionally, its risk-acceptance decisions)."""
-    from reporter import __version__
-    from reporter.evidence.tables import EvidenceTable
-
-    manifest = model.snapshot.manifest
-    states = acceptances.state_by_finding_id() if acceptances is not None else {}
-    findings = tuple(
-        FindingRecord(f.check_id, f.account_id, f.resource, f.status.value, f.severity.value,
-                      f.reason, states.get(f.finding_id))
-        for f in model.findings
-    )
-    requirements = tuple(
-        RequirementRecord(r.framework_id, r.version, req.requirement.id, req.status.value,
-                          {a: s.value for a, s in sorted(req.status_by_account.items())})
-        for r in model.frameworks for req in r.requirements
-    )
-    events = model.root_events()
-    per_account = events.groupby("account").size().to_dict() if len(events) else {}
-    counts = []
-    for evidence in model.evidence:
-        table = evidence.tables.get("root_events")
-        if isinstance(table, EvidenceTable):
-            counts.append(RootEventCount(evidence.account_id, int(per_account.get(evidence.account_id, 0)),
-                                         not table.gaps and not table.problems))
-        else:
-            counts.append(RootEventCount(evidence.account_id, None, None))
-    return PackRecord(
-        scope_key=scope_key(manifest),
-        period_start=manifest.period_start,
-        period_end=manifest.period_end,
-        as_of=manifest.as_of,
-        manifest_sha256=model.snapshot.digest,
-        previous_manifest_sha256=manifest.previous_manifest_sha256,
-        tool_version=tool_version or __version__,
-        accounts=tuple(sorted(a.id for a in manifest.accounts)),
-        findings=findings,
-        requirements=requirements,
-        root_events=tuple(sorted(counts, key=lambda c: c.account_id)),
-        snapshot_tool_version=manifest.tool_version,
-        snapshot_path=str(snapshot_path) if snapshot_path is not None else None,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,13 +135,16 @@ def _time(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-_PACK_COLUMNS = ("id, scope_key, period_start, period_end, as_of, manifest_sha256, previous_manifest_sha256,"
-                 " tool_version, snapshot_tool_version, snapshot_path")
+_PACK_COLUMNS = (
+    "id, scope_key, period_start, period_end, as_of, manifest_sha256, previous_manifest_sha256,"
+    " tool_version, snapshot_tool_version, snapshot_path"
+)
 
 
 def _summary(row: Sequence[Any]) -> PackSummary:
-    return PackSummary(row[0], row[1], _time(row[2]), _time(row[3]), _time(row[4]), row[5], row[6], row[7],
-                       row[8], row[9])
+    return PackSummary(
+        row[0], row[1], _time(row[2]), _time(row[3]), _time(row[4]), row[5], row[6], row[7], row[8], row[9]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,8 +159,7 @@ class History:
     `SCHEMA_VERSION`; `History(path, create=False)` refuses a missing file (for `verify`).
     """
 
-    def __init__(self, path: Path | str | None = None, *, create: bool = True,
-                 busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path | str | None = None, *, create: bool = True, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path) if path is not None else default_history_path()
         if not self.path.exists():
             if not create:
@@ -466,8 +240,9 @@ class History:
         """Store one pack, atomically. See the module docstring for repeated digests."""
         content = pack.content_sha256()
         with self._transaction() as conn:
-            row = conn.execute("SELECT id, content_sha256 FROM packs WHERE manifest_sha256 = ?",
-                               (pack.manifest_sha256,)).fetchone()
+            row = conn.execute(
+                "SELECT id, content_sha256 FROM packs WHERE manifest_sha256 = ?", (pack.manifest_sha256,)
+            ).fetchone()
             if row is not None and row[1] == content:
                 return RecordOutcome.UNCHANGED
             if row is not None:
@@ -476,31 +251,64 @@ class History:
                 "INSERT INTO packs (manifest_sha256, previous_manifest_sha256, scope_key, period_start,"
                 " period_end, as_of, tool_version, snapshot_tool_version, snapshot_path, content_sha256)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pack.manifest_sha256, pack.previous_manifest_sha256, pack.scope_key,
-                 iso_utc(pack.period_start), iso_utc(pack.period_end), iso_utc(pack.as_of),
-                 pack.tool_version, pack.snapshot_tool_version, pack.snapshot_path, content),
+                (
+                    pack.manifest_sha256,
+                    pack.previous_manifest_sha256,
+                    pack.scope_key,
+                    iso_utc(pack.period_start),
+                    iso_utc(pack.period_end),
+                    iso_utc(pack.as_of),
+                    pack.tool_version,
+                    pack.snapshot_tool_version,
+                    pack.snapshot_path,
+                    content,
+                ),
             ).lastrowid
-            conn.executemany("INSERT INTO pack_accounts (pack_id, account_id) VALUES (?, ?)",
-                             ((pack_id, a) for a in sorted(set(pack.accounts))))
+            conn.executemany(
+                "INSERT INTO pack_accounts (pack_id, account_id) VALUES (?, ?)",
+                ((pack_id, a) for a in sorted(set(pack.accounts))),
+            )
             conn.executemany(
                 "INSERT INTO findings (pack_id, finding_key, check_id, account_id, resource, status,"
                 " severity, reason, acceptance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((pack_id, f.key, f.check_id, f.account_id, f.resource, str(f.status), str(f.severity),
-                  f.reason, f.acceptance) for f in pack.findings),
+                (
+                    (
+                        pack_id,
+                        f.key,
+                        f.check_id,
+                        f.account_id,
+                        f.resource,
+                        str(f.status),
+                        str(f.severity),
+                        f.reason,
+                        f.acceptance,
+                    )
+                    for f in pack.findings
+                ),
             )
             self._hook("findings")
             conn.executemany(
                 "INSERT INTO requirement_results (pack_id, framework_id, framework_version, requirement_id,"
                 " status, status_by_account) VALUES (?, ?, ?, ?, ?, ?)",
-                ((pack_id, r.framework_id, r.framework_version, r.requirement_id, str(r.status),
-                  orjson.dumps(dict(r.status_by_account), option=orjson.OPT_SORT_KEYS).decode())
-                 for r in pack.requirements),
+                (
+                    (
+                        pack_id,
+                        r.framework_id,
+                        r.framework_version,
+                        r.requirement_id,
+                        str(r.status),
+                        orjson.dumps(dict(r.status_by_account), option=orjson.OPT_SORT_KEYS).decode(),
+                    )
+                    for r in pack.requirements
+                ),
             )
             self._hook("requirement_results")
             conn.executemany(
                 "INSERT INTO root_event_counts (pack_id, account_id, events, complete) VALUES (?, ?, ?, ?)",
-                ((pack_id, c.account_id, c.events, None if c.complete is None else int(c.complete))
-                 for c in pack.root_events),
+                (
+                    (pack_id, c.account_id, c.events, None if c.complete is None else int(c.complete))
+                    for c in pack.root_events
+                ),
             )
             self._hook("root_event_counts")
         return RecordOutcome.ADDED if row is None else RecordOutcome.REPLACED
@@ -515,16 +323,16 @@ class History:
     def packs(self, scope_key: str | None = None) -> list[PackSummary]:
         """Every pack (of one scope), oldest period first; same period: earliest as_of first."""
         where, args = ("WHERE scope_key = ?", (scope_key,)) if scope_key is not None else ("", ())
-        rows = self._conn.execute(
-            f"SELECT {_PACK_COLUMNS} FROM packs {where} ORDER BY period_start, as_of, id", args)
+        rows = self._conn.execute(f"SELECT {_PACK_COLUMNS} FROM packs {where} ORDER BY period_start, as_of, id", args)
         return [_summary(r) for r in rows]
 
     def scopes(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT scope_key FROM packs ORDER BY 1")]
 
     def summary(self, manifest_sha256: str) -> PackSummary | None:
-        row = self._conn.execute(f"SELECT {_PACK_COLUMNS} FROM packs WHERE manifest_sha256 = ?",
-                                 (manifest_sha256,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_PACK_COLUMNS} FROM packs WHERE manifest_sha256 = ?", (manifest_sha256,)
+        ).fetchone()
         return _summary(row) if row else None
 
     def load(self, manifest_sha256: str) -> PackRecord | None:
@@ -533,23 +341,46 @@ class History:
         if summary is None:
             return None
         conn, pid = self._conn, summary.id
-        accounts = tuple(r[0] for r in conn.execute(
-            "SELECT account_id FROM pack_accounts WHERE pack_id = ? ORDER BY 1", (pid,)))
-        findings = tuple(FindingRecord(*r) for r in conn.execute(
-            "SELECT check_id, account_id, resource, status, severity, reason, acceptance FROM findings"
-            " WHERE pack_id = ? ORDER BY rowid", (pid,)))
+        accounts = tuple(
+            r[0] for r in conn.execute("SELECT account_id FROM pack_accounts WHERE pack_id = ? ORDER BY 1", (pid,))
+        )
+        findings = tuple(
+            FindingRecord(*r)
+            for r in conn.execute(
+                "SELECT check_id, account_id, resource, status, severity, reason, acceptance FROM findings"
+                " WHERE pack_id = ? ORDER BY rowid",
+                (pid,),
+            )
+        )
         requirements = tuple(
-            RequirementRecord(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in conn.execute(
+            RequirementRecord(r[0], r[1], r[2], r[3], orjson.loads(r[4]))
+            for r in conn.execute(
                 "SELECT framework_id, framework_version, requirement_id, status, status_by_account"
-                " FROM requirement_results WHERE pack_id = ? ORDER BY rowid", (pid,)))
+                " FROM requirement_results WHERE pack_id = ? ORDER BY rowid",
+                (pid,),
+            )
+        )
         counts = tuple(
-            RootEventCount(r[0], r[1], None if r[2] is None else bool(r[2])) for r in conn.execute(
-                "SELECT account_id, events, complete FROM root_event_counts WHERE pack_id = ? ORDER BY 1",
-                (pid,)))
-        return PackRecord(summary.scope_key, summary.period_start, summary.period_end, summary.as_of,
-                          summary.manifest_sha256, summary.previous_manifest_sha256, summary.tool_version,
-                          accounts, findings, requirements, counts, summary.snapshot_tool_version,
-                          summary.snapshot_path)
+            RootEventCount(r[0], r[1], None if r[2] is None else bool(r[2]))
+            for r in conn.execute(
+                "SELECT account_id, events, complete FROM root_event_counts WHERE pack_id = ? ORDER BY 1", (pid,)
+            )
+        )
+        return PackRecord(
+            summary.scope_key,
+            summary.period_start,
+            summary.period_end,
+            summary.as_of,
+            summary.manifest_sha256,
+            summary.previous_manifest_sha256,
+            summary.tool_version,
+            accounts,
+            findings,
+            requirements,
+            counts,
+            summary.snapshot_tool_version,
+            summary.snapshot_path,
+        )
 
     def _latest_per_month(self, scope_key: str, before: datetime) -> list[PackSummary]:
         """Newest month first, one pack per month (the latest as_of: a re-collection wins)."""
@@ -572,9 +403,14 @@ class History:
         return earlier[0].manifest_sha256 if earlier else None
 
     def fail_keys(self, manifest_sha256: str) -> set[str]:
-        return {r[0] for r in self._conn.execute(
-            "SELECT f.finding_key FROM findings f JOIN packs p ON p.id = f.pack_id"
-            " WHERE p.manifest_sha256 = ? AND f.status = 'FAIL'", (manifest_sha256,))}
+        return {
+            r[0]
+            for r in self._conn.execute(
+                "SELECT f.finding_key FROM findings f JOIN packs p ON p.id = f.pack_id"
+                " WHERE p.manifest_sha256 = ? AND f.status = 'FAIL'",
+                (manifest_sha256,),
+            )
+        }
 
     def fail_streaks(self, scope_key: str, before: datetime, keys: Iterable[str]) -> dict[str, int]:
         """For each key: how many calendar months immediately before `before`'s month had it FAIL
@@ -594,17 +430,23 @@ class History:
 
     def month_point(self, pack: PackSummary) -> MonthPoint:
         conn = self._conn
-        counts = conn.execute("SELECT events, complete FROM root_event_counts WHERE pack_id = ?",
-                              (pack.id,)).fetchall()
+        counts = conn.execute("SELECT events, complete FROM root_event_counts WHERE pack_id = ?", (pack.id,)).fetchall()
         known = [e for e, _ in counts if e is not None]
         complete = bool(counts) and all(e is not None and c == 1 for e, c in counts)
-        fails = conn.execute("SELECT count(*) FROM findings WHERE pack_id = ? AND status = 'FAIL'",
-                             (pack.id,)).fetchone()[0]
-        per_framework = {r[0]: int(r[1]) for r in conn.execute(
-            "SELECT framework_id, sum(status = 'FAIL') FROM requirement_results WHERE pack_id = ?"
-            " GROUP BY framework_id", (pack.id,))}
-        return MonthPoint(pack.month, pack.manifest_sha256, sum(known) if counts else None, complete,
-                          int(fails), per_framework)
+        fails = conn.execute(
+            "SELECT count(*) FROM findings WHERE pack_id = ? AND status = 'FAIL'", (pack.id,)
+        ).fetchone()[0]
+        per_framework = {
+            r[0]: int(r[1])
+            for r in conn.execute(
+                "SELECT framework_id, sum(status = 'FAIL') FROM requirement_results WHERE pack_id = ?"
+                " GROUP BY framework_id",
+                (pack.id,),
+            )
+        }
+        return MonthPoint(
+            pack.month, pack.manifest_sha256, sum(known) if counts else None, complete, int(fails), per_framework
+        )
 
     def series(self, scope_key: str, before: datetime, months: int = 12) -> list[MonthPoint]:
         """The `months` calendar months before `before`'s month, oldest first; a month without a
@@ -613,3 +455,16 @@ class History:
         wanted = [month_offset(current, -i) for i in range(months, 0, -1)]
         packs = {p.month: p for p in self._latest_per_month(scope_key, before) if p.month in wanted}
         return [self.month_point(packs[m]) if m in packs else MonthPoint(m) for m in wanted]
+
+
+def chain_lookup(path: Path, period_start: datetime) -> Callable[[str | None, tuple[str, ...]], str | None]:
+    """For the collector's chain link: the manifest digest of the previous pack of a scope,
+    read from the history at `path` once the scope is known."""
+
+    def previous(organization_id: str | None, account_ids: tuple[str, ...]) -> str | None:
+        if not path.exists():
+            return None  # no pack recorded yet: this one starts the chain
+        with History(path, create=False) as history:
+            return history.previous_digest(scope_key_for(organization_id, account_ids), period_start)
+
+    return previous

@@ -1,6 +1,6 @@
 """Pause Python's cyclic garbage collector around allocation-heavy work that makes no cycles worth
 collecting (building the report model, WeasyPrint's layout): measured, the collector's passes cost
-10 % of `build_report` and up to 45 % of a long document's layout. Reference counting still frees
+10 % of `build_pack` and up to 45 % of a long document's layout. Reference counting still frees
 almost everything; one collection at the end reclaims the rest."""
 
 from __future__ import annotations

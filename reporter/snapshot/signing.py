@@ -68,8 +68,12 @@ class SignatureInfo:
     signature_path: Path
 
     def as_dict(self) -> dict[str, Any]:
-        return {"algorithm": "Ed25519", "key_id": self.key_id, "manifest_sha256": self.manifest_sha256,
-                "signature_file": self.signature_path.name}
+        return {
+            "algorithm": "Ed25519",
+            "key_id": self.key_id,
+            "manifest_sha256": self.manifest_sha256,
+            "signature_file": self.signature_path.name,
+        }
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -101,8 +105,13 @@ def _write_new(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
         raise
 
 
-def generate_keypair(private_path: Path | str, public_path: Path | str | None = None, *,
-                     passphrase: bytes | None = None, overwrite: bool = False) -> tuple[Path, Path, str]:
+def generate_keypair(
+    private_path: Path | str,
+    public_path: Path | str | None = None,
+    *,
+    passphrase: bytes | None = None,
+    overwrite: bool = False,
+) -> tuple[Path, Path, str]:
     """Create an Ed25519 key pair. The private key goes to `private_path` (PEM PKCS#8, mode 0600,
     encrypted when `passphrase` is given), the public key to `public_path` (default: the private
     path + ".pub"). Returns (private path, public path, key id)."""
@@ -114,10 +123,12 @@ def generate_keypair(private_path: Path | str, public_path: Path | str | None = 
                 raise SignatureError(f"{path}: already exists; refusing to overwrite a key")
     key = Ed25519PrivateKey.generate()
     encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption())
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     _write_new(private_path, private_pem, 0o600, overwrite)
     _write_new(public_path, public_pem, 0o644, overwrite)
     return private_path, public_path, key_id(key.public_key())
@@ -162,8 +173,9 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
     return key
 
 
-def sign_manifest(snapshot_dir: Path | str, private_key: Ed25519PrivateKey | Path | str,
-                  passphrase: bytes | None = None) -> SignatureInfo:
+def sign_manifest(
+    snapshot_dir: Path | str, private_key: Ed25519PrivateKey | Path | str, passphrase: bytes | None = None
+) -> SignatureInfo:
     """Sign `snapshot_dir/manifest.json` and write `manifest.json.sig` beside it (replacing an
     older signature)."""
     root = Path(snapshot_dir)
@@ -181,8 +193,7 @@ def sign_manifest(snapshot_dir: Path | str, private_key: Ed25519PrivateKey | Pat
     return SignatureInfo(doc["key_id"], doc["manifest_sha256"], target)
 
 
-def verify_manifest_signature(snapshot_dir: Path | str, public_key: Ed25519PublicKey | Path | str
-                              ) -> SignatureInfo:
+def verify_manifest_signature(snapshot_dir: Path | str, public_key: Ed25519PublicKey | Path | str) -> SignatureInfo:
     """Check `manifest.json.sig` against `manifest.json` with `public_key`; raise SignatureError
     saying what is wrong, or return what was verified."""
     root = Path(snapshot_dir)
@@ -208,10 +219,12 @@ def verify_manifest_signature(snapshot_dir: Path | str, public_key: Ed25519Publi
         if doc.get("key_id") != expected_key:
             raise SignatureError(
                 f"{sig_path}: signed with key {str(doc.get('key_id'))[:16]}…, not with the given public key"
-                f" {expected_key[:16]}… (wrong key)") from None
+                f" {expected_key[:16]}… (wrong key)"
+            ) from None
         if doc.get("manifest_sha256") != actual_digest:
             raise SignatureError(
                 f"{root / MANIFEST_NAME}: changed after it was signed (signed sha256"
-                f" {str(doc.get('manifest_sha256'))[:16]}…, now {actual_digest[:16]}…)") from None
+                f" {str(doc.get('manifest_sha256'))[:16]}…, now {actual_digest[:16]}…)"
+            ) from None
         raise SignatureError(f"{sig_path}: signature does not verify (the signature file was altered)") from None
     return SignatureInfo(expected_key, actual_digest, sig_path)

@@ -72,8 +72,7 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def defaults_for(path: Path, data: Mapping[str, Any], command_name: str,
-                 commands: Mapping[str, Any]) -> dict[str, Any]:
+def defaults_for(path: Path, data: Mapping[str, Any], command_name: str, commands: Mapping[str, Any]) -> dict[str, Any]:
     """The click `default_map` of `command_name` from a parsed config file."""
     known = {name: _option_names(cmd) for name, cmd in commands.items() if name in CONFIGURABLE_COMMANDS}
     every = {k for names in known.values() for k in names}

@@ -24,8 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reporter.findings import Status
-from reporter.history import FindingRecord, History, MonthPoint, PackRecord, month_label, month_offset
+from reporter.core.period import month_label, month_offset
+from reporter.core.status import Status
+from reporter.history.records import FindingRecord, MonthPoint, PackRecord
+from reporter.history.store import History
 
 __all__ = ["Drift", "FindingChange", "compute_drift", "drift_from", "current_point"]
 
@@ -39,17 +41,25 @@ class FindingChange:
     account_id: str
     resource: str
     severity: str
-    status: str | None           # now (None: no such finding in this pack)
+    status: str | None  # now (None: no such finding in this pack)
     previous_status: str | None  # in the previous pack (None: absent)
     months_open: int | None = None
-    reason: str = ""             # the current finding's reason, else the previous one's
+    reason: str = ""  # the current finding's reason, else the previous one's
     acceptance: str | None = None  # current risk-acceptance state of a FAIL
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "check_id": self.check_id, "account_id": self.account_id,
-                "resource": self.resource, "severity": self.severity, "status": self.status,
-                "previous_status": self.previous_status, "months_open": self.months_open,
-                "reason": self.reason, "acceptance": self.acceptance}
+        return {
+            "key": self.key,
+            "check_id": self.check_id,
+            "account_id": self.account_id,
+            "resource": self.resource,
+            "severity": self.severity,
+            "status": self.status,
+            "previous_status": self.previous_status,
+            "months_open": self.months_open,
+            "reason": self.reason,
+            "acceptance": self.acceptance,
+        }
 
 
 @dataclass(frozen=True)
@@ -83,26 +93,38 @@ class Drift:
     @property
     def previous_is_last_month(self) -> bool:
         """False when months are missing between the previous pack and this one."""
-        return self.previous_month is not None and self.previous_month == (
-            self.prior[-1].month if self.prior else None)
+        return self.previous_month is not None and self.previous_month == (self.prior[-1].month if self.prior else None)
 
     def root_events_vs_prior(self) -> list[dict[str, Any]]:
         """This month's root events against each prior month: {month, events, difference}."""
         now = self.current.root_events
-        return [{"month": p.month, "events": p.root_events, "complete": p.root_events_complete,
-                 "difference": None if now is None or p.root_events is None else now - p.root_events}
-                for p in self.prior]
+        return [
+            {
+                "month": p.month,
+                "events": p.root_events,
+                "complete": p.root_events_complete,
+                "difference": None if now is None or p.root_events is None else now - p.root_events,
+            }
+            for p in self.prior
+        ]
 
     def fail_series(self) -> dict[str, list[int | None]]:
         """framework id -> FAIL requirement count per trend month (None: no pack, or the
         framework was not evaluated that month)."""
-        return {fw: [p.fail_requirements.get(fw) if p.manifest_sha256 else None for p in self.trend]
-                for fw in self.frameworks}
+        return {
+            fw: [p.fail_requirements.get(fw) if p.manifest_sha256 else None for p in self.trend]
+            for fw in self.frameworks
+        }
 
     def counts(self) -> dict[str, int]:
-        return {"new": len(self.new), "resolved": len(self.resolved), "still_open": len(self.still_open),
-                "no_longer_assessed": len(self.no_longer_assessed),
-                "accounts_added": len(self.accounts_added), "accounts_removed": len(self.accounts_removed)}
+        return {
+            "new": len(self.new),
+            "resolved": len(self.resolved),
+            "still_open": len(self.still_open),
+            "no_longer_assessed": len(self.no_longer_assessed),
+            "accounts_added": len(self.accounts_added),
+            "accounts_removed": len(self.accounts_removed),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         known = [p.root_events for p in self.prior if p.root_events is not None]
@@ -110,9 +132,13 @@ class Drift:
             "scope": self.scope_key,
             "month": self.month,
             "baseline": self.baseline,
-            "previous": None if self.baseline else {
-                "month": self.previous_month, "manifest_sha256": self.previous_manifest_sha256,
-                "is_last_month": self.previous_is_last_month},
+            "previous": None
+            if self.baseline
+            else {
+                "month": self.previous_month,
+                "manifest_sha256": self.previous_manifest_sha256,
+                "is_last_month": self.previous_is_last_month,
+            },
             "counts": self.counts(),
             "findings": {
                 "new": [c.as_dict() for c in self.new],
@@ -128,8 +154,7 @@ class Drift:
                 "prior_max": max(known) if known else None,
                 "prior_mean": round(sum(known) / len(known), 2) if known else None,
             },
-            "fail_requirements_by_framework": {
-                "months": [p.month for p in self.trend], "series": self.fail_series()},
+            "fail_requirements_by_framework": {"months": [p.month for p in self.trend], "series": self.fail_series()},
             "trend": [p.as_dict() for p in self.trend],
         }
 
@@ -141,8 +166,14 @@ def current_point(pack: PackRecord) -> MonthPoint:
         per_framework[r.framework_id] = per_framework.get(r.framework_id, 0) + (r.status == Status.FAIL)
     known = [c.events for c in pack.root_events if c.events is not None]
     complete = bool(pack.root_events) and all(c.events is not None and c.complete for c in pack.root_events)
-    return MonthPoint(pack.month, pack.manifest_sha256, sum(known) if pack.root_events else None, complete,
-                      sum(1 for f in pack.findings if f.status == Status.FAIL), per_framework)
+    return MonthPoint(
+        pack.month,
+        pack.manifest_sha256,
+        sum(known) if pack.root_events else None,
+        complete,
+        sum(1 for f in pack.findings if f.status == Status.FAIL),
+        per_framework,
+    )
 
 
 def _by_key(findings: Sequence[FindingRecord]) -> dict[str, FindingRecord]:
@@ -154,21 +185,30 @@ def _by_key(findings: Sequence[FindingRecord]) -> dict[str, FindingRecord]:
     return out
 
 
-def _change(now: FindingRecord | None, before: FindingRecord | None, months_open: int | None = None
-            ) -> FindingChange:
+def _change(now: FindingRecord | None, before: FindingRecord | None, months_open: int | None = None) -> FindingChange:
     ref = now or before
     assert ref is not None
-    return FindingChange(ref.key, ref.check_id, ref.account_id, ref.resource, ref.severity,
-                         now.status if now else None, before.status if before else None, months_open,
-                         ref.reason, now.acceptance if now else None)
+    return FindingChange(
+        ref.key,
+        ref.check_id,
+        ref.account_id,
+        ref.resource,
+        ref.severity,
+        now.status if now else None,
+        before.status if before else None,
+        months_open,
+        ref.reason,
+        now.acceptance if now else None,
+    )
 
 
 def _sorted(changes: list[FindingChange]) -> tuple[FindingChange, ...]:
     return tuple(sorted(changes, key=lambda c: (c.account_id, c.check_id, c.resource)))
 
 
-def drift_from(current: PackRecord, previous: PackRecord | None, streaks: Mapping[str, int],
-               series: Sequence[MonthPoint]) -> Drift:
+def drift_from(
+    current: PackRecord, previous: PackRecord | None, streaks: Mapping[str, int], series: Sequence[MonthPoint]
+) -> Drift:
     """Pure drift. `streaks[key]`: consecutive months before this one with the key FAIL (from
     `History.fail_streaks`); `series`: the prior months, oldest first (from `History.series`)."""
     trend = (*series, current_point(current))
@@ -193,11 +233,18 @@ def drift_from(current: PackRecord, previous: PackRecord | None, streaks: Mappin
             continue
         (resolved if f is not None and f.status in _RESOLVED else gone).append(_change(f, prev))
     return Drift(
-        current.scope_key, current.month, previous.month, previous.manifest_sha256,
-        _sorted(new), _sorted(resolved), _sorted(still), _sorted(gone),
+        current.scope_key,
+        current.month,
+        previous.month,
+        previous.manifest_sha256,
+        _sorted(new),
+        _sorted(resolved),
+        _sorted(still),
+        _sorted(gone),
         tuple(sorted(set(current.accounts) - set(previous.accounts))),
         tuple(sorted(set(previous.accounts) - set(current.accounts))),
-        trend, frameworks,
+        trend,
+        frameworks,
     )
 
 

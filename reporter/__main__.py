@@ -1,0 +1,5 @@
+"""`python -m reporter`: the same command line as the `reporter` script."""
+
+from reporter.cli.app import app
+
+app(prog_name="reporter")

@@ -1,0 +1,52 @@
+"""The `reporter` command line: the Typer app, and which function each command runs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from reporter import __version__
+from reporter.cli import collect_commands, info_commands, pack_commands, verify_commands
+from reporter.cli.console import out
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Monthly AWS root-usage and credential-hygiene audit packs."
+)
+checks_app = typer.Typer(no_args_is_help=True, help="The checks reporter runs.")
+app.add_typer(checks_app, name="checks")
+frameworks_app = typer.Typer(no_args_is_help=True, help="The compliance frameworks checks are mapped to.")
+app.add_typer(frameworks_app, name="frameworks")
+
+app.command("report")(pack_commands.report)
+app.command("demo")(pack_commands.demo)
+app.command("demo-snapshot")(pack_commands.demo_snapshot)
+app.command("verify")(verify_commands.verify)
+app.command("keygen")(verify_commands.keygen)
+app.command("iam-policy")(info_commands.iam_policy_command)
+app.command("collect")(collect_commands.collect_command)
+app.command("run")(collect_commands.run_command)
+app.command("athena-ddl")(collect_commands.athena_ddl_command)
+checks_app.command("list")(info_commands.checks_list)
+frameworks_app.command("list")(info_commands.frameworks_list)
+frameworks_app.command("show")(info_commands.frameworks_show)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"reporter {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """reporter turns evidence snapshots of AWS accounts into audit packs."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,145 @@
+"""The user's inputs, read and checked before any AWS call or any file is written: each problem
+is one line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from reporter.assess.attestations import Attestation, load_attestations, validate_attestations
+from reporter.assess.framework_files import load_frameworks
+from reporter.assess.framework_model import Framework, FrameworkError
+from reporter.assess.risk_acceptance import RiskAcceptanceError, RiskAcceptances, load_risk_acceptances
+from reporter.cli.console import fail
+from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, CollectArgs
+from reporter.collect.options import RootEventSource
+from reporter.history.store import History, HistoryError, default_history_path
+from reporter.snapshot.reader import Snapshot, SnapshotError
+
+
+def open_snapshot(path: Path) -> Snapshot:
+    try:
+        return Snapshot.open(path)
+    except SnapshotError as exc:
+        raise fail(str(exc)) from None
+
+
+def frameworks(ids: str | None, dirs: list[Path] | None) -> list[Framework]:
+    try:
+        available = load_frameworks(dirs or ())
+    except FrameworkError as exc:
+        raise fail(str(exc)) from None
+    if not ids:
+        return list(available.values())
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    unknown = [i for i in wanted if i not in available]
+    if unknown:
+        raise fail(f"unknown framework(s) {', '.join(unknown)}; known: {', '.join(available)}")
+    return [available[i] for i in wanted]
+
+
+def attestations(path: Path | None, frameworks: list[Framework]) -> list[Attestation]:
+    if path is None:
+        return []
+    try:
+        attestations = load_attestations(path)
+        # A typo'd requirement or check id would otherwise be silently ignored.
+        validate_attestations(attestations, {fw.id: fw for fw in frameworks})
+    except FrameworkError as exc:
+        raise fail(str(exc)) from None
+    return attestations
+
+
+def risk_acceptances(path: Path | None) -> RiskAcceptances:
+    if path is None:
+        return RiskAcceptances()
+    try:
+        return load_risk_acceptances(path)
+    except RiskAcceptanceError as exc:
+        raise fail(str(exc)) from None
+
+
+def history_path(path: Path | None, no_history: bool) -> Path | None:
+    """The history to use (None: --no-history). An existing file is opened once here, so an
+    unusable history stops the command (exit 2) before any AWS call or any file is written."""
+    if no_history and path is not None:
+        raise fail("give --history or --no-history, not both")
+    chosen = None if no_history else (path or default_history_path())
+    if chosen is not None and chosen.exists():
+        try:
+            History(chosen, create=False).close()
+        except HistoryError as exc:
+            raise fail(str(exc)) from None
+    return chosen
+
+
+def open_history(path: Path | None) -> History | None:
+    if path is None:
+        return None
+    try:
+        return History(path)
+    except HistoryError as exc:
+        raise fail(str(exc)) from None
+
+
+def check_bucket(bucket: str | None, sse: str, kms_key_id: str | None) -> None:
+    """Refuse a malformed --output-bucket before any work (exit 2)."""
+    if bucket is None:
+        if kms_key_id is not None:
+            raise fail("--sse-kms-key-id needs --output-bucket")
+        return
+    from reporter.publish.upload import UploadError, parse_target  # noqa: PLC0415
+
+    try:
+        parse_target(bucket, sse=sse, kms_key_id=kms_key_id)
+    except UploadError as exc:
+        raise fail(str(exc)) from None
+
+
+def period_dir(out_dir: Path, period: str) -> Path:
+    """`--out packs/{period}` (handy in reporter.toml) becomes packs/2026-10."""
+    return Path(str(out_dir).replace("{period}", period))
+
+
+def snapshot_folder(path: Path) -> Path:
+    """A pack folder of `reporter run` holds its snapshot in PACK/snapshot."""
+    if not (path / "manifest.json").exists() and (path / "snapshot" / "manifest.json").exists():
+        return path / "snapshot"
+    return path
+
+
+def split(value: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
+
+
+def root_event_source(args: CollectArgs) -> RootEventSource:
+    kind = args.root_events
+    if kind not in ("lookup", "s3", "athena"):
+        raise fail(f"--root-events {kind!r}: choose lookup, s3 or athena")
+    try:
+        return RootEventSource(
+            kind=kind,
+            bucket=args.trail_bucket,
+            prefix=args.trail_prefix,  # type: ignore[arg-type]
+            directory=args.trail_dir,
+            athena_table=args.athena_table,
+            athena_workgroup=args.athena_workgroup,
+            athena_output=args.athena_output,
+            athena_region=args.athena_region,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def sign_key(path: Path | None) -> Any:
+    """Load the signing key before any AWS call: a wrong passphrase costs nothing."""
+    if path is None:
+        return None
+    from reporter.snapshot.signing import SignatureError, load_private_key  # noqa: PLC0415
+
+    secret = os.environ.get(SIGN_KEY_PASSPHRASE_ENV)
+    try:
+        return load_private_key(path, secret.encode() if secret else None)
+    except SignatureError as exc:
+        raise fail(f"{exc} (passphrase: ${SIGN_KEY_PASSPHRASE_ENV})") from None

@@ -1,0 +1,221 @@
+"""The command-line options, each declared once, and the option groups commands share."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reporter.cli.config import load_defaults
+from reporter.cli.groups import option_group
+from reporter.collect.options import DEFAULT_ROLE_NAME
+
+SIGN_KEY_PASSPHRASE_ENV = "REPORTER_SIGN_KEY_PASSPHRASE"
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    xlsx = "xlsx"
+    csv = "csv"
+    pdf = "pdf"
+
+
+class PageSize(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
+
+
+class FailOn(StrEnum):
+    fail = "fail"
+    not_assessed = "not-assessed"
+    never = "never"
+
+
+DEFAULT_FORMATS = (OutputFormat.json, OutputFormat.xlsx, OutputFormat.pdf)
+
+RootWindow = Annotated[
+    int,
+    typer.Option("--root-window-days", min=1, help="Root use within this many days before as_of fails root_not_used."),
+]
+UnusedDays = Annotated[int, typer.Option("--unused-days", min=1, help="Credentials unused this long must be disabled.")]
+RotationDays = Annotated[int, typer.Option("--rotation-days", min=1, help="Active access keys older than this fail.")]
+Formats = Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format (repeatable).")]
+FrameworkIds = Annotated[
+    str | None,
+    typer.Option("--framework", help="Comma-separated framework ids (default: all). See `reporter frameworks list`."),
+]
+FrameworksDir = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--frameworks-dir", help="Folder of extra framework YAML files; same id overrides a shipped one (repeatable)."
+    ),
+]
+Pages = Annotated[PageSize, typer.Option("--page-size", help="PDF page size.")]
+TableCap = Annotated[
+    int,
+    typer.Option(
+        "--table-cap", min=1, help="PDF tables longer than this show their first rows and point to the workbook."
+    ),
+]
+AttestationsFile = Annotated[
+    Path | None, typer.Option("--attestations", help="YAML file of attestations for MANUAL requirements and context.")
+]
+
+
+def _config_callback(ctx: typer.Context, value: Path | None) -> Path | None:
+    return load_defaults(ctx, value)
+
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        is_eager=True,
+        callback=_config_callback,
+        help="reporter.toml with any of these options (default: ./reporter.toml if present); flags win.",
+    ),
+]
+HistoryPath = Annotated[
+    Path | None,
+    typer.Option("--history", help="History database of earlier packs (default: $XDG_DATA_HOME/reporter/history.db)."),
+]
+NoHistory = Annotated[bool, typer.Option("--no-history", help="Neither read nor record the history (drift: baseline).")]
+ExceptionsFile = Annotated[
+    Path | None,
+    typer.Option("--exceptions", help="YAML file of risk acceptances (and break-glass tickets for root events)."),
+]
+FailOnOption = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on", help="Exit 1 on: fail (a FAIL without a valid exception), not-assessed (also NOT_ASSESSED), never."
+    ),
+]
+OutputBucket = Annotated[
+    str | None,
+    typer.Option(
+        "--output-bucket",
+        help="s3://bucket/prefix: upload the pack (PDF, XLSX, JSON, snapshot .tar.gz) to PREFIX/YYYY-MM/.",
+    ),
+]
+SseOption = Annotated[str, typer.Option("--sse", help="Server-side encryption of uploads: AES256 or aws:kms.")]
+SseKmsKeyId = Annotated[str | None, typer.Option("--sse-kms-key-id", help="KMS key for --sse aws:kms (implies it).")]
+SignKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--sign-key",
+        help=f"Ed25519 private key (reporter keygen): sign manifest.json; passphrase from ${SIGN_KEY_PASSPHRASE_ENV}.",
+    ),
+]
+
+
+Period = Annotated[str, typer.Option("--period", help="The month reported on: YYYY-MM, or last-month (UTC).")]
+AccountIds = Annotated[
+    str | None, typer.Option("--accounts", help="Comma-separated account ids (default: the caller's account).")
+]
+WholeOrganization = Annotated[
+    bool, typer.Option("--organization", help="Every ACTIVE account of the caller's AWS Organization.")
+]
+RoleName = Annotated[str, typer.Option("--role-name", help="Role assumed in each account other than the caller's.")]
+ExternalId = Annotated[
+    str | None,
+    typer.Option("--external-id", envvar="REPORTER_EXTERNAL_ID", help="ExternalId for AssumeRole (never stored)."),
+]
+RegionNames = Annotated[
+    str | None, typer.Option("--regions", help="Comma-separated regions (default: each account's enabled regions).")
+]
+Profile = Annotated[
+    str | None, typer.Option("--profile", help="AWS profile (SSO profiles too); default: boto3's credential chain.")
+]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="API requests in flight at once (the whole run).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+MaxAttempts = Annotated[
+    int,
+    typer.Option(
+        "--max-attempts",
+        min=1,
+        envvar="REPORTER_MAX_ATTEMPTS",
+        help="Retries (botocore adaptive mode) before a failing call is recorded as an error.",
+    ),
+]
+RootEvents = Annotated[
+    str,
+    typer.Option(
+        "--root-events",
+        help="Source of root events: lookup (LookupEvents, 90 days), s3 (the trail's log files) or athena.",
+    ),
+]
+TrailBucket = Annotated[
+    str | None, typer.Option("--trail-bucket", help="s3: the trail bucket (default: from the trails found).")
+]
+TrailPrefix = Annotated[str | None, typer.Option("--trail-prefix", help="s3: the trail's S3 key prefix.")]
+TrailDir = Annotated[
+    Path | None, typer.Option("--trail-dir", help="s3 offline: a folder of CloudTrail .json.gz log files.")
+]
+AthenaTable = Annotated[str | None, typer.Option("--athena-table", help="athena: the CloudTrail table, DB.TABLE.")]
+AthenaWorkgroup = Annotated[str, typer.Option("--athena-workgroup", help="athena: the workgroup.")]
+AthenaOutput = Annotated[str | None, typer.Option("--athena-output", help="athena: s3:// location for results.")]
+AthenaRegion = Annotated[
+    str | None, typer.Option("--athena-region", help="athena: the table's region (default: the caller's).")
+]
+
+
+@option_group
+class ReportArgs:
+    """What a pack is built from and written as (report and run)."""
+
+    formats: Formats = field(default_factory=lambda: list(DEFAULT_FORMATS))
+    root_window_days: RootWindow = 90
+    unused_days: UnusedDays = 45
+    rotation_days: RotationDays = 90
+    framework: FrameworkIds = None
+    frameworks_dir: FrameworksDir = None
+    attestations: AttestationsFile = None
+    page_size: Pages = PageSize.A4
+    table_cap: TableCap = 500
+    exceptions: ExceptionsFile = None
+    fail_on: FailOnOption = FailOn.fail
+
+
+@option_group
+class HistoryArgs:
+    """Where earlier packs are recorded (report, collect and run)."""
+
+    history: HistoryPath = None
+    no_history: NoHistory = False
+
+
+@option_group
+class PublishArgs:
+    """Where the finished pack is uploaded (report and run)."""
+
+    output_bucket: OutputBucket = None
+    sse: SseOption = "AES256"
+    sse_kms_key_id: SseKmsKeyId = None
+
+
+@option_group
+class CollectArgs:
+    """What evidence is collected, from which accounts and regions (collect and run)."""
+
+    period: Period = "last-month"
+    accounts: AccountIds = None
+    organization: WholeOrganization = False
+    role_name: RoleName = DEFAULT_ROLE_NAME
+    external_id: ExternalId = None
+    regions: RegionNames = None
+    profile: Profile = None
+    workers: Workers = 16
+    quiet: Quiet = False
+    max_attempts: MaxAttempts = 10
+    root_events: RootEvents = "lookup"
+    trail_bucket: TrailBucket = None
+    trail_prefix: TrailPrefix = None
+    trail_dir: TrailDir = None
+    athena_table: AthenaTable = None
+    athena_workgroup: AthenaWorkgroup = "primary"
+    athena_output: AthenaOutput = None
+    athena_region: AthenaRegion = None
+    sign_key: SignKey = None

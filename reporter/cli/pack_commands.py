@@ -1,0 +1,216 @@
+"""Building and writing packs: `report`, `demo`, `demo-snapshot`, and the report half of `run`."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from reporter.checks.context import Thresholds
+from reporter.cli import inputs
+from reporter.cli.console import ExitCode, err, fail, finish, out
+from reporter.cli.groups import grouped
+from reporter.cli.options import (
+    DEFAULT_FORMATS,
+    ConfigFile,
+    FailOn,
+    Formats,
+    HistoryArgs,
+    OutputFormat,
+    Pages,
+    PageSize,
+    PublishArgs,
+    ReportArgs,
+)
+from reporter.core.resources import demo_snapshot_dir
+from reporter.pack.model import Pack, PackOptions, build_pack
+from reporter.render.csv_export import write_csv
+from reporter.render.json_report import write_json
+from reporter.render.pdf import write_pdf
+from reporter.render.xlsx import write_xlsx
+from reporter.snapshot.reader import Snapshot
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """ReportArgs read and checked: what build_pack and the renderers are given."""
+
+    options: PackOptions
+    formats: tuple[OutputFormat, ...] = DEFAULT_FORMATS
+    page_size: PageSize = PageSize.A4
+    table_cap: int = 500
+    fail_on: FailOn = FailOn.fail
+
+
+def plan_report(args: ReportArgs) -> ReportPlan:
+    """Every report input checked before anything is collected or written (exit 2 on a problem)."""
+    thresholds = Thresholds(
+        root_window_days=args.root_window_days,
+        unused_credentials_days=args.unused_days,
+        key_rotation_days=args.rotation_days,
+    )
+    chosen = inputs.frameworks(args.framework, args.frameworks_dir)
+    options = PackOptions(
+        thresholds, chosen, inputs.attestations(args.attestations, chosen), inputs.risk_acceptances(args.exceptions)
+    )
+    return ReportPlan(options, tuple(args.formats), args.page_size, args.table_cap, args.fail_on)
+
+
+def write_pack(
+    snapshot: Snapshot, out_dir: Path, plan: ReportPlan, history_path: Path | None = None
+) -> tuple[Pack, list[Path]]:
+    """Build, write every file, then (and only then) record the pack in the history."""
+    # Every input is validated above this line: nothing is written half-way.
+    history = inputs.open_history(history_path)
+    try:
+        model = build_pack(snapshot, replace(plan.options, history=history))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        if OutputFormat.json in plan.formats:
+            written.append(write_json(model, out_dir))
+        if OutputFormat.xlsx in plan.formats:
+            written.append(write_xlsx(model, out_dir))
+        if OutputFormat.csv in plan.formats:
+            written.extend(write_csv(model, out_dir))
+        if OutputFormat.pdf in plan.formats:
+            written.append(write_pdf(model, out_dir, page_size=plan.page_size.value, table_cap=plan.table_cap))
+        # A failed render never reaches the history: drift next month compares with a real pack.
+        recorded = history.record(model.record) if history is not None and model.record is not None else None
+    finally:
+        if history is not None:
+            history.close()
+    counts = model.counts()
+    for problem in model.problems:
+        err.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+    out.print(
+        f"{len(model.findings)} findings: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), highlight=False
+    )
+    if model.acceptances is not None and model.acceptances.source:
+        c = model.acceptances.counts()
+        out.print(
+            f"exceptions: {c['accepted']} accepted, {c['expired']} expired, {c['not_yet_valid']} not yet valid; "
+            f"{model.acceptances.unaccepted_fails} FAIL(s) without a valid exception",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if model.drift is not None:
+        d = model.drift.counts()
+        since = (
+            "baseline: first pack of this scope"
+            if model.drift.baseline
+            else (
+                f"since {model.drift.previous_month}: {d['new']} new, {d['resolved']} resolved, "
+                f"{d['still_open']} still open, {d['no_longer_assessed']} no longer assessed"
+            )
+        )
+        out.print(f"drift: {since}", highlight=False, soft_wrap=True)
+    for path in written:
+        out.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
+    if recorded is not None:
+        out.print(
+            f"history: {recorded.value} pack {model.snapshot.digest[:16]}… in {history_path}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    return model, written
+
+
+def verdict(model: Pack, fail_on: FailOn) -> int:
+    """Exit code 0 or 1 from the findings (exceptions applied)."""
+    if fail_on is FailOn.never:
+        return ExitCode.OK
+    unaccepted = model.acceptances.unaccepted_fails if model.acceptances is not None else model.counts()["FAIL"]
+    if unaccepted:
+        err.print(f"exit {ExitCode.FAIL}: {unaccepted} FAIL(s) without a valid exception", highlight=False)
+        return ExitCode.FAIL
+    if fail_on is FailOn.not_assessed:
+        missing = model.counts()["NOT_ASSESSED"] + sum(1 for a in model.accounts if not a.assessed)
+        if missing:
+            err.print(
+                f"exit {ExitCode.FAIL}: {missing} result(s)/account(s) NOT ASSESSED (--fail-on not-assessed)",
+                highlight=False,
+            )
+            return ExitCode.FAIL
+    return ExitCode.OK
+
+
+def upload(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishArgs, profile: str | None = None) -> int:
+    if args.output_bucket is None:
+        return ExitCode.OK
+    import boto3  # noqa: PLC0415
+
+    from reporter.publish.upload import UploadError, parse_target, upload_pack  # noqa: PLC0415 - boto3 only here
+
+    target = parse_target(args.output_bucket, sse=args.sse, kms_key_id=args.sse_kms_key_id)
+    try:
+        client = boto3.Session(profile_name=profile).client("s3")
+        urls = upload_pack(
+            target,
+            written,
+            period=model.period_label,
+            manifest_sha256=model.snapshot.digest,
+            snapshot_dir=snapshot_dir,
+            as_of=model.snapshot.manifest.as_of,
+            client=client,
+        )
+    except UploadError as exc:
+        err.print(f"[bold red]upload failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return ExitCode.UPLOAD
+    for url in urls:
+        out.print(f"uploaded {url}", highlight=False, markup=False)
+    return ExitCode.OK
+
+
+@grouped
+def report(
+    snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the audit pack.")] = Path("."),
+    config: ConfigFile = None,
+    *,
+    report_args: ReportArgs,
+    history_args: HistoryArgs,
+    publish_args: PublishArgs,
+) -> None:
+    """Build the audit pack of SNAPSHOT. Exit 0: every assessed requirement passes; 1: a FAIL without a valid
+    exception (see --fail-on); 2: usage or configuration error; 4: upload failed."""
+    plan = plan_report(report_args)
+    history_path = inputs.history_path(history_args.history, history_args.no_history)
+    inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
+    opened = inputs.open_snapshot(snapshot)
+    model, written = write_pack(
+        opened, inputs.period_dir(out_dir, opened.manifest.period_start.strftime("%Y-%m")), plan, history_path
+    )
+    uploaded = upload(model, written, opened.root, publish_args)
+    finish(uploaded or verdict(model, plan.fail_on))
+
+
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo audit pack.")] = Path("demo-pack"),
+    formats: Formats = list(DEFAULT_FORMATS),  # noqa: B006 - read, never mutated
+    page_size: Pages = PageSize.A4,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", help="Compare with and record in this history (default: none, so the demo is reproducible)."
+        ),
+    ] = None,
+) -> None:
+    """Build the audit pack of the bundled demo snapshot (a three-account organization, October 2026)."""
+    # No history unless asked for: the committed sample reports are compared byte for byte.
+    plan = ReportPlan(PackOptions(frameworks=inputs.frameworks(None, None)), tuple(formats), page_size)
+    write_pack(inputs.open_snapshot(demo_snapshot_dir()), out_dir, plan, history)
+
+
+def demo_snapshot(
+    out_dir: Annotated[Path, typer.Argument(help="Where to copy the bundled demo snapshot.")],
+) -> None:
+    """Copy the bundled demo snapshot, to edit an artifact and see what the report makes of it."""
+    if out_dir.exists():
+        raise fail(f"{out_dir} already exists")
+    shutil.copytree(demo_snapshot_dir(), out_dir)
+    out.print(f"copied the demo snapshot to {out_dir}", highlight=False)
