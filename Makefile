@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test demo-snapshot bench bench-collect bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo test lint typecheck demo-snapshot bench bench-collect bench-pdf bench-trail-logs syslibs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ demo: $(VENV)/.installed syslibs
 
 test: $(VENV)/.installed-dev syslibs
 	$(PY) -m pytest -q
+
+# The guards of ARCHITECTURE.md: style, formatting, the import contract of the layers, and types.
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check reporter tests bench tools
+	$(VENV)/bin/ruff format --check reporter tests bench tools
+	$(VENV)/bin/lint-imports
+
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
 
 demo-snapshot: $(VENV)/.installed-dev
 	$(PY) tools/build_demo_snapshot.py

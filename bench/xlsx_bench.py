@@ -37,15 +37,8 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from reporter.render.xlsx import (  # noqa: E402
-    DATETIME,
-    SheetTable,
-    frame_columns,
-    frame_rows,
-    new_workbook,
-    save_workbook,
-    write_table_sheet,
-)
+from reporter.render.sheet_table import DATETIME, SheetTable, frame_columns, frame_rows  # noqa: E402
+from reporter.render.xlsx import new_workbook, save_workbook, write_table_sheet  # noqa: E402
 
 CHUNK = 10_000
 AS_OF = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)

@@ -9,8 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pandas as pd
 
+from reporter.checks.context import Thresholds
+from reporter.checks.finding import Finding
+from reporter.checks.runner import run_checks
 from reporter.evidence.credential_report import COLUMNS
+from reporter.evidence.problems import ParseProblem
+from reporter.evidence.tables import load_evidence
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -634,3 +640,17 @@ def monitored(**changes: Any) -> AccountSpec:
     for key, value in changes.items():
         setattr(spec, key, value)
     return spec
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks make of a snapshot: the evidence stage, then the checks stage, nothing after."""
+
+    findings: list[Finding]
+    problems: list[ParseProblem]
+
+
+def checked(snapshot: Snapshot, thresholds: Thresholds | None = None) -> Checked:
+    evidence = load_evidence(snapshot)
+    findings = run_checks(evidence, pd.Timestamp(snapshot.manifest.as_of), thresholds)
+    return Checked(findings, sorted({p for account in evidence for p in account.problems()}))

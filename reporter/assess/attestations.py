@@ -3,10 +3,10 @@ the only thing that satisfies a MANUAL requirement."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,8 +24,8 @@ class _AttestationRecord(StrictModel):
     accounts: Annotated[list[AccountOrAny], BeforeValidator(account_list), Field(min_length=1)]
     statement: Text
     attested_by: OneLine
-    date: date
-    expires: date
+    date: dt.date
+    expires: dt.date
     evidence_file: OneLine | None = None
 
 
@@ -40,8 +40,8 @@ class Attestation:
     accounts: tuple[str, ...]
     statement: str
     attested_by: str
-    date: date
-    expires: date
+    date: dt.date
+    expires: dt.date
     requirement: str | None = None
     check: str | None = None
     evidence_file: str | None = None
@@ -65,7 +65,7 @@ class Attestation:
     def requirement_id(self) -> str | None:
         return self.requirement.split(":", 1)[1] if self.requirement else None
 
-    def is_expired(self, on: date) -> bool:
+    def is_expired(self, on: dt.date) -> bool:
         """Valid through its `expires` day; expired from the day after."""
         return self.expires < on
 

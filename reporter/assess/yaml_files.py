@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from reporter.assess.framework_model import FrameworkError
 
@@ -108,7 +109,7 @@ def loc_path(loc: Sequence[Any]) -> str:
     return out
 
 
-def describe_error(err: dict[str, Any]) -> str:
+def describe_error(err: ErrorDetails) -> str:
     msg = err["msg"]
     value = err.get("input")
     if err["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):

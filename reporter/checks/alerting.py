@@ -9,7 +9,7 @@ alert on root).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
@@ -150,11 +150,11 @@ def _alarm_metrics(alarm: dict[str, Any]) -> set[tuple[str, str]]:
     for query in alarm.get("Metrics") or []:
         metric = ((query or {}).get("MetricStat") or {}).get("Metric") or {}
         found.add((metric.get("Namespace"), metric.get("MetricName")))
-    return {m for m in found if all(isinstance(x, str) for x in m)}
+    return cast(set[tuple[str, str]], {m for m in found if all(isinstance(x, str) for x in m)})
 
 
 def _notified(
-    ctx: CheckContext, region: str, metrics: set[tuple[str, str]], route: Route, cache: dict[str, Any]
+    ctx: CheckContext, region: str, metrics: set[tuple[str | None, str | None]], route: Route, cache: dict[str, Any]
 ) -> list[str]:
     """`alarm -> topic -> subscription` chains that deliver an alarm on one of `metrics`."""
     if region not in cache:
@@ -286,7 +286,7 @@ def eventbridge_route(ctx: CheckContext) -> Route:
     route = Route("EventBridge")
     docs: Documents = ctx.table("eventbridge_rules").data
     regions = sorted(set(ctx.account.regions) or set(docs.items) | set(docs.errors) or {SIGN_IN_REGION})
-    matched: dict[str, list[str]] = {}
+    matched: dict[str, dict[str, list[str]]] = {}
     for region in regions:
         doc = _doc(ctx, "eventbridge_rules", region, route, "EventBridge rules")
         if doc is None:

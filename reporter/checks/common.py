@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ def flag(value: Any) -> bool | None:
     return None if value is None or pd.isna(value) else bool(value)
 
 
-def cell(row: pd.Series, column: str) -> Any:
+def cell(row: pd.Series | Mapping[str, Any], column: str) -> Any:
     """A credential-report value for the reader: the time or boolean, else its special word."""
     value = row[column]
     if value is None or pd.isna(value):
@@ -35,7 +36,7 @@ def cell(row: pd.Series, column: str) -> Any:
     return value
 
 
-def row_ref(table: EvidenceTable, row: pd.Series) -> EvidenceRef:
+def row_ref(table: EvidenceTable, row: pd.Series | Mapping[str, Any]) -> EvidenceRef:
     return EvidenceRef(table.sources[0], f"line {int(row['line'])}")
 
 
@@ -58,4 +59,4 @@ def root_credentials_removed(row: pd.Series) -> bool:
 
 def users(table: EvidenceTable) -> pd.DataFrame:
     frame = table.data
-    return frame[~frame["is_root"].fillna(False)]
+    return cast(pd.DataFrame, frame[~frame["is_root"].fillna(False)])

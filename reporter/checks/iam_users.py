@@ -106,7 +106,7 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
         mfa = flag(row["mfa_active"])
         if mfa is None:
             return _unknown(row, "mfa_active")
-        observed = {"password_enabled": True, "mfa_active": mfa}
+        observed: dict[str, object] = {"password_enabled": True, "mfa_active": mfa}
         if mfa:
             return Status.PASS, "The user has a console password and MFA.", observed
         return Status.FAIL, "The user can sign in to the console with a password alone (no MFA).", observed
@@ -225,7 +225,7 @@ def iam_single_active_access_key(ctx: CheckContext) -> list[Finding]:
         active = _active_keys(row)
         if not active:
             return None
-        observed = {"active_keys": len(active)}
+        observed: dict[str, object] = {"active_keys": len(active)}
         if len(active) > 1:
             return Status.FAIL, "The user has two active access keys.", observed
         return Status.PASS, "The user has one active access key.", observed

@@ -79,6 +79,7 @@ def _collect(
     failed = [a for a in summary.manifest.artifacts if a.status == "error" and a.error is not None]
     for artifact in failed[:20]:
         where = " ".join(x for x in (artifact.account, artifact.region) if x)
+        assert artifact.error is not None  # `failed` holds only artifacts with an error
         err.print(
             f"[yellow]recorded failure:[/] {artifact.api} {where}: {artifact.error.code}",
             highlight=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from reporter.assess.attestations import Attestation, load_attestations, validate_attestations
 from reporter.assess.framework_files import load_frameworks
@@ -16,6 +16,9 @@ from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, CollectArgs
 from reporter.collect.options import RootEventSource
 from reporter.history.store import History, HistoryError, default_history_path
 from reporter.snapshot.reader import Snapshot, SnapshotError
+
+if TYPE_CHECKING:
+    from reporter.collect.iam_policy import RootEventsKind
 
 
 def open_snapshot(path: Path) -> Snapshot:
@@ -119,9 +122,9 @@ def root_event_source(args: CollectArgs) -> RootEventSource:
         raise fail(f"--root-events {kind!r}: choose lookup, s3 or athena")
     try:
         return RootEventSource(
-            kind=kind,
+            kind=cast("RootEventsKind", kind),  # one of the three, checked above
             bucket=args.trail_bucket,
-            prefix=args.trail_prefix,  # type: ignore[arg-type]
+            prefix=args.trail_prefix,
             directory=args.trail_dir,
             athena_table=args.athena_table,
             athena_workgroup=args.athena_workgroup,

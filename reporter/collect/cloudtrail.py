@@ -76,7 +76,7 @@ def lookup_root_events(ctx: Context, region: str, start: datetime, end: datetime
     client = ctx.client("cloudtrail", region)
 
     def pages() -> list[dict[str, Any]]:
-        records = []
+        records: list[dict[str, Any]] = []
         for page in client.get_paginator("lookup_events").paginate(
             StartTime=start, EndTime=end, LookupAttributes=ROOT_LOOKUP
         ):

@@ -4,7 +4,8 @@ regions, the SNS subscriptions of the alarms' topics, and EventBridge rules."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from reporter.collect.context import Context, Failure, all_pages
 
@@ -84,7 +85,12 @@ def _subscriptions(ctx: Context, region: str, topics: list[str], path: str) -> N
     subscriptions: list[Any] = []
     answered: list[str] = []
     for topic in topics:
-        result = ctx.attempt(lambda t=topic: all_pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=t))
+        result = ctx.attempt(
+            cast(
+                "Callable[[], list[Any]]",
+                lambda t=topic: all_pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=t),
+            )
+        )
         if isinstance(result, Failure):
             # A deleted topic (NotFound) is itself evidence: the alarm notifies nobody.
             ctx.error(result, api=api, region=region, params={"TopicArns": [topic]})

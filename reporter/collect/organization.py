@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from reporter.collect.context import Context, Failure, all_pages, without_metadata
 
@@ -102,7 +103,12 @@ def _organizational_units(ctx: Context, root_ids: list[str]) -> list[dict[str, A
     while pending:
         parent = pending.pop(0)
         children = ctx.attempt(
-            lambda p=parent: all_pages(orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=p)
+            cast(
+                "Callable[[], list[Any]]",
+                lambda p=parent: all_pages(
+                    orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=p
+                ),
+            )
         )
         if isinstance(children, Failure):
             ctx.error(children, api=api, region=ctx.home_region, params={"ParentId": parent})
@@ -127,7 +133,10 @@ def _accounts_under(ctx: Context, parents: list[str]) -> None:
     children: dict[str, list[dict[str, Any]]] = {}
     for parent in parents:
         answer = ctx.attempt(
-            lambda p=parent: all_pages(orgs, "list_children", "Children", ParentId=p, ChildType=ACCOUNT)
+            cast(
+                "Callable[[], list[Any]]",
+                lambda p=parent: all_pages(orgs, "list_children", "Children", ParentId=p, ChildType=ACCOUNT),
+            )
         )
         if isinstance(answer, Failure):
             ctx.error(answer, api=api, region=ctx.home_region, params={"ParentId": parent, "ChildType": ACCOUNT})
@@ -160,12 +169,19 @@ def _policies(ctx: Context) -> None:
     for policy_id in ids:
         ctx.fetch_json(
             f"organization/scps/{policy_id}.json",
-            lambda p=policy_id: without_metadata(orgs.describe_policy(PolicyId=p)),
+            cast(
+                "Callable[[], dict[str, Any]]", lambda p=policy_id: without_metadata(orgs.describe_policy(PolicyId=p))
+            ),
             api="organizations:DescribePolicy",
             region=home,
             params={"PolicyId": policy_id},
         )
-        answer = ctx.attempt(lambda p=policy_id: all_pages(orgs, "list_targets_for_policy", "Targets", PolicyId=p))
+        answer = ctx.attempt(
+            cast(
+                "Callable[[], list[Any]]",
+                lambda p=policy_id: all_pages(orgs, "list_targets_for_policy", "Targets", PolicyId=p),
+            )
+        )
         if isinstance(answer, Failure):
             ctx.error(answer, api="organizations:ListTargetsForPolicy", region=home, params={"PolicyIds": [policy_id]})
         else:

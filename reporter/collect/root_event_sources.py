@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reporter.collect.trail_logs import collect_from_athena, collect_from_dir, collect_from_s3
+from reporter.collect.trail_logs.athena import Polling
 
 if TYPE_CHECKING:
     from reporter.collect.runner import _Run
@@ -36,7 +37,7 @@ def collect_trail_log_root_events(run: _Run, accounts: tuple[str, ...]) -> None:
             start=start,
             end=end,
             clock=run.clock,
-            sleep=run.sleep,
+            polling=Polling(sleep=run.sleep),
         )
         return
     if source.directory is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pandas as pd
@@ -41,7 +41,7 @@ def parse_virtual_mfa_devices(data: bytes, source: str) -> pd.DataFrame:
     for i, device in enumerate(devices):
         if not isinstance(device, dict) or not isinstance(device.get("SerialNumber"), str):
             raise DocumentError(f"{source}: VirtualMFADevices[{i}] has no SerialNumber")
-        user = device.get("User") if isinstance(device.get("User"), dict) else {}
+        user = cast("dict[str, Any]", device.get("User")) if isinstance(device.get("User"), dict) else {}
         rows.append(
             {
                 "serial_number": device["SerialNumber"],

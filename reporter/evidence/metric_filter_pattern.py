@@ -127,7 +127,13 @@ class _Compare:
         if self.op in ("<", ">", "<=", ">="):
             if not _is_number(found) or number is None:
                 return False
-            return {"<": found < number, ">": found > number, "<=": found <= number, ">=": found >= number}[self.op]
+            ordered: dict[str, bool] = {
+                "<": found < number,
+                ">": found > number,
+                "<=": found <= number,
+                ">=": found >= number,
+            }
+            return ordered[self.op]
         if _is_number(found):
             equal = number is not None and float(found) == number
         else:

@@ -17,8 +17,9 @@ wildcards; StringLike matches the whole string; the Equals forms of String match
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -83,7 +84,12 @@ def _arn_like(pattern: str, arn: str) -> bool:
 def _substitute(value: str, account_id: str) -> str:
     # Policy variables an SCP may use in the root ARN; an unknown one stays and will not match.
     for name, text in (("aws:PrincipalAccount", account_id), ("*", "*"), ("?", "?"), ("$", "$")):
-        value = re.sub(r"\$\{" + re.escape(name) + r"\}", lambda _m, t=text: t, value, flags=re.IGNORECASE)
+        value = re.sub(
+            r"\$\{" + re.escape(name) + r"\}",
+            cast("Callable[[re.Match[str]], str]", lambda _m, t=text: t),
+            value,
+            flags=re.IGNORECASE,
+        )
     return value
 
 

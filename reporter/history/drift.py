@@ -216,7 +216,12 @@ def drift_from(
     if previous is None:
         return Drift(current.scope_key, current.month, None, None, trend=trend, frameworks=frameworks)
     now, before = _by_key(current.findings), _by_key(previous.findings)
+    new: list[FindingChange]
+    resolved: list[FindingChange]
+    still: list[FindingChange]
+    gone: list[FindingChange]
     new, resolved, still, gone = [], [], [], []
+    f: FindingRecord | None
     for key, f in now.items():
         if f.status != Status.FAIL:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pandas as pd
@@ -155,7 +155,10 @@ def _annotate(pack: Pack, options: PackOptions) -> None:
     """Fill `acceptances`, `pack` and `drift` of a built pack."""
     events = pack.root_events()
     rows = events[["row_id", "account", "event_id", "event_time"]].to_dict("records") if len(events) else []
-    pack.acceptances = apply(pack.findings, options.risk_acceptances, pack.snapshot.manifest.as_of, rows)
+    # The column labels are strings, so each record is a dict[str, Any].
+    pack.acceptances = apply(
+        pack.findings, options.risk_acceptances, pack.snapshot.manifest.as_of, cast("list[dict[str, Any]]", rows)
+    )
     pack.record = pack_record(pack, acceptances=pack.acceptances, snapshot_path=pack.snapshot.root.resolve())
     pack.drift = compute_drift(pack.record, options.history)
 

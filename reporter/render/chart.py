@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Order, fill and hatch of each status: the hatch keeps statuses apart in grey print. Double
 # (not triple) hatches: as legible in print, and half the pattern paths WeasyPrint has to draw
@@ -31,7 +35,7 @@ LABELS = {
 
 def status_chart_svg(rows: Sequence[tuple[str, dict[str, int]]]) -> bytes:
     """A horizontal stacked bar per framework (label, counts by status). Same input → same bytes."""
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "svg.hashsalt": "reporter",
         "svg.fonttype": "path",
         "font.family": "DejaVu Sans",
@@ -92,7 +96,7 @@ def status_chart_svg(rows: Sequence[tuple[str, dict[str, int]]]) -> bytes:
 
 # Month-over-month trend charts ("Changes since last month"). Same determinism as above; a month
 # without a pack is a gap with the words "no pack", never a zero bar or a zero point.
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "reporter",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from reporter.pack.model import Pack
-from reporter.render.xlsx import Link, SheetTable, evidence_tables
+from reporter.render.sheet_table import Link, SheetTable
+from reporter.render.sheets import evidence_tables
 from reporter.snapshot.writer import atomic_write
 
 

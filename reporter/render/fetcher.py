@@ -45,7 +45,7 @@ class TemplatesOnlyFetcher(URLFetcher):
         raise RefusedURL(f"refused to fetch {url[:200]!r}: a pack loads only its own templates")
 
     # WeasyPrint may call the fetcher as a function or via .open(); both end in fetch().
-    def open(self, url, data=None, timeout=None):  # type: ignore[override]
+    def open(self, url, data=None, timeout=None):
         return self.fetch(url if isinstance(url, str) else url.full_url)
 
     def __call__(self, url: str) -> URLFetcherResponse:

@@ -300,6 +300,15 @@ def _rows(athena: Any, query_execution_id: str) -> Iterator[dict[str, str | None
             yield dict(zip(header, values, strict=False))
 
 
+@dataclass(frozen=True)
+class Polling:
+    """How a query is waited for: every `interval_seconds`, at most `timeout_seconds`."""
+
+    interval_seconds: float = 1.0
+    timeout_seconds: float = 1800.0
+    sleep: Callable[[float], None] = time.sleep
+
+
 def run_root_events_query(
     athena: Any,
     table: str,
@@ -310,9 +319,7 @@ def run_root_events_query(
     regions: list[str] | None,
     start: datetime,
     end: datetime,
-    poll_seconds: float = 1.0,
-    timeout_seconds: float = 1800.0,
-    sleep: Callable[[float], None] = time.sleep,
+    polling: Polling = Polling(),
 ) -> AthenaResult:
     """Start the query, wait for it, page through its results, rebuild the records."""
     sql = root_events_sql(table, accounts=accounts, regions=regions, start=start, end=end)
@@ -333,10 +340,10 @@ def run_root_events_query(
             break
         if state in ("FAILED", "CANCELLED"):
             raise AthenaQueryFailed(query_id, state, execution["Status"].get("StateChangeReason", "no reason given"))
-        if waited >= timeout_seconds:
-            raise AthenaQueryFailed(query_id, "TIMEOUT", f"still {state} after {timeout_seconds:.0f} s")
-        sleep(poll_seconds)
-        waited += poll_seconds
+        if waited >= polling.timeout_seconds:
+            raise AthenaQueryFailed(query_id, "TIMEOUT", f"still {state} after {polling.timeout_seconds:.0f} s")
+        polling.sleep(polling.interval_seconds)
+        waited += polling.interval_seconds
     records = [row_to_record(row) for row in _rows(athena, query_id)]
     return AthenaResult(query_id, sql, records, execution)
 

@@ -97,7 +97,7 @@ def _find_memmem(data: bytes, needle: bytes, start: int) -> int:
 
 def _find_sz(data: bytes, needle: bytes, start: int) -> int:
     # stringzilla reads the bytes object's buffer in place (no copy); AVX2/AVX-512 when present.
-    return _sz.find(data, needle, start)  # type: ignore[union-attr]
+    return _sz.find(data, needle, start)
 
 
 BACKENDS: dict[str, Find] = {"python": _find_py}

@@ -41,7 +41,7 @@ except ImportError:  # python-isal missing: the stdlib does the same job, ~3x sl
 try:
     import simdjson as _simdjson
 except ImportError:  # pragma: no cover - pysimdjson missing: parse candidates with orjson
-    _simdjson = None
+    _simdjson = None  # type: ignore[assignment]  # optional dependency: None when pysimdjson is missing
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _HEAD = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
@@ -82,7 +82,7 @@ def decompress(blob: bytes, key: str) -> bytes:
     try:
         # wbits 31: a gzip stream, header and CRC-32 checked; a stream cut short raises.
         return _zlib.decompress(blob, 31, output_size_hint(blob))
-    except _zlib.error as exc:
+    except _zlib.error as exc:  # type: ignore[misc]  # isal's stub types `error` as an instance, not a class
         code = "TruncatedLogFile" if "incomplete" in str(exc) or "truncated" in str(exc) else "CorruptLogFile"
         raise LogFileError(code, f"gzip data cannot be decompressed ({exc})") from None
 

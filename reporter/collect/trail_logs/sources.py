@@ -7,13 +7,12 @@ except through `clock` (collected_at of each artifact).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from reporter.collect.trail_logs.athena import AthenaQueryFailed, run_root_events_query
+from reporter.collect.trail_logs.athena import AthenaQueryFailed, Polling, run_root_events_query
 from reporter.collect.trail_logs.layout import LogObject, account_bases, list_period_objects, window_days
 from reporter.collect.trail_logs.scan import (
     ObjectScan,
@@ -53,7 +52,9 @@ def _gather(
 
 
 def _record_account(record: dict[str, Any]) -> str | None:
-    identity = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else {}
+    identity = (
+        cast("dict[str, Any]", record.get("userIdentity")) if isinstance(record.get("userIdentity"), dict) else {}
+    )
     return record.get("recipientAccountId") or identity.get("accountId")
 
 
@@ -178,9 +179,7 @@ def collect_from_athena(
     start: datetime,
     end: datetime,
     clock: Callable[[], datetime],
-    sleep: Callable[[float], None] = time.sleep,
-    poll_seconds: float = 1.0,
-    timeout_seconds: float = 1800.0,
+    polling: Polling = Polling(),  # noqa: B008 - frozen, never mutated
 ) -> RootEventsSummary:
     """One query for all accounts; its records are split by account into the usual artifacts.
 
@@ -198,9 +197,7 @@ def collect_from_athena(
             regions=regions,
             start=start,
             end=end,
-            poll_seconds=poll_seconds,
-            timeout_seconds=timeout_seconds,
-            sleep=sleep,
+            polling=polling,
         )
     except AthenaQueryFailed as exc:
         for account in accounts:

@@ -50,7 +50,7 @@ def _freeze_font_timestamp(font: bytes) -> bytes:
     data[offset + 28 : offset + 36] = data[offset + 20 : offset + 28]  # modified := created
     data[offset + 8 : offset + 12] = b"\0\0\0\0"  # checkSumAdjustment, recomputed below
 
-    def checksum(chunk: bytes) -> int:
+    def checksum(chunk: bytes | bytearray) -> int:
         chunk = bytes(chunk) + b"\0" * (-len(chunk) % 4)
         return sum(struct.unpack(f">{len(chunk) // 4}L", chunk)) & 0xFFFFFFFF
 

@@ -6,6 +6,7 @@ every date is `as_of`, so the same snapshot always gives the same view.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
@@ -93,7 +94,7 @@ def _joined(*parts: str) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _key_text(r: dict[str, Any], n: int) -> str:
+def _key_text(r: dict[Hashable, Any], n: int) -> str:
     """Access key n of a credential-report row in one cell: active · rotated · last used."""
     active = cell_text(r, f"access_key_{n}_active", f"access_key_{n}_active_note")
     rotated = date_only(cell_text(r, f"access_key_{n}_last_rotated", f"access_key_{n}_last_rotated_note"))

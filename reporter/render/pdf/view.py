@@ -323,7 +323,7 @@ def _findings(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         ),
     )
     shares = _allocate([len(grouped[k]) for k in keys], max(1, int(cap * FINDINGS_SHARE_OF_CAP)))
-    groups = []
+    groups: list[dict[str, Any]] = []
     anchored: set[str] = set()
     decided = decisions(model)
     for index, (key, share) in enumerate(zip(keys, shares, strict=True), start=1):

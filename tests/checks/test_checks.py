@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from factory import ACCOUNT, AS_OF, PERIOD, AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
+from factory import ACCOUNT, AS_OF, PERIOD, AccountSpec, checked, cr_row, jsonl, report, root_record, write_snapshot
 
 from reporter.checks.context import Thresholds
 from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
-from reporter.pack.model import PackOptions, build_pack
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -23,7 +22,7 @@ def findings(
     tmp_path: Path, spec: AccountSpec, thresholds: Thresholds | None = None, as_of: datetime | None = None
 ) -> list[Finding]:
     kwargs = {"as_of": as_of} if as_of else {}
-    return build_pack(write_snapshot(tmp_path / "snap", spec, **kwargs), PackOptions(thresholds=thresholds)).findings
+    return checked(write_snapshot(tmp_path / "snap", spec, **kwargs), thresholds).findings
 
 
 def one(found: list[Finding], check_id: str, resource: str | None = None) -> Finding:
@@ -341,7 +340,7 @@ def test_tampered_artifact_is_not_assessed(tmp_path: Path) -> None:
     snap = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=report(cr_row(mfa="false"))))
     path = next(a.path for a in snap.manifest.artifacts if a.api == "iam:GetCredentialReport")
     (snap.root / path).write_bytes(report(cr_row(mfa="true")))
-    f = one(build_pack(snap).findings, "root_mfa_enabled")
+    f = one(checked(snap).findings, "root_mfa_enabled")
     assert f.status is Status.NOT_ASSESSED and "SHA-256" in f.reason
 
 
@@ -363,12 +362,12 @@ def test_two_conflicting_password_policies_are_not_assessed(tmp_path: Path) -> N
             collected_at=AS_OF,
         )
     writer.finalize(collected_at=AS_OF)
-    f = one(build_pack(Snapshot.open(tmp_path / "s")).findings, "iam_password_policy_strong")
+    f = one(checked(Snapshot.open(tmp_path / "s")).findings, "iam_password_policy_strong")
     assert f.status is Status.NOT_ASSESSED and "which to believe" in f.reason
 
 
 def test_event_with_impossible_time_is_a_problem_and_the_rest_is_kept(tmp_path: Path) -> None:
     spec = AccountSpec(root_events=jsonl(root_record("2026-10-10T10:00:00Z"), root_record("2999-01-01T00:00:00Z")))
-    report_model = build_pack(write_snapshot(tmp_path / "s", spec))
+    report_model = checked(write_snapshot(tmp_path / "s", spec))
     assert status(report_model.findings, "root_not_used") is Status.FAIL
     assert [p.location for p in report_model.problems] == ["line 2"]

@@ -420,7 +420,8 @@ def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
     from reporter.assess.risk_acceptance import load_risk_acceptances
     from reporter.pack.model import PackOptions, build_pack
     from reporter.render.pdf import build_view, render_html
-    from reporter.render.xlsx import exceptions_table, findings_table
+    from reporter.render.sheets import findings_table
+    from reporter.render.sheets_monthly import exceptions_table
 
     snap = write_month(tmp_path / "snap", "2026-10")
     (tmp_path / "x.yaml").write_text(f"""acceptances:

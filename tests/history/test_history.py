@@ -30,7 +30,7 @@ from reporter.history.store import (
 from reporter.pack.model import build_pack
 from reporter.pack.record import pack_record
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parent
 
 
 def _pack(
@@ -265,7 +265,7 @@ def test_killing_the_writer_mid_transaction_leaves_the_database_unchanged(tmp_pa
     script.write_text(_WRITER)
     proc = subprocess.Popen(
         [sys.executable, str(script), str(db), str(marker), str(TESTS)],
-        env={**os.environ, "PYTHONPATH": str(TESTS.parent)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS.parents[1]), str(TESTS.parent)])},
     )
     try:
         deadline = time.monotonic() + 60

@@ -11,6 +11,7 @@ from trail_logs_scenario import END, EXPECTED, START, A, B, console_login
 
 from reporter.collect.trail_logs.athena import (
     COLUMNS,
+    Polling,
     athena_ddl,
     record_to_row,
     root_events_sql,
@@ -163,8 +164,7 @@ def test_run_polls_and_pages() -> None:
         regions=None,
         start=START,
         end=END,
-        sleep=sleeps.append,
-        poll_seconds=0.5,
+        polling=Polling(interval_seconds=0.5, sleep=sleeps.append),
     )
     assert result.records == records and result.query_execution_id == "q-9" and sleeps == [0.5]
     assert client.started["WorkGroup"] == "wg" and client.started["QueryExecutionContext"] == {"Database": "db"}

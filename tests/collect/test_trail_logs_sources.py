@@ -26,7 +26,7 @@ from trail_logs_scenario import (
 )
 
 from reporter.collect.trail_logs import collect_from_athena, collect_from_dir, collect_from_s3
-from reporter.collect.trail_logs.athena import COLUMNS, record_to_row
+from reporter.collect.trail_logs.athena import COLUMNS, Polling, record_to_row
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -220,7 +220,7 @@ def test_athena_gives_the_same_root_events_as_s3_and_lookup(s3_bucket, tmp_path)
         start=START,
         end=END,
         clock=fixed_clock,
-        sleep=lambda s: None,
+        polling=Polling(sleep=lambda s: None),
     )
     writer.finalize(collected_at=fixed_clock())
     snap = Snapshot.open(tmp_path / "athena")
@@ -273,7 +273,7 @@ def test_athena_failed_query_is_an_error_artifact(tmp_path):
         start=START,
         end=END,
         clock=fixed_clock,
-        sleep=lambda s: None,
+        polling=Polling(sleep=lambda s: None),
     )
     [error] = writer._artifacts
     assert error.api == "athena:GetQueryResults" and error.error.code == "QueryFailed"

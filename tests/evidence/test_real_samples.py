@@ -23,7 +23,7 @@ from reporter.pack.model import build_pack
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.writer import SnapshotWriter
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 if not SAMPLES.is_dir():
     pytest.skip(f"real sample data not found at {SAMPLES}", allow_module_level=True)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from factory import ACCOUNT, AccountSpec, OrgSpec, monitored, write_snapshot
+from factory import ACCOUNT, AccountSpec, OrgSpec, checked, monitored, write_snapshot
 
 from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
@@ -18,7 +18,6 @@ from reporter.evidence.tables import (
     load_evidence,
     load_organization,
 )
-from reporter.pack.model import build_pack
 
 MEMBER = "210987654321"
 OU, CHILD_OU = "ou-ex12-prod0001", "ou-ex12-apps0001"
@@ -65,7 +64,7 @@ def org(**changes: Any) -> OrgSpec:
 
 def findings(tmp_path: Path, organization: OrgSpec, *accounts: AccountSpec) -> list[Finding]:
     accounts = accounts or (AccountSpec(is_management=True), AccountSpec(id=MEMBER))
-    return build_pack(write_snapshot(tmp_path / "snap", *accounts, organization=organization)).findings
+    return checked(write_snapshot(tmp_path / "snap", *accounts, organization=organization)).findings
 
 
 def one(found: list[Finding], check_id: str, account: str) -> Finding:
@@ -128,7 +127,7 @@ def test_scp_failures(tmp_path: Path, changes: dict, status: Status, words: str)
 def test_a_good_scp_stands_beside_an_unreadable_one(tmp_path: Path) -> None:
     policies = {"p-denyroot1": ("deny-root", DENY_ROOT), "p-broken01": ("broken", "{")}
     spec = org(policies=policies, targets={"p-denyroot1": [OU], "p-broken01": ["r-ex12"]})
-    report = build_pack(
+    report = checked(
         write_snapshot(tmp_path / "snap", AccountSpec(is_management=True), AccountSpec(id=MEMBER), organization=spec)
     )
     assert one(report.findings, "root_scp_deny", MEMBER).status is Status.PASS
@@ -202,7 +201,7 @@ def test_not_in_an_organization(tmp_path: Path) -> None:
 
 
 def test_snapshot_without_organization_evidence_is_not_assessed(tmp_path: Path) -> None:
-    found = build_pack(write_snapshot(tmp_path / "snap", AccountSpec())).findings
+    found = checked(write_snapshot(tmp_path / "snap", AccountSpec())).findings
     f = one(found, "root_scp_deny", ACCOUNT)
     assert f.status is Status.NOT_ASSESSED and "DescribeOrganization was not collected for the organization" in f.reason
 

@@ -8,7 +8,6 @@ columns, header damage, text spliced in, random bytes, truncation, other encodin
 
 from __future__ import annotations
 
-import functools
 import re
 import tempfile
 from dataclasses import dataclass
@@ -17,12 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from factory import ACCOUNT, AccountSpec, write_snapshot
+from factory import ACCOUNT, AccountSpec, checked, write_snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reporter.assess.framework_files import load_frameworks
-from reporter.assess.framework_model import Framework
 from reporter.checks.finding import Finding
 from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
@@ -37,7 +34,6 @@ from reporter.evidence.credential_report import (
     parse_credential_report,
 )
 from reporter.evidence.problems import ParseProblem
-from reporter.pack.model import PackOptions, build_pack
 
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 NAMES = ("alice", "bob", "carol", "dave", "erin", "ci-deploy")
@@ -443,16 +439,10 @@ def assert_end_to_end(damaged: Damaged, findings: list[Finding]) -> None:
                 ), (check.id, problem)
 
 
-@functools.cache
-def frameworks() -> tuple[Framework, ...]:
-    # Loaded once: parsing the shipped YAML costs more than the rest of build_pack.
-    return tuple(load_frameworks().values())
-
-
 def report_findings(data: bytes) -> list[Finding]:
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = write_snapshot(Path(tmp) / "snap", AccountSpec(credential_report=data))
-        return build_pack(snapshot, PackOptions(frameworks=frameworks())).findings
+        return checked(snapshot).findings
 
 
 @E2E_SETTINGS
@@ -523,5 +513,5 @@ def test_out_of_range_timestamp_is_a_row_problem(stamp: str) -> None:
 @pytest.mark.parametrize("stamp", OUT_OF_RANGE)
 def test_out_of_range_timestamp_does_not_abort_the_report(stamp: str, tmp_path: Path) -> None:
     snapshot = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=one_user_report(stamp)))
-    findings = build_pack(snapshot, PackOptions(frameworks=frameworks())).findings
+    findings = checked(snapshot).findings
     assert not [f for f in findings if f.status is Status.PASS and f.resource.endswith(":user/alice")]

@@ -74,7 +74,7 @@ def test_same_snapshot_same_bytes(tmp_path: Path) -> None:
 
 
 def test_committed_sample_reports_are_current(tmp_path: Path) -> None:
-    samples = Path(__file__).resolve().parents[1] / "sample_reports"
+    samples = Path(__file__).resolve().parents[2] / "sample_reports"
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     for name in ("findings.json", "evidence-2026-10.xlsx"):
@@ -85,7 +85,7 @@ def test_committed_sample_reports_are_current(tmp_path: Path) -> None:
 def test_bundled_demo_snapshot_verifies_and_matches_its_generator(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", str(demo_snapshot_dir())])
     assert result.exit_code == 0, result.output
-    tool = Path(__file__).resolve().parents[1] / "tools" / "build_demo_snapshot.py"
+    tool = Path(__file__).resolve().parents[2] / "tools" / "build_demo_snapshot.py"
     subprocess.run(
         [sys.executable, str(tool), str(tmp_path / "rebuilt")], check=True, env={"PYTHONPATH": str(tool.parents[1])}
     )

@@ -19,7 +19,7 @@ import pytest
 from botocore.client import BaseClient
 from monthly import write_month
 from moto import mock_aws
-from test_collect_moto import World, build_world, fixed_clock, no_sleep, options
+from moto_world import World, build_world, fixed_clock, no_sleep, options
 from typer.testing import CliRunner
 
 from reporter.cli.app import app
@@ -29,7 +29,7 @@ from reporter.publish.upload import parse_target, snapshot_archive
 from reporter.snapshot.reader import Snapshot
 
 runner = CliRunner()
-COLLECT_SOURCES = Path(__file__).resolve().parents[1] / "reporter" / "collect"
+COLLECT_SOURCES = Path(__file__).resolve().parents[2] / "reporter" / "collect"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import moto_gaps
 import pytest
 from botocore.client import BaseClient
 from moto import mock_aws
-from test_collect_moto import fixed_clock, no_sleep, options
+from moto_world import fixed_clock, no_sleep, options
 
 from reporter.checks.finding import Finding
 from reporter.collect import collect

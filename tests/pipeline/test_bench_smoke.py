@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _load_run():

@@ -13,6 +13,7 @@ from factory import (
     TOPIC,
     TRAIL_ARN,
     alarm,
+    checked,
     metric_filter,
     monitored,
     subscription,
@@ -23,7 +24,6 @@ from factory import (
 
 from reporter.checks.finding import Finding
 from reporter.core.status import Status
-from reporter.pack.model import build_pack
 
 CHECK = "root_usage_alerting"
 ROOT_RULE = orjson.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}).decode()
@@ -31,7 +31,7 @@ ROOT_RULE = orjson.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}).decod
 
 def finding(tmp_path: Path, **changes: Any) -> Finding:
     snap = write_snapshot(tmp_path / "snap", monitored(**changes))
-    [found] = [f for f in build_pack(snap).findings if f.check_id == CHECK]
+    [found] = [f for f in checked(snap).findings if f.check_id == CHECK]
     return found
 
 
@@ -197,7 +197,7 @@ def test_malformed_monitoring_artifacts(tmp_path: Path) -> None:
     f = finding(tmp_path / "a", metric_filters={"us-east-1": b"not json"})
     assert f.status is Status.NOT_ASSESSED and "metric_filters.json: not valid JSON" in f.reason
     # one bad alarm record is a problem; the good alarm still carries the chain
-    report = build_pack(write_snapshot(tmp_path / "b", monitored(alarms={"us-east-1": [{"MetricName": "x"}, alarm()]})))
+    report = checked(write_snapshot(tmp_path / "b", monitored(alarms={"us-east-1": [{"MetricName": "x"}, alarm()]})))
     [f] = [x for x in report.findings if x.check_id == CHECK]
     assert f.status is Status.PASS
     assert [p.location for p in report.problems] == ["MetricAlarms[0]"]

@@ -10,6 +10,7 @@ from factory import (
     TRAIL_ARN,
     AccountSpec,
     basic_selectors,
+    checked,
     monitored,
     trail,
     trail_status,
@@ -18,13 +19,12 @@ from factory import (
 
 from reporter.checks.finding import Finding
 from reporter.core.status import Status
-from reporter.pack.model import build_pack
 
 CHECK = "cloudtrail_root_evidence_complete"
 
 
 def finding(tmp_path: Path, spec: AccountSpec) -> Finding:
-    found = [f for f in build_pack(write_snapshot(tmp_path / "snap", spec)).findings if f.check_id == CHECK]
+    found = [f for f in checked(write_snapshot(tmp_path / "snap", spec)).findings if f.check_id == CHECK]
     assert len(found) == 1
     return found[0]
 
@@ -184,7 +184,7 @@ def test_malformed_artifacts(tmp_path: Path) -> None:
     f = finding(tmp_path / "b", monitored(trail_status={TRAIL_ARN: b'{"IsLogging": "yes"}'}))
     assert f.status is Status.NOT_ASSESSED and "IsLogging is missing or not true/false" in f.reason
     # one unreadable trail entry is a problem; the good trail still decides, but not a PASS on its own
-    report = build_pack(write_snapshot(tmp_path / "c", monitored(trails=[trail(), {"Name": "broken"}])))
+    report = checked(write_snapshot(tmp_path / "c", monitored(trails=[trail(), {"Name": "broken"}])))
     [f] = [x for x in report.findings if x.check_id == CHECK]
     assert f.status is Status.NOT_ASSESSED and f.observed["would_be"] == "PASS"
     assert [(p.location, p.reason) for p in report.problems] == [("trailList[1]", "trail has no TrailARN")]

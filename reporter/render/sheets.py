@@ -1,0 +1,319 @@
+"""The evidence sheets (findings, frameworks, root events, credential report, manifest, summary):
+one description shared by the XLSX and CSV renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from reporter import __version__
+from reporter.checks.registry import CHECKS
+from reporter.pack.model import Pack
+from reporter.render.sheet_table import (
+    BOOL,
+    DATETIME,
+    INT,
+    SHEET_DESCRIPTIONS,
+    STATUS_ORDER,
+    Column,
+    Link,
+    SheetTable,
+    decisions_by_finding,
+    frame_columns,
+    frame_table,
+    json_text,
+    text_value,
+    utc_naive,
+)
+
+
+def findings_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("finding_id"),
+        Column("check_id"),
+        Column("check_title"),
+        Column("account_id"),
+        Column("resource"),
+        Column("status"),
+        Column("severity"),
+        Column("reason"),
+        Column("observed (JSON)"),
+        Column("evidence"),
+        Column("aggregate", BOOL),
+        Column("acceptance_state"),
+        Column("approver"),
+        Column("expires_on"),
+        Column("ticket"),
+    ]
+    decided = decisions_by_finding(model)
+
+    def rows() -> Iterator[list[Any]]:
+        for f in model.findings:
+            check = CHECKS.get(f.check_id)
+            evidence = "; ".join(ref.path + (f" ({ref.row})" if ref.row else "") for ref in f.evidence)
+            d = decided.get(f.finding_id)
+            acc = d.acceptance if d is not None else None
+            yield (
+                [
+                    text_value(v)
+                    for v in (
+                        f.finding_id,
+                        f.check_id,
+                        check.title if check else None,
+                        f.account_id,
+                        f.resource,
+                        f.status.value,
+                        f.severity.value,
+                        f.reason,
+                        json_text(f.observed),
+                        evidence,
+                    )
+                ]
+                + [bool(f.aggregate)]
+                + [
+                    text_value(v)
+                    for v in (
+                        d.state.value if d else None,
+                        acc.approver if acc else None,
+                        acc.expires_on.isoformat() if acc else None,
+                        acc.ticket if acc else None,
+                    )
+                ]
+            )
+
+    return SheetTable(
+        "findings",
+        "Findings",
+        "Findings",
+        columns,
+        len(model.findings),
+        rows,
+        status_column="status",
+        widths={"reason": 80, "observed (JSON)": 60, "evidence": 60},
+    )
+
+
+def frameworks_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("framework_id"),
+        Column("framework"),
+        Column("framework_version"),
+        Column("requirement_id"),
+        Column("section"),
+        Column("title"),
+        Column("level"),
+        Column("assessment"),
+        Column("status"),
+        Column("reason"),
+        Column("check_ids"),
+        Column("finding_ids"),
+        Column("status_by_account"),
+    ]
+    n = sum(len(r.requirements) for r in model.frameworks)
+
+    def rows() -> Iterator[list[Any]]:
+        for result in model.frameworks:
+            fw = result.framework
+            for r in result.requirements:
+                req = r.requirement
+                by_account = "; ".join(f"{a}: {s.value}" for a, s in sorted(r.status_by_account.items()))
+                yield [
+                    text_value(v)
+                    for v in (
+                        fw.id,
+                        fw.name,
+                        fw.version,
+                        req.id,
+                        req.section,
+                        req.title,
+                        req.level,
+                        req.assessment,
+                        r.status.value,
+                        r.reason,
+                        ", ".join(r.check_ids),
+                        ", ".join(r.finding_ids),
+                        by_account,
+                    )
+                ]
+
+    return SheetTable(
+        "frameworks",
+        "Frameworks",
+        "Frameworks",
+        columns,
+        n,
+        rows,
+        status_column="status",
+        widths={"title": 60, "reason": 80, "finding_ids": 40},
+    )
+
+
+def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTable:
+    frame = model.root_events() if frame is None else frame
+    if "ticket" not in frame.columns:
+        # The break-glass ticket (--exceptions) that authorised each root event, if any.
+        tickets = {
+            e.row_id: e.break_glass.ticket
+            for e in (model.acceptances.root_events if model.acceptances else ())
+            if e.break_glass is not None
+        }
+        frame = frame.assign(
+            ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index, dtype=object)
+        )
+    # `account` (the snapshot folder) repeats what `source` already says; every normalized column stays.
+    columns = frame_columns(frame, skip=["account"])
+    return frame_table(
+        "root_events", "Root events", "RootEvents", frame, columns, widths={"user_agent": 50, "source": 50}
+    )
+
+
+def credential_report_table(model: Pack) -> SheetTable:
+    frame = model.credential_rows()
+    return frame_table(
+        "credential_report",
+        "Credential report",
+        "CredentialReport",
+        frame,
+        frame_columns(frame),
+        widths={"arn": 45, "source": 45},
+    )
+
+
+def manifest_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("path"),
+        Column("sha256"),
+        Column("size", INT),
+        Column("api"),
+        Column("params (JSON)"),
+        Column("account"),
+        Column("region"),
+        Column("collected_at (UTC)", DATETIME),
+        Column("status"),
+        Column("error_code"),
+        Column("error_message"),
+    ]
+    artifacts = model.snapshot.manifest.artifacts
+
+    def rows() -> Iterator[list[Any]]:
+        for a in artifacts:
+            yield [
+                text_value(a.path),
+                text_value(a.sha256),
+                a.size,
+                text_value(a.api),
+                text_value(json_text(a.params)),
+                text_value(a.account),
+                text_value(a.region),
+                utc_naive(a.collected_at),
+                text_value(a.status),
+                text_value(a.error.code if a.error else None),
+                text_value(a.error.message if a.error else None),
+            ]
+
+    return SheetTable(
+        "manifest",
+        "Manifest",
+        "Manifest",
+        columns,
+        len(artifacts),
+        rows,
+        freeze_first_column=False,
+        widths={"sha256": 66, "error_message": 80, "path": 60},
+    )
+
+
+def summary_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("section"),
+        Column("item"),
+        Column("value"),
+        *(Column(s, INT) for s in STATUS_ORDER),
+        Column("total", INT),
+        Column("link"),
+    ]
+    manifest = model.snapshot.manifest
+
+    def info(item: str, value: Any) -> list[Any]:
+        v = utc_naive(value) if isinstance(value, datetime) else value if isinstance(value, int) else text_value(value)
+        return ["report", item, v, *([None] * (len(STATUS_ORDER) + 1)), None]
+
+    def counted(section: str, item: str, value: Any, counts: dict[str, int], link: str) -> list[Any]:
+        nums = [counts.get(s, 0) for s in STATUS_ORDER]
+        return [section, text_value(item), text_value(value), *nums, sum(nums), Link(link, link)]
+
+    def rows() -> Iterator[list[Any]]:
+        yield info("period", model.period_label)
+        yield info("period_start (UTC)", manifest.period_start)
+        yield info("period_end (UTC)", manifest.period_end)
+        yield info("as_of (UTC)", manifest.as_of)
+        yield info("collected_at (UTC)", manifest.collected_at)
+        yield info("accounts", len(model.accounts))
+        yield info("snapshot digest (SHA-256 of manifest.json)", model.snapshot.digest)
+        yield info("caller_arn", manifest.caller_arn)
+        yield info("organization_id", manifest.organization_id)
+        yield info("snapshot tool_version", manifest.tool_version)
+        yield info("rendered by", f"reporter {__version__}")
+        yield info("previous_manifest_sha256 (evidence chain)", manifest.previous_manifest_sha256)
+        yield info("drift compared with", _compared_with(model))
+        yield counted("findings", "all accounts", None, model.counts(), "Findings")
+        for a in model.accounts:
+            state = "assessed" if a.assessed else f"not assessed: {a.reason}"
+            label = f"{a.id} ({a.name})" if a.name else a.id
+            kind = "management account" if a.is_management else "member account"
+            yield counted("findings by account", label, f"{kind}; {state}", model.counts(a.id), "Findings")
+        for result in model.frameworks:
+            name = f"{result.framework.name} {result.framework.version}"
+            yield counted(
+                "requirements by framework",
+                name,
+                result.framework.id,
+                {s.value: n for s, n in result.counts.items()},
+                "Frameworks",
+            )
+        for result in model.frameworks:
+            name = f"{result.framework.name} {result.framework.version}"
+            for account, counts in sorted(result.counts_by_account.items()):
+                yield counted(
+                    "requirements by framework and account",
+                    f"{name} / {account}",
+                    result.framework.id,
+                    {s.value: n for s, n in counts.items()},
+                    "Frameworks",
+                )
+        for sheet, text in SHEET_DESCRIPTIONS.items():
+            yield ["sheet", sheet, text_value(text), *([None] * (len(STATUS_ORDER) + 1)), Link(sheet, sheet)]
+
+    n = (
+        13
+        + 1
+        + len(model.accounts)
+        + len(model.frameworks)
+        + sum(len(r.counts_by_account) for r in model.frameworks)
+        + len(SHEET_DESCRIPTIONS)
+    )
+    return SheetTable(
+        "summary", "Summary", "Summary", columns, n, rows, freeze_first_column=False, widths={"item": 50, "value": 66}
+    )
+
+
+def _compared_with(model: Pack) -> str:
+    drift = model.drift
+    if drift is None or drift.baseline:
+        return "baseline: first pack of this scope"
+    gap = "" if drift.previous_is_last_month else " (months without a pack in between)"
+    return f"{drift.previous_month} (manifest sha256 {drift.previous_manifest_sha256}){gap}"
+
+
+def evidence_tables(model: Pack, *, summary: bool = True) -> list[SheetTable]:
+    tables = [
+        findings_table(model),
+        frameworks_table(model),
+        root_events_table(model),
+        credential_report_table(model),
+        manifest_table(model),
+    ]
+    return ([summary_table(model)] if summary else []) + tables

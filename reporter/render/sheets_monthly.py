@@ -1,0 +1,196 @@
+"""The month-over-month sheets of the workbook: drift, trend, exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reporter.pack.model import Pack
+from reporter.render.sheet_table import (
+    BOOL,
+    INT,
+    Column,
+    SheetTable,
+    iso_text,
+    text_value,
+)
+
+
+def drift_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("change"),
+        Column("check_id"),
+        Column("account_id"),
+        Column("resource"),
+        Column("severity"),
+        Column("status"),
+        Column("previous_status"),
+        Column("months_open", INT),
+        Column("acceptance"),
+        Column("reason"),
+    ]
+    drift = model.drift
+    changes = (
+        []
+        if drift is None
+        else [
+            (name, c)
+            for name, group in (
+                ("new", drift.new),
+                ("resolved", drift.resolved),
+                ("still_open", drift.still_open),
+                ("no_longer_assessed", drift.no_longer_assessed),
+            )
+            for c in group
+        ]
+    )
+
+    def rows() -> Iterator[list[Any]]:
+        for name, c in changes:
+            yield [
+                *(
+                    text_value(v)
+                    for v in (name, c.check_id, c.account_id, c.resource, c.severity, c.status, c.previous_status)
+                ),
+                c.months_open,
+                text_value(c.acceptance),
+                text_value(c.reason),
+            ]
+
+    return SheetTable(
+        "drift",
+        "Drift",
+        "Drift",
+        columns,
+        len(changes),
+        rows,
+        status_column="status",
+        widths={"resource": 50, "reason": 80},
+    )
+
+
+def trend_table(model: Pack) -> SheetTable:
+    drift = model.drift
+    points = list(drift.trend) if drift is not None else []
+    frameworks = list(drift.frameworks) if drift is not None else []
+    columns = [
+        Column("month"),
+        Column("manifest_sha256"),
+        Column("root_events", INT),
+        Column("root_events_complete", BOOL),
+        Column("fail_findings", INT),
+        *(Column(f"FAIL requirements {fw}", INT) for fw in frameworks),
+    ]
+    series = drift.fail_series() if drift is not None else {}
+
+    def rows() -> Iterator[list[Any]]:
+        for i, p in enumerate(points):
+            # A month without a pack stays empty (never 0); so does an unknown root-event count.
+            yield [
+                text_value(p.month),
+                text_value(p.manifest_sha256),
+                p.root_events,
+                p.root_events_complete if p.manifest_sha256 else None,
+                p.fail_findings,
+                *(series[fw][i] for fw in frameworks),
+            ]
+
+    return SheetTable(
+        "trend", "Trend", "Trend", columns, len(points), rows, freeze_first_column=True, widths={"manifest_sha256": 66}
+    )
+
+
+def _approval(acc: Any) -> list[Any]:
+    """Who approved a risk acceptance, for how long, under which ticket, and why."""
+    return [
+        acc.approver,
+        acc.approved_on.isoformat(),
+        acc.expires_on.isoformat(),
+        acc.ticket,
+        acc.justification,
+        acc.index,
+    ]
+
+
+def exceptions_table(model: Pack) -> SheetTable:
+    columns = [
+        Column("kind"),
+        Column("state"),
+        Column("finding_id"),
+        Column("check_id"),
+        Column("account_id"),
+        Column("resource"),
+        Column("approver"),
+        Column("approved_on"),
+        Column("expires_on"),
+        Column("ticket"),
+        Column("justification"),
+        Column("entry", INT),
+    ]
+    report = model.acceptances
+    items: list[list[Any]] = []
+    if report is not None:
+        for d in report.decisions:
+            acc = d.acceptance
+            if acc is None:
+                continue
+            items.append(
+                [
+                    "acceptance",
+                    d.state.value,
+                    d.finding_id,
+                    d.check_id,
+                    d.account_id,
+                    d.resource,
+                    *_approval(acc),
+                ]
+            )
+        for acc in report.unused:
+            items.append(
+                [
+                    "acceptance (matched no FAIL)",
+                    "unused",
+                    None,
+                    acc.check,
+                    acc.account,
+                    acc.resource,
+                    *_approval(acc),
+                ]
+            )
+        for bg in report.unused_break_glass:
+            what = bg.event_id or f"{iso_text(bg.start)} to {iso_text(bg.end)}"
+            items.append(
+                [
+                    "break-glass (matched no root event)",
+                    "unused",
+                    None,
+                    None,
+                    bg.account,
+                    what,
+                    bg.approver,
+                    bg.approved_on.isoformat(),
+                    None,
+                    bg.ticket,
+                    bg.justification,
+                    bg.index,
+                ]
+            )
+
+    def rows() -> Iterator[list[Any]]:
+        for item in items:
+            yield [*(text_value(v) for v in item[:-1]), item[-1]]
+
+    return SheetTable(
+        "exceptions",
+        "Exceptions",
+        "Exceptions",
+        columns,
+        len(items),
+        rows,
+        widths={"resource": 45, "justification": 60},
+    )
+
+
+def monthly_tables(model: Pack) -> list[SheetTable]:
+    """The month-over-month sheets (workbook only; the CSV export keeps to the evidence)."""
+    return [drift_table(model), trend_table(model), exceptions_table(model)]
