@@ -1,5 +1,5 @@
 """`python -m reporter`: the same command line as the `reporter` script."""
 
-from reporter.cli.app import app
+from reporter.cli.app import cli
 
-app(prog_name="reporter")
+cli()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from reporter import __version__
 from reporter.cli import collect_commands, info_commands, pack_commands, verify_commands
-from reporter.cli.console import out
+from reporter.cli.console import EXIT_CODES_HELP, out
+from reporter.cli.crash import run_guarded
 
+# Typer's pretty exceptions print every frame's local variables, which can hold credentials; an
+# unexpected exception is reported by cli/crash.py instead.
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Monthly AWS root-usage and credential-hygiene audit packs."
+    no_args_is_help=True,
+    add_completion=False,
+    help="Monthly AWS root-usage and credential-hygiene audit packs.",
+    epilog=EXIT_CODES_HELP,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
 )
 checks_app = typer.Typer(no_args_is_help=True, help="The checks reporter runs.")
 app.add_typer(checks_app, name="checks")
@@ -48,5 +55,10 @@ def main(
     """reporter turns evidence snapshots of AWS accounts into audit packs."""
 
 
+def cli() -> None:
+    """The `reporter` console script and `python -m reporter`."""
+    run_guarded(lambda: app(prog_name="reporter"))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    cli()

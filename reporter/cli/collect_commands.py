@@ -41,6 +41,9 @@ def _collect(
 
     if args.organization and args.accounts:
         raise fail("give --accounts or --organization, not both")
+    if snapshot_dir.exists() and not snapshot_dir.is_dir():
+        raise fail(f"--out {snapshot_dir} is a file, not a folder; give a new folder")
+    inputs.aws_profile(args.profile)
     if source.directory is not None and not source.directory.is_dir():
         raise fail(f"--trail-dir {source.directory}: not a folder")
     try:
@@ -127,9 +130,7 @@ def run_command(
 ) -> None:
     """Collect a snapshot into OUT/snapshot, then build its audit pack in OUT (collect + report): the monthly job.
 
-    Exit 0: every assessed requirement passes; 1: a FAIL without a valid exception (see --fail-on);
-    2: usage or configuration error; 3: collection incomplete (an API call failed: see the pack's
-    scope section); 4: upload failed."""
+    The snapshot is verified before its pack is rendered. Exit codes: see `reporter --help`."""
     from reporter.collect.runner import utc_now  # noqa: PLC0415
 
     # Report inputs are checked before any AWS call, so a typo costs nothing.
@@ -152,7 +153,8 @@ def run_command(
         err.print(
             f"exit {ExitCode.INCOMPLETE}: collection incomplete, {summary.errors} error artifact(s)", highlight=False
         )
-    finish(uploaded or incomplete or verdict(model, plan.fail_on))
+    result = verdict(model, plan.fail_on)
+    finish(result if result == ExitCode.INTEGRITY else uploaded or incomplete or result)
 
 
 def athena_ddl_command(

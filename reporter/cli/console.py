@@ -11,14 +11,23 @@ err = Console(stderr=True)
 
 
 class ExitCode:
-    """The exit codes of `report` and `run` (documented in the README). When several apply the
-    highest wins, in this order: 2, 4, 3, 1."""
+    """What each exit code means (README "Exit codes", `reporter --help`). When several apply, the
+    first of this order wins: 70, 2, 5, 4, 3, 1."""
 
     OK = 0  # every assessed requirement passes (or --fail-on never)
     FAIL = 1  # a FAIL without a valid exception (--fail-on fail), or NOT_ASSESSED (not-assessed)
     USAGE = 2  # usage or configuration error: nothing was collected or written
     INCOMPLETE = 3  # run: collection incomplete (an error artifact in the snapshot)
     UPLOAD = 4  # --output-bucket: the pack is written and recorded, the upload failed
+    INTEGRITY = 5  # the evidence (or a pack) fails verification: nothing rendered, or a stamped pack
+    INTERNAL = 70  # a bug in reporter: one line on the terminal, the traceback in a crash log
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every assessed requirement passes; 1 a FAIL without a valid exception (see --fail-on);"
+    " 2 usage or configuration error; 3 evidence incomplete (an API call failed); 4 upload failed;"
+    " 5 integrity failure (a file fails verification); 70 internal error (see the crash log it names)."
+)
 
 
 def fail(message: str, code: int = ExitCode.USAGE) -> typer.Exit:

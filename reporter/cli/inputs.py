@@ -101,8 +101,23 @@ def check_bucket(bucket: str | None, sse: str, kms_key_id: str | None) -> None:
 
 
 def period_dir(out_dir: Path, period: str) -> Path:
-    """`--out packs/{period}` (handy in reporter.toml) becomes packs/2026-10."""
-    return Path(str(out_dir).replace("{period}", period))
+    """`--out packs/{period}` (handy in reporter.toml) becomes packs/2026-10, which must be a folder."""
+    path = Path(str(out_dir).replace("{period}", period))
+    if path.exists() and not path.is_dir():
+        raise fail(f"--out {path} is a file, not a folder; give a folder (it is created if missing)")
+    return path
+
+
+def aws_profile(name: str | None) -> None:
+    """An unknown --profile is a typo: said before any call, with the profiles there are."""
+    if name is None:
+        return
+    import boto3  # noqa: PLC0415 - boto3 loads slowly; only collect and run come here
+
+    known = boto3.Session().available_profiles
+    if name not in known:
+        listed = ", ".join(sorted(known)[:10]) or "none (see ~/.aws/config or $AWS_CONFIG_FILE)"
+        raise fail(f"--profile {name}: no such AWS profile; known profiles: {listed}")
 
 
 def snapshot_folder(path: Path) -> Path:
@@ -146,3 +161,15 @@ def sign_key(path: Path | None) -> Any:
         return load_private_key(path, secret.encode() if secret else None)
     except SignatureError as exc:
         raise fail(f"{exc} (passphrase: ${SIGN_KEY_PASSPHRASE_ENV})") from None
+
+
+def public_key(path: Path | None) -> Any:
+    """The key the snapshot's signature must verify with, loaded before anything is read."""
+    if path is None:
+        return None
+    from reporter.snapshot.signing import SignatureError, load_public_key  # noqa: PLC0415
+
+    try:
+        return load_public_key(path)
+    except SignatureError as exc:
+        raise fail(str(exc)) from None

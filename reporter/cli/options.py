@@ -110,6 +110,21 @@ SignKey = Annotated[
     ),
 ]
 
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        help="Ed25519 public key (reporter keygen): the snapshot's manifest.json.sig must verify before rendering.",
+    ),
+]
+AllowUnverified = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unverified",
+        help="Render even when the snapshot fails verification: every page is stamped, and the exit code is 5.",
+    ),
+]
+
 
 Period = Annotated[str, typer.Option("--period", help="The month reported on: YYYY-MM, or last-month (UTC).")]
 AccountIds = Annotated[
@@ -177,6 +192,8 @@ class ReportArgs:
     table_cap: TableCap = 500
     exceptions: ExceptionsFile = None
     fail_on: FailOnOption = FailOn.fail
+    public_key: PublicKeyOption = None
+    allow_unverified: AllowUnverified = False
 
 
 @option_group

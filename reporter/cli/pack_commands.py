@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,6 +27,9 @@ from reporter.cli.options import (
     ReportArgs,
 )
 from reporter.core.resources import demo_snapshot_dir
+from reporter.history.records import scope_key_for
+from reporter.history.store import History
+from reporter.pack.integrity import STAMP, Integrity, check_integrity
 from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.render.csv_export import write_csv
 from reporter.render.json_report import write_json
@@ -44,6 +47,8 @@ class ReportPlan:
     page_size: PageSize = PageSize.A4
     table_cap: int = 500
     fail_on: FailOn = FailOn.fail
+    public_key: Any = None
+    allow_unverified: bool = False
 
 
 def plan_report(args: ReportArgs) -> ReportPlan:
@@ -57,7 +62,36 @@ def plan_report(args: ReportArgs) -> ReportPlan:
     options = PackOptions(
         thresholds, chosen, inputs.attestations(args.attestations, chosen), inputs.risk_acceptances(args.exceptions)
     )
-    return ReportPlan(options, tuple(args.formats), args.page_size, args.table_cap, args.fail_on)
+    key = inputs.public_key(args.public_key)
+    return ReportPlan(
+        options, tuple(args.formats), args.page_size, args.table_cap, args.fail_on, key, args.allow_unverified
+    )
+
+
+def verify_evidence(snapshot: Snapshot, plan: ReportPlan, history: History | None) -> Integrity:
+    """The snapshot checked before anything is rendered: exit 5, nothing written, on a failure
+    (unless --allow-unverified, which renders a stamped pack)."""
+
+    def previous(snap: Snapshot) -> str | None:
+        if history is None:
+            return None
+        manifest = snap.manifest
+        scope = scope_key_for(manifest.organization_id, [a.id for a in manifest.accounts])
+        return history.previous_digest(scope, manifest.period_start)
+
+    integrity = check_integrity(snapshot, plan.public_key, previous)
+    if not integrity.failures:
+        return integrity
+    for failure in integrity.failures:
+        err.print(f"[bold red]integrity:[/] {escape(str(failure))}", highlight=False, soft_wrap=True)
+    if not plan.allow_unverified:
+        raise fail(
+            f"{snapshot.root}: {len(integrity.failures)} file(s) fail verification; no pack written"
+            " (--allow-unverified renders a stamped pack)",
+            ExitCode.INTEGRITY,
+        )
+    err.print(f"[yellow]warning:[/] rendering with --allow-unverified: every page is stamped {STAMP}")
+    return integrity
 
 
 def write_pack(
@@ -67,7 +101,8 @@ def write_pack(
     # Every input is validated above this line: nothing is written half-way.
     history = inputs.open_history(history_path)
     try:
-        model = build_pack(snapshot, replace(plan.options, history=history))
+        integrity = verify_evidence(snapshot, plan, history)
+        model = build_pack(snapshot, replace(plan.options, history=history, integrity=integrity))
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         if OutputFormat.json in plan.formats:
@@ -121,7 +156,10 @@ def write_pack(
 
 
 def verdict(model: Pack, fail_on: FailOn) -> int:
-    """Exit code 0 or 1 from the findings (exceptions applied)."""
+    """Exit code 5 (evidence failed verification), else 0 or 1 from the findings (exceptions applied)."""
+    if model.integrity.failures:
+        err.print(f"exit {ExitCode.INTEGRITY}: the evidence failed verification (rendered with --allow-unverified)")
+        return ExitCode.INTEGRITY
     if fail_on is FailOn.never:
         return ExitCode.OK
     unaccepted = model.acceptances.unaccepted_fails if model.acceptances is not None else model.counts()["FAIL"]
@@ -176,8 +214,8 @@ def report(
     history_args: HistoryArgs,
     publish_args: PublishArgs,
 ) -> None:
-    """Build the audit pack of SNAPSHOT. Exit 0: every assessed requirement passes; 1: a FAIL without a valid
-    exception (see --fail-on); 2: usage or configuration error; 4: upload failed."""
+    """Build the audit pack of SNAPSHOT, after verifying it (digests; signature with --public-key; chain link
+    against the history). Exit codes: see `reporter --help`."""
     plan = plan_report(report_args)
     history_path = inputs.history_path(history_args.history, history_args.no_history)
     inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
@@ -186,7 +224,8 @@ def report(
         opened, inputs.period_dir(out_dir, opened.manifest.period_start.strftime("%Y-%m")), plan, history_path
     )
     uploaded = upload(model, written, opened.root, publish_args)
-    finish(uploaded or verdict(model, plan.fail_on))
+    result = verdict(model, plan.fail_on)
+    finish(result if result == ExitCode.INTEGRITY else uploaded or result)
 
 
 def demo(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from reporter.cli import inputs
-from reporter.cli.console import err, fail, out
+from reporter.cli.console import ExitCode, err, fail, out
 from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV
 from reporter.history.store import History, HistoryError
 from reporter.snapshot.verify import verify_snapshot
@@ -34,7 +34,7 @@ def verify(
         str | None, typer.Option("--scope", help="With --history: only this scope (org:o-… or accounts:…).")
     ] = None,
 ) -> None:
-    """Recompute every SHA-256 of SNAPSHOT; exit 1 if any file is modified, missing or unexpected.
+    """Recompute every SHA-256 of SNAPSHOT; exit 5 if any file is modified, missing or unexpected.
 
     Several folders (oldest first) are checked as a chain: each month must record the digest of the
     previous month's manifest; the first broken link is named. --history walks every recorded pack."""
@@ -68,7 +68,7 @@ def verify(
             broken |= not chain.ok
         if not reports:
             out.print(f"{history}: no pack recorded yet", highlight=False, markup=False)
-        raise typer.Exit(1 if broken else 0)
+        raise typer.Exit(ExitCode.INTEGRITY if broken else ExitCode.OK)
     if not snapshots:
         raise fail("give a snapshot folder (or several, oldest first), or --history PATH")
     folders = [inputs.snapshot_folder(p) for p in snapshots]
@@ -76,7 +76,7 @@ def verify(
         chain = verify_chain(folders, public_key=key)
         for line in chain.lines():
             out.print(line, highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(0 if chain.ok else 1)
+        raise typer.Exit(ExitCode.OK if chain.ok else ExitCode.INTEGRITY)
     snapshot = folders[0]
     opened = inputs.open_snapshot(snapshot)
     problems = verify_snapshot(opened)
@@ -96,7 +96,7 @@ def verify(
             f"{len(problems) + bool(signature_problem)} problem(s) in {snapshot} ({listed} artifacts listed)",
             highlight=False,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.INTEGRITY)
     out.print(f"ok: {listed} artifacts match manifest {opened.digest}", highlight=False, markup=False)
     if opened.manifest.previous_manifest_sha256:
         out.print(

@@ -27,6 +27,7 @@ from reporter.evidence.tables import AccountEvidence, EvidenceTable, load_eviden
 from reporter.history.drift import Drift, compute_drift
 from reporter.history.records import PackRecord
 from reporter.history.store import History
+from reporter.pack.integrity import UNCHECKED, Integrity
 from reporter.pack.record import pack_record
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.reader import Snapshot
@@ -68,6 +69,8 @@ class Pack:
     acceptances: AcceptanceReport | None = None
     drift: Drift | None = None
     record: PackRecord | None = None
+    # What was verified of the snapshot before this pack was built (pack/integrity.py).
+    integrity: Integrity = UNCHECKED
 
     @property
     def period_label(self) -> str:
@@ -140,6 +143,7 @@ class PackOptions:
     attestations: Sequence[Attestation] = ()
     risk_acceptances: RiskAcceptances = field(default_factory=RiskAcceptances)
     history: History | None = None
+    integrity: Integrity = UNCHECKED
 
 
 def build_pack(snapshot: Snapshot, options: PackOptions | None = None) -> Pack:
@@ -148,6 +152,7 @@ def build_pack(snapshot: Snapshot, options: PackOptions | None = None) -> Pack:
     with paused_gc():  # ~10 % of the time on a 100-account organization; see gcpause
         pack = _assess(snapshot, options)
         _annotate(pack, options)
+        pack.integrity = options.integrity
         return pack
 
 

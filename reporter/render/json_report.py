@@ -12,8 +12,9 @@ from reporter.pack.model import Pack, checks_block, snapshot_block
 from reporter.snapshot.writer import atomic_write
 
 # 1.1 (additive): "drift", "risk_acceptances", per-finding "acceptance", and the snapshot's
-# previous_manifest_sha256 and signature.
-SCHEMA_VERSION = "1.1"
+# previous_manifest_sha256 and signature. 1.2 (additive): "integrity", what was verified of the
+# snapshot before the pack was built.
+SCHEMA_VERSION = "1.2"
 
 
 def findings_document(model: Pack) -> dict[str, Any]:
@@ -21,6 +22,7 @@ def findings_document(model: Pack) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "generated_by": {"name": "reporter", "version": __version__},
         "snapshot": snapshot_block(model),
+        "integrity": model.integrity.as_dict(),
         "thresholds": model.thresholds.as_dict(),
         "accounts": [a.as_dict() for a in model.accounts],
         "summary": {"total": model.counts(), "by_account": {a.id: model.counts(a.id) for a in model.accounts}},

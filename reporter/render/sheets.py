@@ -11,6 +11,7 @@ import pandas as pd
 
 from reporter import __version__
 from reporter.checks.registry import CHECKS
+from reporter.pack.integrity import STAMP, Integrity
 from reporter.pack.model import Pack
 from reporter.render.sheet_table import (
     BOOL,
@@ -226,6 +227,14 @@ def manifest_table(model: Pack) -> SheetTable:
     )
 
 
+def _integrity_text(integrity: Integrity) -> str:
+    if integrity.failures:
+        state = f"{STAMP}: {len(integrity.failures)} failure(s)"
+    else:
+        state = "verified" if integrity.verified else "not verified (built without a check)"
+    return f"{state}; checked: {', '.join(integrity.checks())}"
+
+
 def summary_table(model: Pack) -> SheetTable:
     columns = [
         Column("section"),
@@ -259,6 +268,10 @@ def summary_table(model: Pack) -> SheetTable:
         yield info("rendered by", f"reporter {__version__}")
         yield info("previous_manifest_sha256 (evidence chain)", manifest.previous_manifest_sha256)
         yield info("drift compared with", _compared_with(model))
+        integrity = model.integrity
+        yield info("evidence integrity", _integrity_text(integrity))
+        for failure in integrity.failures:
+            yield info("integrity failure", str(failure))
         yield counted("findings", "all accounts", None, model.counts(), "Findings")
         for a in model.accounts:
             state = "assessed" if a.assessed else f"not assessed: {a.reason}"
@@ -288,7 +301,8 @@ def summary_table(model: Pack) -> SheetTable:
             yield ["sheet", sheet, text_value(text), *([None] * (len(STATUS_ORDER) + 1)), Link(sheet, sheet)]
 
     n = (
-        13
+        14
+        + len(model.integrity.failures)
         + 1
         + len(model.accounts)
         + len(model.frameworks)

@@ -94,7 +94,7 @@ def test_three_months_drift_in_json(packs: dict[str, Any]) -> None:
     for month in MONTHS:
         # A FAIL without a valid exception in every month: exit 1 (default --fail-on fail)
         assert packs["results"][month].exit_code == 1, packs["results"][month].output
-        assert docs[month]["schema_version"] == "1.1"
+        assert docs[month]["schema_version"] == "1.2"
     sep, oct_, nov = (docs[m]["drift"] for m in MONTHS)
     assert sep["baseline"] is True and sep["previous"] is None and sep["counts"]["new"] == 0
     assert oct_["previous"]["month"] == "2026-09" and oct_["previous"]["is_last_month"] is True
@@ -258,10 +258,10 @@ def test_verify_chain_names_the_changed_month_and_file(packs: dict[str, Any], tm
     data[len(data) // 2] ^= 0x01  # one changed byte in the middle month
     target.write_bytes(bytes(data))
     broken = invoke("verify", *folders)
-    assert broken.exit_code == 1
+    assert broken.exit_code == 5
     assert f"first broken link: 2026-10: accounts/{A}/iam/credential_report.csv" in broken.output
     single = invoke("verify", chain / "2026-10")
-    assert single.exit_code == 1 and "credential_report.csv" in single.output
+    assert single.exit_code == 5 and "credential_report.csv" in single.output
     # the history knows where each month's snapshot was: it names the same month
     history = invoke("verify", "--history", packs["base"] / "history.db")
     assert history.exit_code == 0, history.output
@@ -288,7 +288,7 @@ def test_verify_history_detects_a_changed_recorded_snapshot(tmp_path: Path) -> N
     target = tmp_path / "snap/2026-10/manifest.json"
     target.write_bytes(target.read_bytes().replace(b'"o-test"', b'"o-tesT"'))
     result = invoke("verify", "--history", db)
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert "first broken link: 2026-10: manifest.json" in result.output
 
 
@@ -305,7 +305,7 @@ def test_signing_keygen_and_verify_public_key(tmp_path: Path, monkeypatch: pytes
     assert good.exit_code == 0 and "signature ok" in good.output
     _, other, _ = generate_keypair(tmp_path / "other.key")
     wrong = invoke("verify", snap.root, "--public-key", other)
-    assert wrong.exit_code == 1 and "wrong key" in wrong.output
+    assert wrong.exit_code == 5 and "wrong key" in wrong.output
     # the pack shows the signature's key id (a claim; verify checks it)
     report = invoke("report", snap.root, "--out", tmp_path / "out", "-f", "json", "--no-history")
     doc = json.loads((tmp_path / "out/findings.json").read_text())

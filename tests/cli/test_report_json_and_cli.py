@@ -24,7 +24,7 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     doc = orjson.loads((tmp_path / "findings.json").read_bytes())
-    assert doc["schema_version"] == "1.1" and doc["generated_by"]["name"] == "reporter"
+    assert doc["schema_version"] == "1.2" and doc["generated_by"]["name"] == "reporter"
     # no history for the demo (reproducible): its drift is a baseline; no exceptions file
     assert doc["drift"]["baseline"] is True and doc["drift"]["counts"]["new"] == 0
     assert doc["risk_acceptances"]["unaccepted_fails"] == sum(f["status"] == "FAIL" for f in doc["findings"])
@@ -92,13 +92,13 @@ def test_bundled_demo_snapshot_verifies_and_matches_its_generator(tmp_path: Path
     assert (tmp_path / "rebuilt" / "manifest.json").read_bytes() == (demo_snapshot_dir() / "manifest.json").read_bytes()
 
 
-def test_verify_cli_reports_one_line_per_problem_and_exits_1(tmp_path: Path) -> None:
+def test_verify_cli_reports_one_line_per_problem_and_exits_5(tmp_path: Path) -> None:
     snap = write_snapshot(tmp_path / "s", AccountSpec())
     target = next(a.path for a in snap.manifest.artifacts if a.api == "iam:GetAccountSummary")
     (snap.root / target).write_text("{}")
     (snap.root / "extra.json").write_text("{}")
     result = runner.invoke(app, ["verify", str(snap.root)])
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     lines = [line for line in result.stdout.splitlines() if line]
     assert lines == [
         f"modified: {target}: " + lines[0].split(": ", 2)[2],

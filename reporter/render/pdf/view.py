@@ -16,6 +16,7 @@ from reporter.assess.risk_acceptance import AcceptanceState, Decision
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
+from reporter.pack.integrity import STAMP
 from reporter.pack.model import Pack
 from reporter.render.chart import STATUS_STYLE, status_chart_svg
 from reporter.render.pdf.evidence_sections import (
@@ -46,6 +47,23 @@ from reporter.snapshot.manifest import iso_utc
 # --------------------------------------------------------------------------------------------
 # Sections
 # --------------------------------------------------------------------------------------------
+
+
+def _integrity(model: Pack) -> dict[str, Any]:
+    """The cover's integrity row and, when the evidence failed verification, the page stamp."""
+    integrity = model.integrity
+    if integrity.failures:
+        state = f"{STAMP}: {len(integrity.failures)} failure(s), rendered with --allow-unverified"
+    elif integrity.verified:
+        state = "verified before rendering"
+    else:
+        state = "not verified (built without a check)"
+    return {
+        "stamp": STAMP if integrity.failures else "",
+        "state": state,
+        "checks": ", ".join(integrity.checks()),
+        "failures": [str(f) for f in integrity.failures],
+    }
 
 
 def _organization(model: Pack) -> dict[str, Any]:
@@ -535,6 +553,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         "drift": drift_section(model, table_cap, workbook),
         "exceptions": exceptions_section(model, table_cap, workbook),
         "chain": chain_section(model),
+        "integrity": _integrity(model),
         "timeline": root_timeline(model, events, table_cap, workbook),
         "credentials": credential_tables(model, table_cap, workbook),
         "manifest": manifest_table(model, table_cap, workbook),
