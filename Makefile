@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test lint typecheck demo-snapshot bench bench-collect bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo test lint typecheck demo-snapshot fonts bench bench-collect bench-pdf bench-trail-logs syslibs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 # Debian packages of the system libraries the PDF renderer loads; one line names any missing.
-SYSLIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
+# The pack's fonts ship in templates/fonts/; fonts-dejavu-core only backs characters outside them.
+SYSLIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
 syslibs:
 	@missing=""; for p in $(SYSLIBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "missing system libraries: run: sudo apt-get install -y$$missing"; fi
@@ -39,6 +40,10 @@ typecheck: $(VENV)/.installed-dev
 
 demo-snapshot: $(VENV)/.installed-dev
 	$(PY) tools/build_demo_snapshot.py
+
+# Rebuild templates/fonts/ from Debian's fonts-dejavu-core (the committed files are the ones used).
+fonts: $(VENV)/.installed-dev
+	$(PY) tools/ship_fonts.py
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py

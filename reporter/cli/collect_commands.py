@@ -19,6 +19,7 @@ from reporter.cli.options import (
     PublishArgs,
     RegionNames,
     ReportArgs,
+    SigningArgs,
     TrailPrefix,
 )
 from reporter.cli.pack_commands import plan_report, upload, verdict, write_pack
@@ -105,13 +106,14 @@ def collect_command(
     *,
     collect_args: CollectArgs,
     history_args: HistoryArgs,
+    signing_args: SigningArgs,
 ) -> None:
     """Collect an evidence snapshot from AWS (read-only calls, plus iam:GenerateCredentialReport);
     failures become evidence.
 
     The manifest records the digest of the previous pack of the same scope found in the history (the evidence chain)."""
     source = inputs.root_event_source(collect_args)
-    key = inputs.sign_key(collect_args.sign_key)
+    key = inputs.sign_key(signing_args.sign_key)
     history = inputs.history_path(history_args.history, history_args.no_history)
     _collect(out_dir, collect_args.period, collect_args, source, history=history, sign_key=key)
 
@@ -127,6 +129,7 @@ def run_command(
     report_args: ReportArgs,
     history_args: HistoryArgs,
     publish_args: PublishArgs,
+    signing_args: SigningArgs,
 ) -> None:
     """Collect a snapshot into OUT/snapshot, then build its audit pack in OUT (collect + report): the monthly job.
 
@@ -134,10 +137,10 @@ def run_command(
     from reporter.collect.runner import utc_now  # noqa: PLC0415
 
     # Report inputs are checked before any AWS call, so a typo costs nothing.
-    plan = plan_report(report_args)
+    key = inputs.sign_key(signing_args.sign_key)
+    plan = plan_report(report_args, key)
     history_path = inputs.history_path(history_args.history, history_args.no_history)
     inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
-    key = inputs.sign_key(collect_args.sign_key)
     source = inputs.root_event_source(collect_args)
     try:
         month = month_period(collect_args.period, utc_now())[0].strftime("%Y-%m")  # resolved once: no month-end race

@@ -106,7 +106,8 @@ SignKey = Annotated[
     Path | None,
     typer.Option(
         "--sign-key",
-        help=f"Ed25519 private key (reporter keygen): sign manifest.json; passphrase from ${SIGN_KEY_PASSPHRASE_ENV}.",
+        help=f"Ed25519 private key (reporter keygen): sign manifest.json (collect) and pack-manifest.json (report);"
+        f" passphrase from ${SIGN_KEY_PASSPHRASE_ENV}.",
     ),
 ]
 
@@ -197,6 +198,14 @@ class ReportArgs:
 
 
 @option_group
+class SigningArgs:
+    """The Ed25519 key that signs what a command writes (collect: manifest.json; report:
+    pack-manifest.json; run: both)."""
+
+    sign_key: SignKey = None
+
+
+@option_group
 class HistoryArgs:
     """Where earlier packs are recorded (report, collect and run)."""
 
@@ -235,4 +244,3 @@ class CollectArgs:
     athena_workgroup: AthenaWorkgroup = "primary"
     athena_output: AthenaOutput = None
     athena_region: AthenaRegion = None
-    sign_key: SignKey = None

@@ -25,16 +25,15 @@ from reporter.cli.options import (
     PageSize,
     PublishArgs,
     ReportArgs,
+    SigningArgs,
 )
 from reporter.core.resources import demo_snapshot_dir
 from reporter.history.records import scope_key_for
 from reporter.history.store import History
 from reporter.pack.integrity import STAMP, Integrity, check_integrity
 from reporter.pack.model import Pack, PackOptions, build_pack
-from reporter.render.csv_export import write_csv
-from reporter.render.json_report import write_json
-from reporter.render.pdf import write_pdf
-from reporter.render.xlsx import write_xlsx
+from reporter.publish.pack_manifest import RenderInputs, sha256_file, write_pack_manifest
+from reporter.render.outputs import write_outputs
 from reporter.snapshot.reader import Snapshot
 
 
@@ -49,9 +48,22 @@ class ReportPlan:
     fail_on: FailOn = FailOn.fail
     public_key: Any = None
     allow_unverified: bool = False
+    sign_key: Any = None
+    attestations_sha256: str | None = None
+    exceptions_sha256: str | None = None
+
+    def render_inputs(self, history: bool) -> RenderInputs:
+        return RenderInputs(
+            [str(f) for f in self.formats],
+            self.page_size.value,
+            self.table_cap,
+            self.attestations_sha256,
+            self.exceptions_sha256,
+            history,
+        )
 
 
-def plan_report(args: ReportArgs) -> ReportPlan:
+def plan_report(args: ReportArgs, sign_key: Any = None) -> ReportPlan:
     """Every report input checked before anything is collected or written (exit 2 on a problem)."""
     thresholds = Thresholds(
         root_window_days=args.root_window_days,
@@ -62,9 +74,17 @@ def plan_report(args: ReportArgs) -> ReportPlan:
     options = PackOptions(
         thresholds, chosen, inputs.attestations(args.attestations, chosen), inputs.risk_acceptances(args.exceptions)
     )
-    key = inputs.public_key(args.public_key)
     return ReportPlan(
-        options, tuple(args.formats), args.page_size, args.table_cap, args.fail_on, key, args.allow_unverified
+        options,
+        tuple(args.formats),
+        args.page_size,
+        args.table_cap,
+        args.fail_on,
+        inputs.public_key(args.public_key),
+        args.allow_unverified,
+        sign_key,
+        sha256_file(args.attestations) if args.attestations else None,
+        sha256_file(args.exceptions) if args.exceptions else None,
     )
 
 
@@ -103,16 +123,8 @@ def write_pack(
     try:
         integrity = verify_evidence(snapshot, plan, history)
         model = build_pack(snapshot, replace(plan.options, history=history, integrity=integrity))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        if OutputFormat.json in plan.formats:
-            written.append(write_json(model, out_dir))
-        if OutputFormat.xlsx in plan.formats:
-            written.append(write_xlsx(model, out_dir))
-        if OutputFormat.csv in plan.formats:
-            written.extend(write_csv(model, out_dir))
-        if OutputFormat.pdf in plan.formats:
-            written.append(write_pdf(model, out_dir, page_size=plan.page_size.value, table_cap=plan.table_cap))
+        written = write_outputs(model, out_dir, plan.formats, page_size=plan.page_size.value, table_cap=plan.table_cap)
+        written += write_pack_manifest(model, out_dir, written, plan.render_inputs(history is not None), plan.sign_key)
         # A failed render never reaches the history: drift next month compares with a real pack.
         recorded = history.record(model.record) if history is not None and model.record is not None else None
     finally:
@@ -213,10 +225,11 @@ def report(
     report_args: ReportArgs,
     history_args: HistoryArgs,
     publish_args: PublishArgs,
+    signing_args: SigningArgs,
 ) -> None:
     """Build the audit pack of SNAPSHOT, after verifying it (digests; signature with --public-key; chain link
-    against the history). Exit codes: see `reporter --help`."""
-    plan = plan_report(report_args)
+    against the history); write pack-manifest.json (signed with --sign-key). Exit codes: see `reporter --help`."""
+    plan = plan_report(report_args, inputs.sign_key(signing_args.sign_key))
     history_path = inputs.history_path(history_args.history, history_args.no_history)
     inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
     opened = inputs.open_snapshot(snapshot)

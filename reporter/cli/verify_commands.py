@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from reporter.cli import inputs
 from reporter.cli.console import ExitCode, err, fail, out
-from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV
+from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, AttestationsFile, ExceptionsFile, FrameworksDir
 from reporter.history.store import History, HistoryError
+from reporter.publish.pack_manifest import PACK_MANIFEST_NAME
 from reporter.snapshot.verify import verify_snapshot
+
+if TYPE_CHECKING:
+    from reporter.pack.integrity import Integrity
+    from reporter.pack.model import Pack
+    from reporter.publish.verify_pack import PackVerification
+    from reporter.snapshot.reader import Snapshot
 
 
 def verify(
     snapshots: Annotated[
         list[Path] | None,
-        typer.Argument(help="Snapshot (or `run` pack) folders; several = one monthly chain, oldest first."),
+        typer.Argument(
+            help="A pack folder (pack-manifest.json), or snapshot folders; several = one monthly chain, oldest first."
+        ),
     ] = None,
     public_key: Annotated[
         Path | None,
@@ -33,10 +44,22 @@ def verify(
     scope: Annotated[
         str | None, typer.Option("--scope", help="With --history: only this scope (org:o-… or accounts:…).")
     ] = None,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshot", help="With a pack folder: verify this snapshot too, render it again and compare the bytes."
+        ),
+    ] = None,
+    frameworks_dir: FrameworksDir = None,
+    attestations: AttestationsFile = None,
+    exceptions: ExceptionsFile = None,
 ) -> None:
-    """Recompute every SHA-256 of SNAPSHOT; exit 5 if any file is modified, missing or unexpected.
+    """Recompute every SHA-256 of a pack or a snapshot; exit 5 if any file is modified, missing or unexpected.
 
-    Several folders (oldest first) are checked as a chain: each month must record the digest of the
+    A pack folder (pack-manifest.json): every output's digest, the signature (--public-key), the PDF's
+    attachments; with --snapshot, the snapshot is verified and rendered again (with the pack's
+    --frameworks-dir, --attestations, --exceptions and --history when it was built with them).
+    Several snapshot folders (oldest first) are checked as a chain: each month must record the digest of the
     previous month's manifest; the first broken link is named. --history walks every recorded pack."""
     from reporter.history.chain import verify_history_chain  # noqa: PLC0415
     from reporter.snapshot.chain import verify_chain  # noqa: PLC0415
@@ -48,6 +71,11 @@ def verify(
             key = load_public_key(public_key)
         except SignatureError as exc:
             raise fail(str(exc)) from None
+    if snapshots and len(snapshots) == 1 and (snapshots[0] / PACK_MANIFEST_NAME).is_file():
+        result = _verify_pack(snapshots[0], key, snapshot, (frameworks_dir, attestations, exceptions, history))
+        raise typer.Exit(ExitCode.OK if result.ok else ExitCode.INTEGRITY)
+    if snapshot is not None:
+        raise fail("--snapshot goes with a pack folder (one holding pack-manifest.json)")
     if history is not None:
         if snapshots:
             raise fail("give snapshot folders or --history, not both")
@@ -104,6 +132,79 @@ def verify(
             " (verify both folders together to check the link)",
             highlight=False,
         )
+
+
+def _verify_pack(
+    pack_dir: Path, key: Any, snapshot_dir: Path | None, render_inputs: tuple[Any, Any, Any, Any]
+) -> PackVerification:
+    from reporter.publish.verify_pack import PackManifestError, rerender, verify_pack  # noqa: PLC0415
+
+    try:
+        result = verify_pack(pack_dir, public_key=key)
+        if snapshot_dir is not None:
+            build = _rebuild(result.manifest, *render_inputs)
+            rerender(result, inputs.open_snapshot(inputs.snapshot_folder(snapshot_dir)), build)
+    except PackManifestError as exc:
+        raise fail(str(exc)) from None
+    for line in result.checked:
+        out.print(f"ok: {line}", highlight=False, markup=False, soft_wrap=True)
+    for note in result.notes:
+        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for problem in result.problems:
+        out.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+    if result.problems:
+        err.print(f"{len(result.problems)} problem(s) in pack {pack_dir}", highlight=False)
+    else:
+        out.print(
+            f"pack {pack_dir} verified: {result.manifest.get('period')}, snapshot"
+            f" {result.manifest.get('snapshot', {}).get('manifest_sha256')}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    return result
+
+
+def _rebuild(
+    manifest: dict[str, Any],
+    frameworks_dir: list[Path] | None,
+    attestations: Path | None,
+    exceptions: Path | None,
+    history: Path | None,
+) -> Callable[[Snapshot, Integrity], Pack]:
+    """The Pack builder for the inputs the pack records; exit 2 when a recorded input is not given
+    or is not the same file (by SHA-256)."""
+    from reporter.checks.context import Thresholds  # noqa: PLC0415
+    from reporter.pack.model import PackOptions, build_pack  # noqa: PLC0415
+    from reporter.publish.pack_manifest import sha256_file  # noqa: PLC0415
+
+    render = manifest.get("render", {})
+    recorded = render.get("frameworks", [])
+    chosen = inputs.frameworks(",".join(f["id"] for f in recorded), frameworks_dir) if recorded else []
+    for framework, entry in zip(chosen, recorded, strict=True):
+        if framework.sha256 != entry.get("sha256"):
+            raise fail(
+                f"framework {framework.id}: {framework.source} has sha256 {framework.sha256}, the pack was built with"
+                f" {entry.get('sha256')}; give the folder it came from with --frameworks-dir"
+            )
+    for option, path, digest in (
+        ("--attestations", attestations, render.get("attestations_sha256")),
+        ("--exceptions", exceptions, render.get("exceptions_sha256")),
+    ):
+        if digest and (path is None or sha256_file(path) != digest):
+            raise fail(f"the pack was built with {option} of sha256 {digest}; give that file with {option}")
+    if render.get("history") and history is None:
+        raise fail("the pack was built with a history (drift); give it with --history")
+    thresholds = Thresholds(**render.get("thresholds", {}))
+    options = PackOptions(
+        thresholds, chosen, inputs.attestations(attestations, chosen), inputs.risk_acceptances(exceptions)
+    )
+    opened = inputs.open_history(history) if render.get("history") else None
+
+    def build(snapshot: Snapshot, integrity: Integrity) -> Pack:
+        return build_pack(snapshot, replace(options, history=opened, integrity=integrity))
+
+    return build
 
 
 def keygen(

@@ -66,6 +66,19 @@ class Integrity:
             "failures": [f.as_dict() for f in self.failures],
         }
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Integrity:
+        """The status a pack recorded (pack-manifest.json), to render that pack again."""
+        return cls(
+            bool(doc.get("digests_checked")),
+            bool(doc.get("signature_checked")),
+            doc.get("signature_key_id"),
+            bool(doc.get("chain_checked")),
+            tuple(
+                IntegrityFailure(str(f["path"]), str(f["problem"]), str(f["detail"])) for f in doc.get("failures", ())
+            ),
+        )
+
 
 # Built without a check (a pack made in a test or a library call): says so, never "verified".
 UNCHECKED = Integrity()

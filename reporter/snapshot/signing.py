@@ -49,7 +49,9 @@ __all__ = [
     "key_id",
     "load_private_key",
     "load_public_key",
+    "sign_file",
     "sign_manifest",
+    "verify_file_signature",
     "verify_manifest_signature",
 ]
 
@@ -173,35 +175,34 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
     return key
 
 
-def sign_manifest(
-    snapshot_dir: Path | str, private_key: Ed25519PrivateKey | Path | str, passphrase: bytes | None = None
+def sign_file(
+    path: Path | str, private_key: Ed25519PrivateKey | Path | str, passphrase: bytes | None = None
 ) -> SignatureInfo:
-    """Sign `snapshot_dir/manifest.json` and write `manifest.json.sig` beside it (replacing an
-    older signature)."""
-    root = Path(snapshot_dir)
+    """Sign the exact bytes of `path` and write `<path>.sig` beside it (replacing an older signature)."""
+    target_file = Path(path)
     key = private_key if isinstance(private_key, Ed25519PrivateKey) else load_private_key(private_key, passphrase)
-    manifest = _read(root / MANIFEST_NAME, "manifest")
+    data = _read(target_file, "manifest")
     doc = {
         "format": SIGNATURE_FORMAT,
         "algorithm": "Ed25519",
         "key_id": key_id(key.public_key()),
-        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
-        "signature": base64.b64encode(key.sign(manifest)).decode("ascii"),
+        "manifest_sha256": hashlib.sha256(data).hexdigest(),
+        "signature": base64.b64encode(key.sign(data)).decode("ascii"),
     }
-    target = root / SIGNATURE_NAME
+    target = target_file.with_name(target_file.name + ".sig")
     atomic_write(target, orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n")
     return SignatureInfo(doc["key_id"], doc["manifest_sha256"], target)
 
 
-def verify_manifest_signature(snapshot_dir: Path | str, public_key: Ed25519PublicKey | Path | str) -> SignatureInfo:
-    """Check `manifest.json.sig` against `manifest.json` with `public_key`; raise SignatureError
+def verify_file_signature(path: Path | str, public_key: Ed25519PublicKey | Path | str) -> SignatureInfo:
+    """Check `<path>.sig` against the bytes of `path` with `public_key`; raise SignatureError
     saying what is wrong, or return what was verified."""
-    root = Path(snapshot_dir)
+    signed = Path(path)
     key = public_key if isinstance(public_key, Ed25519PublicKey) else load_public_key(public_key)
-    sig_path = root / SIGNATURE_NAME
+    sig_path = signed.with_name(signed.name + ".sig")
     if not sig_path.is_file():
-        raise SignatureError(f"{sig_path}: missing; the snapshot is not signed")
-    manifest = _read(root / MANIFEST_NAME, "manifest")
+        raise SignatureError(f"{sig_path}: missing; {signed.name} is not signed")
+    manifest = _read(signed, "manifest")
     try:
         doc = orjson.loads(sig_path.read_bytes())
         if not isinstance(doc, dict) or doc.get("format") != SIGNATURE_FORMAT or doc.get("algorithm") != "Ed25519":
@@ -223,8 +224,24 @@ def verify_manifest_signature(snapshot_dir: Path | str, public_key: Ed25519Publi
             ) from None
         if doc.get("manifest_sha256") != actual_digest:
             raise SignatureError(
-                f"{root / MANIFEST_NAME}: changed after it was signed (signed sha256"
+                f"{signed}: changed after it was signed (signed sha256"
                 f" {str(doc.get('manifest_sha256'))[:16]}…, now {actual_digest[:16]}…)"
             ) from None
         raise SignatureError(f"{sig_path}: signature does not verify (the signature file was altered)") from None
     return SignatureInfo(expected_key, actual_digest, sig_path)
+
+
+def sign_manifest(
+    snapshot_dir: Path | str, private_key: Ed25519PrivateKey | Path | str, passphrase: bytes | None = None
+) -> SignatureInfo:
+    """Sign `snapshot_dir/manifest.json` and write `manifest.json.sig` beside it."""
+    return sign_file(Path(snapshot_dir) / MANIFEST_NAME, private_key, passphrase)
+
+
+def verify_manifest_signature(snapshot_dir: Path | str, public_key: Ed25519PublicKey | Path | str) -> SignatureInfo:
+    """Check a snapshot's `manifest.json.sig` (see verify_file_signature)."""
+    public_key = public_key if isinstance(public_key, Ed25519PublicKey) else load_public_key(public_key)
+    sig = Path(snapshot_dir) / SIGNATURE_NAME
+    if not sig.is_file():
+        raise SignatureError(f"{sig}: missing; the snapshot is not signed")
+    return verify_file_signature(Path(snapshot_dir) / MANIFEST_NAME, public_key)

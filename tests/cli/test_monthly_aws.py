@@ -169,6 +169,7 @@ def test_upload_with_sse_and_digest_metadata(s3: Any, tmp_path: Path) -> None:
     assert keys == [
         "org/2026-09/evidence-2026-09.xlsx",
         "org/2026-09/findings.json",
+        "org/2026-09/pack-manifest.json",
         "org/2026-09/snapshot-2026-09.tar.gz",
     ]
     for key in keys:

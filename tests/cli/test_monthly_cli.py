@@ -381,14 +381,15 @@ def test_config_file_defaults_and_flags_override(tmp_path: Path, monkeypatch: py
     )
     result = invoke("report", snap.root, "--config", config)
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (tmp_path / "packs/2026-09").iterdir()] == ["findings.json"]
+    assert sorted(p.name for p in (tmp_path / "packs/2026-09").iterdir()) == ["findings.json", "pack-manifest.json"]
     assert "history:" not in result.output  # no-history from the file
     flag = invoke("report", snap.root, "--config", config, "--fail-on", "fail")
     assert flag.exit_code == 1  # the command line wins
     # ./reporter.toml is read when present
     monkeypatch.chdir(tmp_path)
     implicit = invoke("report", snap.root, "--out", tmp_path / "implicit")
-    assert implicit.exit_code == 0 and [p.name for p in (tmp_path / "implicit").iterdir()] == ["findings.json"]
+    assert implicit.exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "implicit").iterdir()) == ["findings.json", "pack-manifest.json"]
     # errors name the file and the key, exit 2
     config.write_text('colour = "blue"\n')
     unknown = invoke("report", snap.root)

@@ -77,7 +77,10 @@ def test_committed_sample_reports_are_current(tmp_path: Path) -> None:
     samples = Path(__file__).resolve().parents[2] / "sample_reports"
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for name in ("findings.json", "evidence-2026-10.xlsx"):
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(p.name for p in samples.iterdir())
+    assert names == ["audit-pack-2026-10.pdf", "evidence-2026-10.xlsx", "findings.json", "pack-manifest.json"]
+    for name in names:  # the PDF too: its fonts ship with the package, so no machine differs
         assert (samples / name).read_bytes() == (tmp_path / name).read_bytes(), f"regenerate {name}: make demo"
         assert (tmp_path / name).stat().st_mode & 0o044 == 0o044  # readable by others, not mkstemp's 0600
 

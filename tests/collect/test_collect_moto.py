@@ -288,7 +288,10 @@ def test_cli_collect_then_run(world: World, tmp_path: Path) -> None:
     # the management account fails root_not_used (and more): exit code 1, the pack still written
     assert run.exit_code == 1, run.output
     assert (tmp_path / "pack/snapshot/manifest.json").exists()
-    assert [p.suffix for p in (tmp_path / "pack").iterdir() if p.is_file()] == [".json"]
+    assert sorted(p.name for p in (tmp_path / "pack").iterdir() if p.is_file()) == [
+        "findings.json",
+        "pack-manifest.json",
+    ]
 
 
 DENIED = [  # (account attribute, region, operation)

@@ -257,6 +257,38 @@ def test_same_snapshot_same_bytes(hostile):
     assert outputs[0] == outputs[1]
 
 
+def _embedded_fonts(data: bytes) -> set[str]:
+    names = set()
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return names
+
+
+def test_only_the_shipped_fonts_are_embedded(hostile, demo):
+    """The pack's fonts come from templates/fonts, never from the machine's font folders."""
+    _, outputs, fetchers, _ = hostile
+    for data in (outputs[0], demo[1]):
+        assert _embedded_fonts(data) <= {
+            "Pack-Sans",
+            "Pack-Sans-Bold",
+            "Pack-Sans-Italic",
+            "Pack-Mono",
+            "Pack-Mono-Bold",
+        }
+    assert any(u.endswith("/fonts/DejaVuSans.ttf") for u in fetchers[0].served)
+
+
+def test_bytes_do_not_depend_on_the_font_subsetting_library(hostile, monkeypatch):
+    """WeasyPrint subsets with HarfBuzz-subset when the system has it, else with fontTools, and
+    the two write different bytes; the shipped fonts are embedded whole, so neither runs."""
+    import weasyprint.pdf.fonts as weasy_fonts
+
+    model, outputs, _, _ = hostile
+    monkeypatch.setattr(weasy_fonts, "harfbuzz_subset", None)  # as on a machine without the library
+    assert render_pdf(model) == outputs[0]
+
+
 def test_table_cap_points_to_the_workbook(hostile):
     model, outputs, _, capped = hostile
     text = _flat(" ".join(_pages(capped))).replace("– ", "–")

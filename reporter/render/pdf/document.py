@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -27,44 +26,6 @@ from reporter.snapshot.writer import atomic_write
 # --------------------------------------------------------------------------------------------
 # Rendering
 # --------------------------------------------------------------------------------------------
-
-
-def _freeze_font_timestamp(font: bytes) -> bytes:
-    """Set a TrueType font's `head.modified` to its `head.created` (fixing the checksums).
-
-    The font subsetter stamps the subset with the time of rendering; that stamp is the one thing
-    that would make two renders of the same snapshot differ. Same length, so /Length1 holds.
-    """
-    if len(font) < 12 or font[:4] not in (b"\x00\x01\x00\x00", b"true"):
-        return font
-    data = bytearray(font)
-    tables = {}
-    for i in range(struct.unpack(">H", data[4:6])[0]):
-        tag, _, offset, length = struct.unpack(">4sLLL", data[12 + 16 * i : 28 + 16 * i])
-        tables[tag] = (12 + 16 * i, offset, length)
-    if b"head" not in tables:
-        return font
-    record, offset, length = tables[b"head"]
-    if length < 36 or offset + length > len(data):
-        return font
-    data[offset + 28 : offset + 36] = data[offset + 20 : offset + 28]  # modified := created
-    data[offset + 8 : offset + 12] = b"\0\0\0\0"  # checkSumAdjustment, recomputed below
-
-    def checksum(chunk: bytes | bytearray) -> int:
-        chunk = bytes(chunk) + b"\0" * (-len(chunk) % 4)
-        return sum(struct.unpack(f">{len(chunk) // 4}L", chunk)) & 0xFFFFFFFF
-
-    data[record + 4 : record + 8] = struct.pack(">L", checksum(data[offset : offset + length]))
-    data[offset + 8 : offset + 12] = struct.pack(">L", (0xB1B0AFBA - checksum(data)) & 0xFFFFFFFF)
-    return bytes(data)
-
-
-def _reproducible_fonts(document: Any, pdf: Any) -> None:
-    for obj in pdf.objects:
-        extra = getattr(obj, "extra", None)
-        stream = getattr(obj, "stream", None)
-        if extra is not None and stream and "Length1" in extra and len(stream) == 1 and isinstance(stream[0], bytes):
-            stream[0] = _freeze_font_timestamp(stream[0])
 
 
 def _environment(templates: Path) -> jinja2.Environment:
@@ -149,7 +110,7 @@ def render_pdf(
             pdf_identifier=identifier[:32].encode("ascii"),
             attachments=attachments,
             uncompressed_pdf=False,
-            finisher=_reproducible_fonts,
+            full_fonts=True,  # the shipped fonts whole: no subsetting library decides the bytes
         )
 
 
