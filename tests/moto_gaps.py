@@ -1,7 +1,7 @@
 """The one place that fills moto's gaps for the collector's tests.
 
 moto 5.2 lacks what the collector needs to be tested end to end: the credential report has no
-root row, GetAccountSummary hard-codes AccountMFAEnabled=0, cloudtrail:LookupEvents and
+root row, GetAccountSummary hard-codes AccountMFAEnabled=0 and AccountAccessKeysPresent=0, cloudtrail:LookupEvents and
 iam:ListOrganizationsFeatures are not implemented, GetEventSelectors answers nothing for a new
 trail (AWS answers a default management-events selector), and nothing can refuse an AssumeRole
 or throttle a call. This module patches moto's backend and response classes, so it works with
@@ -10,7 +10,7 @@ code never knows about it.
 
     install()            idempotent, patches moto
     reset()              forget every state set below (call between tests)
-    set_root(...)        the root row of an account's credential report (+ account summary MFA)
+    set_root(...)        the root row of an account's credential report (+ account summary MFA and keys)
     add_cloudtrail_events(account, region, records)
     set_org_features(organization_id, features)
     refuse_assume_role(role_arn)
@@ -317,6 +317,9 @@ def _patch_account_summary() -> None:
         with _STATE.lock:
             root = _STATE.roots.get(self.account_id)
         summary._account_mfa_enabled = 1 if root is not None and root.mfa_active else 0
+        # AWS counts root's keys here; moto always answers 0, which contradicts the report's root row.
+        keys = [k for k in (root.key1, root.key2) if k] if root is not None else []
+        summary._account_access_keys_present = 1 if any(k.get("active") for k in keys) else 0
         return summary
 
     IAMBackend.get_account_summary = get_account_summary  # type: ignore[method-assign]

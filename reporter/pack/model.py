@@ -27,6 +27,15 @@ from reporter.evidence.tables import AccountEvidence, EvidenceTable, load_eviden
 from reporter.history.drift import Drift, compute_drift
 from reporter.history.records import PackRecord
 from reporter.history.store import History
+from reporter.pack.coverage import (
+    ASSESSED,
+    NOT_ASSESSED,
+    PARTIAL,
+    Count,
+    Coverage,
+    account_coverage,
+    table_gaps,
+)
 from reporter.pack.integrity import UNCHECKED, Integrity
 from reporter.pack.record import pack_record
 from reporter.snapshot.manifest import iso_utc
@@ -39,8 +48,13 @@ class AccountStatus:
     id: str
     name: str | None
     is_management: bool
-    assessed: bool
-    reason: str | None
+    coverage: Coverage
+    reason: str | None  # why it is not (fully) assessed
+
+    @property
+    def assessed(self) -> bool:
+        """Every check for this account had its evidence."""
+        return self.coverage.state == ASSESSED
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +62,7 @@ class AccountStatus:
             "name": self.name,
             "is_management": self.is_management,
             "assessed": self.assessed,
+            "coverage": self.coverage.as_dict(),
             "reason": self.reason,
         }
 
@@ -94,6 +109,26 @@ class Pack:
         ordered = in_period.sort_values(["event_time", "account", "event_id"], kind="stable")
         return _with_row_ids(ordered.reset_index(drop=True), "E-root")
 
+    def root_event_count(self) -> Count:
+        """The period's root events, "at least" when an account's root-event evidence has gaps."""
+        gaps = table_gaps(self.evidence, "root_events")
+        return Count(len(self.root_events()), not gaps, gaps)
+
+    def coverage_counts(self) -> dict[str, int]:
+        counts = {ASSESSED: 0, PARTIAL: 0, NOT_ASSESSED: 0}
+        for account in self.accounts:
+            counts[account.coverage.state] += 1
+        return counts
+
+    def coverage_text(self) -> str:
+        """One line for the cover and the workbook: how many accounts were fully assessed."""
+        c, total = self.coverage_counts(), len(self.accounts)
+        if c[ASSESSED] == total:
+            return f"{total} of {total} account(s) fully assessed (every check had its evidence)"
+        parts = [f"{c[ASSESSED]} of {total} account(s) fully assessed"]
+        parts += [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
+        return "; ".join(parts)
+
     def credential_rows(self) -> pd.DataFrame:
         """Every credential-report row of every account, numbered U-0001, … (root rows included)."""
         frames = [
@@ -119,14 +154,18 @@ def _with_row_ids(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return frame
 
 
-def _account_status(snapshot: Snapshot, evidence: AccountEvidence) -> AccountStatus:
+def _account_status(snapshot: Snapshot, evidence: AccountEvidence, findings: list[Finding]) -> AccountStatus:
     artifacts = snapshot.manifest.artifacts_for(account=evidence.account_id)
-    ok = [a for a in artifacts if a.status == "ok"]
-    if ok:
-        return AccountStatus(evidence.account_id, evidence.name, evidence.is_management, True, None)
-    errors = sorted({f"{a.api}: {a.error.code}" for a in artifacts if a.error})
-    reason = "no evidence was collected" + (f" ({'; '.join(errors)})" if errors else "")
-    return AccountStatus(evidence.account_id, evidence.name, evidence.is_management, False, reason)
+    collected = any(a.status == "ok" for a in artifacts)
+    coverage = account_coverage((f for f in findings if f.account_id == evidence.account_id), collected)
+    reason = None
+    if not collected:
+        errors = sorted({f"{a.api}: {a.error.code}" for a in artifacts if a.error})
+        reason = "no evidence was collected" + (f" ({'; '.join(errors)})" if errors else "")
+    elif coverage.missing:
+        checks = ", ".join(m.split(":", 1)[0] for m in coverage.missing)
+        reason = f"{len(coverage.missing)} check(s) without their evidence: {checks}"
+    return AccountStatus(evidence.account_id, evidence.name, evidence.is_management, coverage, reason)
 
 
 @dataclass(frozen=True)
@@ -173,7 +212,7 @@ def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
     as_of = snapshot.manifest.as_of
     findings = run_checks(evidence, pd.Timestamp(as_of), options.thresholds)
     problems = sorted({p for account in evidence for p in account.problems()})
-    accounts = [_account_status(snapshot, e) for e in evidence]
+    accounts = [_account_status(snapshot, e, findings) for e in evidence]
     chosen = list(load_frameworks().values()) if options.frameworks is None else list(options.frameworks)
     scope = [a.id for a in snapshot.manifest.accounts]
     results = [evaluate(fw, findings, options.attestations, as_of=as_of, accounts=scope) for fw in chosen]

@@ -14,7 +14,7 @@ from reporter.snapshot.writer import atomic_write
 # 1.1 (additive): "drift", "risk_acceptances", per-finding "acceptance", and the snapshot's
 # previous_manifest_sha256 and signature. 1.2 (additive): "integrity", what was verified of the
 # snapshot before the pack was built.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 def findings_document(model: Pack) -> dict[str, Any]:
@@ -25,7 +25,12 @@ def findings_document(model: Pack) -> dict[str, Any]:
         "integrity": model.integrity.as_dict(),
         "thresholds": model.thresholds.as_dict(),
         "accounts": [a.as_dict() for a in model.accounts],
-        "summary": {"total": model.counts(), "by_account": {a.id: model.counts(a.id) for a in model.accounts}},
+        "summary": {
+            "total": model.counts(),
+            "by_account": {a.id: model.counts(a.id) for a in model.accounts},
+            "coverage": model.coverage_counts(),
+            "root_events": model.root_event_count().as_dict(),
+        },
         "checks": checks_block(),
         "findings": _findings(model),
         "frameworks": [r.as_dict() for r in model.frameworks],

@@ -272,9 +272,11 @@ def summary_table(model: Pack) -> SheetTable:
         yield info("evidence integrity", _integrity_text(integrity))
         for failure in integrity.failures:
             yield info("integrity failure", str(failure))
+        yield info("coverage", model.coverage_text())
+        yield info("root events in the period", str(model.root_event_count()))
         yield counted("findings", "all accounts", None, model.counts(), "Findings")
         for a in model.accounts:
-            state = "assessed" if a.assessed else f"not assessed: {a.reason}"
+            state = a.coverage.label + (f": {a.reason}" if a.reason else "")
             label = f"{a.id} ({a.name})" if a.name else a.id
             kind = "management account" if a.is_management else "member account"
             yield counted("findings by account", label, f"{kind}; {state}", model.counts(a.id), "Findings")
@@ -301,7 +303,7 @@ def summary_table(model: Pack) -> SheetTable:
             yield ["sheet", sheet, text_value(text), *([None] * (len(STATUS_ORDER) + 1)), Link(sheet, sheet)]
 
     n = (
-        14
+        16
         + len(model.integrity.failures)
         + 1
         + len(model.accounts)

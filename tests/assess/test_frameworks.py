@@ -34,6 +34,7 @@ CURRENT_CHECKS = {
     "cloudtrail_root_evidence_complete",
     "root_scp_deny",
     "root_credentials_centrally_managed",
+    "evidence_consistent",
 }
 FUTURE_CHECKS: set[str] = set()
 

@@ -16,6 +16,7 @@ from reporter.assess.risk_acceptance import AcceptanceState, Decision
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
+from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage
 from reporter.pack.integrity import STAMP
 from reporter.pack.model import Pack
 from reporter.render.chart import STATUS_STYLE, status_chart_svg
@@ -84,29 +85,38 @@ def _organization(model: Pack) -> dict[str, Any]:
     return {"title": title, "short": short}
 
 
-def _root_headline(events: pd.DataFrame) -> dict[str, Any]:
+def _root_headline(model: Pack, events: pd.DataFrame) -> dict[str, Any]:
+    """Root activity counts; over incomplete root-event evidence each reads "at least N"."""
+    count = model.root_event_count()
     sign_ins = events[events["interaction"] == "console_sign_in"]
     api_calls = events[events["interaction"] != "console_sign_in"]
     successful = sign_ins[sign_ins["success"].fillna(False).astype(bool)]
     no_mfa = successful[~successful["mfa_used"].fillna(False).astype(bool)]
     failed = len(sign_ins) - len(successful)
+
+    def shown(n: int) -> str:
+        return str(n) if count.complete else f"≥ {n}"
+
     return {
         "events": len(events),
-        "sign_ins": len(sign_ins),
-        "sign_ins_ok": len(successful),
-        "sign_ins_failed": failed,
-        "sign_ins_without_mfa": len(no_mfa),
-        "api_calls": len(api_calls),
+        "complete": count.complete,
+        "floor": "" if count.complete else "at least ",
+        "gaps": list(count.gaps),
+        "sign_ins": shown(len(sign_ins)),
+        "sign_ins_ok": shown(len(successful)),
+        "sign_ins_failed": shown(failed),
+        "sign_ins_without_mfa": shown(len(no_mfa)),
+        "alert": len(no_mfa) > 0,
+        "api_calls": shown(len(api_calls)),
         "accounts": sorted(events["account"].dropna().unique().tolist()) if len(events) else [],
     }
 
 
 def _summary_paragraph(model: Pack, org: dict[str, Any], root: dict[str, Any], counts: dict[str, int]) -> str:
     manifest = model.snapshot.manifest
-    assessed = [a for a in model.accounts if a.assessed]
     parts = [
         f"This pack covers {org['title']} for {manifest.period_start:%B %Y}, with evidence as of "
-        f"{iso_utc(manifest.as_of)}. {len(assessed)} of {len(model.accounts)} account(s) were assessed.",
+        f"{iso_utc(manifest.as_of)}. Coverage: {model.coverage_text()}.",
     ]
     fails = counts["FAIL"]
     not_assessed = counts["NOT_ASSESSED"]
@@ -115,15 +125,24 @@ def _summary_paragraph(model: Pack, org: dict[str, Any], root: dict[str, Any], c
         f"and {not_assessed} could not be assessed because evidence was missing or its collection failed; "
         f"missing evidence is never counted as a pass."
     )
+    floor = root["floor"]
     if root["events"]:
         accounts = ", ".join(root["accounts"])
         parts.append(
-            f"The root user was active this period in {len(root['accounts'])} account(s) ({accounts}): "
-            f"{root['sign_ins']} console sign-in(s) ({root['sign_ins_without_mfa']} successful without MFA, "
-            f"{root['sign_ins_failed']} failed) and {root['api_calls']} other root action(s)."
+            f"The root user was active this period in {floor}{len(root['accounts'])} account(s) ({accounts}): "
+            f"{floor}{len(model.root_events())} root event(s), of them console sign-ins: "
+            f"{root['sign_ins']} ({root['sign_ins_without_mfa']} successful without MFA, "
+            f"{root['sign_ins_failed']} failed), and {root['api_calls']} other root action(s)."
         )
-    else:
+    elif root["complete"]:
         parts.append("No root activity was recorded in the period in the evidence collected.")
+    else:
+        parts.append("No root activity was found in the root-event evidence that could be collected.")
+    if not root["complete"]:
+        parts.append(
+            f"Root-event counts are floors (at least N): the evidence has {len(root['gaps'])} gap(s)"
+            f" ({'; '.join(root['gaps'][:3])}{'; …' if len(root['gaps']) > 3 else ''})."
+        )
     critical = [f for f in model.findings if f.status == Status.FAIL and f.severity.value == "critical"]
     if critical:
         parts.append(
@@ -150,6 +169,14 @@ def _summary_paragraph(model: Pack, org: dict[str, Any], root: dict[str, Any], c
     return " ".join(parts)
 
 
+def _coverage_cell(coverage: Coverage) -> str:
+    if coverage.state == ASSESSED:
+        return f"yes ({coverage.checks_total} checks)"
+    if coverage.state == PARTIAL:
+        return f"partially: {coverage.checks_assessed} of {coverage.checks_total} checks"
+    return "NO"
+
+
 def _scope(model: Pack) -> dict[str, Any]:
     manifest = model.snapshot.manifest
     status = {a.id: a for a in model.accounts}
@@ -169,7 +196,8 @@ def _scope(model: Pack) -> dict[str, Any]:
                 "management": scope.is_management,
                 "regions": ", ".join(scope.regions) or "\u2014",
                 "assessed": bool(st and st.assessed),
-                "note": (st.reason if st and not st.assessed else "") or "",
+                "coverage": _coverage_cell(st.coverage) if st else "NO",
+                "note": (st.reason if st else "") or "",
                 "gaps": gaps,
             }
         )
@@ -490,7 +518,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
     workbook = workbook_name(model)
     org = _organization(model)
     events = model.root_events()
-    root = _root_headline(events)
+    root = _root_headline(model, events)
     counts = model.counts()
     per_account = _counts_per_account(model)
     findings = _findings(model, table_cap, workbook)
@@ -538,6 +566,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
                 {
                     "label": account_label(model, a.id),
                     "assessed": a.assessed,
+                    "coverage": "" if a.assessed else a.coverage.label,
                     "counts": [per_account[a.id][s] for s in STATUSES],
                 }
                 for a in model.accounts
@@ -554,6 +583,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         "exceptions": exceptions_section(model, table_cap, workbook),
         "chain": chain_section(model),
         "integrity": _integrity(model),
+        "coverage": model.coverage_text(),
         "timeline": root_timeline(model, events, table_cap, workbook),
         "credentials": credential_tables(model, table_cap, workbook),
         "manifest": manifest_table(model, table_cap, workbook),
