@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test lint typecheck demo-snapshot fonts bench bench-collect bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo test lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench: $(VENV)/.installed-dev
 
 bench-collect: $(VENV)/.installed-dev
 	$(PY) bench/collect_bench.py --replay
+
+bench-verify: $(VENV)/.installed-dev syslibs
+	$(PY) bench/verify_bench.py
 
 bench-pdf: $(VENV)/.installed-dev syslibs
 	$(PY) bench/pdf_bench.py

@@ -329,6 +329,12 @@ def eventbridge_route(ctx: CheckContext) -> Route:
 @check(
     id="root_usage_alerting",
     title="Root activity raises an alert that reaches a person",
+    fails_when=(
+        "neither route alerts a person on root use: (a) a metric filter on a logging multi-region trail's log"
+        " group that matches root activity, with an alarm whose SNS topic has a confirmed subscriber; (b) "
+        "enabled EventBridge rules with a target that match a root console sign-in and root API calls (in "
+        "every covered region)"
+    ),
     severity=Severity.MEDIUM,
     evidence=(
         "trails",

@@ -24,6 +24,11 @@ _FACTS = (
 @check(
     id="evidence_consistent",
     title="The credential report and the account summary agree on root's access keys and MFA",
+    fails_when=(
+        "the credential report's root row and the account summary contradict each other on root access keys "
+        "(`access_key_N_active` vs `AccountAccessKeysPresent`) or root MFA (`mfa_active` vs "
+        "`AccountMFAEnabled`); the reason names both files and values. Mapped to SOC 2 CC7.2"
+    ),
     severity=Severity.HIGH,
     evidence=("credential_report", "account_summary"),
     scope="root",

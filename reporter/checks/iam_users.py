@@ -85,6 +85,7 @@ def _unknown(row: Row, *columns: str) -> Verdict:
 @check(
     id="iam_user_console_mfa",
     title="Every IAM user with a console password has MFA",
+    fails_when="an IAM user with a console password has no MFA (one finding per user)",
     severity=Severity.HIGH,
     evidence=("credential_report",),
     scope="principal",
@@ -117,6 +118,7 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_unused_credentials_disabled",
     title="Credentials unused for the threshold period are disabled",
+    fails_when="an enabled password or active key unused for ≥ 45 days; never-used ones count from when they were set",
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
     scope="principal",
@@ -174,6 +176,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_access_keys_rotated",
     title="Active access keys are rotated within the threshold",
+    fails_when="an active key is older than 90 days",
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
     scope="principal",
@@ -210,6 +213,7 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_single_active_access_key",
     title="No IAM user has more than one active access key",
+    fails_when="a user has two active keys",
     severity=Severity.LOW,
     evidence=("credential_report",),
     scope="principal",

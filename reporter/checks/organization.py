@@ -59,6 +59,11 @@ def _path(tree: OrgTree, account_id: str) -> tuple[list[tuple[str, str]], str | 
 @check(
     id="root_scp_deny",
     title="A service control policy denies every action to the member account's root user",
+    fails_when=(
+        "a member account has no SCP on its path (account, OUs, root) denying `*` to `arn:<partition>:iam::*:root`, "
+        "or SCPs are not enabled; NOT_APPLICABLE for the management account (SCPs never apply to it) and "
+        "outside an organization"
+    ),
     severity=Severity.MEDIUM,
     evidence=("organization", "org_roots", "org_parents", "scp_list", "scp_targets", "scps"),
     scope="root",
@@ -190,6 +195,10 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
 @check(
     id="root_credentials_centrally_managed",
     title="The organization manages member accounts' root credentials centrally",
+    fails_when=(
+        "the organization has not enabled centralized root credential management "
+        "(`RootCredentialsManagement`); a finding on the management account, members NOT_APPLICABLE"
+    ),
     severity=Severity.MEDIUM,
     evidence=("organization", "org_features"),
     scope="account",

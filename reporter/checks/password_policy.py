@@ -11,6 +11,7 @@ from reporter.core.status import Severity, Status
 @check(
     id="iam_password_policy_strong",
     title="The account password policy requires length and prevents reuse",
+    fails_when="no policy, minimum length < 14, or reuse prevention < 24",
     severity=Severity.MEDIUM,
     evidence=("password_policy",),
     scope="account",

@@ -31,6 +31,9 @@ class Check:
     # What a finding is about: the root user, the account as a whole, or each IAM principal
     # (then unreadable credential-report rows become NOT_ASSESSED findings of their own).
     scope: Scope
+    # The decision in one sentence ("FAIL when …"; markdown code spans allowed), for the README,
+    # the auditor's guide and the PDF appendix.
+    fails_when: str = ""
 
 
 CHECKS: dict[str, Check] = {}
@@ -40,6 +43,7 @@ def check(
     *,
     id: str,
     title: str,
+    fails_when: str,
     severity: Severity,
     evidence: tuple[str, ...],
     scope: Scope,
@@ -50,7 +54,9 @@ def check(
     def register(function: CheckFunction) -> CheckFunction:
         if id in CHECKS:
             raise ValueError(f"check {id} registered twice")
-        CHECKS[id] = Check(id, title, severity, evidence, rationale, remediation, references, function, scope)
+        CHECKS[id] = Check(
+            id, title, severity, evidence, rationale, remediation, references, function, scope, fails_when
+        )
         return function
 
     return register

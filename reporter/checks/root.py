@@ -32,6 +32,11 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
 @check(
     id="root_not_used",
     title="The root user has not been used within the window",
+    fails_when=(
+        "the newest of root `password_last_used`, `access_key_1_last_used_date`, "
+        "`access_key_2_last_used_date` is within the window, or a root CloudTrail event counted by the CIS "
+        "root-usage filter (no `invokedBy`, `eventType` ≠ `AwsServiceEvent`) falls in it"
+    ),
     severity=Severity.HIGH,
     evidence=("credential_report", "root_events"),
     scope="root",
@@ -119,6 +124,7 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
 @check(
     id="root_no_access_keys",
     title="The root user has no access keys",
+    fails_when="a root access key is active, or the account summary says root keys are present",
     severity=Severity.CRITICAL,
     evidence=("credential_report", "account_summary"),
     scope="root",
@@ -218,6 +224,7 @@ def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] 
 @check(
     id="root_mfa_enabled",
     title="The root user has MFA",
+    fails_when="root has a password (or an old report cannot tell) and MFA is not active",
     severity=Severity.CRITICAL,
     evidence=("credential_report",),
     scope="root",
@@ -265,6 +272,10 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
 @check(
     id="root_hardware_mfa_enabled",
     title="The root user's MFA is a hardware device",
+    fails_when=(
+        "root has no MFA, or its MFA is a virtual device (`…:mfa/root-account-mfa-device`, or any device "
+        "assigned to the root ARN)"
+    ),
     severity=Severity.MEDIUM,
     evidence=("credential_report", "virtual_mfa_devices"),
     scope="root",

@@ -177,6 +177,11 @@ def _period(ctx: CheckContext) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 @check(
     id="cloudtrail_root_evidence_complete",
     title="CloudTrail recorded root activity for the whole period",
+    fails_when=(
+        "no multi-region trail logged all management events (read and write) for the whole period, or the "
+        "root-event source failed or skipped a covered region — the pack's root-event list could not be "
+        "trusted"
+    ),
     severity=Severity.HIGH,
     evidence=("trails", "trail_status", "event_selectors", "root_events"),
     scope="account",

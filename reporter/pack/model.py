@@ -271,6 +271,7 @@ def checks_block() -> list[dict[str, Any]]:
         {
             "id": c.id,
             "title": c.title,
+            "fails_when": c.fails_when,
             "severity": c.severity.value,
             "evidence": list(c.evidence),
             "rationale": c.rationale,

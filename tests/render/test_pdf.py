@@ -15,6 +15,7 @@ import pypdf
 import pytest
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 
+from reporter.checks.registry import CHECKS
 from reporter.core.resources import demo_snapshot_dir, shipped_dir
 from reporter.core.status import Status
 from reporter.pack.model import build_pack
@@ -103,6 +104,17 @@ def test_contents_page_numbers_match_section_starts(demo):
             assert heading not in _flat(earlier), f"{heading!r} appears before page {page_no}"
 
 
+def test_auditor_guide_chapter_explains_every_check(demo):
+    model, _, pages = demo
+    start = next(i for i, p in enumerate(pages) if "9.1 What the pack proves" in p)
+    assert start > len(pages) - 5  # the last chapter
+    text = _flat(" ".join(pages[start:]))
+    assert "reporter verify PACK_DIR --public-key" in text and "9.4 Recomputing a verdict by hand" in text
+    squeezed = re.sub(r"\s+", "", text)  # ids in table cells may wrap mid-word
+    for check_id in CHECKS:
+        assert check_id in squeezed, check_id
+
+
 def test_bookmarks_for_every_section(demo):
     _, data, _ = demo
     reader = pypdf.PdfReader(io.BytesIO(data))
@@ -127,6 +139,8 @@ def test_bookmarks_for_every_section(demo):
         "7 Evidence appendix",
         "7.3 Snapshot manifest",
         "8 Sign-off",
+        "9 Auditor's guide",
+        "9.3 How each check decides, and from which evidence",
     ):
         assert title in found
     assert sum(1 for t in found if t.startswith("3.")) == len(demo[0].frameworks)

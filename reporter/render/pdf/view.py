@@ -20,6 +20,7 @@ from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage
 from reporter.pack.integrity import STAMP
 from reporter.pack.model import Pack
 from reporter.render.chart import STATUS_STYLE, status_chart_svg
+from reporter.render.pdf.auditor import auditor_guide
 from reporter.render.pdf.evidence_sections import (
     chain_section,
     credential_tables,
@@ -584,6 +585,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         "chain": chain_section(model),
         "integrity": _integrity(model),
         "coverage": model.coverage_text(),
+        "auditor": auditor_guide(model),
         "timeline": root_timeline(model, events, table_cap, workbook),
         "credentials": credential_tables(model, table_cap, workbook),
         "manifest": manifest_table(model, table_cap, workbook),
