@@ -38,7 +38,7 @@ import typer
 DEFAULT_CONFIG = Path("reporter.toml")
 CONFIGURABLE_COMMANDS = ("report", "run", "collect")
 # Never from a file: it would sit next to the key it unlocks.
-FORBIDDEN = {"passphrase", "sign-key-passphrase", "config"}
+FORBIDDEN = {"passphrase", "sign-key-passphrase", "sign-pdf-passphrase", "config"}
 
 
 class ConfigError(Exception):

@@ -12,7 +12,7 @@ from reporter.assess.framework_files import load_frameworks
 from reporter.assess.framework_model import Framework, FrameworkError
 from reporter.assess.risk_acceptance import RiskAcceptanceError, RiskAcceptances, load_risk_acceptances
 from reporter.cli.console import fail
-from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, CollectArgs
+from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, SIGN_PDF_PASSPHRASE_ENV, CollectArgs
 from reporter.collect.options import RootEventSource
 from reporter.history.store import History, HistoryError, default_history_path
 from reporter.snapshot.reader import Snapshot, SnapshotError
@@ -161,6 +161,33 @@ def sign_key(path: Path | None) -> Any:
         return load_private_key(path, secret.encode() if secret else None)
     except SignatureError as exc:
         raise fail(f"{exc} (passphrase: ${SIGN_KEY_PASSPHRASE_ENV})") from None
+
+
+def pdf_signer(path: Path | None, tsa_url: str | None) -> Any:
+    """The PDF's certificate, loaded (and its passphrase tried) before any AWS call."""
+    if path is None:
+        if tsa_url is not None:
+            raise fail("--tsa-url timestamps a PDF signature: give --sign-pdf CERT.p12 too")
+        return None
+    from reporter.publish.pdf_signature import PdfSigningError, load_pdf_signer  # noqa: PLC0415
+
+    secret = os.environ.get(SIGN_PDF_PASSPHRASE_ENV)
+    try:
+        return load_pdf_signer(path, secret.encode() if secret else None, tsa_url)
+    except PdfSigningError as exc:
+        hint = f" (passphrase: ${SIGN_PDF_PASSPHRASE_ENV})" if "passphrase" in str(exc) else ""
+        raise fail(f"{exc}{hint}") from None
+
+
+def pdf_trust_roots(paths: list[Path] | None) -> list[Any]:
+    if not paths:
+        return []
+    from reporter.publish.pdf_signature import PdfSigningError, load_trust_roots  # noqa: PLC0415
+
+    try:
+        return load_trust_roots(paths)
+    except PdfSigningError as exc:
+        raise fail(str(exc)) from None
 
 
 def public_key(path: Path | None) -> Any:

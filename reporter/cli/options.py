@@ -14,6 +14,7 @@ from reporter.cli.groups import option_group
 from reporter.collect.options import DEFAULT_ROLE_NAME
 
 SIGN_KEY_PASSPHRASE_ENV = "REPORTER_SIGN_KEY_PASSPHRASE"
+SIGN_PDF_PASSPHRASE_ENV = "REPORTER_SIGN_PDF_PASSPHRASE"
 
 
 class OutputFormat(StrEnum):
@@ -118,6 +119,18 @@ PublicKeyOption = Annotated[
         help="Ed25519 public key (reporter keygen): the snapshot's manifest.json.sig must verify before rendering.",
     ),
 ]
+SignPdf = Annotated[
+    Path | None,
+    typer.Option(
+        "--sign-pdf",
+        help=f"PKCS#12 certificate and key (.p12): sign the PDF (PAdES, PDF/A-3b kept; the [sign] extra);"
+        f" passphrase from ${SIGN_PDF_PASSPHRASE_ENV}.",
+    ),
+]
+TsaUrl = Annotated[
+    str | None,
+    typer.Option("--tsa-url", help="With --sign-pdf: an RFC 3161 timestamp authority's URL (PAdES B-T)."),
+]
 AllowUnverified = Annotated[
     bool,
     typer.Option(
@@ -195,6 +208,8 @@ class ReportArgs:
     fail_on: FailOnOption = FailOn.fail
     public_key: PublicKeyOption = None
     allow_unverified: AllowUnverified = False
+    sign_pdf: SignPdf = None
+    tsa_url: TsaUrl = None
 
 
 @option_group

@@ -51,6 +51,7 @@ class ReportPlan:
     sign_key: Any = None
     attestations_sha256: str | None = None
     exceptions_sha256: str | None = None
+    pdf_signer: Any = None
 
     def render_inputs(self, history: bool) -> RenderInputs:
         return RenderInputs(
@@ -85,6 +86,7 @@ def plan_report(args: ReportArgs, sign_key: Any = None) -> ReportPlan:
         sign_key,
         sha256_file(args.attestations) if args.attestations else None,
         sha256_file(args.exceptions) if args.exceptions else None,
+        inputs.pdf_signer(args.sign_pdf, args.tsa_url),
     )
 
 
@@ -114,6 +116,26 @@ def verify_evidence(snapshot: Snapshot, plan: ReportPlan, history: History | Non
     return integrity
 
 
+def sign_pdfs(written: list[Path], signer: Any) -> dict[str, dict[str, Any]]:
+    """Sign each PDF written (--sign-pdf). A pack asked to be signed is never left unsigned: when
+    signing fails (a TSA down, say) the files just written go, nothing is recorded, exit 2."""
+    if signer is None:
+        return {}
+    from reporter.publish.pdf_signature import PdfSigningError, sign_pdf  # noqa: PLC0415 - the [sign] extra
+
+    signed = {}
+    for path in written:
+        if path.suffix == ".pdf":
+            try:
+                signed[path.name] = sign_pdf(path, signer).as_dict()
+            except PdfSigningError as exc:
+                for done in written:
+                    done.unlink(missing_ok=True)
+                raise fail(f"{exc}; no pack written") from None
+            out.print(f"signed {path.name}: PAdES, by {signer.subject}", highlight=False, markup=False, soft_wrap=True)
+    return signed
+
+
 def write_pack(
     snapshot: Snapshot, out_dir: Path, plan: ReportPlan, history_path: Path | None = None
 ) -> tuple[Pack, list[Path]]:
@@ -124,7 +146,10 @@ def write_pack(
         integrity = verify_evidence(snapshot, plan, history)
         model = build_pack(snapshot, replace(plan.options, history=history, integrity=integrity))
         written = write_outputs(model, out_dir, plan.formats, page_size=plan.page_size.value, table_cap=plan.table_cap)
-        written += write_pack_manifest(model, out_dir, written, plan.render_inputs(history is not None), plan.sign_key)
+        signed_from = sign_pdfs(written, plan.pdf_signer)
+        written += write_pack_manifest(
+            model, out_dir, written, plan.render_inputs(history is not None), plan.sign_key, signed_from
+        )
         # A failed render never reaches the history: drift next month compares with a real pack.
         recorded = history.record(model.record) if history is not None and model.record is not None else None
     finally:

@@ -53,12 +53,20 @@ def verify(
     frameworks_dir: FrameworksDir = None,
     attestations: AttestationsFile = None,
     exceptions: ExceptionsFile = None,
+    pdf_trust_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pdf-trust-root",
+            help="With a pack folder: the PDF's signature must chain to this CA certificate (PEM/DER; repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every SHA-256 of a pack or a snapshot; exit 5 if any file is modified, missing or unexpected.
 
     A pack folder (pack-manifest.json): every output's digest, the signature (--public-key), the PDF's
-    attachments; with --snapshot, the snapshot is verified and rendered again (with the pack's
-    --frameworks-dir, --attestations, --exceptions and --history when it was built with them).
+    attachments and its PAdES signature (--pdf-trust-root); with --snapshot, the snapshot is verified and
+    rendered again (with the pack's --frameworks-dir, --attestations, --exceptions and --history when it was
+    built with them).
     Several snapshot folders (oldest first) are checked as a chain: each month must record the digest of the
     previous month's manifest; the first broken link is named. --history walks every recorded pack."""
     from reporter.history.chain import verify_history_chain  # noqa: PLC0415
@@ -72,10 +80,12 @@ def verify(
         except SignatureError as exc:
             raise fail(str(exc)) from None
     if snapshots and len(snapshots) == 1 and (snapshots[0] / PACK_MANIFEST_NAME).is_file():
-        result = _verify_pack(snapshots[0], key, snapshot, (frameworks_dir, attestations, exceptions, history))
+        roots = inputs.pdf_trust_roots(pdf_trust_root)
+        result = _verify_pack(snapshots[0], key, roots, snapshot, (frameworks_dir, attestations, exceptions, history))
         raise typer.Exit(ExitCode.OK if result.ok else ExitCode.INTEGRITY)
-    if snapshot is not None:
-        raise fail("--snapshot goes with a pack folder (one holding pack-manifest.json)")
+    for given, name in ((snapshot is not None, "--snapshot"), (bool(pdf_trust_root), "--pdf-trust-root")):
+        if given:
+            raise fail(f"{name} goes with a pack folder (one holding pack-manifest.json)")
     if history is not None:
         if snapshots:
             raise fail("give snapshot folders or --history, not both")
@@ -135,12 +145,12 @@ def verify(
 
 
 def _verify_pack(
-    pack_dir: Path, key: Any, snapshot_dir: Path | None, render_inputs: tuple[Any, Any, Any, Any]
+    pack_dir: Path, key: Any, roots: list[Any], snapshot_dir: Path | None, render_inputs: tuple[Any, Any, Any, Any]
 ) -> PackVerification:
     from reporter.publish.verify_pack import PackManifestError, rerender, verify_pack  # noqa: PLC0415
 
     try:
-        result = verify_pack(pack_dir, public_key=key)
+        result = verify_pack(pack_dir, public_key=key, pdf_trust_roots=roots)
         if snapshot_dir is not None:
             build = _rebuild(result.manifest, *render_inputs)
             rerender(result, inputs.open_snapshot(inputs.snapshot_folder(snapshot_dir)), build)

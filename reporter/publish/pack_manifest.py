@@ -8,12 +8,16 @@ whether a history gave the drift). With those inputs `reporter verify PACK --sna
 renders the pack again and compares bytes. The document is deterministic (sorted keys, files
 sorted by name, no clock), and signed with the Ed25519 key when one is given
 (`pack-manifest.json.sig`, the format of the snapshot's `manifest.json.sig`).
+
+A PDF signed with `--sign-pdf` carries the signer's clock, so its entry also records
+`signed_from`: the SHA-256 and size of the rendered revision the signed file starts with; that
+revision, not the signed file, is what a re-render must reproduce.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,11 +69,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_entry(path: Path) -> dict[str, Any]:
-    return {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
+def file_entry(path: Path, signed_from: dict[str, Any] | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
+    if signed_from is not None:
+        entry["signed_from"] = signed_from
+    return entry
 
 
-def render_pack_manifest(model: Pack, files: Sequence[Path], inputs: RenderInputs) -> bytes:
+def render_pack_manifest(
+    model: Pack, files: Sequence[Path], inputs: RenderInputs, signed_from: Mapping[str, dict[str, Any]] | None = None
+) -> bytes:
+    """`signed_from`: file name → the rendered revision a signed file grew from."""
+    signed_from = signed_from or {}
     manifest = model.snapshot.manifest
     doc = {
         "format": PACK_FORMAT,
@@ -83,19 +94,24 @@ def render_pack_manifest(model: Pack, files: Sequence[Path], inputs: RenderInput
         },
         "integrity": model.integrity.as_dict(),
         "render": inputs.as_dict(model),
-        "files": [file_entry(p) for p in sorted(files, key=lambda p: p.name)],
+        "files": [file_entry(p, signed_from.get(p.name)) for p in sorted(files, key=lambda p: p.name)],
     }
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
 def write_pack_manifest(
-    model: Pack, out_dir: Path, files: Sequence[Path], inputs: RenderInputs, sign_key: Any = None
+    model: Pack,
+    out_dir: Path,
+    files: Sequence[Path],
+    inputs: RenderInputs,
+    sign_key: Any = None,
+    signed_from: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[Path]:
     """Write pack-manifest.json (and its .sig with `sign_key`); return the files written."""
     from reporter.snapshot.signing import sign_file  # noqa: PLC0415 - cryptography only when signing
 
     path = Path(out_dir) / PACK_MANIFEST_NAME
-    atomic_write(path, render_pack_manifest(model, files, inputs))
+    atomic_write(path, render_pack_manifest(model, files, inputs, signed_from))
     written = [path]
     signature = path.with_name(PACK_SIGNATURE_NAME)
     if sign_key is not None:

@@ -5,8 +5,12 @@
 2. With a public key, `pack-manifest.json.sig` verifies (who vouches for the pack).
 3. The PDF's attachments are the evidence it claims: `manifest.json` hashes to the snapshot digest
    the pack manifest records, and `findings.json` is byte for byte the pack's findings.json.
-4. With the snapshot (`--snapshot`), its files verify against its manifest, its digest is the one
-   recorded, and rendering it again with the recorded inputs gives the same bytes, file by file.
+4. A PDF signed with --sign-pdf: the signature is intact, valid and covers the whole file
+   (pyHanko's validator, offline), its certificate chains to a trust root when one is given, a
+   timestamp verifies, and the file starts with the rendered revision the pack manifest records.
+5. With the snapshot (`--snapshot`), its files verify against its manifest, its digest is the one
+   recorded, and rendering it again with the recorded inputs gives the same bytes, file by file
+   (for a signed PDF: the bytes of the revision it was signed from).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class PackManifestError(Exception):
 @dataclass(frozen=True, order=True)
 class PackProblem:
     path: str
-    problem: str  # missing | modified | unexpected | signature | attachment | snapshot | rerender
+    problem: str  # missing | modified | unexpected | signature | pdf-signature | attachment | snapshot | rerender
     detail: str
 
     def __str__(self) -> str:
@@ -153,19 +157,73 @@ def _attachments(result: PackVerification) -> None:
             result.checked.append(f"{name}: attachments match snapshot manifest {str(digest)[:16]}… and findings.json")
 
 
-def verify_pack(pack_dir: Path, *, public_key: Any = None) -> PackVerification:
-    """Check a pack folder (steps 1-3 of the module doc). Raises PackManifestError when the
+def _signed_revision(result: PackVerification, name: str, data: bytes, revision: Any) -> None:
+    try:
+        size = int(revision["size"])
+        expected = str(revision["sha256"])
+    except (TypeError, KeyError, ValueError):
+        result.problems.append(PackProblem(name, "pdf-signature", "signed_from in pack-manifest.json is malformed"))
+        return
+    if len(data) < size or hashlib.sha256(data[:size]).hexdigest() != expected:
+        result.problems.append(
+            PackProblem(
+                name, "pdf-signature", f"does not start with the rendered revision {expected[:16]}… it was signed from"
+            )
+        )
+
+
+def _pdf_signatures(result: PackVerification, trust_roots: list[Any] | None) -> None:
+    from reporter.publish import pdf_signature  # noqa: PLC0415 - pyHanko only for signed packs
+
+    for entry in result.manifest["files"]:
+        name = str(entry.get("name"))
+        path = result.pack_dir / name
+        if not name.endswith(".pdf") or not path.is_file():
+            continue
+        data = path.read_bytes()
+        revision = entry.get("signed_from")
+        if revision is None:
+            if trust_roots:
+                result.problems.append(PackProblem(name, "pdf-signature", "not signed, and a trust root was given"))
+            continue
+        _signed_revision(result, name, data, revision)
+        if not pdf_signature.available():
+            result.notes.append(f"{name}: PDF signature not checked: {pdf_signature.SIGN_EXTRA_HINT}")
+            continue
+        try:
+            checks = pdf_signature.check_signatures(data, trust_roots)
+        except Exception as exc:  # a PDF that cannot be parsed is a finding, whatever raised
+            result.problems.append(PackProblem(name, "pdf-signature", f"cannot be read ({type(exc).__name__}: {exc})"))
+            continue
+        if not checks:
+            result.problems.append(
+                PackProblem(name, "pdf-signature", "pack-manifest.json records a signature; none found")
+            )
+        for check in checks:
+            for text in check.problems():
+                result.problems.append(PackProblem(name, "pdf-signature", f"{check.field}: {text}"))
+            if check.ok:
+                trust = "chains to the given trust root" if check.trusted else "trust not checked (--pdf-trust-root)"
+                stamp = f", timestamp {check.timestamp}" if check.timestamp else ""
+                result.checked.append(f"{name}: PAdES signature intact, by {check.signer}; {trust}{stamp}")
+
+
+def verify_pack(
+    pack_dir: Path, *, public_key: Any = None, pdf_trust_roots: list[Any] | None = None
+) -> PackVerification:
+    """Check a pack folder (steps 1-4 of the module doc). Raises PackManifestError when the
     folder holds no pack manifest; every other problem is in the result."""
     result = PackVerification(Path(pack_dir), read_pack_manifest(Path(pack_dir)))
     _files(result)
     _signature(result, public_key)
     _attachments(result)
+    _pdf_signatures(result, pdf_trust_roots)
     result.problems.sort()
     return result
 
 
 def rerender(result: PackVerification, snapshot: Snapshot, build: Callable[[Snapshot, Integrity], Pack]) -> None:
-    """Step 4: `build` makes the Pack from the recorded inputs (the caller loads frameworks,
+    """Step 5: `build` makes the Pack from the recorded inputs (the caller loads frameworks,
     attestations and exceptions and checks their digests); its outputs must equal the pack's."""
     recorded = result.manifest.get("snapshot", {}).get("manifest_sha256")
     problems = verify_snapshot(snapshot)
@@ -192,14 +250,16 @@ def rerender(result: PackVerification, snapshot: Snapshot, build: Callable[[Snap
     version = result.manifest.get("tool", {}).get("version")
     for entry in result.manifest["files"]:
         name = str(entry.get("name"))
+        revision = entry.get("signed_from")
+        recorded_sha = revision.get("sha256") if isinstance(revision, dict) else entry.get("sha256")
         if name not in fresh:
             result.problems.append(PackProblem(name, "rerender", "not produced when the snapshot is rendered again"))
-        elif fresh[name] != entry.get("sha256"):
+        elif fresh[name] != recorded_sha:
             result.problems.append(
                 PackProblem(
                     name,
                     "rerender",
-                    f"rendered again: sha256 {fresh[name]}, pack manifest {entry.get('sha256')}"
+                    f"rendered again: sha256 {fresh[name]}, pack manifest {recorded_sha}"
                     f" (pack made by reporter {version})",
                 )
             )

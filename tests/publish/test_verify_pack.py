@@ -179,3 +179,5 @@ def test_a_folder_without_pack_manifest_is_still_verified_as_a_snapshot(made: di
     assert invoke("verify", made["snap"]).exit_code == 0
     refused = invoke("verify", made["snap"], "--snapshot", made["snap"])
     assert refused.exit_code == 2 and "--snapshot goes with a pack folder" in refused.output
+    no_pdf = invoke("verify", made["snap"], "--pdf-trust-root", made["snap"] / "manifest.json")
+    assert no_pdf.exit_code == 2 and "--pdf-trust-root goes with a pack folder" in no_pdf.output

@@ -30,11 +30,13 @@ DOES_NOT_PROVE = (
     "Anything outside the root user and IAM credentials: workloads, data, network and other controls.",
     "Alerting outside AWS (an external SIEM) or procedures on paper: those are MANUAL requirements, "
     "evidenced by attestations.",
-    "Who collected the evidence, unless the snapshot and the pack are signed and you hold the public key.",
+    "Who collected the evidence, unless the snapshot and the pack are signed and you hold the public key "
+    "(or the PDF is signed by a certificate that chains to a CA you trust).",
 )
 VERIFY = (
     ("reporter verify PACK_DIR --public-key reporter.key.pub", "every file of the pack against pack-manifest.json,"
-     " its signature, and the PDF's attachments (manifest.json, findings.json)"),
+     " its signature, the PDF's attachments (manifest.json, findings.json) and its PAdES signature, if any"
+     " (--pdf-trust-root CA.pem: the signer must chain to that CA)"),
     ("reporter verify SNAPSHOT --public-key reporter.key.pub", "every evidence file against manifest.json and"
      " the snapshot's signature"),
     ("reporter verify PACK_DIR --snapshot SNAPSHOT", "the pack rendered again from the snapshot, byte for byte"),
