@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,15 @@ def pdfa_identification(xmp: bytes) -> tuple[str, str]:
             if value:
                 found[name] = value.strip()
     return found.get("part", ""), found.get("conformance", "")
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils' pdfsig not installed")
+def test_a_second_reader_poppler_shows_the_signature_valid_over_the_whole_document(made: dict[str, Any]) -> None:
+    shown = subprocess.run(["pdfsig", made["stamped"] / PDF], capture_output=True, text=True, check=False).stdout
+    assert "Signature Field Name: reporter-pack-signature" in shown
+    assert "Signer Certificate Common Name: Pack Signer" in shown
+    assert "Signature Type: ETSI.CAdES.detached" in shown and "Signing Hash Algorithm: SHA-256" in shown
+    assert "Total document signed" in shown and "Signature Validation: Signature is Valid." in shown
 
 
 def test_the_signature_is_an_update_of_the_rendered_pdf_which_stays_pdfa3b(made: dict[str, Any]) -> None:
