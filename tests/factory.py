@@ -38,8 +38,10 @@ def cr_row(
     mfa: str = "true",
     key1: tuple[str, str, str] = ("false", "N/A", "N/A"),
     key2: tuple[str, str, str] = ("false", "N/A", "N/A"),
+    partition: str = "aws",
 ) -> str:
-    arn = f"arn:aws:iam::{account}:root" if user == "<root_account>" else f"arn:aws:iam::{account}:user/{user}"
+    resource = "root" if user == "<root_account>" else f"user/{user}"
+    arn = f"arn:{partition}:iam::{account}:{resource}"
 
     def key(k: tuple[str, str, str]) -> list[str]:
         used = k[2] != "N/A"
@@ -430,8 +432,10 @@ def write_snapshot(
     period: tuple[datetime, datetime] = PERIOD,
     organization_id: str | None = None,
     previous_manifest_sha256: str | None = None,
+    caller_arn: str | None = None,
 ) -> Snapshot:
-    """`organization_id` names the organization when no OrgSpec writes its evidence."""
+    """`organization_id` names the organization when no OrgSpec writes its evidence; `caller_arn`
+    (the collector's identity) sets the partition the checks build ARNs in."""
     if organization is not None:
         organization_id = None if organization.not_in_use else organization.id
     writer = SnapshotWriter(
@@ -442,6 +446,7 @@ def write_snapshot(
         as_of=as_of,
         organization_id=organization_id,
         previous_manifest_sha256=previous_manifest_sha256,
+        caller_arn=caller_arn,
     )
     at = as_of
     if organization is not None:

@@ -6,7 +6,7 @@ A YAML file (`--exceptions FILE`) with two optional lists:
 acceptances:
   - check: iam_access_keys_rotated
     account: "123456789012"          # or "*"; quote ids (YAML drops leading zeros)
-    resource: "arn:aws:iam::*:user/ci-*"   # glob (fnmatch, case-sensitive); default "*"
+    resource: "arn:*:iam::*:user/ci-*"   # glob (fnmatch, case-sensitive); default "*"
     justification: Legacy CI user, replaced by OIDC in Q1.
     approver: Jane Doe (CISO)
     approved_on: 2026-09-15

@@ -15,33 +15,33 @@ from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
 from reporter.checks.trail import TrailView, trail_views
+from reporter.core.partition import DEFAULT_PARTITION, arn, home_region, is_arn_of, root_arn
 from reporter.core.status import Severity, Status
 from reporter.evidence.event_pattern import EventPatternError, compile_event_pattern, event_pattern_matches
 from reporter.evidence.keyed import Documents
 from reporter.evidence.metric_filter_pattern import FilterPatternError, compile_filter_pattern
 
-SIGN_IN_REGION = "us-east-1"  # where AWS records root console sign-ins
 _ENABLED = {"ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"}
 _UNCONFIRMED = {"PendingConfirmation", "Deleted"}
 
 
-def _record(account: str, kind: str, service: str, name: str, region: str) -> dict[str, Any]:
+def _record(partition: str, account: str, kind: str, service: str, name: str, region: str) -> dict[str, Any]:
     identity: dict[str, Any] = {
         "type": kind,
         "accountId": account,
         "principalId": account,
-        "arn": f"arn:aws:iam::{account}:root",
+        "arn": root_arn(partition, account),
     }
     if kind == "IAMUser":
         identity.update(
-            arn=f"arn:aws:iam::{account}:user/alice",
+            arn=arn(partition, "iam", "", account, "user/alice"),
             userName="alice",
             principalId="AIDAEXAMPLEALICE",
             accessKeyId="AKIAEXAMPLEALICE",
         )
     elif kind == "AssumedRole":
         identity.update(
-            arn=f"arn:aws:sts::{account}:assumed-role/Admin/bob",
+            arn=arn(partition, "sts", "", account, "assumed-role/Admin/bob"),
             principalId="AROAEXAMPLE:bob",
             accessKeyId="ASIAEXAMPLEBOB",
         )
@@ -92,25 +92,32 @@ class Sample:
         }
 
 
-def root_samples(account: str, region: str = SIGN_IN_REGION) -> list[Sample]:
-    """Root activity an alert must catch in `region` (sign-in and IAM only where AWS records them)."""
-    samples = [
-        Sample(f"root {service}:{name} in {region}", _record(account, "Root", service, name, region))
-        for service, name in (("ec2", "RunInstances"), ("s3", "CreateBucket"))
-    ]
-    if region == SIGN_IN_REGION:
+def root_samples(account: str, region: str | None = None, partition: str = DEFAULT_PARTITION) -> list[Sample]:
+    """Root activity an alert must catch in `region` (default: the partition's home region, where
+    AWS records console sign-ins and IAM calls; only there do those samples apply)."""
+    home = home_region(partition)
+    region = region or home
+
+    def sample(label: str, service: str, name: str) -> Sample:
+        return Sample(label, _record(partition, account, "Root", service, name, region))
+
+    samples = [sample(f"root {s}:{n} in {region}", s, n) for s, n in (("ec2", "RunInstances"), ("s3", "CreateBucket"))]
+    if region == home:
         samples = [
-            Sample("root console sign-in", _record(account, "Root", "signin", "ConsoleLogin", region)),
-            Sample("root iam:CreateAccessKey", _record(account, "Root", "iam", "CreateAccessKey", region)),
+            sample("root console sign-in", "signin", "ConsoleLogin"),
+            sample("root iam:CreateAccessKey", "iam", "CreateAccessKey"),
             *samples,
         ]
     return samples
 
 
-def ordinary_samples(account: str) -> list[Sample]:
+def ordinary_samples(account: str, partition: str = DEFAULT_PARTITION) -> list[Sample]:
+    home = home_region(partition)
     return [
-        Sample("IAM user iam:ListUsers", _record(account, "IAMUser", "iam", "ListUsers", SIGN_IN_REGION)),
-        Sample("assumed role ec2:RunInstances", _record(account, "AssumedRole", "ec2", "RunInstances", SIGN_IN_REGION)),
+        Sample("IAM user iam:ListUsers", _record(partition, account, "IAMUser", "iam", "ListUsers", home)),
+        Sample(
+            "assumed role ec2:RunInstances", _record(partition, account, "AssumedRole", "ec2", "RunInstances", home)
+        ),
     ]
 
 
@@ -170,7 +177,7 @@ def _notified(
         if alarm.get("ActionsEnabled") is False:
             route.failures.append(f"alarm {name} has its actions disabled")
             continue
-        topics = [a for a in alarm.get("AlarmActions") or [] if isinstance(a, str) and a.startswith("arn:aws:sns:")]
+        topics = [a for a in alarm.get("AlarmActions") or [] if isinstance(a, str) and is_arn_of(a, "sns")]
         if not topics:
             route.failures.append(f"alarm {name} notifies no SNS topic")
             continue
@@ -230,8 +237,8 @@ def metric_filter_route(ctx: CheckContext) -> Route:
         if not views:
             route.failures.append("the account has no CloudTrail trail")
         return route
-    samples = root_samples(ctx.account_id)
-    ordinary = ordinary_samples(ctx.account_id)
+    samples = root_samples(ctx.account_id, partition=ctx.partition)
+    ordinary = ordinary_samples(ctx.account_id, ctx.partition)
     caught: dict[str, list[str]] = {s.label: [] for s in samples}
     cache: dict[str, Any] = {}
     filters_docs: Documents = ctx.table("metric_filters").data
@@ -285,14 +292,14 @@ def metric_filter_route(ctx: CheckContext) -> Route:
 def eventbridge_route(ctx: CheckContext) -> Route:
     route = Route("EventBridge")
     docs: Documents = ctx.table("eventbridge_rules").data
-    regions = sorted(set(ctx.account.regions) or set(docs.items) | set(docs.errors) or {SIGN_IN_REGION})
+    regions = sorted(set(ctx.account.regions) or set(docs.items) | set(docs.errors) or {home_region(ctx.partition)})
     matched: dict[str, dict[str, list[str]]] = {}
     for region in regions:
         doc = _doc(ctx, "eventbridge_rules", region, route, "EventBridge rules")
         if doc is None:
             continue
-        samples = root_samples(ctx.account_id, region)
-        ordinary = ordinary_samples(ctx.account_id)
+        samples = root_samples(ctx.account_id, region, ctx.partition)
+        ordinary = ordinary_samples(ctx.account_id, ctx.partition)
         targets = doc["Targets"]
         hits: dict[str, list[str]] = {s.label: [] for s in samples}
         for rule in doc["Rules"]:

@@ -19,6 +19,17 @@ def iso(value: Any) -> str | None:
     return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def age_text(age: pd.Timedelta, limit_days: int) -> str:
+    """An age in whole days; at the edge of a limit (the same whole days) to the second, so
+    "90 days" never reads as the reason a 90-day limit failed."""
+    days = age.days
+    if days != limit_days:
+        return f"{days} days"
+    rest = age - pd.Timedelta(days=days)
+    seconds = int(rest.total_seconds())
+    return f"{days} days {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 def flag(value: Any) -> bool | None:
     return None if value is None or pd.isna(value) else bool(value)
 

@@ -43,8 +43,12 @@ class CheckContext:
         return self.account.account_id
 
     @property
+    def partition(self) -> str:
+        return self.account.partition
+
+    @property
     def root_arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:root"
+        return self.account.root_arn
 
     def table(self, name: str) -> EvidenceTable:
         """The table, or stop this check with NOT_ASSESSED naming why the table is missing."""
@@ -62,9 +66,17 @@ class CheckContext:
         return found if isinstance(found, EvidenceTable) else None
 
     def days_before_as_of(self, when: pd.Timestamp | None) -> int | None:
+        """Whole days, for the reader only: limits are judged by `older_than`, to the second."""
         if when is None or pd.isna(when):
             return None
         return int((self.as_of - when) / pd.Timedelta(days=1))
+
+    def older_than(self, when: pd.Timestamp, days: int, *, or_equal: bool = False) -> bool:
+        """Is `when` more than `days` × 24 h before as_of (`or_equal`: at least)? "Rotated within
+        90 days" fails one second past 90 × 24 h, not at 91 whole days."""
+        age = self.as_of - when
+        limit = pd.Timedelta(days=days)
+        return age >= limit if or_equal else age > limit
 
     def finding(
         self,

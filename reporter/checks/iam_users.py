@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from reporter.checks.common import cell, flag, iso, row_ref
+from reporter.checks.common import age_text, cell, flag, iso, row_ref
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
@@ -118,7 +118,10 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_unused_credentials_disabled",
     title="Credentials unused for the threshold period are disabled",
-    fails_when="an enabled password or active key unused for ≥ 45 days; never-used ones count from when they were set",
+    fails_when=(
+        "an enabled password or active key unused for 45 × 24 h or more before as_of, to the second; "
+        "never-used ones count from when they were set"
+    ),
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
     scope="principal",
@@ -145,10 +148,12 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
         if pd.isna(used) and pd.isna(fallback):
             fallback = row["user_creation_time"]
         when, what = (used, "last used") if not pd.isna(used) else (fallback, "never used, set")
-        days = ctx.days_before_as_of(when)
-        if days is None:
+        if pd.isna(when):
             raise LookupError(label)
-        return f"{label} {what} {days} days ago ({iso(when)})" if days >= limit else None
+        # CIS: "unused for 45 days or greater"
+        if not ctx.older_than(when, limit, or_equal=True):
+            return None
+        return f"{label} {what} {age_text(ctx.as_of - when, limit)} ago ({iso(when)})"
 
     def judge(_: CheckContext, row: Row) -> Verdict:
         checks = []
@@ -176,7 +181,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_access_keys_rotated",
     title="Active access keys are rotated within the threshold",
-    fails_when="an active key is older than 90 days",
+    fails_when="an active key was last rotated more than 90 × 24 h before as_of, to the second",
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
     scope="principal",
@@ -200,9 +205,12 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
         columns = [f"access_key_{n}_last_rotated" for n in active]
         if any(pd.isna(row[c]) for c in columns):
             return _unknown(row, *columns)
-        ages = {n: ctx.days_before_as_of(row[f"access_key_{n}_last_rotated"]) for n in active}
         observed: dict[str, object] = {c: cell(row, c) for c in columns} | {"threshold_days": limit}
-        old = [f"access key {n} is {age} days old" for n, age in ages.items() if age is not None and age > limit]
+        old = [
+            f"access key {n} is {age_text(ctx.as_of - row[c], limit)} old"
+            for n, c in zip(active, columns, strict=True)
+            if ctx.older_than(row[c], limit)
+        ]
         if old:
             return Status.FAIL, "Not rotated: " + "; ".join(old) + f" (limit {limit}).", observed
         return Status.PASS, f"Every active key is at most {limit} days old.", observed

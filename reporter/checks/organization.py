@@ -75,7 +75,8 @@ def _path(tree: OrgTree, account_id: str) -> tuple[list[tuple[str, str]], str | 
         "Enable SCPs on the organization root: aws organizations enable-policy-type --root-id <r-...> "
         "--policy-type SERVICE_CONTROL_POLICY.",
         'Create an SCP with {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": '
-        '{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}} and attach it to the root or to every OU.',
+        '{"ArnLike": {"aws:PrincipalArn": "arn:*:iam::*:root"}}} (the `*` partition also covers aws-us-gov and '
+        "aws-cn) and attach it to the root or to every OU.",
         "Keep the condition on aws:PrincipalArn only: any other condition (region, MFA, tags) leaves root "
         "usable; NotAction leaves the listed actions open.",
     ),
@@ -151,7 +152,7 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
             unknown.append(f"SCP {name} ({pid}) could not be read ({documents.errors.get(pid, 'not collected')})")
             continue
         source = documents.sources[pid]
-        for verdict in denies_root(documents.items[pid]["document"], ctx.account_id):
+        for verdict in denies_root(documents.items[pid]["document"], ctx.root_arn):
             label = f"{name} ({pid}) statement {verdict.sid or verdict.index}"
             if verdict.counts:
                 targets_text = ", ".join(f"{on_path[t].lower().replace('_', ' ')} {t}" for t in where)

@@ -8,6 +8,7 @@ from reporter.checks.common import cell, flag, iso, root_credentials_removed, ro
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
+from reporter.core.partition import root_mfa_serial
 from reporter.core.status import Severity, Status
 from reporter.evidence.credential_report import is_root_subject
 
@@ -310,7 +311,7 @@ def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
         ]
     devices = ctx.table("virtual_mfa_devices")
     frame = devices.data
-    default_serial = f"arn:aws:iam::{ctx.account_id}:mfa/root-account-mfa-device"
+    default_serial = root_mfa_serial(ctx.partition, ctx.account_id)
     virtual = frame[(frame["serial_number"] == default_serial) | (frame["user_arn"] == ctx.root_arn)]
     observed = {"mfa_active": True, "root_virtual_mfa_serials": sorted(virtual["serial_number"])}
     refs.append(EvidenceRef(devices.sources[0]))

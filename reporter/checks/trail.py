@@ -114,7 +114,7 @@ def logging_through(status: dict[str, Any], start: pd.Timestamp, end: pd.Timesta
 
 
 def _log_group(arn: Any) -> tuple[str, str] | None:
-    # arn:aws:logs:<region>:<account>:log-group:<name>:*
+    # arn:<partition>:logs:<region>:<account>:log-group:<name>:*
     if not isinstance(arn, str):
         return None
     parts = arn.split(":", 6)

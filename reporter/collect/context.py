@@ -1,7 +1,11 @@
 """What every collecting function gets: clients, the writer, the clock, and failure handling.
 
-A failed AWS call is evidence, not a crash: `attempt` turns botocore's exceptions into a
-`Failure`, and `error` writes it as an error artifact. Programming errors are not caught.
+A failed AWS call is evidence, not a crash: `attempt` turns whatever a call raises into a
+`Failure`, and `error` writes it as an error artifact. Whatever: botocore's errors, its parser's
+(an HTML error page from a proxy or load balancer is no `BotoCoreError`, and a tidy one that
+parses as XML fails with a KeyError inside botocore), socket and HTTP errors below it. `attempt`
+wraps only the call and the picking of its answer, so a bug in the code that writes evidence
+still propagates (the CLI's crash handler: exit 70).
 """
 
 from __future__ import annotations
@@ -11,12 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from reporter.collect.session import ClientPool
 from reporter.snapshot.writer import SnapshotWriter
 
 T = TypeVar("T")
+MAX_MESSAGE = 500
+
+# Every class an AWS call raises is a failed call; a call site's own bug is not distinguishable
+# from botocore's and is evidence too (the artifact names the class).
+CALL_FAILURES: tuple[type[Exception], ...] = (Exception,)
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,9 @@ class Failure:
             if attempts:
                 message += f" (gave up after {attempts + 1} attempts)"
             return cls(code, message)
-        return cls(type(exc).__name__, str(exc))
+        # A parser error quotes the whole body (an HTML page from a proxy): keep its head.
+        text = str(exc)
+        return cls(type(exc).__name__, text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " […]")
 
 
 def without_metadata(response: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +80,7 @@ class Context:
     def attempt(call: Callable[[], T]) -> T | Failure:
         try:
             return call()
-        except (ClientError, BotoCoreError) as exc:
+        except CALL_FAILURES as exc:
             return Failure.of(exc)
 
     def json(self, path: str, obj: Any, *, api: str, region: str | None, params: dict[str, Any] | None = None) -> None:

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from reporter.collect.context import Context, Failure, all_pages
 
-# arn:aws:logs:<region>:<account>:log-group:<name>[:*] split on the first six colons
+# arn:<partition>:logs:<region>:<account>:log-group:<name>[:*] split on the first six colons
 _LOG_GROUP_PARTS = 7
 
 

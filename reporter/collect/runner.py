@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -30,7 +29,7 @@ from reporter.collect.cloudtrail import (
     write_root_events,
     write_trails,
 )
-from reporter.collect.context import Context, Failure
+from reporter.collect.context import CALL_FAILURES, Context, Failure
 from reporter.collect.iam import collect_iam
 from reporter.collect.monitoring import collect_alerting, collect_eventbridge, trail_log_groups
 from reporter.collect.options import CollectOptions, CollectSummary
@@ -50,9 +49,8 @@ from reporter.collect.session import (
     assumed_credentials,
     caller_session,
     client_config,
-    home_region,
-    partition_of,
 )
+from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of, partition_regions
 from reporter.snapshot.manifest import MANIFEST_NAME
 from reporter.snapshot.writer import SnapshotWriter
 
@@ -124,8 +122,14 @@ def collect(
         identity = _identity(caller)
         caller.account = identity["Account"]
         counter.rename("caller", caller.account)
-        partition = partition_of(identity["Arn"])
+        partition = partition_of(identity["Arn"]) or DEFAULT_PARTITION
         home = home_region(partition)
+        foreign = sorted(set(options.regions) - set(partition_regions(partition)))
+        if foreign:
+            raise CollectError(
+                f"--regions {','.join(foreign)}: not in the caller's partition {partition} "
+                f"({', '.join(partition_regions(partition))})"
+            )
         orgs = caller.client("organizations", home)
         described = Context.attempt(orgs.describe_organization)
         org = {} if isinstance(described, Failure) else described["Organization"]
@@ -195,7 +199,7 @@ def _identity(caller: ClientPool) -> dict[str, Any]:
     sts = caller.client("sts", caller.region or "us-east-1")
     try:
         return sts.get_caller_identity()
-    except (ClientError, BotoCoreError) as exc:
+    except CALL_FAILURES as exc:
         failure = Failure.of(exc)
         raise CollectError(
             f"cannot identify the caller (sts:GetCallerIdentity): {failure.code}: {failure.message}"
@@ -247,7 +251,7 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
     sts = run.caller.client("sts", run.caller.region or run.home)
     try:
         credentials = assumed_credentials(sts, role_arn=role_arn, external_id=options.external_id)
-    except (ClientError, BotoCoreError) as exc:
+    except CALL_FAILURES as exc:
         failure = Failure.of(exc)
         # ExternalId is a shared secret of the trust policy: never in the snapshot.
         run.writer.add_error(

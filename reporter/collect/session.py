@@ -33,19 +33,9 @@ from botocore.exceptions import BotoCoreError
 from reporter import __version__
 from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
 
-# IAM, Organizations and the region list are global services answered in one region per partition.
-HOME_REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 SESSION_NAME = "reporter-collect"
 # Operations held to the LookupEvents quota, per (account, region).
 RATE_LIMITED = ("cloudtrail", "LookupEvents")
-
-
-def home_region(partition: str) -> str:
-    return HOME_REGIONS.get(partition, "us-east-1")
-
-
-def partition_of(arn: str) -> str:
-    return arn.split(":")[1] if arn.count(":") >= 5 else "aws"
 
 
 class ApiCounter:

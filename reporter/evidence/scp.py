@@ -1,6 +1,6 @@
 """Service control policies: does a statement deny every action to an account's root user?
 
-A statement counts only when, for the account's root principal `arn:aws:iam::<id>:root`, it
+A statement counts only when, for the account's root principal `arn:<partition>:iam::<id>:root`, it
 denies everything, everywhere, with nothing that could switch it off:
 - `Effect` is `Deny`;
 - `Action` holds a pattern that matches every action (`*`, `*:*`); `NotAction` never counts
@@ -133,7 +133,7 @@ def _covers_all(patterns: list[str]) -> bool:
     return any(re.fullmatch(r"\*+(:\*+)?", p) for p in patterns)
 
 
-def _verdict(index: int, statement: dict[str, Any], account_id: str) -> StatementVerdict:
+def _verdict(index: int, statement: dict[str, Any], root_arn: str) -> StatementVerdict:
     sid = statement.get("Sid") if isinstance(statement.get("Sid"), str) else None
 
     def no(reason: str) -> StatementVerdict:
@@ -153,7 +153,7 @@ def _verdict(index: int, statement: dict[str, Any], account_id: str) -> Statemen
         return no(f"Resource {statement.get('Resource')!r} is not every resource")
     if "Principal" in statement or "NotPrincipal" in statement:
         return no("it names a Principal, which SCPs do not support")
-    root_arn = f"arn:aws:iam::{account_id}:root"
+    account_id = root_arn.split(":")[4]
     if "Condition" in statement:
         holds, why = _condition_holds(statement["Condition"], root_arn, account_id)
         if not holds:
@@ -162,6 +162,7 @@ def _verdict(index: int, statement: dict[str, Any], account_id: str) -> Statemen
     return StatementVerdict(index, sid, True, f"denies every action to every principal, {root_arn} included")
 
 
-def denies_root(document: dict[str, Any], account_id: str) -> list[StatementVerdict]:
-    """A verdict for each statement of a parsed policy (see `parse_policy`)."""
-    return [_verdict(i, s, account_id) for i, s in enumerate(document["Statement"])]
+def denies_root(document: dict[str, Any], root_arn: str) -> list[StatementVerdict]:
+    """A verdict for each statement of a parsed policy (see `parse_policy`), for the root user
+    `root_arn` (`arn:<partition>:iam::<account>:root`: a pattern must match its partition too)."""
+    return [_verdict(i, s, root_arn) for i, s in enumerate(document["Statement"])]

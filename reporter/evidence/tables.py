@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from reporter.core.partition import DEFAULT_PARTITION, root_arn, snapshot_partition
 from reporter.evidence.cloudtrail import parse_root_events
 from reporter.evidence.credential_report import CredentialReportError, parse_credential_report
 from reporter.evidence.iam_documents import (
@@ -161,6 +162,11 @@ class AccountEvidence:
     # TODO(checks6): belongs on CheckContext; kept here until the runner passes it.
     period_start: pd.Timestamp | None = None
     period_end: pd.Timestamp | None = None
+    partition: str = DEFAULT_PARTITION  # the caller's, so every ARN is built in the account's own
+
+    @property
+    def root_arn(self) -> str:
+        return root_arn(self.partition, self.account_id)
 
     def problems(self) -> list[ParseProblem]:
         return [p for t in self.tables.values() if isinstance(t, EvidenceTable) for p in t.problems]
@@ -335,6 +341,7 @@ def load_account(
         tables,
         pd.Timestamp(manifest.period_start),
         pd.Timestamp(manifest.period_end),
+        snapshot_partition(manifest.caller_arn, scope.regions),
     )
 
 

@@ -174,8 +174,9 @@ def test_bad_event_patterns(pattern: str, words: str) -> None:
 # --- SCP statements ------------------------------------------------------------------------------
 
 
-def verdicts(statement: dict | list, account: str = "210987654321") -> list:
-    return denies_root(parse_policy({"Version": "2012-10-17", "Statement": statement}), account)
+def verdicts(statement: dict | list, account: str = "210987654321", partition: str = "aws") -> list:
+    root = f"arn:{partition}:iam::{account}:root"
+    return denies_root(parse_policy({"Version": "2012-10-17", "Statement": statement}), root)
 
 
 ROOT_DENY = {
