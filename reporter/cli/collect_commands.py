@@ -63,6 +63,8 @@ def _collect(
             quiet=args.quiet,
             root_events=source,
             max_attempts=args.max_attempts,
+            connect_timeout=args.connect_timeout,
+            read_timeout=args.read_timeout,
             previous_manifest=chain_lookup(history, start) if history else None,
         )
     except ValueError as exc:

@@ -11,7 +11,7 @@ import typer
 
 from reporter.cli.config import load_defaults
 from reporter.cli.groups import option_group
-from reporter.collect.options import DEFAULT_ROLE_NAME
+from reporter.collect.options import CONNECT_TIMEOUT, DEFAULT_ROLE_NAME, READ_TIMEOUT
 
 SIGN_KEY_PASSPHRASE_ENV = "REPORTER_SIGN_KEY_PASSPHRASE"
 SIGN_PDF_PASSPHRASE_ENV = "REPORTER_SIGN_PDF_PASSPHRASE"
@@ -169,6 +169,18 @@ MaxAttempts = Annotated[
         help="Retries (botocore adaptive mode) before a failing call is recorded as an error.",
     ),
 ]
+ConnectTimeout = Annotated[
+    float,
+    typer.Option("--connect-timeout", min=0.1, help="Seconds to open a connection to AWS before the attempt fails."),
+]
+ReadTimeout = Annotated[
+    float,
+    typer.Option(
+        "--read-timeout",
+        min=0.1,
+        help="Seconds to wait for AWS's answer before the attempt fails (retried, then an error artifact).",
+    ),
+]
 RootEvents = Annotated[
     str,
     typer.Option(
@@ -251,6 +263,8 @@ class CollectArgs:
     workers: Workers = 16
     quiet: Quiet = False
     max_attempts: MaxAttempts = 10
+    connect_timeout: ConnectTimeout = CONNECT_TIMEOUT
+    read_timeout: ReadTimeout = READ_TIMEOUT
     root_events: RootEvents = "lookup"
     trail_bucket: TrailBucket = None
     trail_prefix: TrailPrefix = None

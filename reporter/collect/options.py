@@ -11,6 +11,11 @@ from typing import Literal
 
 from reporter.snapshot.manifest import Manifest
 
+# botocore's 60 s read timeout × 10 attempts could hold one stalled call for ten minutes; an
+# IAM or CloudTrail answer that has not started in 20 s is a failure to retry, then evidence.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 20.0
+
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 
@@ -54,6 +59,9 @@ class CollectOptions:
     quiet: bool = False
     # botocore retry attempts (adaptive mode) before a throttled/failed call becomes an error artifact.
     max_attempts: int = 10
+    # seconds; a call that times out is retried, then recorded as an error artifact
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
     root_events: RootEventSource = field(default_factory=RootEventSource)
     # The evidence chain: the manifest digest of the previous pack of this scope. Given directly,
     # or asked of `previous_manifest` (organization id, account ids) once the scope is known, at
@@ -73,6 +81,8 @@ class CollectOptions:
             raise ValueError("period_end must be after period_start")
         if self.max_workers < 1 or self.max_attempts < 1 or self.lookup_rate <= 0:
             raise ValueError("max_workers, max_attempts and lookup_rate must be positive")
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise ValueError("--connect-timeout and --read-timeout must be positive (seconds)")
         for account in self.accounts:
             if not re.fullmatch(r"\d{12}", account):
                 raise ValueError(f"account id {account!r} is not 12 digits")

@@ -112,7 +112,7 @@ def collect(
     progress = _progress(options.quiet)
     bar = progress.add_task("identifying the caller", total=None, calls=0)
     counter = ApiCounter(on_call=lambda n: progress.update(bar, calls=n))
-    config = client_config(options.max_attempts, options.max_workers)
+    config = client_config(options.max_attempts, options.max_workers, options.connect_timeout, options.read_timeout)
     limiter = RateLimiter(options.lookup_rate, margin=SAFETY_MARGIN, sleep=sleep)
     gate = ConcurrencyGate(options.max_workers)
     base_session = session or caller_session(options.profile)

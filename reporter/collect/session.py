@@ -31,6 +31,7 @@ from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError
 
 from reporter import __version__
+from reporter.collect.options import CONNECT_TIMEOUT, READ_TIMEOUT
 from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
 
 SESSION_NAME = "reporter-collect"
@@ -64,10 +65,14 @@ class ApiCounter:
             self._on_call(total)
 
 
-def client_config(max_attempts: int, max_workers: int) -> Config:
+def client_config(
+    max_attempts: int, max_workers: int, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT
+) -> Config:
     # Adaptive mode adds client-side rate limiting on top of retries with backoff: the right
     # response to the throttling that a whole organization's worth of calls provokes.
     return Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         retries={"mode": "adaptive", "max_attempts": max_attempts},
         max_pool_connections=max(10, max_workers),
         user_agent_extra=f"reporter/{__version__}",

@@ -5,6 +5,7 @@ that needed the call are NOT_ASSESSED naming it."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,9 @@ from moto_world import END, START, fixed_clock, no_sleep
 
 from reporter.checks.runner import run_checks
 from reporter.collect import collect
+from reporter.collect.context import Context, Failure
 from reporter.collect.options import CollectOptions
+from reporter.collect.session import client_config
 from reporter.core.status import Status
 from reporter.evidence.tables import load_evidence
 from reporter.snapshot.reader import Snapshot
@@ -103,3 +106,21 @@ def test_a_failed_call_of_any_class_is_an_error_artifact(
     assert consistent.status is Status.NOT_ASSESSED and code in consistent.reason
     # what did not need the call is still judged
     assert {f.status for f in findings if f.check_id == "root_not_used"} == {Status.PASS}
+
+
+def test_a_stalled_answer_times_out_into_a_failure_not_a_hung_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel's backlog), never answers
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        config = client_config(1, 1, connect_timeout=1.0, read_timeout=0.3)
+        assert (config.connect_timeout, config.read_timeout) == (1.0, 0.3)
+        iam = boto3.Session(region_name="us-east-1").client("iam", endpoint_url=url, config=config)
+        failure = Context.attempt(iam.get_account_summary)
+    finally:
+        listener.close()
+    assert isinstance(failure, Failure) and failure.code == "ReadTimeoutError", failure
+    assert url in failure.message
+    with pytest.raises(ValueError, match="--read-timeout"):
+        CollectOptions(out=Path("x"), period_start=START, period_end=END, read_timeout=0)
