@@ -23,10 +23,6 @@ from reporter.snapshot.writer import SnapshotWriter
 T = TypeVar("T")
 MAX_MESSAGE = 500
 
-# Every class an AWS call raises is a failed call; a call site's own bug is not distinguishable
-# from botocore's and is evidence too (the artifact names the class).
-CALL_FAILURES: tuple[type[Exception], ...] = (Exception,)
-
 
 @dataclass(frozen=True)
 class Failure:
@@ -80,7 +76,7 @@ class Context:
     def attempt(call: Callable[[], T]) -> T | Failure:
         try:
             return call()
-        except CALL_FAILURES as exc:
+        except Exception as exc:  # every class a call raises is a failed call (module doc)
             return Failure.of(exc)
 
     def json(self, path: str, obj: Any, *, api: str, region: str | None, params: dict[str, Any] | None = None) -> None:

@@ -29,7 +29,7 @@ from reporter.collect.cloudtrail import (
     write_root_events,
     write_trails,
 )
-from reporter.collect.context import CALL_FAILURES, Context, Failure
+from reporter.collect.context import Context, Failure
 from reporter.collect.iam import collect_iam
 from reporter.collect.monitoring import collect_alerting, collect_eventbridge, trail_log_groups
 from reporter.collect.options import CollectOptions, CollectSummary
@@ -199,7 +199,7 @@ def _identity(caller: ClientPool) -> dict[str, Any]:
     sts = caller.client("sts", caller.region or "us-east-1")
     try:
         return sts.get_caller_identity()
-    except CALL_FAILURES as exc:
+    except Exception as exc:  # whatever the call raised (collect/context.py)
         failure = Failure.of(exc)
         raise CollectError(
             f"cannot identify the caller (sts:GetCallerIdentity): {failure.code}: {failure.message}"
@@ -251,7 +251,7 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
     sts = run.caller.client("sts", run.caller.region or run.home)
     try:
         credentials = assumed_credentials(sts, role_arn=role_arn, external_id=options.external_id)
-    except CALL_FAILURES as exc:
+    except Exception as exc:  # whatever the call raised (collect/context.py)
         failure = Failure.of(exc)
         # ExternalId is a shared secret of the trust policy: never in the snapshot.
         run.writer.add_error(

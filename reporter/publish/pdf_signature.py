@@ -64,19 +64,16 @@ class SignatureCheck:
     trusted: bool | None  # the certificate chains to a given trust root (None: none given)
     timestamp: str | None  # the TSA's time, when the signature carries a timestamp token
     timestamp_ok: bool | None
+    error: str | None = None  # the validator could not judge the signature at all
 
     @property
     def ok(self) -> bool:
-        return (
-            self.intact
-            and self.valid
-            and self.covers_whole_file
-            and self.trusted is not False
-            and self.timestamp_ok is not False
-        )
+        return not self.problems()
 
     def problems(self) -> list[str]:
-        found = [
+        if self.error is not None:
+            return [f"cannot be validated: {self.error}"]
+        return [
             text
             for bad, text in (
                 (not self.intact, "the signed bytes changed after signing"),
@@ -87,7 +84,6 @@ class SignatureCheck:
             )
             if bad
         ]
-        return found
 
 
 def _pyhanko() -> None:
@@ -205,10 +201,10 @@ def check_signatures(data: bytes, trust_roots: list[Any] | None = None) -> list[
     from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
 
     checks = []
+    roots = list(trust_roots or [])
     with _quiet_validator():
         embedded_signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     for embedded in embedded_signatures:
-        roots = list(trust_roots or [])
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
             with _quiet_validator():
@@ -216,7 +212,8 @@ def check_signatures(data: bytes, trust_roots: list[Any] | None = None) -> list[
                     embedded, signer_validation_context=context, ts_validation_context=context
                 )
         except SignatureValidationError as exc:
-            checks.append(SignatureCheck(embedded.field_name, str(exc), False, False, False, None, None, None))
+            failed = SignatureCheck(embedded.field_name, "unknown", False, False, False, None, None, None, str(exc))
+            checks.append(failed)
             continue
         stamp = status.timestamp_validity
         checks.append(
