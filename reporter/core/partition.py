@@ -9,6 +9,7 @@ regions; nothing here calls AWS.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import botocore.session
@@ -37,9 +38,10 @@ def partition_of_region(region: str) -> str:
     return str(_botocore().get_partition_for_region(region))
 
 
-def snapshot_partition(caller_arn: str | None, regions: list[str] | tuple[str, ...] = ()) -> str:
+def snapshot_partition(caller_arn: str | None, regions: Sequence[str] = (), evidence_arns: Iterable[str] = ()) -> str:
     """The partition evidence was collected in: the caller's ARN, else (older snapshots) the
-    partition of the regions covered, else the commercial one."""
+    partition of the regions covered, else that of the ARNs in the evidence (the credential
+    report's), and only when nothing says, the commercial one."""
     found = partition_of(caller_arn)
     if found:
         return found
@@ -48,7 +50,7 @@ def snapshot_partition(caller_arn: str | None, regions: list[str] | tuple[str, .
             return partition_of_region(region)
         except UnknownRegionError:
             continue
-    return DEFAULT_PARTITION
+    return next(filter(None, map(partition_of, evidence_arns)), DEFAULT_PARTITION)
 
 
 def home_region(partition: str) -> str:

@@ -341,8 +341,15 @@ def load_account(
         tables,
         pd.Timestamp(manifest.period_start),
         pd.Timestamp(manifest.period_end),
-        snapshot_partition(manifest.caller_arn, scope.regions),
+        snapshot_partition(manifest.caller_arn, scope.regions, _credential_report_arns(tables)),
     )
+
+
+def _credential_report_arns(tables: dict[str, EvidenceTable | MissingEvidence]) -> list[str]:
+    report = tables.get("credential_report")
+    if not isinstance(report, EvidenceTable) or report.data is None or "arn" not in report.data:
+        return []
+    return [str(a) for a in report.data["arn"].head(1)]
 
 
 def load_evidence(snapshot: Snapshot) -> list[AccountEvidence]:

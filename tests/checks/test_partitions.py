@@ -128,3 +128,13 @@ def test_the_partition_comes_from_the_caller_else_the_regions() -> None:
     assert snapshot_partition(None, ["no-such-region-1", "cn-northwest-1"]) == "aws-cn"
     assert snapshot_partition(None) == "aws"
     assert home_region("aws-us-gov") == "us-gov-west-1" and "cn-northwest-1" in partition_regions("aws-cn")
+
+
+def test_an_old_snapshot_without_caller_or_regions_takes_the_partition_of_its_credential_report(
+    tmp_path: Path,
+) -> None:
+    spec = moved(dataclasses.replace(monitored(), regions=[]), "aws-us-gov", "us-gov-west-1")
+    found = checked(write_snapshot(tmp_path, spec, caller_arn=None)).findings
+    roots = {f.resource for f in found if f.check_id.startswith("root_") and f.resource.startswith("arn:")}
+    assert roots == {f"arn:aws-us-gov:iam::{ACCOUNT}:root"}
+    assert snapshot_partition(None, [], ["arn:aws-cn:iam::1:root"]) == "aws-cn"
