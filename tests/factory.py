@@ -531,6 +531,7 @@ def trail(
     home: str = "us-east-1",
     log_group: str | None = LOG_GROUP,
     account: str = ACCOUNT,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "Name": name,
@@ -538,15 +539,17 @@ def trail(
         "IncludeGlobalServiceEvents": True,
         "IsMultiRegionTrail": multi_region,
         "HomeRegion": home,
-        "TrailARN": f"arn:aws:cloudtrail:{home}:{account}:trail/{name}",
+        "TrailARN": f"arn:{partition}:cloudtrail:{home}:{account}:trail/{name}",
         "LogFileValidationEnabled": True,
         "HasCustomEventSelectors": False,
         "HasInsightSelectors": False,
         "IsOrganizationTrail": False,
     }
     if log_group:
-        doc["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{home}:{account}:log-group:{log_group}:*"
-        doc["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account}:role/service-role/CloudTrailRoleForCloudWatchLogs"
+        doc["CloudWatchLogsLogGroupArn"] = f"arn:{partition}:logs:{home}:{account}:log-group:{log_group}:*"
+        doc["CloudWatchLogsRoleArn"] = (
+            f"arn:{partition}:iam::{account}:role/service-role/CloudTrailRoleForCloudWatchLogs"
+        )
     return doc
 
 

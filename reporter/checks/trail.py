@@ -37,6 +37,7 @@ class TrailView:
     management: bool | None
     notes: list[str] = field(default_factory=list)
     refs: list[EvidenceRef] = field(default_factory=list)
+    home: str | None = None  # the trail's home region: a single-region trail records only its events
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,14 @@ def _log_group(arn: Any) -> tuple[str, str] | None:
     return parts[3], parts[6].removesuffix(":*")
 
 
+def _home(trail: dict[str, Any]) -> str | None:
+    home = trail.get("HomeRegion")
+    if isinstance(home, str) and home:
+        return home
+    parts = str(trail.get("TrailARN", "")).split(":", 5)  # arn:<partition>:cloudtrail:<region>:...
+    return parts[3] or None if len(parts) == 6 else None
+
+
 def _doc(docs: Documents, key: str, what: str) -> tuple[Any, str | None]:
     if key in docs.items:
         return docs.items[key], None
@@ -147,6 +156,7 @@ def trail_views(ctx: CheckContext, period: tuple[pd.Timestamp, pd.Timestamp] | N
             None,
             None,
             refs=[EvidenceRef(trails.sources[0], arn)],
+            home=_home(trail),
         )
         status, why = _doc(status_docs, arn, "GetTrailStatus")
         if status is None:

@@ -81,7 +81,9 @@ def test_pattern_that_misses_api_calls_fails(tmp_path: Path) -> None:
         },
     )
     assert f.status is Status.FAIL
-    assert "no metric filter with a delivered alarm matches: root iam:CreateAccessKey" in f.reason
+    assert "in 1 of 1 region(s): us-east-1 (API call, AssumeRoot session)" in f.reason
+    assert "no metric filter with a delivered alarm matches root iam:CreateAccessKey" in f.reason
+    assert f.observed["coverage"]["us-east-1"]["console sign-in"] == "alert"
 
 
 def test_pattern_matching_everything_is_noise(tmp_path: Path) -> None:
@@ -176,7 +178,10 @@ def test_eventbridge_needs_every_region(tmp_path: Path) -> None:
         ),
     }
     f = finding(tmp_path / "a", **NO_FILTER_ROUTE, regions=["us-east-1", "eu-west-1"], eventbridge=both)
-    assert f.status is Status.FAIL and "in eu-west-1 no enabled rule with a target matches" in f.reason
+    assert f.status is Status.FAIL and "in 1 of 2 region(s): eu-west-1 (API call, AssumeRoot session)." in f.reason
+    assert f.observed["coverage"]["us-east-1"] == dict.fromkeys(
+        ("console sign-in", "API call", "AssumeRoot session"), "alert"
+    )
     # a region whose rules could not be listed leaves the route unproven, not failed
     f = finding(
         tmp_path / "b",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from factory import ACCOUNT, CIS_ROOT_PATTERN
 
-from reporter.checks.alerting import ordinary_samples, root_samples
+from reporter.checks.alert_samples import ordinary_samples, root_samples
 from reporter.evidence.event_pattern import EventPatternError, compile_event_pattern, event_pattern_matches
 from reporter.evidence.metric_filter_pattern import FilterPatternError, compile_filter_pattern
 from reporter.evidence.scp import PolicyError, denies_root, parse_policy
 
-SIGN_IN, IAM_CALL, EC2_CALL, _ = (s.record for s in root_samples(ACCOUNT))
+SIGN_IN, IAM_CALL, EC2_CALL, *_ = (s.record for s in root_samples(ACCOUNT))
 USER_CALL, ROLE_CALL = (s.record for s in ordinary_samples(ACCOUNT))
 SERVICE_EVENT = {**EC2_CALL, "eventType": "AwsServiceEvent"}
 INVOKED = {**EC2_CALL, "userIdentity": {**EC2_CALL["userIdentity"], "invokedBy": "support.amazonaws.com"}}
