@@ -11,6 +11,7 @@ import typer
 from reporter.cli import inputs
 from reporter.cli.console import ExitCode, err, fail, finish
 from reporter.cli.groups import grouped
+from reporter.cli.interrupt import Interrupted, interruptible
 from reporter.cli.options import (
     AccountIds,
     CollectArgs,
@@ -65,14 +66,22 @@ def _collect(
             max_attempts=args.max_attempts,
             connect_timeout=args.connect_timeout,
             read_timeout=args.read_timeout,
+            resume=args.resume,
             previous_manifest=chain_lookup(history, start) if history else None,
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
     try:
-        summary = collect(options)
+        with interruptible():
+            summary = collect(options)
     except (CollectError, HistoryError) as exc:
         raise fail(str(exc)) from None
+    except Interrupted as exc:
+        # the runner's note says where the incomplete snapshot is; without one nothing was written yet
+        notes = getattr(exc, "__notes__", None) or ["before anything was collected; nothing was written"]
+        for note in notes:
+            err.print(f"interrupted ({exc.signal_name}): {note}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     if sign_key is not None:
         from reporter.snapshot.signing import sign_manifest  # noqa: PLC0415
 
@@ -93,6 +102,14 @@ def _collect(
         )
     if len(failed) > 20:
         err.print(f"… and {len(failed) - 20} more (see manifest.json)", highlight=False)
+    if args.resume:
+        err.print(
+            f"resumed: {summary.reused} artifact(s) of the interrupted run re-used, "
+            f"{len(summary.not_reused)} not re-used (collected again)",
+            highlight=False,
+        )
+        for why in summary.not_reused[:20]:
+            err.print(f"  collected again: {why}", highlight=False, markup=False, soft_wrap=True)
     err.print(
         f"collected {summary.accounts} account(s), {summary.regions} region(s): {summary.api_calls} API calls, "
         f"{summary.errors} error artifact(s) -> {snapshot_dir}",

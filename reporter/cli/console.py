@@ -12,21 +12,23 @@ err = Console(stderr=True)
 
 class ExitCode:
     """What each exit code means (README "Exit codes", `reporter --help`). When several apply, the
-    first of this order wins: 70, 2, 5, 4, 3, 1."""
+    first of this order wins: 130, 70, 2, 5, 4, 3, 1."""
 
     OK = 0  # every assessed requirement passes (or --fail-on never)
     FAIL = 1  # a FAIL without a valid exception (--fail-on fail), or NOT_ASSESSED (not-assessed)
     USAGE = 2  # usage or configuration error: nothing was collected or written
-    INCOMPLETE = 3  # run: collection incomplete (an error artifact in the snapshot)
+    INCOMPLETE = 3  # run: collection incomplete (an error artifact); report: a manifest marked incomplete
     UPLOAD = 4  # --output-bucket: the pack is written and recorded, the upload failed
     INTEGRITY = 5  # the evidence (or a pack) fails verification: nothing rendered, or a stamped pack
     INTERNAL = 70  # a bug in reporter: one line on the terminal, the traceback in a crash log
+    INTERRUPTED = 130  # collect stopped by SIGINT/SIGTERM: the snapshot so far finalised as incomplete
 
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 every assessed requirement passes; 1 a FAIL without a valid exception (see --fail-on);"
     " 2 usage or configuration error; 3 evidence incomplete (an API call failed); 4 upload failed;"
-    " 5 integrity failure (a file fails verification); 70 internal error (see the crash log it names)."
+    " 5 integrity failure (a file fails verification); 70 internal error (see the crash log it names);"
+    " 130 collect interrupted (Ctrl-C or SIGTERM; continue with --resume)."
 )
 
 

@@ -67,4 +67,6 @@ def run_guarded(app: Callable[[], object]) -> None:
             soft_wrap=True,
         )
         err.print("this is a bug in reporter: please report it with the crash log", highlight=False, markup=False)
+        for note in getattr(exc, "__notes__", []):
+            err.print(note, highlight=False, markup=False, soft_wrap=True)
         raise SystemExit(ExitCode.INTERNAL) from None

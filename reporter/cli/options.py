@@ -181,6 +181,14 @@ ReadTimeout = Annotated[
         help="Seconds to wait for AWS's answer before the attempt fails (retried, then an error artifact).",
     ),
 ]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Continue the interrupted collection in the output folder: its verified artifacts are re-used, "
+        "the rest collected (same options required).",
+    ),
+]
 RootEvents = Annotated[
     str,
     typer.Option(
@@ -265,6 +273,7 @@ class CollectArgs:
     max_attempts: MaxAttempts = 10
     connect_timeout: ConnectTimeout = CONNECT_TIMEOUT
     read_timeout: ReadTimeout = READ_TIMEOUT
+    resume: Resume = False
     root_events: RootEvents = "lookup"
     trail_bucket: TrailBucket = None
     trail_prefix: TrailPrefix = None

@@ -262,8 +262,12 @@ def report(
         opened, inputs.period_dir(out_dir, opened.manifest.period_start.strftime("%Y-%m")), plan, history_path
     )
     uploaded = upload(model, written, opened.root, publish_args)
+    stopped = opened.manifest.incomplete
+    incomplete = ExitCode.OK if stopped is None else ExitCode.INCOMPLETE
+    if stopped is not None:
+        err.print(f"exit {ExitCode.INCOMPLETE}: collection incomplete: {stopped.reason}", highlight=False)
     result = verdict(model, plan.fail_on)
-    finish(result if result == ExitCode.INTEGRITY else uploaded or result)
+    finish(result if result == ExitCode.INTEGRITY else uploaded or incomplete or result)
 
 
 def demo(

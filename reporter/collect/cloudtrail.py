@@ -24,13 +24,38 @@ def describe_trails(ctx: Context, region: str) -> list[dict[str, Any]] | Failure
     return ctx.attempt(lambda: client.describe_trails(includeShadowTrails=True).get("trailList") or [])
 
 
+DESCRIBE_TRAILS = "cloudtrail:DescribeTrails"
+LOOKUP_EVENTS = "cloudtrail:LookupEvents"
+_TRAIL_PARAMS = {"includeShadowTrails": True}
+
+
+def _trails_path(account: str) -> str:
+    return f"accounts/{account}/cloudtrail/trails.json"
+
+
+def _root_events_path(account: str) -> str:
+    return f"accounts/{account}/cloudtrail/root_events.jsonl"
+
+
+def reused_trails(ctx: Context, regions: list[str]) -> list[dict[str, Any]] | None:
+    """On a resume, the interrupted run's trails.json if every region of `regions` had answered."""
+    data = ctx.writer.reuse(_trails_path(ctx.account), DESCRIBE_TRAILS, {**_TRAIL_PARAMS, "regions": regions})
+    return None if data is None else list(json.loads(data)["trailList"])
+
+
+def reused_root_events(ctx: Context, regions: list[str], start: datetime, end: datetime) -> bool:
+    """On a resume: the interrupted run's root_events.jsonl, if every region had answered."""
+    path = _root_events_path(ctx.account)
+    return ctx.writer.reuse(path, LOOKUP_EVENTS, lookup_params(start, end, regions)) is not None
+
+
 def write_trails(ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Failure]) -> list[dict[str, Any]]:
     """trails.json: the union of every answering region, unique by ARN; errors per region."""
-    api = "cloudtrail:DescribeTrails"
+    api = DESCRIBE_TRAILS
     trails: dict[str, dict[str, Any]] = {}
     for region, answer in sorted(answers.items()):
         if isinstance(answer, Failure):
-            ctx.error(answer, api=api, region=region, params={"includeShadowTrails": True, "regions": [region]})
+            ctx.error(answer, api=api, region=region, params={**_TRAIL_PARAMS, "regions": [region]})
             continue
         for trail in answer:
             trails.setdefault(trail["TrailARN"], trail)
@@ -38,11 +63,11 @@ def write_trails(ctx: Context, answers: Mapping[str, list[dict[str, Any]] | Fail
     merged = [trails[arn] for arn in sorted(trails)]
     if answered:
         ctx.json(
-            f"accounts/{ctx.account}/cloudtrail/trails.json",
+            _trails_path(ctx.account),
             {"trailList": merged},
             api=api,
             region=None,
-            params={"includeShadowTrails": True, "regions": answered},
+            params={**_TRAIL_PARAMS, "regions": answered},
         )
     return merged
 
@@ -102,7 +127,7 @@ def write_root_events(
     The Username=root lookup also matches an IAM user named "root"; the type tells them apart.
     Multi-region trails deliver global events to several regions, hence the de-duplication.
     """
-    api = "cloudtrail:LookupEvents"
+    api = LOOKUP_EVENTS
     kept: dict[str, dict[str, Any]] = {}
     for region, answer in sorted(answers.items()):
         if isinstance(answer, Failure):
@@ -117,7 +142,7 @@ def write_root_events(
     ordered = sorted(kept.values(), key=lambda r: (str(r.get("eventTime", "")), r["eventID"]))
     data = dumps_jsonl(ordered)
     ctx.bytes(
-        f"accounts/{ctx.account}/cloudtrail/root_events.jsonl",
+        _root_events_path(ctx.account),
         data,
         api=api,
         region=None,

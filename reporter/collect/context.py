@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from botocore.exceptions import ClientError
 
 from reporter.collect.session import ClientPool
@@ -117,7 +118,11 @@ class Context:
     def fetch_json(
         self, path: str, call: Callable[[], Any], *, api: str, region: str | None, params: dict[str, Any] | None = None
     ) -> Any | Failure:
-        """Run `call`; write its result at `path`, or the failure as an error artifact."""
+        """Run `call`; write its result at `path`, or the failure as an error artifact. On a
+        resume, the interrupted run's verified answer at `path` instead, without a call."""
+        reused = self.writer.reuse(path, api, params or {})
+        if reused is not None:
+            return orjson.loads(reused)
         result = self.attempt(call)
         if isinstance(result, Failure):
             self.error(result, api=api, region=region, params=params)

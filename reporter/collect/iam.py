@@ -61,6 +61,8 @@ def _credential_report(ctx: Context, path: str) -> None:
     iam:GetCredentialReport, the evidence this flow produces.
     """
     api = "iam:GetCredentialReport"
+    if ctx.writer.reuse(path, api) is not None:
+        return
     iam = ctx.client("iam")
     delay, waited = FIRST_DELAY, 0.0
     while True:

@@ -19,6 +19,11 @@ READ_TIMEOUT = 20.0
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 
+class CollectError(Exception):
+    """Collection cannot start (no credentials, a snapshot already in the output folder, a
+    resume whose options differ from the interrupted run's)."""
+
+
 @dataclass(frozen=True)
 class RootEventSource:
     """Where the period's root events come from: LookupEvents, the trail's log files, or Athena."""
@@ -68,6 +73,8 @@ class CollectOptions:
     # finalize; the caller answers from its history, which the collector knows nothing of.
     previous_manifest_sha256: str | None = None
     previous_manifest: Callable[[str | None, tuple[str, ...]], str | None] | None = None
+    # Continue the interrupted collection in `out` (its journal): verified artifacts are re-used.
+    resume: bool = False
 
     def __post_init__(self) -> None:
         if self.previous_manifest_sha256 is not None and not re.fullmatch(
@@ -104,3 +111,5 @@ class CollectSummary:
     errors: int
     calls_by_api: dict[str, int] = field(default_factory=dict)
     calls_by_account: dict[str, int] = field(default_factory=dict)
+    reused: int = 0  # --resume: artifacts of the interrupted run listed again without a call
+    not_reused: list[str] = field(default_factory=list)  # --resume: what was collected again, and why

@@ -19,20 +19,30 @@ from typing import Any
 
 import boto3
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from reporter import __version__
 from reporter.collect.cloudtrail import (
     collect_trail_details,
     describe_trails,
     lookup_root_events,
+    reused_root_events,
+    reused_trails,
     write_root_events,
     write_trails,
 )
-from reporter.collect.context import Context, Failure
+from reporter.collect.context import MAX_MESSAGE, Context, Failure
 from reporter.collect.iam import collect_iam
 from reporter.collect.monitoring import collect_alerting, collect_eventbridge, trail_log_groups
-from reporter.collect.options import CollectOptions, CollectSummary
+from reporter.collect.options import CollectError, CollectOptions, CollectSummary
 from reporter.collect.organization import (
     OrganizationInfo,
     collect_structure,
@@ -40,6 +50,7 @@ from reporter.collect.organization import (
     list_accounts,
 )
 from reporter.collect.ratelimit import SAFETY_MARGIN, ConcurrencyGate, RateLimiter
+from reporter.collect.resume import check_resumable, journal_parameters, resume_state
 from reporter.collect.root_event_sources import collect_trail_log_root_events
 from reporter.collect.session import (
     SESSION_NAME,
@@ -51,7 +62,7 @@ from reporter.collect.session import (
     client_config,
 )
 from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of, partition_regions
-from reporter.snapshot.manifest import MANIFEST_NAME
+from reporter.snapshot.manifest import INTERNAL_ERROR_API
 from reporter.snapshot.writer import SnapshotWriter
 
 ENABLED_REGION = {"opt-in-not-required", "opted-in"}
@@ -61,10 +72,6 @@ ENABLED_REGION = {"opt-in-not-required", "opted-in"}
 # permits: accounts open at once, and pieces running at once.
 ACCOUNT_THREADS = 4
 PIECE_THREADS = 8
-
-
-class CollectError(Exception):
-    """Collection cannot start (no credentials, a snapshot already in the output folder)."""
 
 
 def utc_now() -> datetime:
@@ -80,12 +87,14 @@ class _Run:
     partition: str
     home: str
     info: OrganizationInfo
-    work: ThreadPoolExecutor
+    work: ThreadPoolExecutor | None  # the pieces' pool, while the accounts are collected
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
     # Filled by the account workers, read once they are all done (trail-log sources need them).
     regions: dict[str, list[str]] = field(default_factory=dict)
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bugs: list[Exception] = field(default_factory=list)  # raised by reporter's own code (_guarded)
+    stopping: bool = False  # interrupted: the parts still running end without recording anything
 
     def context(self, account: str, clients: ClientPool, *, artifact_account: str | None) -> Context:
         return Context(
@@ -104,11 +113,12 @@ def collect(
 
     `clock` gives as_of (at the start) and every artifact's collected_at; `sleep` paces the
     credential-report polling and the LookupEvents limiter (a no-op makes tests fast). Raises
-    CollectError when nothing can start; every failure after that is an error artifact.
+    CollectError when nothing can start; every failure of a call after that is an error artifact.
+    A bug in reporter (or an interruption) still finalises what was collected, the manifest marked
+    incomplete, and is then raised (with a note saying where the snapshot is).
     """
-    if (options.out / MANIFEST_NAME).exists():
-        raise CollectError(f"{options.out} already holds a snapshot (manifest.json exists)")
-    as_of = clock()
+    interrupted = resume_state(options)
+    as_of = interrupted.as_of if interrupted else clock()
     progress = _progress(options.quiet)
     bar = progress.add_task("identifying the caller", total=None, calls=0)
     counter = ApiCounter(on_call=lambda n: progress.update(bar, calls=n))
@@ -130,6 +140,9 @@ def collect(
                 f"--regions {','.join(foreign)}: not in the caller's partition {partition} "
                 f"({', '.join(partition_regions(partition))})"
             )
+        parameters = journal_parameters(options, caller.account, partition)
+        if interrupted is not None:
+            check_resumable(interrupted, parameters)
         orgs = caller.client("organizations", home)
         described = Context.attempt(orgs.describe_organization)
         org = {} if isinstance(described, Failure) else described["Organization"]
@@ -141,31 +154,18 @@ def collect(
             as_of=as_of,
             caller_arn=identity["Arn"],
             organization_id=org.get("Id"),
+            journal=parameters,
+            resume=interrupted,
         )
-        with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
-            run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), work, clock, sleep)
-            org_ctx = run.context(caller.account, caller, artifact_account=None)
-            run.info = describe_organization(org_ctx, described)
-            whole_org = options.organization or run.info.management_account == caller.account
-            if whole_org:
-                run.info = list_accounts(org_ctx, run.info)
-            targets = _targets(options, run.info, caller.account)
-            progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
-            with ThreadPoolExecutor(
-                min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1), thread_name_prefix="account"
-            ) as accounts:
-                pending: list[Future[None]] = []
-                if whole_org and run.info.listed:
-                    pending.append(accounts.submit(collect_structure, org_ctx))
-                for account in targets:
-                    future = accounts.submit(_collect_account, run, account)
-                    future.add_done_callback(lambda _: progress.advance(bar))
-                    pending.append(future)
-                for future in pending:
-                    future.result()  # a bug in a worker must not pass silently
-            if options.root_events.kind != "lookup":
-                progress.update(bar, description=f"root events from {options.root_events.kind}")
-                collect_trail_log_root_events(run, targets)
+        run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), None, clock, sleep)
+        try:
+            targets = _collect_scope(run, described, progress, bar)
+        except BaseException as exc:  # an interruption: what was collected is kept all the same
+            _stop(run, f"collection interrupted: {type(exc).__name__}: {exc}", exc)
+            raise
+        if run.bugs:
+            _stop(run, f"collection stopped by an internal error in reporter ({_describe(run.bugs[0])})", run.bugs[0])
+            raise run.bugs[0]
         manifest = writer.finalize(
             collected_at=clock(), previous_manifest_sha256=options.chain_link(org.get("Id"), targets)
         )
@@ -178,6 +178,84 @@ def collect(
         errors=errors,
         calls_by_api=dict(sorted(counter.by_api.items())),
         calls_by_account=dict(sorted(counter.by_account.items())),
+        reused=writer.reused,
+        not_reused=list(writer.not_reused) + (interrupted.skipped if interrupted else []),
+    )
+
+
+def _collect_scope(run: _Run, described: dict[str, Any] | Failure, progress: Progress, bar: TaskID) -> tuple[str, ...]:
+    """The organization's artifacts, then every account's; the accounts in scope."""
+    options, caller = run.options, run.caller
+    with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
+        run.work = work
+        org_ctx = run.context(run.caller_account, caller, artifact_account=None)
+        run.info = describe_organization(org_ctx, described)
+        whole_org = options.organization or run.info.management_account == run.caller_account
+        if whole_org:
+            run.info = list_accounts(org_ctx, run.info)
+        targets = _targets(options, run.info, run.caller_account)
+        progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
+        with ThreadPoolExecutor(
+            min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1), thread_name_prefix="account"
+        ) as accounts:
+            pending: list[Future[None]] = []
+            if whole_org and run.info.listed:
+                walk = accounts.submit(_guarded, run, None, "the organization walk", collect_structure, org_ctx)
+                pending.append(walk)
+            for account in targets:
+                future = accounts.submit(_guarded, run, account, f"account {account}", _collect_account, run, account)
+                future.add_done_callback(lambda _: progress.advance(bar))
+                pending.append(future)
+            try:
+                for future in pending:
+                    future.result()
+            except BaseException:
+                # An interruption: what has not started never will, so the snapshot is finalised now,
+                # not after every queued account has been collected all the same.
+                run.stopping = True
+                accounts.shutdown(wait=False, cancel_futures=True)
+                work.shutdown(wait=False, cancel_futures=True)
+                raise
+    if options.root_events.kind != "lookup":
+        progress.update(bar, description=f"root events from {options.root_events.kind}")
+        _guarded(run, None, f"root events from {options.root_events.kind}", collect_trail_log_root_events, run, targets)
+    return targets
+
+
+def _guarded(run: _Run, account: str | None, what: str, job: Callable[..., None], *args: Any) -> None:
+    """Run one part of the collection; a bug in it is recorded (an error artifact naming the
+    part) and kept for the end, so the other parts still collect what they can."""
+    try:
+        job(*args)
+    except Exception as exc:  # a bug in reporter, not a failed call: those never reach here
+        if run.stopping:
+            return  # its pieces were cancelled by the interruption; the resume collects this part
+        run.bugs.append(exc)
+        run.writer.add_error(
+            api=INTERNAL_ERROR_API,
+            code="InternalError",
+            message=f"{what}: {_describe(exc)}",
+            account=account,
+            collected_at=run.clock(),
+        )
+        if account is not None and not run.writer.has_account(account):
+            run.writer.add_account(account, name=run.info.account_names.get(account) or None)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:MAX_MESSAGE]
+
+
+def _stop(run: _Run, reason: str, exc: BaseException) -> None:
+    """Finalise the snapshot as it stands, marked incomplete; say so on the raised exception."""
+    writer = run.writer
+    if not writer.has_account():
+        writer.add_account(run.caller_account)  # stopped before any account: a snapshot needs one
+    writer.finalize(collected_at=run.clock(), incomplete=reason)
+    exc.add_note(
+        f"the evidence collected so far is in {run.options.out}, its manifest marked incomplete; "
+        f"`reporter collect --resume` with the same options collects the rest"
     )
 
 
@@ -223,17 +301,20 @@ def _collect_account(run: _Run, account: str) -> None:
         return
     ctx = run.context(account, clients, artifact_account=account)
     regions = _regions(ctx, options.regions)
+    run.writer.add_account(account, name=name, regions=regions, is_management=is_management)
     start, end = options.period_start, options.period_end
     work = run.work
+    assert work is not None  # accounts are collected inside _collect_scope's pool
     pieces: list[Future[Any]] = [work.submit(collect_iam, ctx)]
-    trails = {r: work.submit(describe_trails, ctx, r) for r in regions}
+    reused = reused_trails(ctx, regions)
+    trails = {} if reused is not None else {r: work.submit(describe_trails, ctx, r) for r in regions}
     lookups = (
         {r: work.submit(lookup_root_events, ctx, r, start, end) for r in regions}
-        if options.root_events.kind == "lookup"
+        if options.root_events.kind == "lookup" and not reused_root_events(ctx, regions, start, end)
         else {}
     )
     pieces += [work.submit(collect_eventbridge, ctx, r) for r in regions]
-    merged = write_trails(ctx, {r: f.result() for r, f in trails.items()})
+    merged = reused if reused is not None else write_trails(ctx, {r: f.result() for r, f in trails.items()})
     pieces += [work.submit(collect_trail_details, ctx, t) for t in merged]
     pieces += [work.submit(collect_alerting, ctx, r, groups) for r, groups in trail_log_groups(merged, account).items()]
     if lookups:
@@ -242,7 +323,6 @@ def _collect_account(run: _Run, account: str) -> None:
         piece.result()
     run.regions[account] = regions
     run.trails[account] = merged
-    run.writer.add_account(account, name=name, regions=regions, is_management=is_management)
 
 
 def _assume(run: _Run, account: str) -> ClientPool | None:

@@ -40,7 +40,7 @@ from reporter.evidence.organization import (
 )
 from reporter.evidence.problems import ParseProblem
 from reporter.evidence.trails import parse_event_selectors, parse_trail_status, parse_trails
-from reporter.snapshot.manifest import Artifact
+from reporter.snapshot.manifest import INTERNAL_ERROR_API, Artifact
 from reporter.snapshot.reader import ArtifactUnreadable, Snapshot
 
 
@@ -183,7 +183,8 @@ def _load_table(
     failed = [a for a in artifacts if a.status == "error"]
     if not ok:
         whom = "this account" if account else "the organization"
-        reason = "; ".join(_describe_error(a) for a in failed) or f"{spec.api} was not collected for {whom}"
+        stopped = "".join(f" ({_describe_error(a)})" for a in artifacts_of(snapshot, account, INTERNAL_ERROR_API))
+        reason = "; ".join(_describe_error(a) for a in failed) or f"{spec.api} was not collected for {whom}{stopped}"
         return MissingEvidence(spec.name, reason)
     frames: list[Any] = []
     problems: list[ParseProblem] = []

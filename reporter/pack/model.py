@@ -121,12 +121,16 @@ class Pack:
         return counts
 
     def coverage_text(self) -> str:
-        """One line for the cover and the workbook: how many accounts were fully assessed."""
+        """One line for the cover and the workbook: how many accounts were fully assessed, and
+        first, if collection stopped early, that it did and why."""
         c, total = self.coverage_counts(), len(self.accounts)
+        incomplete = self.snapshot.manifest.incomplete
+        parts = [f"COLLECTION INCOMPLETE: {incomplete.reason}"] if incomplete is not None else []
         if c[ASSESSED] == total:
-            return f"{total} of {total} account(s) fully assessed (every check had its evidence)"
-        parts = [f"{c[ASSESSED]} of {total} account(s) fully assessed"]
-        parts += [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
+            parts.append(f"{total} of {total} account(s) fully assessed (every check had its evidence)")
+        else:
+            parts.append(f"{c[ASSESSED]} of {total} account(s) fully assessed")
+            parts += [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
         return "; ".join(parts)
 
     def credential_rows(self) -> pd.DataFrame:
@@ -230,6 +234,7 @@ def snapshot_block(model: Pack) -> dict[str, Any]:
         "caller_arn": manifest.caller_arn,
         "organization_id": manifest.organization_id,
         "previous_manifest_sha256": manifest.previous_manifest_sha256,
+        "incomplete": manifest.incomplete.reason if manifest.incomplete is not None else None,
         "signature": signature_block(model),
     }
 

@@ -14,7 +14,7 @@ from reporter.snapshot.writer import atomic_write
 # 1.1 (additive): "drift", "risk_acceptances", per-finding "acceptance", and the snapshot's
 # previous_manifest_sha256 and signature. 1.2 (additive): "integrity", what was verified of the
 # snapshot before the pack was built.
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 def findings_document(model: Pack) -> dict[str, Any]:

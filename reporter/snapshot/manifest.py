@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+# The `api` of the error artifact that records a bug in reporter's own code during collection
+# (what it stopped, the exception): no AWS call failed, yet evidence is missing.
+INTERNAL_ERROR_API = "reporter:collect"
 
 
 def iso_utc(value: datetime) -> str:
@@ -63,6 +66,15 @@ class ScopeAccount(_Model):
     is_management: bool = False
 
 
+class Incomplete(_Model):
+    """Why a snapshot is incomplete: collection stopped (a bug in reporter, an interruption)
+    before every piece was collected. What was collected is listed and verifiable; the journal
+    (snapshot/journal.py) lets `collect --resume` collect the rest."""
+
+    reason: str
+    journal: str | None = None  # the journal file beside the manifest, when one was kept
+
+
 class Manifest(_Model):
     format_version: int = FORMAT_VERSION
     tool_version: str
@@ -79,6 +91,8 @@ class Manifest(_Model):
     # (not null) from the canonical bytes when unset, so snapshots written before the chain
     # existed keep their digest.
     previous_manifest_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    # Set only when collection stopped early; absent from the canonical bytes otherwise.
+    incomplete: Incomplete | None = None
 
     @field_serializer("period_start", "period_end", "as_of", "collected_at")
     def _ser_time(self, value: datetime) -> str:
@@ -96,8 +110,9 @@ class Manifest(_Model):
     def to_bytes(self) -> bytes:
         """Canonical bytes: sorted keys, artifacts in path/api order, so a digest is stable."""
         data = self.model_dump(mode="json")
-        if data.get("previous_manifest_sha256") is None:
-            data.pop("previous_manifest_sha256", None)
+        for optional in _OPTIONAL:
+            if data.get(optional) is None:
+                data.pop(optional, None)
         data["artifacts"].sort(key=_artifact_sort_key)
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
@@ -105,6 +120,10 @@ class Manifest(_Model):
         return [
             a for a in self.artifacts if (account is None or a.account == account) and (api is None or a.api == api)
         ]
+
+
+# Fields added after format 1 shipped: omitted when unset, so older manifests keep their digest.
+_OPTIONAL = ("previous_manifest_sha256", "incomplete")
 
 
 def _artifact_sort_key(a: dict[str, Any]) -> tuple[str, ...]:

@@ -35,6 +35,8 @@ def _sha256_file(path: Path) -> str:
 def verify_snapshot(snapshot: Snapshot) -> list[VerifyProblem]:
     problems: list[VerifyProblem] = []
     listed: set[str] = {MANIFEST_NAME, SIGNATURE_NAME}
+    if snapshot.manifest.incomplete is not None and snapshot.manifest.incomplete.journal:
+        listed.add(snapshot.manifest.incomplete.journal)  # kept for `collect --resume`, named by the manifest
     for artifact in snapshot.manifest.artifacts:
         if artifact.status != "ok" or artifact.path is None:
             continue

@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from reporter.snapshot.manifest import MANIFEST_NAME, Artifact, ArtifactError, Manifest, ScopeAccount
+from reporter.snapshot.journal import JOURNAL_NAME, Interrupted, Journal
+from reporter.snapshot.manifest import MANIFEST_NAME, Artifact, ArtifactError, Incomplete, Manifest, ScopeAccount
 
 # Keys that hold credentials in AWS responses (sts:AssumeRole, GetSessionToken, …), in CloudTrail
 # records (a root GetSessionToken's responseElements spell them camelCase) and MFA seeds. They are
@@ -105,7 +106,18 @@ def atomic_write(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def _same(stored: dict[str, Any], asked: dict[str, Any]) -> bool:
+    return orjson.dumps(stored, option=orjson.OPT_SORT_KEYS) == orjson.dumps(asked, option=orjson.OPT_SORT_KEYS)
+
+
 class SnapshotWriter:
+    """Writes artifacts as they come, the manifest last.
+
+    With `journal` (the collection's parameters) every artifact is also journaled
+    (snapshot/journal.py); with `resume`, the interrupted collection's verified artifacts are
+    offered to `reuse` and the rest is written anew, as_of staying the interrupted run's.
+    """
+
     def __init__(
         self,
         root: Path,
@@ -117,11 +129,25 @@ class SnapshotWriter:
         caller_arn: str | None = None,
         organization_id: str | None = None,
         previous_manifest_sha256: str | None = None,
+        journal: dict[str, Any] | None = None,
+        resume: Interrupted | None = None,
     ) -> None:
         self.root = Path(root)
+        if resume is not None:
+            # The incomplete manifest of the interrupted run (if it got that far) is replaced.
+            (self.root / MANIFEST_NAME).unlink(missing_ok=True)
+            as_of = resume.as_of
         if (self.root / MANIFEST_NAME).exists():
             raise FileExistsError(f"{self.root} already holds a snapshot (manifest.json exists)")
         self.root.mkdir(parents=True, exist_ok=True)
+        self._reusable: dict[str, Artifact] = {}
+        self.not_reused: list[str] = []
+        self._earlier: set[str] = set()  # every path the interrupted run wrote
+        if resume is not None:
+            self._reusable, self.not_reused = resume.reusable()
+            self._earlier = {a.path for a in resume.artifacts if a.path}
+        self.reused = 0
+        self._journal = Journal(self.root, as_of, journal, self._reusable.values()) if journal is not None else None
         self._header = dict(
             tool_version=tool_version,
             period_start=period_start,
@@ -170,9 +196,32 @@ class SnapshotWriter:
             collected_at=collected_at,
             status="ok",
         )
+        self._record(artifact)
+        return artifact
+
+    def _record(self, artifact: Artifact) -> None:
         with self._lock:
             self._artifacts.append(artifact)
-        return artifact
+            if self._journal is not None:
+                self._journal.append(artifact)
+
+    def reuse(self, relpath: str, api: str, params: dict[str, Any] | None = None) -> bytes | None:
+        """The bytes of the interrupted run's artifact at `relpath` if it answered `api` (with
+        `params`, when given) and still has its digest: listed again as it was, and no call is
+        made. None: collect it."""
+        with self._lock:
+            artifact = self._reusable.get(relpath)
+            if artifact is None or artifact.api != api or (params is not None and not _same(artifact.params, params)):
+                return None
+            del self._reusable[relpath]
+            data = (self.root / relpath).read_bytes()
+            if hashlib.sha256(data).hexdigest() != artifact.sha256:
+                self.not_reused.append(f"{relpath}: changed during the resume")
+                return None
+            self._paths.add(relpath)
+            self.reused += 1
+        self._record(artifact)
+        return data
 
     def add_json(self, relpath: str, obj: Any, **meta: Any) -> Artifact:
         return self.add_bytes(relpath, dumps_json(obj), **meta)
@@ -198,15 +247,22 @@ class SnapshotWriter:
             status="error",
             error=ArtifactError(code=code, message=message),
         )
-        with self._lock:
-            self._artifacts.append(artifact)
+        self._record(artifact)
         return artifact
 
-    def finalize(self, *, collected_at: datetime, previous_manifest_sha256: str | None = None) -> Manifest:
+    def has_account(self, account_id: str | None = None) -> bool:
+        """Is `account_id` in scope yet (None: is any account)?"""
+        with self._lock:
+            return bool(self._accounts) if account_id is None else account_id in self._accounts
+
+    def finalize(
+        self, *, collected_at: datetime, previous_manifest_sha256: str | None = None, incomplete: str | None = None
+    ) -> Manifest:
         """Write manifest.json last: a folder without it is not a snapshot.
 
         `previous_manifest_sha256` (here or in the constructor) chains this snapshot to the
         previous pack; the collector may only know the scope, and so the previous pack, by now.
+        `incomplete` (why collection stopped early) marks the manifest so, and keeps the journal.
         """
         if not self._accounts:
             raise ValueError("a snapshot needs at least one account in scope")
@@ -220,9 +276,27 @@ class SnapshotWriter:
             accounts=sorted(self._accounts.values(), key=lambda a: a.id),
             regions=regions,
             artifacts=self._artifacts,
+            incomplete=None
+            if incomplete is None
+            else Incomplete(reason=incomplete, journal=JOURNAL_NAME if self._journal else None),
         )
         atomic_write(self.root / MANIFEST_NAME, manifest.to_bytes())
+        if self._journal is not None:
+            if incomplete is None:
+                self._journal.remove()
+                self._remove_leftovers()
+            else:
+                self._journal.close()
         return manifest
+
+    def _remove_leftovers(self) -> None:
+        """Files of the interrupted run this one did not list again (re-collected elsewhere or no
+        longer asked for), and half-written temporaries: a snapshot holds only what it lists."""
+        leftovers = (self._earlier - self._paths) | {
+            p.relative_to(self.root).as_posix() for p in self.root.rglob(".*.partial")
+        }
+        for rel in leftovers:
+            (self.root / rel).unlink(missing_ok=True)
 
     def _checked_path(self, relpath: str) -> str:
         path = PurePosixPath(relpath)
@@ -232,4 +306,5 @@ class SnapshotWriter:
         if rel in self._paths:
             raise ValueError(f"artifact {rel} written twice")
         self._paths.add(rel)
+        self._reusable.pop(rel, None)  # collected again: the interrupted run's file is replaced
         return rel

@@ -229,11 +229,20 @@ def test_pretty_exception_locals_are_off() -> None:
 
 def test_help_and_readme_carry_the_exit_code_table() -> None:
     shown = invoke("--help").output
-    for code in ("0 every", "1 a FAIL", "2 usage", "3 evidence", "4 upload", "5 integrity", "70 internal"):
+    for code in (
+        "0 every",
+        "1 a FAIL",
+        "2 usage",
+        "3 evidence",
+        "4 upload",
+        "5 integrity",
+        "70 internal",
+        "130 collect interrupted",
+    ):
         assert code in " ".join(shown.split()), code
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
-    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 70 |"):
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 70 |", "| 130 |"):
         assert code in section, code
 
 

@@ -19,7 +19,7 @@ import pytest
 from botocore.client import BaseClient
 from monthly import write_month
 from moto import mock_aws
-from moto_world import World, build_world, fixed_clock, no_sleep, options
+from moto_world import World, fixed_clock, no_sleep, options
 from typer.testing import CliRunner
 
 from reporter.cli.app import app
@@ -30,15 +30,6 @@ from reporter.snapshot.reader import Snapshot
 
 runner = CliRunner()
 COLLECT_SOURCES = Path(__file__).resolve().parents[2] / "reporter" / "collect"
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[World]:
-    moto_gaps.install()
-    moto_gaps.reset()
-    with mock_aws():
-        yield build_world()
-    moto_gaps.reset()
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import moto_gaps
 import pytest
-from moto import mock_aws
 from moto.sts.models import sts_backends
-from moto_world import AS_OF, END, REGIONS, ROLE, START, World, build_world, fixed_clock, no_sleep, options
+from moto_world import AS_OF, END, REGIONS, ROLE, START, World, fixed_clock, no_sleep, options
 from typer.testing import CliRunner
 
 from reporter.cli.app import app
@@ -24,17 +22,6 @@ from reporter.collect.session import ApiCounter, ClientPool, SharedClients, clie
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.verify import verify_snapshot
 from reporter.snapshot.writer import SnapshotWriter
-
-
-# One moto world and one collection of it for the whole module: building and collecting cost
-# seconds, and no test changes the world for the others (throttling is undone).
-@pytest.fixture(scope="module")
-def world() -> Iterator[World]:
-    moto_gaps.install()
-    moto_gaps.reset()
-    with mock_aws():
-        yield build_world()
-    moto_gaps.reset()
 
 
 @pytest.fixture(scope="module")
