@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo test chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ demo-snapshot: $(VENV)/.installed-dev
 # Rebuild templates/fonts/ from Debian's fonts-dejavu-core (the committed files are the ones used).
 fonts: $(VENV)/.installed-dev
 	$(PY) tools/ship_fonts.py
+
+# The chaos suite's long run: 20 seeds, a 20-account organization, 10 % of requests faulty.
+chaos: $(VENV)/.installed-dev
+	$(PY) tests/chaos/run.py --seeds 1-20 --accounts 20 --rate 0.1
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py

@@ -31,7 +31,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import re
 import socket
 import sys
 import tempfile
@@ -47,14 +46,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # moto_gaps, moto_scenario
+sys.path.insert(0, str(ROOT / "tests"))  # moto_gaps, moto_scenario, http_proxy
 
 import boto3  # noqa: E402
+from http_proxy import Request, forward, read_request, response_head, serve  # noqa: E402
 
 from reporter.collect import CollectOptions, collect  # noqa: E402
 from reporter.collect.options import CollectSummary  # noqa: E402
 
-_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/")
 DEFAULT_WORKERS = CollectOptions.__dataclass_fields__["max_workers"].default
 
 
@@ -99,66 +98,42 @@ class Proxy:
         reader = client.makefile("rb")
         upstream = http.client.HTTPConnection(*self.upstream, timeout=300)
         try:
-            while True:
-                line = reader.readline(65537)
-                if not line:
-                    return
+            while (request := read_request(reader)) is not None:
                 arrived = time.monotonic()
-                method, target, _ = line.decode("latin-1").split(" ", 2)
-                headers: list[tuple[str, str]] = []
-                while (header := reader.readline(65537)) not in (b"\r\n", b"\n", b""):
-                    name, _, value = header.decode("latin-1").partition(":")
-                    headers.append((name.strip(), value.strip()))
-                fields = {n.lower(): v for n, v in headers}
-                body = reader.read(int(fields.get("content-length", "0")))
-                key = self._arrived(arrived, method, target, fields, body)
+                key = self._arrived(arrived, request)
                 asked = time.monotonic()
                 if self.mode == "replay":
                     status, reason, answer_headers, payload = self._replayed(key)
                 else:
-                    upstream.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-                    for name, value in headers:
-                        upstream.putheader(name, value)
-                    upstream.endheaders(body)
-                    response = upstream.getresponse()
-                    status, reason, payload = response.status, response.reason, response.read()
-                    answer_headers = response.getheaders()
+                    status, reason, answer_headers, payload = forward(upstream, request)
                     if self.mode == "record":
                         self.recorded[key] = (status, reason, answer_headers, payload)
                 answered = time.monotonic()
                 # AWS-like: the answer leaves `delay` after the request arrived; moto's own time
                 # (a few ms, more when it is busy) is inside that delay, not added to it.
                 time.sleep(max(0.0, arrived + self.delay - answered))
-                out = [f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")]
-                out += [
-                    f"{n}: {v}\r\n".encode("latin-1")
-                    for n, v in answer_headers
-                    if n.lower() not in ("transfer-encoding", "content-length", "connection")
-                ]
-                out.append(f"Content-Length: {len(payload)}\r\n\r\n".encode("latin-1"))
+                head = response_head(status, reason, answer_headers, len(payload))
                 # Done before sending: the collector may send its next request (and the proxy see
                 # it arrive) as soon as it has read this answer.
                 self._done(arrived, asked, answered)
-                client.sendall(b"".join(out) + payload)
+                client.sendall(head + payload)
         except (ConnectionError, OSError):
             return
         finally:
             upstream.close()
             client.close()
 
-    def _arrived(
-        self, arrived: float, method: str, target: str, fields: dict[str, str], body: bytes
-    ) -> tuple[Any, ...]:
+    def _arrived(self, arrived: float, request: Request) -> tuple[Any, ...]:
         """Count the request; return its replay key: what it asks, as whom, and how many times
         the same was asked before (a credential report is asked for until it is ready)."""
-        match = _CREDENTIAL.search(fields.get("authorization", ""))
-        access_key, region = match.groups() if match else ("", "")
-        what = (access_key, region, method, target, fields.get("x-amz-target", ""), body)
+        access_key, region, _ = request.signer()
+        target = request.fields.get("x-amz-target", "")
+        what = (access_key, region, request.method, request.target, target, request.body)
         with self._lock:
             self.requests += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            if fields.get("x-amz-target", "").endswith(".LookupEvents") and match:
+            if target.endswith(".LookupEvents") and access_key:
                 self.lookups[(access_key, region)].append(arrived)
             self._asked[what] += 1
             return (*what, self._asked[what])
@@ -183,14 +158,7 @@ def _proxy(conn: Connection, upstream_port: int, latency_ms: int) -> None:
     proxy = Proxy(("127.0.0.1", upstream_port), latency_ms / 1000)
     listener = socket.create_server(("127.0.0.1", 0))
     listener.listen(256)
-
-    def accept() -> None:
-        while True:
-            client, _ = listener.accept()
-            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=proxy.handle, args=(client,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
+    serve(listener, proxy.handle)
     conn.send(listener.getsockname()[1])
     while (command := conn.recv()) != "exit":
         if command in ("forward", "record", "replay"):

@@ -142,7 +142,7 @@ def _notified(
         asked = ctx.table("sns_subscriptions").data.params.get(region, {}).get("TopicArns")
         for topic in topics:
             if asked is not None and topic not in asked:
-                route.unsure(reach, f"subscriptions of {topic} were not collected")
+                route.unsure(reach, f"subscriptions of {topic} were not collected (sns:ListSubscriptionsByTopic)")
                 continue
             confirmed = [
                 s
@@ -197,7 +197,7 @@ def _filter_paths(ctx: CheckContext, view: TrailView, reach: list[str], samples:
         return
     asked = ctx.table("metric_filters").data.params.get(region, {}).get("logGroupNames")
     if asked is not None and group not in asked:
-        route.unsure(reach, f"metric filters of log group {group} were not collected")
+        route.unsure(reach, f"metric filters of log group {group} were not collected (logs:DescribeMetricFilters)")
         return
     mine = [f for f in filters if f["logGroupName"] == group]
     if not mine:

@@ -140,7 +140,11 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
     targets_table = ctx.table("scp_targets")
     refs += [EvidenceRef(s) for s in targets_table.sources]
     targets = targets_table.data
-    unknown = [f"the targets of SCP {pid} were not collected" for pid in sorted(listed) if pid not in targets]
+    unknown = [
+        f"the targets of SCP {pid} were not collected (organizations:ListTargetsForPolicy)"
+        for pid in sorted(listed)
+        if pid not in targets
+    ]
     attached = {pid: [t["TargetId"] for t in ts if t.get("TargetId") in on_path] for pid, ts in targets.items()}
     attached = {pid: where for pid, where in attached.items() if where}
     documents: Documents = ctx.table("scps").data

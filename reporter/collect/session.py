@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError
 from reporter import __version__
 from reporter.collect.options import CONNECT_TIMEOUT, READ_TIMEOUT
 from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
+from reporter.collect.truncation import refuse_cut_bodies
 
 SESSION_NAME = "reporter-collect"
 # Operations held to the LookupEvents quota, per (account, region).
@@ -241,6 +242,7 @@ class SharedClients:
         # before-parameter-build fires once per API call (retries do not fire it again) and,
         # unlike before-call, is emitted to every handler, so a Stubber cannot hide a call.
         events.register("before-parameter-build", count)
+        refuse_cut_bodies(events, _attempts(self._config))
         events.register_first("before-call", bind)
         if limiter is not None and service == RATE_LIMITED[0]:
             # request-created fires before every HTTP attempt (retries included: the quota
@@ -300,3 +302,10 @@ def assumed_credentials(sts: Any, *, role_arn: str, external_id: str | None) -> 
         }
 
     return RefreshableCredentials.create_from_metadata(fetch(), refresh_using=fetch, method="sts-assume-role")
+
+
+def _attempts(config: Config) -> int:
+    """The attempts a call gets in all: botocore's `max_attempts` counts retries, and building a
+    client rewrites it in place to `total_max_attempts` (one more)."""
+    retries = config.retries or {}
+    return int(retries.get("total_max_attempts") or retries.get("max_attempts", 0) + 1)

@@ -175,6 +175,17 @@ class AccountEvidence:
 _describe_error = describe_error
 
 
+# Failures that stop the collection of whole parts: the organization's structure is walked only
+# once its description and account list were read.
+_ORG_STOPPERS = (INTERNAL_ERROR_API, "organizations:DescribeOrganization", "organizations:ListAccounts")
+
+
+def _why_not_collected(snapshot: Snapshot, account: str | None) -> str:
+    """The failures that kept a part of the collection from being attempted, as " (…)"s."""
+    apis = _ORG_STOPPERS if account is None else (INTERNAL_ERROR_API,)
+    return "".join(f" ({_describe_error(a)})" for api in apis for a in artifacts_of(snapshot, account, api))
+
+
 def _load_table(
     snapshot: Snapshot, spec: TableSpec, account: str | None, regions: list[str]
 ) -> EvidenceTable | MissingEvidence:
@@ -183,8 +194,8 @@ def _load_table(
     failed = [a for a in artifacts if a.status == "error"]
     if not ok:
         whom = "this account" if account else "the organization"
-        stopped = "".join(f" ({_describe_error(a)})" for a in artifacts_of(snapshot, account, INTERNAL_ERROR_API))
-        reason = "; ".join(_describe_error(a) for a in failed) or f"{spec.api} was not collected for {whom}{stopped}"
+        why = _why_not_collected(snapshot, account)
+        reason = "; ".join(_describe_error(a) for a in failed) or f"{spec.api} was not collected for {whom}{why}"
         return MissingEvidence(spec.name, reason)
     frames: list[Any] = []
     problems: list[ParseProblem] = []
@@ -279,7 +290,10 @@ def _load_org_parents(snapshot: Snapshot) -> EvidenceTable | MissingEvidence:
         return walk
     by_parent, sources, problems, failed = children
     if not sources:
-        return MissingEvidence(ORG_TREE, "; ".join(failed) or f"{LIST_CHILDREN} was not collected for the organization")
+        why = _why_not_collected(snapshot, None)
+        return MissingEvidence(
+            ORG_TREE, "; ".join(failed) or f"{LIST_CHILDREN} was not collected for the organization{why}"
+        )
     ous, walk_sources, walk_problems, walk_failed = walk
     if not walk_sources and not walk_failed:
         walk_failed = [f"{OU_WALK} was not collected for the organization"]

@@ -16,7 +16,7 @@ import moto_gaps
 import pandas as pd
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import ConnectionClosedError, CredentialRetrievalError, SSLError
 from moto import mock_aws
 from moto_world import END, START, fixed_clock, no_sleep
 
@@ -25,6 +25,7 @@ from reporter.collect import collect
 from reporter.collect.context import Context, Failure
 from reporter.collect.options import CollectOptions
 from reporter.collect.session import client_config
+from reporter.collect.truncation import refuse_cut_bodies
 from reporter.core.status import Status
 from reporter.evidence.tables import load_evidence
 from reporter.snapshot.reader import Snapshot
@@ -55,6 +56,20 @@ def page(body: bytes) -> Callable[..., AWSResponse]:
     return answer
 
 
+def cut_short(request: Any, **_: Any) -> AWSResponse:
+    # what a connection closed mid-body leaves: botocore does not enforce Content-Length itself
+    body = b"<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key>"
+    return AWSResponse(request.url, 200, {"Content-Length": str(len(body) * 2)}, _Raw(body))
+
+
+def ssl_failure(request: Any, **_: Any) -> None:
+    raise SSLError(endpoint_url=request.url, error="[SSL: WRONG_VERSION_NUMBER] wrong version number")
+
+
+def refresh_failure(request: Any, **_: Any) -> None:
+    raise CredentialRetrievalError(provider="assume-role", error_msg="the source profile's session expired")
+
+
 def dropped(request: Any, **_: Any) -> None:
     raise ConnectionClosedError(endpoint_url=request.url)
 
@@ -69,6 +84,9 @@ def below_botocore(request: Any, **_: Any) -> None:
         (page(NGINX), "ResponseParserError"),
         (page(TIDY), "KeyError"),
         (dropped, "ConnectionClosedError"),
+        (cut_short, "IncompleteBody"),
+        (ssl_failure, "SSLError"),
+        (refresh_failure, "CredentialRetrievalError"),
         (below_botocore, "ConnectionResetError"),
     ],
 )
@@ -124,3 +142,27 @@ def test_a_stalled_answer_times_out_into_a_failure_not_a_hung_run(monkeypatch: p
     assert url in failure.message
     with pytest.raises(ValueError, match="--read-timeout"):
         CollectOptions(out=Path("x"), period_start=START, period_end=END, read_timeout=0)
+
+
+def test_a_body_cut_short_is_retried_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Half a JSON answer parses as {"message": ...}: taken as an answer, DescribeTrails would read
+    # "no trails". It is retried like a 500; the whole answer of the next attempt is what counts.
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    attempts: list[int] = []
+
+    def first_cut(request: Any, **_: Any) -> AWSResponse | None:
+        attempts.append(1)
+        if len(attempts) > 1:
+            return None  # moto answers whole
+        body = b'{"trailList": [{"Name": "org-trail", "S3BucketName": "trail-buck'
+        return AWSResponse(request.url, 200, {"Content-Length": "400"}, _Raw(body))
+
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="trail-bucket")
+        ct = boto3.client("cloudtrail", region_name="us-east-1", config=client_config(3, 1))
+        ct.create_trail(Name="org-trail", S3BucketName="trail-bucket")
+        ct.meta.events.register_first("before-send.cloudtrail.DescribeTrails", first_cut)
+        refuse_cut_bodies(ct.meta.events, 3)
+        trails = ct.describe_trails()["trailList"]
+    assert len(attempts) == 2 and [t["Name"] for t in trails] == ["org-trail"]
