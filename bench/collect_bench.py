@@ -184,7 +184,7 @@ def _moto_world(accounts: int, regions: tuple[str, ...], pages: int) -> Iterator
     import moto_gaps
     import moto_scenario as ms
 
-    _aws_env()
+    ms.fake_aws_env()
     moto_gaps.install()
     moto_gaps.reset()
     try:
@@ -287,24 +287,14 @@ def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int
                 process.join()
 
 
-def _aws_env() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(name, None)
-
-
 def run(
     accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int, replay: bool = False
 ) -> dict[str, Any]:
     """One collection against moto (recorded when `replay`), then, with `replay`, the same
     collection again against the recorded answers: the collector alone, moto idle."""
-    _aws_env()
+    import moto_scenario as ms
+
+    ms.fake_aws_env()
     with servers(accounts, regions, pages, latency_ms) as world:
         os.environ["AWS_ENDPOINT_URL"] = world.url
         live = _collect_once(world, "record" if replay else "forward", regions, workers)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -741,6 +742,20 @@ def big_organization(sc: Scenario, accounts: int, *, root_events: int = 3) -> Or
 
 
 # ---------------------------------------------------------------- a moto server in this process
+
+
+def fake_aws_env() -> None:
+    """The process environment of a run against moto: fake keys, no profile or config file of the
+    user's, no endpoint override left from an earlier run (the caller sets its own)."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
 
 
 @contextlib.contextmanager

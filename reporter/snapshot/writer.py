@@ -114,8 +114,9 @@ class SnapshotWriter:
     """Writes artifacts as they come, the manifest last.
 
     With `journal` (the collection's parameters) every artifact is also journaled
-    (snapshot/journal.py); with `resume`, the interrupted collection's verified artifacts are
-    offered to `reuse` and the rest is written anew, as_of staying the interrupted run's.
+    (snapshot/journal.py); with `resume`, the interrupted collection's artifacts are
+    offered to `reuse` (which checks each digest) and the rest is written anew, as_of staying the
+    interrupted run's.
     """
 
     def __init__(
@@ -216,11 +217,11 @@ class SnapshotWriter:
             del self._reusable[relpath]
             data = (self.root / relpath).read_bytes()
             if hashlib.sha256(data).hexdigest() != artifact.sha256:
-                self.not_reused.append(f"{relpath}: changed during the resume")
+                self.not_reused.append(f"{relpath}: SHA-256 differs from the journal (changed since it was written)")
                 return None
             self._paths.add(relpath)
             self.reused += 1
-        self._record(artifact)
+            self._artifacts.append(artifact)  # the new journal already lists it (Journal's `kept`)
         return data
 
     def add_json(self, relpath: str, obj: Any, **meta: Any) -> Artifact:

@@ -80,22 +80,10 @@ class Outcome:
         return not (self.crashes or self.wrong_verdicts or self.unaccounted_faults or self.problems)
 
 
-def _aws_env() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(name, None)
-
-
 @contextlib.contextmanager
 def chaos_world(accounts: int, workdir: Path) -> Iterator[World]:
     """The organization on a moto server in this process, and its faultless reference run."""
-    _aws_env()
+    ms.fake_aws_env()
     moto_gaps.install()
     moto_gaps.reset()
     try:
