@@ -49,7 +49,7 @@ import synthetic  # noqa: E402
 
 from reporter.assess.evaluate import evaluate  # noqa: E402
 from reporter.assess.framework_files import load_frameworks  # noqa: E402
-from reporter.checks.context import Thresholds  # noqa: E402
+from reporter.checks.limits import Thresholds  # noqa: E402
 from reporter.checks.runner import run_checks  # noqa: E402
 from reporter.evidence.cloudtrail import (  # noqa: E402
     is_root_record,

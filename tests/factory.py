@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from reporter.checks.context import Thresholds
 from reporter.checks.finding import Finding
+from reporter.checks.limits import Thresholds
 from reporter.checks.runner import run_checks
 from reporter.evidence.credential_report import COLUMNS
 from reporter.evidence.problems import ParseProblem

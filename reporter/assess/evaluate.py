@@ -32,6 +32,8 @@ from typing import Any
 from reporter.assess.attestations import Attestation
 from reporter.assess.framework_model import Framework, Requirement
 from reporter.checks.finding import Finding
+from reporter.checks.limits import LimitKey, Thresholds, describe_limits, limit_key
+from reporter.checks.registry import CHECKS
 from reporter.core.period import utc_date
 from reporter.core.status import Status
 
@@ -65,6 +67,13 @@ class RequirementResult:
     attestations: list[Attestation]
     expired_attestations: list[Attestation]
     status_by_account: dict[str, Status] = field(default_factory=dict)
+    # Check id → the limits it was judged by for this row (checks that take limits only).
+    limits: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def limits_text(self) -> str:
+        """ "iam_unused_credentials_disabled: FAIL if unused > 90 days", one clause per check."""
+        return "; ".join(f"{check}: {describe_limits(limits)}" for check, limits in sorted(self.limits.items()))
 
     def as_dict(self) -> dict[str, Any]:
         req = self.requirement
@@ -77,7 +86,10 @@ class RequirementResult:
             "status": self.status.value,
             "reason": self.reason,
             "check_ids": list(self.check_ids),
-            "checks": [{"id": c.id, "rationale": c.rationale} for c in sorted(req.checks, key=lambda c: c.id)],
+            "checks": [
+                {"id": c.id, "rationale": c.rationale, "limits": self.limits.get(c.id, {})}
+                for c in sorted(req.checks, key=lambda c: c.id)
+            ],
             "finding_ids": list(self.finding_ids),
             "status_by_account": {a: s.value for a, s in sorted(self.status_by_account.items())},
             "attestations": [a.as_dict() for a in self.attestations],
@@ -129,9 +141,24 @@ def _combine(statuses: Iterable[Status]) -> Status:
     return Status.NOT_APPLICABLE
 
 
+# (check id, the limits it was judged by, account) → findings.
+FindingIndex = dict[tuple[str, LimitKey, str], list[Finding]]
+
+
+def _row_limits(requirement: Requirement, thresholds: Thresholds) -> dict[str, LimitKey]:
+    """Check id → the limits this row judges it by: the row's own where it states them."""
+    out: dict[str, LimitKey] = {}
+    for mapping in requirement.checks:
+        check = CHECKS.get(mapping.id)
+        takes = check.limits if check is not None else ()
+        out[mapping.id] = limit_key(thresholds.for_check(takes, mapping.limits))
+    return out
+
+
 def _status_for_account(
     requirement: Requirement,
-    by_check_account: dict[tuple[str, str], list[Finding]],
+    row_limits: dict[str, LimitKey],
+    by_check_account: FindingIndex,
     account: str,
     valid: list[Attestation],
 ) -> tuple[Status, str]:
@@ -143,7 +170,7 @@ def _status_for_account(
     statuses: list[Status] = []
     missing: list[str] = []
     for check_id in requirement.check_ids:
-        mine = by_check_account.get((check_id, account), [])
+        mine = by_check_account.get((check_id, row_limits[check_id], account), [])
         if not mine:
             missing.append(check_id)
         for f in mine:
@@ -197,21 +224,27 @@ def evaluate(
     *,
     as_of: datetime,
     accounts: Iterable[str] | None = None,
+    thresholds: Thresholds | None = None,
 ) -> FrameworkResult:
     """Evaluate every requirement of `framework` against `findings`.
 
     The accounts in scope are those that appear in `findings`, plus `accounts` if given (an
     account with no findings at all then shows NOT_ASSESSED for every automated requirement).
     `as_of` (the snapshot's) decides which attestations have expired; never the clock.
+    Each row judges a check by the findings made under its own limits (the row's where it states
+    them, `thresholds` for the rest); `findings` must hold those (checks.runner.run_checks with
+    the framework's stated limits), or the row is NOT_ASSESSED.
     """
+    thresholds = thresholds or Thresholds()
     on = utc_date(as_of)
     scope = sorted({f.account_id for f in findings} | set(accounts or ()))
-    by_check: dict[str, list[Finding]] = defaultdict(list)
+    by_check: dict[tuple[str, LimitKey], list[Finding]] = defaultdict(list)
     # Indexed once: requirements × accounts lookups would otherwise rescan every finding.
-    by_check_account: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    by_check_account: FindingIndex = defaultdict(list)
     for f in findings:
-        by_check[f.check_id].append(f)
-        by_check_account[(f.check_id, f.account_id)].append(f)
+        key = limit_key(f.limits)
+        by_check[(f.check_id, key)].append(f)
+        by_check_account[(f.check_id, key, f.account_id)].append(f)
 
     results: list[RequirementResult] = []
     counts = _empty_counts()
@@ -220,8 +253,9 @@ def evaluate(
         applicable = [a for a in attestations if a.targets(framework.id, req) and (not scope or a.covers_any(scope))]
         valid = sorted((a for a in applicable if not a.is_expired(on)), key=Attestation.sort_key)
         expired = sorted((a for a in applicable if a.is_expired(on)), key=Attestation.sort_key)
-        per_account = {acct: _status_for_account(req, by_check_account, acct, valid) for acct in scope}
-        req_findings = [f for c in req.check_ids for f in by_check.get(c, ())]
+        row_limits = _row_limits(req, thresholds)
+        per_account = {acct: _status_for_account(req, row_limits, by_check_account, acct, valid) for acct in scope}
+        req_findings = [f for c, key in row_limits.items() for f in by_check.get((c, key), ())]
         status, reason = _summarise(req, per_account, req_findings, valid)
         if expired and status is Status.MANUAL:
             reason += f"; {len(expired)} attestation(s) expired"
@@ -236,6 +270,7 @@ def evaluate(
                 attestations=valid,
                 expired_attestations=expired,
                 status_by_account={acct: s for acct, (s, _) in per_account.items()},
+                limits={c: dict(key) for c, key in row_limits.items() if key},
             )
         )
         counts[status] += 1

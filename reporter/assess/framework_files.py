@@ -50,6 +50,13 @@ def load_framework_file(
                 raise FrameworkError(
                     f"{display}: requirement '{req.id}': checks[{ci}].id: unknown check '{mapping.id}'"
                 )
+            takes = CHECKS[mapping.id].limits if mapping.limits and mapping.id in CHECKS else ()
+            for name in mapping.limits:
+                if name not in takes:
+                    raise FrameworkError(
+                        f"{display}: requirement '{req.id}': checks[{ci}].limits.{name}: check '{mapping.id}'"
+                        f" does not take this limit (it takes: {', '.join(takes) or 'none'})"
+                    )
     framework._source = display
     framework._sha256 = hashlib.sha256(raw).hexdigest()
     return framework

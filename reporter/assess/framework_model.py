@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, PrivateAttr, StrictStr
+from pydantic import AfterValidator, Field, PrivateAttr, StrictInt, StrictStr
 
+from reporter.checks.limits import limits_problem
 from reporter.core.validators import CheckId, OneLine, StrictModel, Text, TextDate, Url, one_line
 
 FRAMEWORK_SUFFIXES = (".yaml", ".yml")
@@ -27,11 +28,25 @@ class FrameworkError(Exception):
         super().__init__(" ".join(message.split()))
 
 
+def _known_limits(limits: dict[str, int]) -> dict[str, int]:
+    problem = limits_problem(limits)
+    if problem is not None:
+        raise ValueError(problem)
+    return limits
+
+
 class CheckMapping(StrictModel):
-    """One requirement → check mapping and why the check evidences the requirement."""
+    """One requirement → check mapping and why the check evidences the requirement.
+
+    `limits` states the numbers the requirement's own text uses (PCI DSS 8.2.6: 90 days of
+    inactivity); the check is judged by them for this row, by the product's for the rest."""
 
     id: CheckId
     rationale: OneLine
+    limits: Annotated[dict[StrictStr, StrictInt], AfterValidator(_known_limits)] = Field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "rationale": self.rationale, "limits": dict(self.limits)}
 
 
 class Requirement(StrictModel):
@@ -61,7 +76,7 @@ class Requirement(StrictModel):
             "level": self.level,
             "assessment": self.assessment,
             "notes": self.notes,
-            "checks": [{"id": c.id, "rationale": c.rationale} for c in self.checks],
+            "checks": [c.as_dict() for c in self.checks],
         }
 
 
@@ -91,6 +106,15 @@ class Framework(StrictModel):
     @property
     def check_ids(self) -> set[str]:
         return {c.id for r in self.requirements for c in r.checks}
+
+    def stated_limits(self) -> dict[str, list[dict[str, int]]]:
+        """Check id → the limits its rows state, for the rows that state any."""
+        out: dict[str, list[dict[str, int]]] = {}
+        for req in self.requirements:
+            for mapping in req.checks:
+                if mapping.limits:
+                    out.setdefault(mapping.id, []).append(dict(mapping.limits))
+        return out
 
     def requirement(self, requirement_id: str) -> Requirement:
         for req in self.requirements:

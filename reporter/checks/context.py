@@ -1,7 +1,8 @@
-"""What a check is handed: one account's evidence, the snapshot's `as_of`, the thresholds."""
+"""What a check is handed: one account's evidence, the snapshot's `as_of`, the limits it is judged by."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,18 +12,6 @@ from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import Check
 from reporter.core.status import Status
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    root_window_days: int = 90
-    unused_credentials_days: int = 45
-    key_rotation_days: int = 90
-    password_min_length: int = 14
-    password_reuse_prevention: int = 24
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
 
 
 class EvidenceMissing(Exception):
@@ -36,7 +25,8 @@ class CheckContext:
     check: Check
     account: AccountEvidence
     as_of: pd.Timestamp
-    thresholds: Thresholds
+    # The limits this check is judged by (checks/limits.py): the product's, or a framework row's.
+    limits: Mapping[str, int]
 
     @property
     def account_id(self) -> str:
@@ -98,4 +88,5 @@ class CheckContext:
             observed=observed or {},
             evidence=evidence or [],
             aggregate=aggregate,
+            limits=dict(self.limits),
         )

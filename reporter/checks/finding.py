@@ -34,6 +34,11 @@ class Finding:
     aggregate: bool = False
     # Stable identifier (F-0001 …) given once all findings are known and sorted.
     finding_id: str = ""
+    # The limits the check was judged by (checks/limits.py); empty for a check that takes none.
+    limits: dict[str, int] = field(default_factory=dict)
+    # Judged a second time under limits a framework row states (PCI DSS's 90 days unused, say),
+    # not the product's: such a finding decides that row only, never the pack's counts or drift.
+    framework_limits: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,4 +51,5 @@ class Finding:
             "reason": self.reason,
             "observed": self.observed,
             "evidence": [ref.as_dict() for ref in self.evidence],
+            "limits": dict(self.limits),
         }

@@ -118,9 +118,11 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_unused_credentials_disabled",
     title="Credentials unused for the threshold period are disabled",
+    limits=("unused_credentials_days", "unused_credentials_over_days"),
     fails_when=(
-        "an enabled password or active key unused for 45 × 24 h or more before as_of, to the second; "
-        "never-used ones count from when they were set"
+        "an enabled password or active key unused for N × 24 h or more before as_of (N: 45 by default, or the "
+        "framework row's `unused_credentials_days`), or for more than N × 24 h where the row states "
+        "`unused_credentials_over_days`, to the second; never-used ones count from when they were set"
     ),
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
@@ -140,7 +142,9 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
     ),
 )
 def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
-    limit = ctx.thresholds.unused_credentials_days
+    # CIS: "unused for 45 days or greater"; PCI DSS: inactive means "not used in over 90 days".
+    over = "unused_credentials_over_days" in ctx.limits
+    limit = ctx.limits["unused_credentials_over_days" if over else "unused_credentials_days"]
 
     def idle(last_used: str, since: str, row: Row, label: str) -> str | None:
         # Never used (N/A, no_information): CIS counts the age since the credential was set.
@@ -150,8 +154,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
         when, what = (used, "last used") if not pd.isna(used) else (fallback, "never used, set")
         if pd.isna(when):
             raise LookupError(label)
-        # CIS: "unused for 45 days or greater"
-        if not ctx.older_than(when, limit, or_equal=True):
+        if not ctx.older_than(when, limit, or_equal=not over):
             return None
         return f"{label} {what} {age_text(ctx.as_of - when, limit)} ago ({iso(when)})"
 
@@ -181,7 +184,11 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
 @check(
     id="iam_access_keys_rotated",
     title="Active access keys are rotated within the threshold",
-    fails_when="an active key was last rotated more than 90 × 24 h before as_of, to the second",
+    limits=("key_rotation_days",),
+    fails_when=(
+        "an active key was last rotated more than N × 24 h before as_of (N: 90 by default, or the framework "
+        "row's own number), to the second"
+    ),
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
     scope="principal",
@@ -196,7 +203,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
     ),
 )
 def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
-    limit = ctx.thresholds.key_rotation_days
+    limit = ctx.limits["key_rotation_days"]
 
     def judge(_: CheckContext, row: Row) -> Verdict:
         active = _active_keys(row)

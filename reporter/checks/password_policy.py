@@ -11,7 +11,11 @@ from reporter.core.status import Severity, Status
 @check(
     id="iam_password_policy_strong",
     title="The account password policy requires length and prevents reuse",
-    fails_when="no policy, minimum length < 14, or reuse prevention < 24",
+    limits=("password_min_length", "password_reuse_prevention"),
+    fails_when=(
+        "no policy, minimum length below the limit (14 by default), or reuse prevention below the limit "
+        "(24 by default; a framework row may state its own numbers)"
+    ),
     severity=Severity.MEDIUM,
     evidence=("password_policy",),
     scope="account",
@@ -32,8 +36,8 @@ def iam_password_policy_strong(ctx: CheckContext) -> list[Finding]:
     table = ctx.table("password_policy")
     evidence = [EvidenceRef(table.sources[0])]
     policy = table.data
-    want_length = ctx.thresholds.password_min_length
-    want_reuse = ctx.thresholds.password_reuse_prevention
+    want_length = ctx.limits["password_min_length"]
+    want_reuse = ctx.limits["password_reuse_prevention"]
     if policy is None:
         return [
             ctx.finding(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from reporter.checks.finding import Finding
+from reporter.checks.limits import PARAMETERS
 from reporter.core.status import Severity
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Check:
     # The decision in one sentence ("FAIL when …"; markdown code spans allowed), for the README,
     # the auditor's guide and the PDF appendix.
     fails_when: str = ""
+    # The limits (checks/limits.py) the decision depends on; a framework row may state its own.
+    limits: tuple[str, ...] = ()
 
 
 CHECKS: dict[str, Check] = {}
@@ -50,12 +53,16 @@ def check(
     rationale: str,
     remediation: tuple[str, ...],
     references: tuple[str, ...] = (),
+    limits: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if id in CHECKS:
             raise ValueError(f"check {id} registered twice")
+        unknown = [name for name in limits if name not in PARAMETERS]
+        if unknown:
+            raise ValueError(f"check {id} takes unknown limit(s) {unknown}")
         CHECKS[id] = Check(
-            id, title, severity, evidence, rationale, remediation, references, function, scope, fails_when
+            id, title, severity, evidence, rationale, remediation, references, function, scope, fails_when, limits
         )
         return function
 

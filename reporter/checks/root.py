@@ -33,6 +33,7 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
 @check(
     id="root_not_used",
     title="The root user has not been used within the window",
+    limits=("root_window_days",),
     fails_when=(
         "the newest of root `password_last_used`, `access_key_1_last_used_date`, "
         "`access_key_2_last_used_date` is within the window, or a root CloudTrail event counted by the CIS "
@@ -58,7 +59,7 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
     ),
 )
 def root_not_used(ctx: CheckContext) -> list[Finding]:
-    window = ctx.thresholds.root_window_days
+    window = ctx.limits["root_window_days"]
     start = ctx.as_of - pd.Timedelta(days=window)
     reasons: list[str] = []
     refs: list[EvidenceRef] = []

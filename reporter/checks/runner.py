@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from reporter.checks.context import CheckContext, EvidenceMissing, Thresholds
+from reporter.checks.context import CheckContext, EvidenceMissing
 from reporter.checks.finding import EvidenceRef, Finding
+from reporter.checks.limits import LimitKey, Thresholds, limit_key
 from reporter.checks.registry import CHECKS, Check
 from reporter.core.status import Status
 from reporter.evidence.credential_report import is_root_subject
@@ -63,8 +64,8 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
     ]
 
 
-def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp, thresholds: Thresholds) -> list[Finding]:
-    ctx = CheckContext(check, account, as_of, thresholds)
+def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp, limits: Mapping[str, int]) -> list[Finding]:
+    ctx = CheckContext(check, account, as_of, limits)
     try:
         findings = check.function(ctx)
     except EvidenceMissing as exc:
@@ -84,19 +85,53 @@ def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp, thres
     return findings
 
 
+def limit_variants(
+    thresholds: Thresholds, stated: Mapping[str, Iterable[Mapping[str, int]]]
+) -> list[tuple[Check, LimitKey]]:
+    """Each (check, limits) that framework rows state and the defaults do not already judge,
+    once however many rows state it, in registry then limit order."""
+    variants: set[tuple[str, LimitKey]] = set()
+    for check_id, limit_sets in stated.items():
+        check = CHECKS[check_id]
+        default = limit_key(thresholds.for_check(check.limits))
+        for limits in limit_sets:
+            key = limit_key(thresholds.for_check(check.limits, limits))
+            if key != default:
+                variants.add((check_id, key))
+    order = {check_id: i for i, check_id in enumerate(CHECKS)}
+    return [(CHECKS[c], key) for c, key in sorted(variants, key=lambda v: (order[v[0]], v[1]))]
+
+
 def run_checks(
-    accounts: Iterable[AccountEvidence], as_of: pd.Timestamp, thresholds: Thresholds | None = None
+    accounts: Iterable[AccountEvidence],
+    as_of: pd.Timestamp,
+    thresholds: Thresholds | None = None,
+    stated: Mapping[str, Iterable[Mapping[str, int]]] | None = None,
 ) -> list[Finding]:
-    """All findings, sorted by account, check, resource, and numbered F-0001, F-0002, …"""
+    """All findings under the product's limits, sorted by account, check, resource and numbered
+    F-0001, F-0002, …; then, numbered on from there, the findings of each check judged again
+    under each distinct set of limits that framework rows state (`stated`: check id → the limit
+    sets its rows state), marked `framework_limits`."""
     thresholds = thresholds or Thresholds()
+    accounts = list(accounts)
     order = {check_id: i for i, check_id in enumerate(CHECKS)}
     findings = [
         finding
         for account in accounts
         for check in CHECKS.values()
-        for finding in run_check(check, account, as_of, thresholds)
+        for finding in run_check(check, account, as_of, thresholds.for_check(check.limits))
     ]
     findings.sort(key=lambda f: (f.account_id, order[f.check_id], f.resource))
+    variants = [
+        finding
+        for check, key in limit_variants(thresholds, stated or {})
+        for account in accounts
+        for finding in run_check(check, account, as_of, dict(key))
+    ]
+    for finding in variants:
+        finding.framework_limits = True
+    variants.sort(key=lambda f: (f.account_id, order[f.check_id], limit_key(f.limits), f.resource))
+    findings += variants
     for number, finding in enumerate(findings, start=1):
         finding.finding_id = f"F-{number:04d}"
     return findings

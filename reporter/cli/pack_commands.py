@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from reporter.checks.context import Thresholds
+from reporter.checks.limits import Thresholds
 from reporter.cli import inputs
 from reporter.cli.console import ExitCode, err, fail, finish, out
 from reporter.cli.groups import grouped
@@ -158,8 +158,12 @@ def write_pack(
     counts = model.counts()
     for problem in model.problems:
         err.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+    extra = len(model.framework_findings)
     out.print(
-        f"{len(model.findings)} findings: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), highlight=False
+        f"{len(model.findings)} findings: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        + (f"; {extra} more judged under framework rows' own limits" if extra else ""),
+        highlight=False,
     )
     if model.acceptances is not None and model.acceptances.source:
         c = model.acceptances.counts()

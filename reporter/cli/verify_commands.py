@@ -184,7 +184,7 @@ def _rebuild(
 ) -> Callable[[Snapshot, Integrity], Pack]:
     """The Pack builder for the inputs the pack records; exit 2 when a recorded input is not given
     or is not the same file (by SHA-256)."""
-    from reporter.checks.context import Thresholds  # noqa: PLC0415
+    from reporter.checks.limits import Thresholds  # noqa: PLC0415
     from reporter.pack.model import PackOptions, build_pack  # noqa: PLC0415
     from reporter.publish.pack_manifest import sha256_file  # noqa: PLC0415
 

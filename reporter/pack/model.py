@@ -14,8 +14,8 @@ from reporter.assess.evaluate import FrameworkResult, evaluate
 from reporter.assess.framework_files import load_frameworks
 from reporter.assess.framework_model import Framework
 from reporter.assess.risk_acceptance import AcceptanceReport, RiskAcceptances, apply
-from reporter.checks.context import Thresholds
 from reporter.checks.finding import Finding
+from reporter.checks.limits import Thresholds
 from reporter.checks.registry import CHECKS
 from reporter.checks.runner import run_checks
 from reporter.core.gcpause import paused_gc
@@ -75,6 +75,7 @@ class Pack:
     thresholds: Thresholds
     accounts: list[AccountStatus]
     evidence: list[AccountEvidence]
+    # Judged by the product's limits (`thresholds`): the pack's counts, drift and history.
     findings: list[Finding]
     problems: list[ParseProblem] = field(default_factory=list)
     frameworks: list[FrameworkResult] = field(default_factory=list)
@@ -86,6 +87,14 @@ class Pack:
     record: PackRecord | None = None
     # What was verified of the snapshot before this pack was built (pack/integrity.py).
     integrity: Integrity = UNCHECKED
+    # The same checks judged again under a framework row's own limits (PCI DSS's 90 days
+    # unused, say); they decide those rows, are listed and excepted like any finding, and are
+    # left out of counts and drift, which would otherwise count one credential twice.
+    framework_findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def all_findings(self) -> list[Finding]:
+        return self.findings + self.framework_findings
 
     @property
     def period_label(self) -> str:
@@ -205,7 +214,7 @@ def _annotate(pack: Pack, options: PackOptions) -> None:
     rows = events[["row_id", "account", "event_id", "event_time"]].to_dict("records") if len(events) else []
     # The column labels are strings, so each record is a dict[str, Any].
     pack.acceptances = apply(
-        pack.findings, options.risk_acceptances, pack.snapshot.manifest.as_of, cast("list[dict[str, Any]]", rows)
+        pack.all_findings, options.risk_acceptances, pack.snapshot.manifest.as_of, cast("list[dict[str, Any]]", rows)
     )
     pack.record = pack_record(pack, acceptances=pack.acceptances, snapshot_path=pack.snapshot.root.resolve())
     pack.drift = compute_drift(pack.record, options.history)
@@ -214,13 +223,30 @@ def _annotate(pack: Pack, options: PackOptions) -> None:
 def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
     evidence = load_evidence(snapshot)
     as_of = snapshot.manifest.as_of
-    findings = run_checks(evidence, pd.Timestamp(as_of), options.thresholds)
+    chosen = list(load_frameworks().values()) if options.frameworks is None else list(options.frameworks)
+    stated: dict[str, list[dict[str, int]]] = {}
+    for fw in chosen:
+        for check_id, limit_sets in fw.stated_limits().items():
+            stated.setdefault(check_id, []).extend(limit_sets)
+    judged = run_checks(evidence, pd.Timestamp(as_of), options.thresholds, stated)
+    findings = [f for f in judged if not f.framework_limits]
     problems = sorted({p for account in evidence for p in account.problems()})
     accounts = [_account_status(snapshot, e, findings) for e in evidence]
-    chosen = list(load_frameworks().values()) if options.frameworks is None else list(options.frameworks)
     scope = [a.id for a in snapshot.manifest.accounts]
-    results = [evaluate(fw, findings, options.attestations, as_of=as_of, accounts=scope) for fw in chosen]
-    return Pack(snapshot, options.thresholds, accounts, evidence, findings, problems, results)
+    results = [
+        evaluate(fw, judged, options.attestations, as_of=as_of, accounts=scope, thresholds=options.thresholds)
+        for fw in chosen
+    ]
+    return Pack(
+        snapshot,
+        options.thresholds,
+        accounts,
+        evidence,
+        findings,
+        problems,
+        results,
+        framework_findings=[f for f in judged if f.framework_limits],
+    )
 
 
 def snapshot_block(model: Pack) -> dict[str, Any]:

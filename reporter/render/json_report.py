@@ -8,13 +8,15 @@ from typing import Any
 import orjson
 
 from reporter import __version__
+from reporter.checks.finding import Finding
 from reporter.pack.model import Pack, checks_block, snapshot_block
 from reporter.snapshot.writer import atomic_write
 
 # 1.1 (additive): "drift", "risk_acceptances", per-finding "acceptance", and the snapshot's
 # previous_manifest_sha256 and signature. 1.2 (additive): "integrity", what was verified of the
-# snapshot before the pack was built.
-SCHEMA_VERSION = "1.4"
+# snapshot before the pack was built. 1.5 (additive): per-finding "limits", "framework_findings"
+# (checks judged again under a framework row's own limits) and each requirement check's "limits".
+SCHEMA_VERSION = "1.5"
 
 
 def findings_document(model: Pack) -> dict[str, Any]:
@@ -32,7 +34,8 @@ def findings_document(model: Pack) -> dict[str, Any]:
             "root_events": model.root_event_count().as_dict(),
         },
         "checks": checks_block(),
-        "findings": _findings(model),
+        "findings": _findings(model, model.findings),
+        "framework_findings": _findings(model, model.framework_findings),
         "frameworks": [r.as_dict() for r in model.frameworks],
         "evidence_problems": [p.as_dict() for p in model.problems],
         "drift": model.drift.as_dict() if model.drift is not None else None,
@@ -40,13 +43,13 @@ def findings_document(model: Pack) -> dict[str, Any]:
     }
 
 
-def _findings(model: Pack) -> list[dict[str, Any]]:
+def _findings(model: Pack, findings: list[Finding]) -> list[dict[str, Any]]:
     """Each finding; a FAIL matched by an exceptions entry carries that decision (else null)."""
     decided = {}
     if model.acceptances is not None:
         decided = {d.finding_id: d for d in model.acceptances.decisions if d.acceptance is not None}
     out = []
-    for f in model.findings:
+    for f in findings:
         doc = f.as_dict()
         decision = decided.get(f.finding_id)
         doc["acceptance"] = (

@@ -163,7 +163,7 @@ def iso_text(value: datetime | None) -> str | None:
 
 
 SHEET_DESCRIPTIONS = {
-    "Findings": "every finding (PASS included), id F-…",
+    "Findings": "every finding (PASS included), id F-…; then those judged under a framework row's own limits",
     "Frameworks": "one row per framework requirement, with its checks and findings",
     "Root events": "every root CloudTrail event of the period, id E-root-…",
     "Credential report": "every credential-report row of every account, id U-…",

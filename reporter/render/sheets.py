@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 
 from reporter import __version__
+from reporter.checks.finding import Finding
+from reporter.checks.limits import describe_limits
 from reporter.checks.registry import CHECKS
 from reporter.pack.integrity import STAMP, Integrity
 from reporter.pack.model import Pack
@@ -31,6 +33,12 @@ from reporter.render.sheet_table import (
 )
 
 
+def _judged_for(finding: Finding) -> str | None:
+    if finding.framework_limits:
+        return "framework rows stating these limits"
+    return "pack (product limits)" if finding.limits else None
+
+
 def findings_table(model: Pack) -> SheetTable:
     columns = [
         Column("finding_id"),
@@ -40,6 +48,8 @@ def findings_table(model: Pack) -> SheetTable:
         Column("resource"),
         Column("status"),
         Column("severity"),
+        Column("limits"),
+        Column("judged_for"),
         Column("reason"),
         Column("observed (JSON)"),
         Column("evidence"),
@@ -52,7 +62,7 @@ def findings_table(model: Pack) -> SheetTable:
     decided = decisions_by_finding(model)
 
     def rows() -> Iterator[list[Any]]:
-        for f in model.findings:
+        for f in model.all_findings:
             check = CHECKS.get(f.check_id)
             evidence = "; ".join(ref.path + (f" ({ref.row})" if ref.row else "") for ref in f.evidence)
             d = decided.get(f.finding_id)
@@ -68,6 +78,8 @@ def findings_table(model: Pack) -> SheetTable:
                         f.resource,
                         f.status.value,
                         f.severity.value,
+                        describe_limits(f.limits) or None,
+                        _judged_for(f),
                         f.reason,
                         json_text(f.observed),
                         evidence,
@@ -90,7 +102,7 @@ def findings_table(model: Pack) -> SheetTable:
         "Findings",
         "Findings",
         columns,
-        len(model.findings),
+        len(model.all_findings),
         rows,
         status_column="status",
         widths={"reason": 80, "observed (JSON)": 60, "evidence": 60},
@@ -110,6 +122,7 @@ def frameworks_table(model: Pack) -> SheetTable:
         Column("status"),
         Column("reason"),
         Column("check_ids"),
+        Column("limits"),
         Column("finding_ids"),
         Column("status_by_account"),
     ]
@@ -135,6 +148,7 @@ def frameworks_table(model: Pack) -> SheetTable:
                         r.status.value,
                         r.reason,
                         ", ".join(r.check_ids),
+                        r.limits_text or None,
                         ", ".join(r.finding_ids),
                         by_account,
                     )

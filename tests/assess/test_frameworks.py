@@ -16,6 +16,7 @@ from reporter.assess.evaluate import evaluate
 from reporter.assess.framework_files import load_framework_file, load_frameworks
 from reporter.assess.framework_model import Framework, FrameworkError
 from reporter.checks.finding import Finding
+from reporter.checks.limits import Thresholds
 from reporter.checks.registry import CHECKS
 from reporter.core.resources import shipped_dir
 from reporter.core.status import Severity, Status
@@ -532,6 +533,8 @@ def finding(check, status, account=A1, fid=None):
         severity=Severity.HIGH,
         reason="test",
         finding_id=fid or f"F-{next(_counter):04d}",
+        # As the runner does: a check that takes limits is judged by the defaults.
+        limits=Thresholds().for_check(CHECKS[check].limits) if check in CHECKS else {},
     )
 
 

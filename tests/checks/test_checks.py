@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from factory import ACCOUNT, AS_OF, PERIOD, AccountSpec, checked, cr_row, jsonl, report, root_record, write_snapshot
 
-from reporter.checks.context import Thresholds
 from reporter.checks.finding import Finding
+from reporter.checks.limits import Thresholds
 from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
 from reporter.snapshot.reader import Snapshot

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from factory import ACCOUNT, AS_OF, AccountSpec, checked, cr_row, report, write_snapshot
 
-from reporter.checks.context import Thresholds
 from reporter.checks.finding import Finding
+from reporter.checks.limits import Thresholds
 from reporter.core.status import Status
 
 SECOND = timedelta(seconds=1)

@@ -30,7 +30,7 @@ def test_demo_csv_files_rows_and_types(tmp_path: Path) -> None:
     assert [p.name for p in paths] == [f"evidence-2026-10-{t}.csv" for t in TABLES]
     by = {t: read(p) for t, p in zip(TABLES, paths, strict=True)}
     doc = orjson.loads(render_json(model))
-    assert [r["finding_id"] for r in by["findings"]] == [f["id"] for f in doc["findings"]]
+    assert [r["finding_id"] for r in by["findings"]] == [f["id"] for f in doc["findings"] + doc["framework_findings"]]
     events = by["root_events"]
     assert [r["row_id"] for r in events] == list(model.root_events()["row_id"])
     assert events[0]["event_time (UTC)"].endswith("Z") and events[0]["success"] in ("TRUE", "FALSE")

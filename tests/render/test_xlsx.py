@@ -86,7 +86,7 @@ def test_demo_workbook_sheets_tables_and_layout(demo_book, demo_model) -> None:
 def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
     _, wb = demo_book
     doc = orjson.loads(render_json(demo_model))
-    assert column(wb["Findings"], "finding_id") == [f["id"] for f in doc["findings"]]
+    assert column(wb["Findings"], "finding_id") == [f["id"] for f in doc["findings"] + doc["framework_findings"]]
     assert set(column(wb["Findings"], "status")) == {f["status"] for f in doc["findings"]}
     observed = column(wb["Findings"], "observed (JSON)")
     assert orjson.loads(observed[0]) == doc["findings"][0]["observed"]

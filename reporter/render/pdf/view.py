@@ -14,6 +14,7 @@ import pandas as pd
 from reporter import __version__
 from reporter.assess.risk_acceptance import AcceptanceState, Decision
 from reporter.checks.finding import EvidenceRef, Finding
+from reporter.checks.limits import LimitKey, describe_limits, limit_key
 from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
 from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage
@@ -243,6 +244,13 @@ def _scope(model: Pack) -> dict[str, Any]:
             ("Minimum password length", str(model.thresholds.password_min_length)),
             ("Password reuse prevention", f"{model.thresholds.password_reuse_prevention} passwords"),
         ],
+        "stated_limits": [
+            f"{r.framework.name} {r.framework.version} {req.requirement.id}, {check}: {describe_limits(limits)}"
+            for r in model.frameworks
+            for req in r.requirements
+            for check, limits in sorted(req.limits.items())
+            if check in CHECKS and limits != model.thresholds.for_check(CHECKS[check].limits)
+        ],
         "cr_generated": cr_generated,
         "problems": [p.as_dict() for p in model.problems],
         "frameworks": [
@@ -356,29 +364,33 @@ def _findings(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     rows in all are detailed (FINDINGS_SHARE_OF_CAP), shared fairly among the blocks; each block
     that is cut says where its other rows are in the workbook, so nothing is left out silently.
     """
-    shown = [f for f in model.findings if f.status in SHOWN_STATUSES]
-    grouped: dict[tuple[str, str], list[Finding]] = {}
+    shown = [f for f in model.all_findings if f.status in SHOWN_STATUSES]
+    grouped: dict[tuple[str, str, LimitKey], list[Finding]] = {}
     for f in shown:
-        grouped.setdefault((f.check_id, f.status.value), []).append(f)
+        grouped.setdefault(_group_key(f), []).append(f)
     keys = sorted(
         grouped,
         key=lambda k: (
             k[1] != Status.FAIL.value,
             SEVERITY_ORDER.get(grouped[k][0].severity.value, 9),
+            grouped[k][0].framework_limits,
             -len(grouped[k]),
             k[0],
+            k[2],
         ),
     )
     shares = _allocate([len(grouped[k]) for k in keys], max(1, int(cap * FINDINGS_SHARE_OF_CAP)))
     groups: list[dict[str, Any]] = []
     anchored: set[str] = set()
     decided = decisions(model)
+    stated_by = _stated_by(model)
     for index, (key, share) in enumerate(zip(keys, shares, strict=True), start=1):
         members = sorted(grouped[key], key=lambda f: _finding_number(f.finding_id))
         detailed, rest = members[:share], members[share:]
         anchored.update(f.finding_id for f in detailed)
-        check_id, status = key
+        check_id, status, limits = key
         check = CHECKS.get(check_id)
+        framework_limits = members[0].framework_limits
         note = None
         if rest:
             # Findings sheet: every finding in id order, F-k on Excel row k+1.
@@ -400,7 +412,11 @@ def _findings(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
             {
                 "anchor": f"findings-{index}",
                 "check_id": check_id,
-                "title": check.title if check else check_id,
+                "title": (check.title if check else check_id)
+                + (f" \u2014 limits of {', '.join(stated_by.get((check_id, limits), ()))}" if framework_limits else ""),
+                "limits": describe_limits(dict(limits)),
+                "limit_key": limits,
+                "framework_limits": framework_limits,
                 "status": status_view(status),
                 "severity": members[0].severity.value,
                 "count": len(members),
@@ -434,6 +450,22 @@ def _findings(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     }
 
 
+def _stated_by(model: Pack) -> dict[tuple[str, LimitKey], list[str]]:
+    """(check, limits) → the framework rows judged by them ("pci-dss-4.0.1 8.2.6")."""
+    out: dict[tuple[str, LimitKey], list[str]] = {}
+    for result in model.frameworks:
+        for req in result.requirements:
+            for check_id, limits in sorted(req.limits.items()):
+                out.setdefault((check_id, limit_key(limits)), []).append(f"{result.framework_id} {req.requirement.id}")
+    return out
+
+
+def _group_key(finding: Finding) -> tuple[str, str, LimitKey]:
+    """One findings group per check, status and limits: a check judged again under a framework
+    row's limits (PCI DSS's 90 days) is a group of its own, cited by that row."""
+    return finding.check_id, finding.status.value, limit_key(finding.limits)
+
+
 def _finding_number(finding_id: str) -> int:
     return int(finding_id.rsplit("-", 1)[1])
 
@@ -457,8 +489,10 @@ def _counts_per_account(model: Pack) -> dict[str, dict[str, int]]:
 def _frameworks(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Control matrix rows. Findings are named as plain ids (cheap to lay out, hundreds per table)
     and linked once per findings group (4.n), where each id is listed or its workbook row named."""
-    by_id = {f.finding_id: f for f in model.findings}
-    group_of = {(g["check_id"], g["status"]["code"]): (index, g) for index, g in enumerate(groups, start=1)}
+    by_id = {f.finding_id: f for f in model.all_findings}
+    group_of = {
+        (g["check_id"], g["status"]["code"], g["limit_key"]): (index, g) for index, g in enumerate(groups, start=1)
+    }
     out = []
     for index, result in enumerate(model.frameworks, start=1):
         doc = result.as_dict()
@@ -468,7 +502,7 @@ def _frameworks(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, Any
             ids = req.get("finding_ids") or []
             problem_ids = [i for i in ids if i in by_id and by_id[i].status in SHOWN_STATUSES]
             keys = sorted(
-                {(by_id[i].check_id, by_id[i].status.value) for i in problem_ids},
+                {_group_key(by_id[i]) for i in problem_ids},
                 key=lambda k: group_of[k][0] if k in group_of else 0,
             )
             links = [
@@ -484,7 +518,10 @@ def _frameworks(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, Any
                     "section": req.get("section") or "",
                     "status": status_view(req["status"]),
                     "reason": req.get("reason") or "",
-                    "checks": req.get("check_ids") or [],
+                    "checks": [
+                        {"id": c["id"], "limits": describe_limits(c.get("limits") or {})}
+                        for c in req.get("checks") or []
+                    ],
                     "groups": links,
                     "finding_ids": ", ".join(listed),
                     "more_findings": len(problem_ids) - len(listed),
