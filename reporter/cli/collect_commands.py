@@ -40,6 +40,7 @@ def _collect(
     # Imported here: boto3 loads slowly and only these two commands need it.
     from reporter.collect import CollectError, CollectOptions, collect  # noqa: PLC0415
     from reporter.collect.runner import utc_now  # noqa: PLC0415
+    from reporter.core.shard import Shard  # noqa: PLC0415
 
     if args.organization and args.accounts:
         raise fail("give --accounts or --organization, not both")
@@ -67,6 +68,7 @@ def _collect(
             connect_timeout=args.connect_timeout,
             read_timeout=args.read_timeout,
             resume=args.resume,
+            shard=Shard.parse(args.shard) if args.shard is not None else None,
             previous_manifest=chain_lookup(history, start) if history else None,
         )
     except ValueError as exc:
@@ -155,6 +157,8 @@ def run_command(
     The snapshot is verified before its pack is rendered. Exit codes: see `reporter --help`."""
     from reporter.collect.runner import utc_now  # noqa: PLC0415
 
+    if collect_args.shard is not None:
+        raise fail("--shard is for `reporter collect`: collect every shard, `reporter merge` them, then report")
     # Report inputs are checked before any AWS call, so a typo costs nothing.
     key = inputs.sign_key(signing_args.sign_key)
     plan = plan_report(report_args, key)

@@ -189,6 +189,15 @@ Resume = Annotated[
         "the rest collected (same options required).",
     ),
 ]
+ShardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="Collect only shard K of N: the accounts whose id hashes to K (stable); join the N snapshots "
+        "with `reporter merge`.",
+    ),
+]
 RootEvents = Annotated[
     str,
     typer.Option(
@@ -274,6 +283,7 @@ class CollectArgs:
     connect_timeout: ConnectTimeout = CONNECT_TIMEOUT
     read_timeout: ReadTimeout = READ_TIMEOUT
     resume: Resume = False
+    shard: ShardOption = None
     root_events: RootEvents = "lookup"
     trail_bucket: TrailBucket = None
     trail_prefix: TrailPrefix = None

@@ -262,6 +262,12 @@ def report(
     history_path = inputs.history_path(history_args.history, history_args.no_history)
     inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
     opened = inputs.open_snapshot(snapshot)
+    shard = opened.manifest.shard
+    if shard is not None:
+        raise fail(
+            f"{snapshot} is shard {shard.index}/{shard.count} of a collection; "
+            f"`reporter merge` all {shard.count} shards, then report the merged snapshot"
+        )
     model, written = write_pack(
         opened, inputs.period_dir(out_dir, opened.manifest.period_start.strftime("%Y-%m")), plan, history_path
     )

@@ -247,3 +247,26 @@ def keygen(
     except (SignatureError, FileExistsError, OSError) as exc:
         raise fail(str(exc)) from None
     out.print(f"private key {private} (keep secret)\npublic key  {public_path}\nkey id      {key}", highlight=False)
+
+
+def merge(
+    shards: Annotated[list[Path], typer.Argument(help="The N shard snapshots (collect --shard K/N), any order.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="New folder for the merged snapshot.")],
+) -> None:
+    """Join the shards of one collection into one snapshot, after verifying each: exit 5 if a shard's
+    file fails verification, 2 if they do not fit together (overlap, gap, another period, organization
+    or version). The merged manifest pins every shard's manifest by SHA-256."""
+    from reporter.snapshot.merge import MergeError, MergeIntegrityError, merge_snapshots  # noqa: PLC0415
+
+    try:
+        manifest = merge_snapshots(shards, out_dir)
+    except MergeIntegrityError as exc:
+        raise fail(str(exc), ExitCode.INTEGRITY) from None
+    except MergeError as exc:
+        raise fail(str(exc)) from None
+    out.print(
+        f"merged {len(manifest.merged_from or [])} shard(s): {len(manifest.accounts)} account(s), "
+        f"{len(manifest.artifacts)} artifact(s) -> {out_dir}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from reporter.core.shard import Shard
 from reporter.snapshot.manifest import Manifest
 
 # botocore's 60 s read timeout × 10 attempts could hold one stalled call for ten minutes; an
@@ -75,6 +76,9 @@ class CollectOptions:
     previous_manifest: Callable[[str | None, tuple[str, ...]], str | None] | None = None
     # Continue the interrupted collection in `out` (its journal): verified artifacts are re-used.
     resume: bool = False
+    # collect --shard K/N: only the accounts of the scope whose id hashes to K (`reporter merge`
+    # joins the N snapshots); only shard 1 walks the organization's structure.
+    shard: Shard | None = None
 
     def __post_init__(self) -> None:
         if self.previous_manifest_sha256 is not None and not re.fullmatch(

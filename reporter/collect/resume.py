@@ -59,6 +59,7 @@ def journal_parameters(options: CollectOptions, caller_account: str, partition: 
         "regions": sorted(set(options.regions)),
         "role_name": options.role_name,
         "root_events": source,
+        "shard": str(options.shard) if options.shard is not None else None,
     }
 
 

@@ -62,7 +62,7 @@ from reporter.collect.session import (
     client_config,
 )
 from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of, partition_regions
-from reporter.snapshot.manifest import INTERNAL_ERROR_API
+from reporter.snapshot.manifest import INTERNAL_ERROR_API, ShardInfo
 from reporter.snapshot.writer import SnapshotWriter
 
 ENABLED_REGION = {"opt-in-not-required", "opted-in"}
@@ -166,8 +166,11 @@ def collect(
         if run.bugs:
             _stop(run, f"collection stopped by an internal error in reporter ({_describe(run.bugs[0])})", run.bugs[0])
             raise run.bugs[0]
+        # A shard links to the previous pack of the whole scope, so that every shard agrees.
+        seen = writer.shard.accounts_seen if writer.shard is not None else None
         manifest = writer.finalize(
-            collected_at=clock(), previous_manifest_sha256=options.chain_link(org.get("Id"), targets)
+            collected_at=clock(),
+            previous_manifest_sha256=options.chain_link(org.get("Id"), targets if seen is None else seen),
         )
     errors = sum(1 for a in manifest.artifacts if a.status == "error")
     return CollectSummary(
@@ -194,12 +197,22 @@ def _collect_scope(run: _Run, described: dict[str, Any] | Failure, progress: Pro
         if whole_org:
             run.info = list_accounts(org_ctx, run.info)
         targets = _targets(options, run.info, run.caller_account)
+        shard = options.shard
+        walk_organization = whole_org and run.info.listed and (shard is None or shard.walks_organization)
+        if shard is not None:
+            # Without the organization's account list a shard cannot know its share: it collects
+            # none, and merge refuses it (its ListAccounts error artifact says why).
+            listed = run.info.listed or not options.organization
+            run.writer.shard = ShardInfo(
+                index=shard.index, count=shard.count, accounts_seen=sorted(targets) if listed else None
+            )
+            targets = shard.select(targets) if listed else ()
         progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
         with ThreadPoolExecutor(
             min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1), thread_name_prefix="account"
         ) as accounts:
             pending: list[Future[None]] = []
-            if whole_org and run.info.listed:
+            if walk_organization:
                 walk = accounts.submit(_guarded, run, None, "the organization walk", collect_structure, org_ctx)
                 pending.append(walk)
             for account in targets:

@@ -75,6 +75,35 @@ class Incomplete(_Model):
     journal: str | None = None  # the journal file beside the manifest, when one was kept
 
 
+class ShardInfo(_Model):
+    """This snapshot is shard `index` of `count` (collect --shard K/N): the accounts of the scope
+    whose id hashes to `index` (core/shard.py), to be merged with the others."""
+
+    index: int = Field(ge=1)
+    count: int = Field(ge=1)
+    # Every account of the scope as this shard saw it, before taking its share; None when the
+    # organization's account list could not be read (its error artifact says why).
+    accounts_seen: list[str] | None
+
+
+class MergedShard(_Model):
+    """One shard a merged snapshot was made of: its manifest, pinned by digest and kept (a copy
+    of its bytes) at `manifest`, listed as an artifact like any file."""
+
+    index: int
+    count: int
+    manifest: str
+    manifest_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    as_of: datetime
+    collected_at: datetime
+    caller_arn: str | None = None
+    accounts: list[str]
+
+    @field_serializer("as_of", "collected_at")
+    def _ser_time(self, value: datetime) -> str:
+        return iso_utc(value)
+
+
 class Manifest(_Model):
     format_version: int = FORMAT_VERSION
     tool_version: str
@@ -93,6 +122,9 @@ class Manifest(_Model):
     previous_manifest_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     # Set only when collection stopped early; absent from the canonical bytes otherwise.
     incomplete: Incomplete | None = None
+    # collect --shard: which share of the scope this is. reporter merge: the shards it was made of.
+    shard: ShardInfo | None = None
+    merged_from: list[MergedShard] | None = None
 
     @field_serializer("period_start", "period_end", "as_of", "collected_at")
     def _ser_time(self, value: datetime) -> str:
@@ -123,7 +155,7 @@ class Manifest(_Model):
 
 
 # Fields added after format 1 shipped: omitted when unset, so older manifests keep their digest.
-_OPTIONAL = ("previous_manifest_sha256", "incomplete")
+_OPTIONAL = ("previous_manifest_sha256", "incomplete", "shard", "merged_from")
 
 
 def _artifact_sort_key(a: dict[str, Any]) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from reporter.snapshot.manifest import MANIFEST_NAME
+from reporter.snapshot.manifest import MANIFEST_NAME, Manifest
 from reporter.snapshot.reader import Snapshot
 
 # The detached Ed25519 signature of manifest.json (reporter/signing.py). It cannot be listed in
@@ -59,4 +59,36 @@ def verify_snapshot(snapshot: Snapshot) -> list[VerifyProblem]:
         rel = path.relative_to(snapshot.root).as_posix()
         if rel not in listed:
             problems.append(VerifyProblem(rel, "unexpected", "on disk, not in the manifest"))
-    return sorted(problems)
+    return sorted(problems + shard_pin_problems(snapshot))
+
+
+def shard_pin_problems(snapshot: Snapshot) -> list[VerifyProblem]:
+    """A merged snapshot: every file each shard's manifest lists is listed, with the same digest,
+    in the merged one (the shard manifests' own copies are checked as artifacts)."""
+    merged_from = snapshot.manifest.merged_from
+    if not merged_from:
+        return []
+    listed = {a.path: a.sha256 for a in snapshot.manifest.artifacts if a.status == "ok" and a.path}
+    problems = []
+    for shard in merged_from:
+        if shard.manifest not in listed:
+            problems.append(VerifyProblem(shard.manifest, "missing", "shard manifest not listed in the merged one"))
+            continue
+        try:
+            manifest = Manifest.model_validate_json((snapshot.root / shard.manifest).read_bytes())
+        except (OSError, ValueError) as exc:
+            problems.append(VerifyProblem(shard.manifest, "modified", f"shard manifest unreadable: {exc}"))
+            continue
+        for artifact in manifest.artifacts:
+            if artifact.status != "ok" or artifact.path is None or artifact.account is None:
+                continue
+            if listed.get(artifact.path) != artifact.sha256:
+                problems.append(
+                    VerifyProblem(
+                        artifact.path,
+                        "modified",
+                        f"shard {shard.index}/{shard.count}'s manifest pins sha256 {artifact.sha256},"
+                        f" the merged manifest lists {listed.get(artifact.path)}",
+                    )
+                )
+    return problems

@@ -15,7 +15,15 @@ from typing import Any
 import orjson
 
 from reporter.snapshot.journal import JOURNAL_NAME, Interrupted, Journal
-from reporter.snapshot.manifest import MANIFEST_NAME, Artifact, ArtifactError, Incomplete, Manifest, ScopeAccount
+from reporter.snapshot.manifest import (
+    MANIFEST_NAME,
+    Artifact,
+    ArtifactError,
+    Incomplete,
+    Manifest,
+    ScopeAccount,
+    ShardInfo,
+)
 
 # Keys that hold credentials in AWS responses (sts:AssumeRole, GetSessionToken, …), in CloudTrail
 # records (a root GetSessionToken's responseElements spell them camelCase) and MFA seeds. They are
@@ -159,6 +167,8 @@ class SnapshotWriter:
             previous_manifest_sha256=previous_manifest_sha256,
         )
         self._accounts: dict[str, ScopeAccount] = {}
+        # collect --shard: set once the scope is known, so that an interrupted shard says it too.
+        self.shard: ShardInfo | None = None
         self._artifacts: list[Artifact] = []
         self._paths: set[str] = set()
         # The collector writes from many threads at once.
@@ -265,7 +275,8 @@ class SnapshotWriter:
         previous pack; the collector may only know the scope, and so the previous pack, by now.
         `incomplete` (why collection stopped early) marks the manifest so, and keeps the journal.
         """
-        if not self._accounts:
+        if not self._accounts and self.shard is None:
+            # A shard may hold none: a share of a small organization can be empty.
             raise ValueError("a snapshot needs at least one account in scope")
         regions = sorted({r for a in self._accounts.values() for r in a.regions})
         header = dict(self._header)
@@ -280,6 +291,7 @@ class SnapshotWriter:
             incomplete=None
             if incomplete is None
             else Incomplete(reason=incomplete, journal=JOURNAL_NAME if self._journal else None),
+            shard=self.shard,
         )
         atomic_write(self.root / MANIFEST_NAME, manifest.to_bytes())
         if self._journal is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -303,7 +304,7 @@ def test_check_ids_default_to_the_registry(tmp_path, monkeypatch):
         dict(MINIMAL["requirements"][0], checks=[{"id": "made_up_check", "rationale": "x y z a b c"}])
     ]
     write_yaml(tmp_path / "acme.yaml", data)
-    monkeypatch.setattr(fwmod, "CHECKS", {cid: object() for cid in CURRENT_CHECKS})
+    monkeypatch.setattr(fwmod, "CHECKS", {cid: CHECKS[cid] for cid in CURRENT_CHECKS})
     with pytest.raises(FrameworkError, match="unknown check 'made_up_check'"):
         load_frameworks([tmp_path])
     # An explicit set wins over the registry.
@@ -845,7 +846,22 @@ def test_every_shipped_framework_passes_when_every_check_passes(shipped):
     and each requirement without checks is MANUAL: the mappings evaluate end to end."""
     findings = [finding(c, "PASS", acct) for c in sorted(known_check_ids()) for acct in (A1, A2)]
     for fw in shipped.values():
-        result = evaluate(fw, findings, as_of=AS_OF)
+        # A row that states its own limits is judged only by findings made under them.
+        own = [
+            replace(finding(c, "PASS", acct), limits=Thresholds().for_check(CHECKS[c].limits, limits))
+            for c, sets in fw.stated_limits().items()
+            for limits in sets
+            for acct in (A1, A2)
+        ]
+        without = evaluate(fw, findings, as_of=AS_OF)
+        differ = {
+            r.requirement.id
+            for r in without.requirements
+            if any(limits != Thresholds().for_check(CHECKS[c].limits) for c, limits in r.limits.items())
+        }
+        assert {r.requirement.id for r in without.requirements if r.status is Status.NOT_ASSESSED} == differ
+        assert differ == ({"8.2.6", "8.3.7"} if fw.id == "pci-dss-4.0.1" else set()), fw.id
+        result = evaluate(fw, findings + own, as_of=AS_OF)
         for r in result.requirements:
             assert r.status is (Status.MANUAL if not r.requirement.checks else Status.PASS), (
                 fw.id,

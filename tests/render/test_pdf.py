@@ -22,7 +22,7 @@ from reporter.pack.model import build_pack
 from reporter.render.fetcher import RefusedURL, TemplatesOnlyFetcher
 from reporter.render.json_report import render_json
 from reporter.render.pdf import build_view, render_html, render_pdf, write_pdf
-from reporter.render.pdf import view as pdf_view
+from reporter.render.pdf import findings_view as pdf_view
 from reporter.snapshot.reader import Snapshot
 
 HOSTILE_AGENT = '<img src="http://169.254.169.254/">'
