@@ -21,7 +21,9 @@ whose CPU is not on this machine.
 
     python bench/collect_bench.py --replay   # 100 accounts x 2 regions, live then replayed
     python bench/collect_bench.py --quick    # 10 accounts: a smoke run
-    options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --replay --out FILE
+    python bench/collect_bench.py --accounts 1000 --workers 32 --replay --shards 8
+                                             # then as 8 shards in 8 processes, merged, compared
+    options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --replay --shards N --out FILE
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Proxy:
             self.mode = mode
             self._asked: Counter[tuple[Any, ...]] = Counter()
             self.missed = 0
+            self.repeats = 0  # replayed from the first answer: the same read asked by several shards
             self.lookups: dict[tuple[str, str], list[float]] = defaultdict(list)  # (access key, region)
             self.requests = 0
             self.in_flight = 0
@@ -92,6 +95,7 @@ class Proxy:
                 "moto_max": self.upstream_max,
                 "cpu": time.process_time(),
                 "missed": self.missed,
+                "repeats": self.repeats,
             }
 
     def handle(self, client: socket.socket) -> None:
@@ -102,7 +106,7 @@ class Proxy:
                 arrived = time.monotonic()
                 key = self._arrived(arrived, request)
                 asked = time.monotonic()
-                if self.mode == "replay":
+                if self.mode.startswith("replay"):
                     status, reason, answer_headers, payload = self._replayed(key)
                 else:
                     status, reason, answer_headers, payload = forward(upstream, request)
@@ -141,6 +145,13 @@ class Proxy:
     def _replayed(self, key: tuple[Any, ...]) -> tuple[int, str, list[tuple[str, str]], bytes]:
         if key in self.recorded:
             return self.recorded[key]
+        first = (*key[:-1], 1)
+        if self.mode == "replay-shards" and first in self.recorded:
+            # Every shard asks the caller's reads (GetCallerIdentity, DescribeOrganization, the
+            # account list) that one run asks once; each account's calls are in one shard only.
+            with self._lock:
+                self.repeats += 1
+            return self.recorded[first]
         with self._lock:
             self.missed += 1  # the run asked something the recorded run did not: reported
         return 500, "Not Recorded", [("Content-Type", "text/plain")], b"not in the recorded run"
@@ -161,7 +172,7 @@ def _proxy(conn: Connection, upstream_port: int, latency_ms: int) -> None:
     serve(listener, proxy.handle)
     conn.send(listener.getsockname()[1])
     while (command := conn.recv()) != "exit":
-        if command in ("forward", "record", "replay"):
+        if command in ("forward", "record", "replay", "replay-shards"):
             proxy.reset(command)
             conn.send(None)
         else:
@@ -245,6 +256,7 @@ def _moto(conn: Connection, accounts: int, regions: tuple[str, ...], pages: int)
 class Servers:
     url: str  # the proxy's: what the collector talks to
     setup_s: float
+    latency_ms: int
     ask_moto: Callable[[Any], Any]
     ask_proxy: Callable[[Any], Any]
 
@@ -275,7 +287,7 @@ def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int
 
             return ask
 
-        yield Servers(f"http://127.0.0.1:{port}", setup, asker(pipes[0]), asker(pipes[1]))
+        yield Servers(f"http://127.0.0.1:{port}", setup, latency_ms, asker(pipes[0]), asker(pipes[1]))
         for pipe in pipes:
             pipe.send("exit")
         for process in processes:
@@ -288,17 +300,27 @@ def servers(accounts: int, regions: tuple[str, ...], pages: int, latency_ms: int
 
 
 def run(
-    accounts: int, regions: tuple[str, ...], workers: int, latency_ms: int, pages: int, replay: bool = False
+    accounts: int,
+    regions: tuple[str, ...],
+    workers: int,
+    latency_ms: int,
+    pages: int,
+    replay: bool = False,
+    shards: int = 0,
 ) -> dict[str, Any]:
     """One collection against moto (recorded when `replay`), then, with `replay`, the same
-    collection again against the recorded answers: the collector alone, moto idle."""
+    collection again against the recorded answers: the collector alone, moto idle. With `shards`,
+    then the same again as that many shards in as many processes (`workers` shared among them),
+    merged, and the merged findings compared with the single run's."""
     import moto_scenario as ms
 
     ms.fake_aws_env()
-    with servers(accounts, regions, pages, latency_ms) as world:
+    with servers(accounts, regions, pages, latency_ms) as world, tempfile.TemporaryDirectory() as tmp:
         os.environ["AWS_ENDPOINT_URL"] = world.url
         live = _collect_once(world, "record" if replay else "forward", regions, workers)
-        again = _collect_once(world, "replay", regions, workers) if replay else None
+        single = Path(tmp) / "single"
+        again = _collect_once(world, "replay", regions, workers, keep=single) if replay else None
+        sharded = _collect_shards(world, regions, workers, shards, Path(tmp), single) if replay and shards else None
         os.environ.pop("AWS_ENDPOINT_URL", None)
         keys = {key for done in (live, again) if done for key, _, _ in done[2]["lookups"]}
         accounts_of = world.ask_moto(sorted(keys))
@@ -313,12 +335,134 @@ def run(
     }
     if again:
         result["replay"] = _figures(*again, accounts_of, workers, latency_ms / 1000)
+    if sharded:
+        result["shards"] = sharded
     return result
 
 
+# as_of and every collected_at: the single run and the shards must measure ages from one instant
+# for their findings to be compared byte for byte.
+BENCH_CLOCK = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+
+
+def _shard_child(
+    conn: Connection, url: str, index: int, count: int, workers: int, regions: tuple[str, ...], out: str
+) -> None:
+    """Child process: collect shard index/count once told to start; send back its figures."""
+    import resource
+
+    import moto_scenario as ms
+
+    from reporter.core.shard import Shard
+
+    ms.fake_aws_env()
+    os.environ["AWS_ENDPOINT_URL"] = url
+    conn.send("ready")
+    conn.recv()
+    cpu_start, started = time.process_time(), time.monotonic()
+    summary = collect(
+        CollectOptions(
+            out=Path(out),
+            period_start=ms.PERIOD_START,
+            period_end=ms.PERIOD_END,
+            organization=True,
+            regions=regions,
+            max_workers=workers,
+            quiet=True,
+            shard=Shard(index, count),
+        ),
+        session=boto3.Session(region_name="us-east-1"),
+        clock=lambda: BENCH_CLOCK,
+    )
+    conn.send(
+        {
+            "shard": f"{index}/{count}",
+            "accounts": summary.accounts,
+            "api_calls": summary.api_calls,
+            "errors": summary.errors,
+            "wall_s": round(time.monotonic() - started, 2),
+            "cpu_s": round(time.process_time() - cpu_start, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+    )
+
+
+def _collect_shards(
+    world: Servers, regions: tuple[str, ...], workers: int, count: int, tmp: Path, single: Path
+) -> dict[str, Any]:
+    """The replayed collection again as `count` shards, one process each, `workers` in flight in
+    all; then `reporter merge`, and the merged findings against the single run's."""
+    from reporter.snapshot.merge import merge_snapshots
+
+    world.ask_proxy("replay-shards")
+    context = multiprocessing.get_context("spawn")
+    per_shard = max(1, workers // count)
+    children = []
+    for index in range(1, count + 1):
+        parent, child = context.Pipe()
+        out = tmp / f"shard-{index}"
+        process = context.Process(
+            target=_shard_child, args=(child, world.url, index, count, per_shard, regions, str(out)), daemon=True
+        )
+        process.start()
+        children.append((process, parent, out))
+    for _, pipe, _ in children:
+        pipe.recv()  # every interpreter started and imported: the clock starts with the work
+    started = time.monotonic()
+    for _, pipe, _ in children:
+        pipe.send("go")
+    shards = [pipe.recv() for _, pipe, _ in children]
+    collected = time.monotonic() - started
+    for process, _, _ in children:
+        process.join(60)
+    merge_started = time.monotonic()
+    merged = tmp / "merged"
+    merge_snapshots([out for _, _, out in children], merged)
+    merge_s = time.monotonic() - merge_started
+    stats = world.ask_proxy("stats")
+    calls = sum(s["api_calls"] for s in shards)
+    ideal = calls * world.latency_ms / 1000 / (per_shard * count)
+    same = _verdict_bytes(single) == _verdict_bytes(merged)
+    return {
+        "shards": count,
+        "workers_per_shard": per_shard,
+        "api_calls": calls,
+        "repeated_caller_reads": stats["repeats"],
+        "replay_misses": stats["missed"],
+        "errors": sum(s["errors"] for s in shards),
+        "collect_wall_s": round(collected, 2),
+        "merge_s": round(merge_s, 2),
+        "wall_s": round(collected + merge_s, 2),
+        "ideal_s": round(ideal, 2),
+        "ratio_to_ideal": round((collected + merge_s) / ideal, 2),
+        "collect_ratio_to_ideal": round(collected / ideal, 2),
+        "cpu_s": round(sum(s["cpu_s"] for s in shards), 2),
+        "peak_rss_mb_per_shard": max(s["peak_rss_mb"] for s in shards),
+        "peak_in_flight": stats["peak_in_flight"],
+        "merged_findings_identical": same,
+        "per_shard": shards,
+    }
+
+
+def _verdict_bytes(root: Path) -> bytes:
+    """findings.json of the snapshot, less what names the snapshot itself (its manifest digest)."""
+    import orjson
+
+    from reporter.pack.model import PackOptions, build_pack
+    from reporter.render.json_report import findings_document
+    from reporter.snapshot.reader import Snapshot
+
+    snapshot = Snapshot.open(root)
+    doc = findings_document(build_pack(snapshot, PackOptions()))
+    doc.pop("snapshot")
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).replace(snapshot.digest.encode(), b"<snapshot>")
+
+
 def _collect_once(
-    world: Servers, mode: str, regions: tuple[str, ...], workers: int
+    world: Servers, mode: str, regions: tuple[str, ...], workers: int, keep: Path | None = None
 ) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
+    import resource
+
     import moto_scenario as ms
 
     world.ask_proxy(mode)
@@ -327,7 +471,7 @@ def _collect_once(
         cpu_start, started = time.process_time(), time.monotonic()
         summary = collect(
             CollectOptions(
-                out=Path(tmp) / "snap",
+                out=keep or Path(tmp) / "snap",
                 period_start=ms.PERIOD_START,
                 period_end=ms.PERIOD_END,
                 organization=True,
@@ -336,16 +480,18 @@ def _collect_once(
                 quiet=True,
             ),
             session=boto3.Session(region_name="us-east-1"),
-            clock=lambda: datetime.now(UTC),
+            clock=lambda: BENCH_CLOCK,
         )
         wall = time.monotonic() - started
         cpu = time.process_time() - cpu_start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     stats = world.ask_proxy("stats")
     times = {
         "wall": wall,
         "collector": cpu,
         "moto": world.ask_moto("cpu") - moto_cpu,
         "proxy": stats["cpu"] - proxy_cpu,
+        "rss_mb": rss,
     }
     return summary, times, stats
 
@@ -382,6 +528,8 @@ def _figures(
         "collector_cpu_s": round(times["collector"], 2),
         "moto_cpu_s": round(times["moto"], 2),
         "proxy_cpu_s": round(times["proxy"], 2),
+        # The process's peak so far (this run and those before it in the same process).
+        "collector_peak_rss_mb": round(times["rss_mb"]),
         "concurrency": workers,
         "peak_requests_in_flight": stats["peak_in_flight"],
         "mean_requests_in_flight": round(stats["busy"] / wall, 1),
@@ -415,12 +563,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="then collect again against the recorded answers (moto idle): the collector alone",
     )
+    parser.add_argument(
+        "--shards", type=int, default=0, help="with --replay: then as N shards in N processes, merged and compared"
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
     args = parser.parse_args(argv)
     accounts = args.accounts or (10 if args.quick else 100)
-    result = run(
-        accounts, tuple(r for r in args.regions.split(",") if r), args.workers, args.latency_ms, args.pages, args.replay
-    )
+    regions = tuple(r for r in args.regions.split(",") if r)
+    result = run(accounts, regions, args.workers, args.latency_ms, args.pages, args.replay, args.shards)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
@@ -430,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
         r["lookup_rate_respected"] and r["errors"] == 0 and r["concurrency_respected"] and not r["replay_misses"]
         for r in runs
     )
+    if "shards" in result:
+        sharded = result["shards"]
+        ok = ok and sharded["merged_findings_identical"] and not sharded["errors"] and not sharded["replay_misses"]
     return 0 if ok else 1
 
 

@@ -30,8 +30,7 @@ def test_faulty_collection_is_judged_right(org: World, seed: int, tmp_path: Path
     assert outcome.wrong_verdicts == [], outcome.wrong_verdicts[:5]
     assert outcome.unaccounted_faults == [], outcome.unaccounted_faults[:5]
     assert outcome.requests > 200 and sum(outcome.faults.values()) > 0.05 * outcome.requests
-    # the run did meet faults of both fates: some retried to success, some recorded as evidence
-    assert outcome.retried > 0 and outcome.error_artifacts > 0 and outcome.not_assessed > 0
+    assert outcome.retried > 0 and outcome.error_artifacts > 0
 
 
 def test_the_seeds_cover_every_fault_kind() -> None:
@@ -39,6 +38,11 @@ def test_the_seeds_cover_every_fault_kind() -> None:
         pytest.skip("runs only after the seeded runs")
     seen = {kind for outcome in OUTCOMES for kind, n in outcome.faults.items() if n}
     assert seen == set(KINDS)
+    # Between them the seeds met faults of both fates, some retried to success and some recorded
+    # as evidence that turned findings NOT_ASSESSED. Which call a fault lands on can shift with
+    # the machine's load (a slow answer past the read timeout is retried, and the next attempt
+    # draws another fate), so one seed alone may record only faults no check depends on.
+    assert sum(o.not_assessed for o in OUTCOMES) > 0
 
 
 def test_a_seed_reproduces_its_faults(org: World, tmp_path: Path) -> None:
