@@ -340,6 +340,15 @@ def run(
     return result
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss, which a spawned child inherits
+    from the parent it was forked from (exec keeps it), so every shard would report the parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 # as_of and every collected_at: the single run and the shards must measure ages from one instant
 # for their findings to be compared byte for byte.
 BENCH_CLOCK = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
@@ -349,8 +358,6 @@ def _shard_child(
     conn: Connection, url: str, index: int, count: int, workers: int, regions: tuple[str, ...], out: str
 ) -> None:
     """Child process: collect shard index/count once told to start; send back its figures."""
-    import resource
-
     import moto_scenario as ms
 
     from reporter.core.shard import Shard
@@ -382,7 +389,7 @@ def _shard_child(
             "errors": summary.errors,
             "wall_s": round(time.monotonic() - started, 2),
             "cpu_s": round(time.process_time() - cpu_start, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb": round(peak_rss_mb()),
         }
     )
 
@@ -461,8 +468,6 @@ def _verdict_bytes(root: Path) -> bytes:
 def _collect_once(
     world: Servers, mode: str, regions: tuple[str, ...], workers: int, keep: Path | None = None
 ) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
-    import resource
-
     import moto_scenario as ms
 
     world.ask_proxy(mode)
@@ -484,7 +489,7 @@ def _collect_once(
         )
         wall = time.monotonic() - started
         cpu = time.process_time() - cpu_start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     stats = world.ask_proxy("stats")
     times = {
         "wall": wall,
