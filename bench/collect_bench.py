@@ -55,6 +55,7 @@ from http_proxy import Request, forward, read_request, response_head, serve  # n
 
 from reporter.collect import CollectOptions, collect  # noqa: E402
 from reporter.collect.options import CollectSummary  # noqa: E402
+from reporter.core.shard import Shard  # noqa: E402
 
 DEFAULT_WORKERS = CollectOptions.__dataclass_fields__["max_workers"].default
 
@@ -354,33 +355,36 @@ def peak_rss_mb() -> float:
 BENCH_CLOCK = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
 
+def _collect(out: Path, regions: tuple[str, ...], workers: int, shard: Shard | None = None) -> CollectSummary:
+    """The benchmark's collection: the whole organization (or one `shard` of it), quiet, at
+    BENCH_CLOCK."""
+    import moto_scenario as ms
+
+    options = CollectOptions(
+        out=out,
+        period_start=ms.PERIOD_START,
+        period_end=ms.PERIOD_END,
+        organization=True,
+        regions=regions,
+        max_workers=workers,
+        quiet=True,
+        shard=shard,
+    )
+    return collect(options, session=boto3.Session(region_name="us-east-1"), clock=lambda: BENCH_CLOCK)
+
+
 def _shard_child(
     conn: Connection, url: str, index: int, count: int, workers: int, regions: tuple[str, ...], out: str
 ) -> None:
     """Child process: collect shard index/count once told to start; send back its figures."""
     import moto_scenario as ms
 
-    from reporter.core.shard import Shard
-
     ms.fake_aws_env()
     os.environ["AWS_ENDPOINT_URL"] = url
     conn.send("ready")
     conn.recv()
     cpu_start, started = time.process_time(), time.monotonic()
-    summary = collect(
-        CollectOptions(
-            out=Path(out),
-            period_start=ms.PERIOD_START,
-            period_end=ms.PERIOD_END,
-            organization=True,
-            regions=regions,
-            max_workers=workers,
-            quiet=True,
-            shard=Shard(index, count),
-        ),
-        session=boto3.Session(region_name="us-east-1"),
-        clock=lambda: BENCH_CLOCK,
-    )
+    summary = _collect(Path(out), regions, workers, Shard(index, count))
     conn.send(
         {
             "shard": f"{index}/{count}",
@@ -468,25 +472,12 @@ def _verdict_bytes(root: Path) -> bytes:
 def _collect_once(
     world: Servers, mode: str, regions: tuple[str, ...], workers: int, keep: Path | None = None
 ) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
-    import moto_scenario as ms
 
     world.ask_proxy(mode)
     proxy_cpu, moto_cpu = world.ask_proxy("stats")["cpu"], world.ask_moto("cpu")
     with tempfile.TemporaryDirectory() as tmp:
         cpu_start, started = time.process_time(), time.monotonic()
-        summary = collect(
-            CollectOptions(
-                out=keep or Path(tmp) / "snap",
-                period_start=ms.PERIOD_START,
-                period_end=ms.PERIOD_END,
-                organization=True,
-                regions=regions,
-                max_workers=workers,
-                quiet=True,
-            ),
-            session=boto3.Session(region_name="us-east-1"),
-            clock=lambda: BENCH_CLOCK,
-        )
+        summary = _collect(keep or Path(tmp) / "snap", regions, workers)
         wall = time.monotonic() - started
         cpu = time.process_time() - cpu_start
     rss = peak_rss_mb()

@@ -115,11 +115,12 @@ def run_checks(
     thresholds = thresholds or Thresholds()
     accounts = list(accounts)
     order = {check_id: i for i, check_id in enumerate(CHECKS)}
+    defaults = {check.id: thresholds.for_check(check.limits) for check in CHECKS.values()}
     findings = [
         finding
         for account in accounts
         for check in CHECKS.values()
-        for finding in run_check(check, account, as_of, thresholds.for_check(check.limits))
+        for finding in run_check(check, account, as_of, defaults[check.id])
     ]
     findings.sort(key=lambda f: (f.account_id, order[f.check_id], f.resource))
     variants = [

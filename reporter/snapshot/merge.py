@@ -147,12 +147,19 @@ def merge_snapshots(paths: list[Path], out: Path) -> Manifest:
     accounts: list[ScopeAccount] = []
     merged_from: list[MergedShard] = []
     written: set[str] = set()
+    first_paths = {a.path for a in shards[0].manifest.artifacts if a.status == "ok"}
     for snapshot in shards:
         manifest, shard = snapshot.manifest, snapshot.manifest.shard
         assert shard is not None  # _open refuses snapshots that are not shards
         for artifact in manifest.artifacts:
-            # The organization's files are shard 1's; the others' copies of its listing repeat them.
-            if artifact.account is None and shard.index != 1 and artifact.status == "ok":
+            # The organization's files are shard 1's; the others' copies of its listing (the
+            # account list every shard saw, checked equal) repeat them. Anything else is kept.
+            if (
+                artifact.account is None
+                and artifact.status == "ok"
+                and shard.index != 1
+                and artifact.path in first_paths
+            ):
                 continue
             if artifact.status == "ok" and artifact.path is not None:
                 if artifact.path in written:
