@@ -4,17 +4,47 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo test test-newest-botocore lock dist image chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every package (core and all extras) to the versions CI tested: `make lock`.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Re-resolve the pins (after a dependency change in pyproject.toml), keeping every version that
+# still satisfies it; tests/test_layout.py fails while the two disagree.
+lock: $(VENV)/.installed-dev
+	$(PIP) install --quiet 'uv>=0.5'
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 -o constraints.txt
+
+# The shared clients hand each request its account's credentials through botocore internals
+# (collect/session.py). This runs those tests against the newest boto3/botocore on the index,
+# outside the lock, so a botocore release that moves the hook fails here before users meet it.
+NEWEST := .venv-newest
+test-newest-botocore:
+	$(PYTHON) -m venv $(NEWEST)
+	$(NEWEST)/bin/pip install --quiet --upgrade pip
+	$(NEWEST)/bin/pip install --quiet -e '.[dev]'
+	$(NEWEST)/bin/pip install --quiet --upgrade boto3 botocore
+	@$(NEWEST)/bin/python -c 'import botocore; print("botocore", botocore.__version__)'
+	@$(NEWEST)/bin/python -m pytest -q -p no:cacheprovider -m credential_hook tests/collect/test_collect_units.py \
+	  || { echo "FAILED: the newest botocore no longer signs each request with context['signing']['request_credentials'] (reporter/collect/session.py)"; exit 1; }
+
+# The container of the ECS and Batch recipes: `docker run --rm -v "$$PWD/out:/var/lib/reporter" reporter:<version> demo --out .`
+IMAGE ?= reporter
+image:
+	docker build --tag $(IMAGE):$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])') .
+
+dist: $(VENV)/.installed-dev
+	rm -rf dist
+	$(PIP) wheel --quiet --no-deps --wheel-dir dist .
+	@ls dist
 
 # Debian packages of the system libraries the PDF renderer loads; one line names any missing.
 # The pack's fonts ship in templates/fonts/; fonts-dejavu-core only backs characters outside them.
@@ -65,4 +95,4 @@ bench-trail-logs: $(VENV)/.installed-dev
 	$(PY) bench/trail_logs_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist
+	rm -rf $(VENV) $(NEWEST) .pytest_cache build dist

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import reporter
 
@@ -33,3 +39,50 @@ def test_no_module_is_over_the_limit():
 def test_python_dash_m_reporter_prints_the_version():
     done = subprocess.run([sys.executable, "-m", "reporter", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == f"reporter {reporter.__version__}"
+
+
+def _pins(text: str) -> dict[str, Version]:
+    """name → version of each `name==version[ ; marker]` line of a constraints file."""
+    pins: dict[str, Version] = {}
+    for line in text.splitlines():
+        if line and not line.startswith((" ", "#")):
+            req = Requirement(line)
+            (spec,) = req.specifier
+            pins[canonicalize_name(req.name)] = Version(spec.version)
+    return pins
+
+
+def test_the_lock_pins_every_dependency_within_what_pyproject_asks():
+    """make and CI install with `-c constraints.txt`; a dependency added or narrowed in
+    pyproject.toml without `make lock` would install untested versions (or fail to resolve)."""
+    root = PACKAGE.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = _pins((root / "constraints.txt").read_text(encoding="utf-8"))
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [Requirement(r) for extra in project["optional-dependencies"].values() for r in extra]
+    problems = []
+    for req in wanted:
+        name = canonicalize_name(req.name)
+        if name == canonicalize_name(project["name"]):
+            continue  # the dev extra's reference to the project's own extras
+        if name not in pins:
+            problems.append(f"{req.name}: not in constraints.txt")
+        elif not req.specifier.contains(pins[name], prereleases=True):
+            problems.append(f"{req.name}: pinned {pins[name]}, pyproject asks {req.specifier}")
+    assert problems == [], "run `make lock`: " + "; ".join(problems)
+
+
+def test_the_image_installs_the_system_libraries_the_makefile_names_and_runs_as_a_user():
+    """`make syslibs` and the Dockerfile must agree on what WeasyPrint loads; the container
+    must not run the collector as root."""
+    root = PACKAGE.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    (syslibs,) = re.findall(r"^SYSLIBS := (.+)$", makefile, re.MULTILINE)
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    runtime = dockerfile.rsplit("\nFROM ", 1)[1]
+    pinned = dict(re.findall(r"^\s+([a-z0-9.+-]+)=(\S+) \\$", runtime, re.MULTILINE))
+    assert set(pinned) == set(syslibs.split())
+    assert all(pinned.values())
+    (user,) = re.findall(r"^USER (\S+)$", runtime, re.MULTILINE)
+    assert not user.startswith(("0", "root"))
+    assert "-c constraints.txt" in dockerfile

@@ -420,6 +420,7 @@ def _signed_with(client: Any, keys: list[str], body: str = '{"trailList": []}') 
     client.meta.events.register_last("before-send", answer)
 
 
+@pytest.mark.credential_hook
 def test_accounts_share_one_client_and_each_request_is_signed_as_its_account() -> None:
     """A client per account (and a session) was most of the collector's CPU: one client per
     (service, region) now serves every account, each request signed with its account's key."""
@@ -448,6 +449,7 @@ def test_accounts_share_one_client_and_each_request_is_signed_as_its_account() -
     assert counter.by_account == {"caller": 4, "000000000000": 2, "000000000001": 2}
 
 
+@pytest.mark.credential_hook
 def test_paginated_calls_are_bound_page_by_page_across_interleaved_accounts() -> None:
     caller = boto3.Session(aws_access_key_id="AKIDCALLER", aws_secret_access_key="x", region_name="us-east-1")
     shared = SharedClients(caller, config=client_config(1, 1), counter=ApiCounter())
@@ -470,6 +472,7 @@ def test_a_shared_client_called_without_an_account_refuses() -> None:
         shared.client("cloudtrail", "us-east-1").describe_trails()
 
 
+@pytest.mark.credential_hook
 def test_a_request_signed_with_another_key_fails_instead_of_being_filed_under_the_account() -> None:
     """If botocore ever ignored the per-request credentials, the caller's key would sign the
     member account's request: the answer (the caller's data) must not become its evidence."""
