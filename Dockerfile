@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# `make image`. Two stages: the first builds the wheels with the lock (constraints.txt), the
+# second holds only Python, WeasyPrint's system libraries and the installed wheels.
+ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md LICENSE ./
+COPY reporter reporter
+COPY frameworks frameworks
+COPY templates templates
+# [trail]: the log-scan speed-ups; [sign]: PAdES-signed PDFs. Both are wheels, nothing compiles.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt '.[trail,sign]'
+
+FROM ${PYTHON_IMAGE}
+# Pango and HarfBuzz are what WeasyPrint loads at run time (the Makefile's SYSLIBS; a test keeps
+# the two lists equal). Pinned to bookworm's versions so a rebuild lays out the same PDF; the
+# pack's own fonts ship inside the package, DejaVu only backs characters outside them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libpango-1.0-0=1.50.12+ds-1 \
+      libpangoft2-1.0-0=1.50.12+ds-1 \
+      libharfbuzz0b=6.0.0+dfsg-3 \
+      fonts-dejavu-core=2.37-6 \
+ && rm -rf /var/lib/apt/lists/*
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    pip install --no-cache-dir --no-index --find-links /wheels 'compliance-reporter[trail,sign]' \
+ && useradd --create-home --uid 10001 --shell /usr/sbin/nologin reporter
+# Mount the history, reporter.toml and the output here (the ECS recipe mounts EFS on it).
+WORKDIR /var/lib/reporter
+RUN chown reporter:reporter /var/lib/reporter
+USER 10001:10001
+ENV PYTHONDONTWRITEBYTECODE=1 NO_COLOR=1
+ENTRYPOINT ["reporter"]
+CMD ["--help"]
