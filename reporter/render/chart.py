@@ -293,3 +293,33 @@ def fail_trend_svg(months: Sequence[str], series: Sequence[tuple[str, Sequence[i
                 _marker(svg, x, y, colour, marker)
             run = []
     return svg.close(bottom + 14)
+
+
+# What each chart shows, in words: the alternative text of its image (a tagged PDF's Figure
+# /Alt, the HTML's alt), so a screen reader gets the numbers, not "a chart".
+def status_chart_alt(rows: Sequence[tuple[str, dict[str, int]]]) -> str:
+    parts = [
+        f"{label}: " + ", ".join(f"{counts[s]} {LABELS[s].lower()}" for s in STATUS_STYLE if counts.get(s))
+        for label, counts in rows
+    ]
+    return "Requirements per status, for each framework. " + "; ".join(parts) + "."
+
+
+def root_events_trend_alt(
+    months: Sequence[str], events: Sequence[int | None], complete: Sequence[bool], packs: Sequence[bool]
+) -> str:
+    def words(value: int | None, whole: bool, pack: bool) -> str:
+        if not pack:
+            return "no pack"
+        if value is None:
+            return "no data"
+        return f"{'' if whole else 'at least '}{value}"
+
+    points = [f"{m} {words(*p)}" for m, p in zip(months, zip(events, complete, packs, strict=True), strict=True)]
+    return "Root events per month: " + "; ".join(points) + "."
+
+
+def fail_trend_alt(months: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]]) -> str:
+    lines = [f"{label}: " + ", ".join("no pack" if v is None else str(v) for v in values) for label, values in series]
+    span = f"{months[0]} to {months[-1]}" if months else "no months"
+    return f"Requirements with status FAIL per framework and month, {span}. " + "; ".join(lines) + "."

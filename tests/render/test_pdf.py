@@ -396,3 +396,45 @@ def test_pdf_a3b_structure(demo):
         checksum = getattr(checksum, "original_bytes", checksum)  # pypdf may decode it as text
         assert checksum == hashlib.md5(expected[name]).digest()
     assert "/Encrypt" not in reader.trailer  # PDF/A forbids encryption
+
+
+def _structure(node, found):
+    """(tag, alt) of every structure element under `node` of a tagged PDF, in reading order."""
+    node = node.get_object()
+    if "/S" in node:
+        found.append((str(node["/S"]), str(node.get("/Alt", ""))))
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids]:
+        if isinstance(kid, pypdf.generic.IndirectObject | pypdf.generic.DictionaryObject):
+            _structure(kid, found)
+    return found
+
+
+def test_the_pdf_is_tagged_with_headings_tables_and_charts_described_by_their_numbers(demo):
+    model, data, pages = demo
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"]) and catalog["/Lang"] == "en"
+    assert reader.metadata.title.startswith("Root usage and IAM credential audit pack")
+    xmp = catalog["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3" pdfaid:conformance="B"' in xmp  # still PDF/A-3b, now with tags
+    elements = _structure(catalog["/StructTreeRoot"], [])
+    tags = [tag for tag, _ in elements]
+    assert tags.count("/H1") >= 8 and "/H2" in tags and "/Table" in tags and "/TH" in tags
+    figures = [alt for tag, alt in elements if tag == "/Figure"]
+    assert len(figures) == 3
+    fw = model.frameworks[0]
+    summary = next(alt for alt in figures if alt.startswith("Requirements per status"))
+    assert fw.framework.id in summary or fw.framework.name in summary
+    assert re.search(r"\d+ fail", summary)
+    assert "2026-10 at least 8" in next(alt for alt in figures if alt.startswith("Root events per month"))
+    # Every chapter and every framework of the control matrix has a bookmark.
+    titles = []
+
+    def walk(items):
+        for item in items:
+            walk(item) if isinstance(item, list) else titles.append(item.title)
+
+    walk(reader.outline)
+    assert sum(1 for t in titles if t.startswith("3.")) == len(model.frameworks)
+    assert {"Cover", "Contents"} <= set(titles)

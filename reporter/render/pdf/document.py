@@ -107,6 +107,7 @@ def render_pdf(
         document = HTML(string=html, base_url=templates.resolve().as_uri() + "/", url_fetcher=fetcher, encoding="utf-8")
         return document.write_pdf(
             pdf_variant="pdf/a-3b",
+            pdf_tags=True,  # structure (headings, tables, figures with their alt text) for screen readers
             pdf_identifier=identifier[:32].encode("ascii"),
             attachments=attachments,
             uncompressed_pdf=False,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from reporter.assess.risk_acceptance import AcceptanceState
 from reporter.pack.model import Pack, signature_block
-from reporter.render.chart import fail_trend_svg, root_events_trend_svg
+from reporter.render.chart import fail_trend_alt, fail_trend_svg, root_events_trend_alt, root_events_trend_svg
 from reporter.render.pdf.words import (
     CHANGE_WORDS,
     INTERACTION_WORDS,
@@ -263,14 +263,14 @@ def drift_section(model: Pack, cap: int, workbook: str) -> dict[str, Any] | None
         )
         sheet_row += len(changes)
     months = [p.month for p in drift.trend]
-    root_chart = root_events_trend_svg(
+    bars = (
         months,
         [p.root_events for p in drift.trend],
         [p.root_events_complete for p in drift.trend],
         [p.manifest_sha256 is not None for p in drift.trend],
     )
     series = drift.fail_series()
-    fail_chart = fail_trend_svg(months, [(fw, series[fw]) for fw in drift.frameworks])
+    lines = [(fw, series[fw]) for fw in drift.frameworks]
     now = root["this_month"]
     if now is None:
         root_line = "Root events this month: unknown (the root-event evidence is missing)."
@@ -295,8 +295,10 @@ def drift_section(model: Pack, cap: int, workbook: str) -> dict[str, Any] | None
         "accounts_removed": ", ".join(drift.accounts_removed),
         "tables": tables,
         "root_line": root_line,
-        "root_chart": root_chart,
-        "fail_chart": fail_chart,
+        "root_chart": root_events_trend_svg(*bars),
+        "root_chart_alt": root_events_trend_alt(*bars),
+        "fail_chart": fail_trend_svg(months, lines),
+        "fail_chart_alt": fail_trend_alt(months, lines),
         "trend_rows": [
             {
                 "month": p.month,

@@ -17,7 +17,7 @@ from reporter.core.status import Status
 from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage
 from reporter.pack.integrity import STAMP
 from reporter.pack.model import Pack
-from reporter.render.chart import STATUS_STYLE, status_chart_svg
+from reporter.render.chart import STATUS_STYLE, status_chart_alt, status_chart_svg
 from reporter.render.pdf.auditor import auditor_guide
 from reporter.render.pdf.evidence_sections import (
     chain_section,
@@ -325,6 +325,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
             "total": [counts[s] for s in STATUSES],
             "root": root,
             "chart": chart,
+            "chart_alt": status_chart_alt(chart_rows),
             "legend": [(status_view(s), STATUS_STYLE[s][1]) for s in STATUSES],
         },
         "scope": _scope(model),
