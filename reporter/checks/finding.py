@@ -39,6 +39,8 @@ class Finding:
     # Judged a second time under limits a framework row states (PCI DSS's 90 days unused, say),
     # not the product's: such a finding decides that row only, never the pack's counts or drift.
     framework_limits: bool = False
+    # NOT_ASSESSED only: what to grant, retry or collect so the check can be judged (pack/not_assessed.py).
+    remediation: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,4 +54,5 @@ class Finding:
             "observed": self.observed,
             "evidence": [ref.as_dict() for ref in self.evidence],
             "limits": dict(self.limits),
+            "remediation": list(self.remediation),
         }

@@ -370,3 +370,11 @@ def _credential_report_arns(tables: dict[str, EvidenceTable | MissingEvidence]) 
 def load_evidence(snapshot: Snapshot) -> list[AccountEvidence]:
     organization = load_organization(snapshot)
     return [load_account(snapshot, account.id, organization) for account in snapshot.manifest.accounts]
+
+
+def table_apis() -> dict[str, tuple[str, ...]]:
+    """Each table's name → the calls whose artifacts it is read from (what must succeed for it)."""
+    apis: dict[str, tuple[str, ...]] = {s.name: s.apis for s in (*TABLE_SPECS, *ORG_SPECS)}
+    apis.update({s.name: (s.api,) for s in (*KEYED_SPECS, *ORG_KEYED_SPECS)})
+    apis[ORG_TREE] = (LIST_CHILDREN, OU_WALK, LIST_PARENTS)
+    return apis

@@ -37,6 +37,7 @@ from reporter.pack.coverage import (
     table_gaps,
 )
 from reporter.pack.integrity import UNCHECKED, Integrity
+from reporter.pack.not_assessed import attach_steps
 from reporter.pack.record import pack_record
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.reader import Snapshot
@@ -229,6 +230,7 @@ def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
         for check_id, limit_sets in fw.stated_limits().items():
             stated.setdefault(check_id, []).extend(limit_sets)
     judged = run_checks(evidence, pd.Timestamp(as_of), options.thresholds, stated)
+    attach_steps(judged, snapshot.manifest)
     findings = [f for f in judged if not f.framework_limits]
     problems = sorted({p for account in evidence for p in account.problems()})
     accounts = [_account_status(snapshot, e, findings) for e in evidence]

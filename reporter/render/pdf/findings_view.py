@@ -190,7 +190,15 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
                 "count": len(members),
                 "accounts": len({f.account_id for f in members}),
                 "risk": check.rationale if check else "",
-                "remediation": list(check.remediation) if check else [],
+                # A result not assessed needs its evidence fixed, not the account: its own steps.
+                "remediation": (
+                    list(dict.fromkeys(step for f in members for step in f.remediation))
+                    if status == Status.NOT_ASSESSED.value
+                    else list(check.remediation)
+                    if check
+                    else []
+                ),
+                "remediation_label": "To assess it" if status == Status.NOT_ASSESSED.value else "Remediation",
                 "references": list(check.references) if check else [],
                 "rows": [finding_row(f, model, decided.get(f.finding_id)) for f in detailed],
                 "rest": note,
