@@ -37,6 +37,10 @@ def iam_policy_command(
     audit_account: Annotated[
         str | None, typer.Option("--audit-account", help="Templates: the account id that runs reporter.")
     ] = None,
+    audit_role: Annotated[
+        str | None,
+        typer.Option("--audit-role", help="Templates: trust only this role of the audit account, not its root."),
+    ] = None,
     external_id: Annotated[
         str | None, typer.Option("--external-id", help="Templates: the sts:ExternalId the role requires.")
     ] = None,
@@ -56,7 +60,7 @@ def iam_policy_command(
         return
     name = role_name or DEFAULT_ROLE_NAME
     try:
-        role = dt.audit_role(audit_account, external_id, name, root_events)  # type: ignore[arg-type]  # checked above
+        role = dt.audit_role(audit_account, external_id, name, root_events, audit_role)  # type: ignore[arg-type]  # checked above
     except dt.TemplateError as e:
         raise fail(str(e)) from None
     if output_format == "terraform":

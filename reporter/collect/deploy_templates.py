@@ -45,10 +45,16 @@ class AuditRole:
     external_id: str | None
     role_name: str
     root_events: RootEventsKind
+    # A role of the audit account to trust instead of its root principal (None: the root).
+    audit_role: str | None = None
 
 
 def audit_role(
-    audit_account: str | None, external_id: str | None, role_name: str, root_events: RootEventsKind
+    audit_account: str | None,
+    external_id: str | None,
+    role_name: str,
+    root_events: RootEventsKind,
+    trusted_role: str | None = None,
 ) -> AuditRole:
     """The role to template, once every input is one IAM accepts (TemplateError otherwise)."""
     if not audit_account:
@@ -59,7 +65,11 @@ def audit_role(
         raise TemplateError(f"--external-id: 2 to 1224 characters of letters, digits and +=,.@:/-_ ({external_id!r})")
     if not _ROLE_NAME.fullmatch(role_name):
         raise TemplateError(f"--role-name {role_name!r}: 1 to 64 characters of letters, digits and +=,.@-_")
-    return AuditRole(audit_account, external_id, role_name, root_events)
+    if trusted_role is not None and not _ROLE_NAME.fullmatch(trusted_role):
+        raise TemplateError(
+            f"--audit-role {trusted_role!r}: a role name of the audit account (letters, digits, +=,.@-_)"
+        )
+    return AuditRole(audit_account, external_id, role_name, root_events, trusted_role)
 
 
 def _parameters(role: AuditRole) -> dict[str, Any]:
@@ -75,6 +85,12 @@ def _parameters(role: AuditRole) -> dict[str, Any]:
             "Description": "sts:ExternalId the caller must pass (reporter --external-id); empty: none.",
             "Default": role.external_id or "",
         },
+        "AuditRoleName": {
+            "Type": "String",
+            "Description": "Trust only this role of the audit account; empty: the account's root principal.",
+            "AllowedPattern": rf"^$|^{_ROLE_NAME.pattern}$",
+            "Default": role.audit_role or "",
+        },
         "RoleName": {
             "Type": "String",
             "Description": "The audit role's name (reporter --role-name).",
@@ -89,7 +105,15 @@ def member_template(role: AuditRole) -> dict[str, Any]:
     trust_statement = {
         "Sid": "ReporterAuditAccount",
         "Effect": "Allow",
-        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:root"}},
+        "Principal": {
+            "AWS": {
+                "Fn::If": [
+                    "HasAuditRole",
+                    {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:role/${AuditRoleName}"},
+                    {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:root"},
+                ]
+            }
+        },
         "Action": ASSUME_ROLE.action,
         "Condition": {
             "Fn::If": [
@@ -120,7 +144,10 @@ def member_template(role: AuditRole) -> dict[str, Any]:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"{DESCRIPTION} Permissions: reporter iam-policy --root-events {role.root_events}.",
         "Parameters": _parameters(role),
-        "Conditions": {"HasExternalId": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExternalId"}, ""]}]}},
+        "Conditions": {
+            "HasExternalId": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExternalId"}, ""]}]},
+            "HasAuditRole": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AuditRoleName"}, ""]}]},
+        },
         "Resources": {"ReporterAuditRole": resource},
         "Outputs": {
             "RoleArn": {"Description": "reporter's audit role", "Value": {"Fn::GetAtt": ["ReporterAuditRole", "Arn"]}}
@@ -159,7 +186,7 @@ def stackset_template(role: AuditRole) -> dict[str, Any]:
             "OperationPreferences": {"FailureTolerancePercentage": 0, "MaxConcurrentPercentage": 25},
             "Parameters": [
                 {"ParameterKey": key, "ParameterValue": {"Ref": key}}
-                for key in ("AuditAccountId", "ExternalId", "RoleName")
+                for key in ("AuditAccountId", "AuditRoleName", "ExternalId", "RoleName")
             ],
             # IAM is global: one region per account is the whole deployment.
             "StackInstancesGroup": [

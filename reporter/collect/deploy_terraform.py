@@ -43,6 +43,12 @@ variable "external_id" {{
   default     = {_q(role.external_id or "")}
 }}
 
+variable "audit_role_name" {{
+  type        = string
+  description = "Trust only this role of the audit account; empty: the account's root principal."
+  default     = {_q(role.audit_role or "")}
+}}
+
 variable "role_name" {{
   type        = string
   description = "The audit role's name (reporter --role-name)."
@@ -51,6 +57,10 @@ variable "role_name" {{
 
 data "aws_partition" "current" {{}}
 
+locals {{
+  trusted = var.audit_role_name == "" ? "root" : "role/${{var.audit_role_name}}"
+}}
+
 data "aws_iam_policy_document" "trust" {{
   statement {{
     sid     = "ReporterAuditAccount"
@@ -58,7 +68,7 @@ data "aws_iam_policy_document" "trust" {{
     actions = [{_q(ASSUME_ROLE.action)}]
     principals {{
       type        = "AWS"
-      identifiers = ["arn:${{data.aws_partition.current.partition}}:iam::${{var.audit_account_id}}:root"]
+      identifiers = ["arn:${{data.aws_partition.current.partition}}:iam::${{var.audit_account_id}}:${{local.trusted}}"]
     }}
     dynamic "condition" {{
       for_each = var.external_id == "" ? [] : [var.external_id]

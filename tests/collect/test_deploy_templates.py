@@ -35,10 +35,10 @@ def _role(template: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("stackset", [False, True])
-@pytest.mark.parametrize("external_id", [None, "reporter-7f3a"])
-def test_cloudformation_templates_pass_cfn_lint(stackset: bool, external_id: str | None) -> None:
+@pytest.mark.parametrize("trust", [[], ["--external-id", "reporter-7f3a", "--audit-role", "reporter-runner"]])
+def test_cloudformation_templates_pass_cfn_lint(stackset: bool, trust: list[str]) -> None:
     args = ["--format", "cloudformation", "--audit-account", AUDIT, "--root-events", "athena"]
-    args += ["--stackset"] * stackset + (["--external-id", external_id] if external_id else [])
+    args += ["--stackset"] * stackset + trust
     text = _cli(*args)
     matches = lint(text)
     assert matches == [], [str(m) for m in matches]
@@ -70,7 +70,13 @@ def test_cloudformation_trust_is_the_audit_account_with_external_id() -> None:
     assert template["Parameters"]["RoleName"]["Default"] == "AuditRO"
     (trust,) = _role(template)["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Action"] == ASSUME_ROLE.action
-    assert trust["Principal"]["AWS"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:root"}
+    assert trust["Principal"]["AWS"]["Fn::If"] == [
+        "HasAuditRole",
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:role/${AuditRoleName}"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:root"},
+    ]
+    assert template["Parameters"]["AuditRoleName"]["Default"] == ""
+    assert _cfn("--audit-role", "runner")["Parameters"]["AuditRoleName"]["Default"] == "runner"
     with_id = trust["Condition"]["Fn::If"][1]
     assert with_id == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
     assert _role(template)["MaxSessionDuration"] == 3600
@@ -114,8 +120,10 @@ def test_terraform_parses_and_grants_exactly_the_collector_actions(source: str) 
     (trust,) = documents["trust"]["statement"]
     (principal,) = trust["principals"]
     assert [_unquote(i) for i in principal["identifiers"]] == [
-        "arn:${data.aws_partition.current.partition}:iam::${var.audit_account_id}:root"
+        "arn:${data.aws_partition.current.partition}:iam::${var.audit_account_id}:${local.trusted}"
     ]
+    (local,) = tf["locals"]
+    assert local["trusted"] == '${var.audit_role_name == "" ? "root" : "role/${var.audit_role_name}"}'
     assert any(_unquote(name) == "aws_partition" for d in tf["data"] for name in d)
     variables = {_unquote(k): v for v in tf["variable"] for k, v in v.items()}
     assert _unquote(variables["audit_account_id"]["default"]) == AUDIT
@@ -130,6 +138,7 @@ def test_terraform_parses_and_grants_exactly_the_collector_actions(source: str) 
         (["--format", "terraform", "--audit-account", "12345"], "12-digit"),
         (["--format", "cloudformation", "--audit-account", AUDIT, "--external-id", "a b"], "--external-id"),
         (["--format", "cloudformation", "--audit-account", AUDIT, "--role-name", "x/y"], "--role-name"),
+        (["--format", "terraform", "--audit-account", AUDIT, "--audit-role", "a b"], "--audit-role"),
         (["--format", "yaml"], "choose json, cloudformation or terraform"),
         (["--stackset"], "--format cloudformation"),
     ],
