@@ -13,11 +13,12 @@ import boto3
 import moto_gaps
 
 from reporter.collect import CollectOptions
+from reporter.collect.options import DEFAULT_ROLE_NAME
 
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 REGIONS = ("eu-west-1", "us-east-1")
-ROLE = "OrganizationAccountAccessRole"
+ROLE = DEFAULT_ROLE_NAME  # the role collect assumes unless told otherwise
 
 
 def fixed_clock() -> datetime:

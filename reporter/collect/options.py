@@ -17,7 +17,8 @@ from reporter.snapshot.manifest import Manifest
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 20.0
 
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+# The least-privilege role `reporter iam-policy --format cloudformation|terraform` deploys.
+DEFAULT_ROLE_NAME = "ReporterAudit"
 
 
 class CollectError(Exception):

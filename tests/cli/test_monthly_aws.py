@@ -19,7 +19,7 @@ import pytest
 from botocore.client import BaseClient
 from monthly import write_month
 from moto import mock_aws
-from moto_world import World, fixed_clock, no_sleep, options
+from moto_world import ROLE, World, fixed_clock, no_sleep, options
 from typer.testing import CliRunner
 
 from reporter.cli.app import app
@@ -55,7 +55,7 @@ def test_policy_lists_exactly_the_actions_the_collector_calls(
     called = set(recorder)
     # The caller's own statement covers AssumeRole; the evidence statement covers the rest.
     assert "sts:AssumeRole" in called
-    document = policy_document(role_name="OrganizationAccountAccessRole")
+    document = policy_document(role_name=ROLE)
     evidence, assume = document["Statement"]
     assert set(evidence["Action"]) == called - {"sts:AssumeRole"}
     assert assume["Action"] == ["sts:AssumeRole"]

@@ -391,8 +391,9 @@ def test_trail_log_groups_keep_own_account_and_parse_the_arn() -> None:
     assert trail_log_groups(trails, ACCOUNT) == {"eu-west-1": ["aws/ct:with:colons", "second"]}
 
 
-def _assumed(sts: Any, n: int) -> Any:
+def _assumed(sts: Any, n: int, external_id: str | None = None) -> Any:
     role = f"arn:aws:iam::00000000000{n}:role/R"
+    expected = {"RoleArn": role, "RoleSessionName": SESSION_NAME} | ({"ExternalId": external_id} if external_id else {})
     with Stubber(sts) as stub:
         stub.add_response(
             "assume_role",
@@ -404,9 +405,18 @@ def _assumed(sts: Any, n: int) -> Any:
                     "Expiration": datetime(2030, 1, 1, tzinfo=UTC),
                 }
             },
-            {"RoleArn": role, "RoleSessionName": SESSION_NAME},
+            expected,
         )
-        return assumed_credentials(sts, role_arn=role, external_id=None)
+        return assumed_credentials(sts, role_arn=role, external_id=external_id)
+
+
+@pytest.mark.parametrize("external_id", [None, "reporter-7f3a"])
+def test_assume_role_sends_the_external_id_only_when_given(external_id: str | None) -> None:
+    # Stubber refuses a call whose parameters differ from `expected`: a missing or extra
+    # ExternalId fails here, as the deployed role's trust condition would.
+    sts = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b").client("sts", region_name="us-east-1")
+    credentials = _assumed(sts, 1, external_id)
+    assert credentials.get_frozen_credentials().access_key == "ASIATESTTESTTEST1"
 
 
 def _signed_with(client: Any, keys: list[str], body: str = '{"trailList": []}') -> None:

@@ -23,6 +23,7 @@ import moto_gaps
 import moto_scenario as ms
 import pytest
 
+from reporter.collect.options import DEFAULT_ROLE_NAME
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.verify import verify_snapshot
 
@@ -153,7 +154,7 @@ def test_collect_then_report_over_http(server: str, tmp_path: Path) -> None:
 
 @pytest.fixture
 def broken(server: str) -> Iterator[str]:
-    role = f"arn:aws:iam::{SANDBOX}:role/OrganizationAccountAccessRole"
+    role = f"arn:aws:iam::{SANDBOX}:role/{DEFAULT_ROLE_NAME}"
     moto_gaps.refuse_assume_role(role)
     moto_gaps.throttle(PROD, "eu-west-1")
     try:
