@@ -10,6 +10,7 @@ from reporter import __version__
 from reporter.cli import collect_commands, info_commands, pack_commands, verify_commands
 from reporter.cli.console import EXIT_CODES_HELP, out
 from reporter.cli.crash import run_guarded
+from reporter.cli.doctor.command import doctor_command
 
 # Typer's pretty exceptions print every frame's local variables, which can hold credentials; an
 # unexpected exception is reported by cli/crash.py instead.
@@ -36,6 +37,7 @@ app.command("iam-policy")(info_commands.iam_policy_command)
 app.command("collect")(collect_commands.collect_command)
 app.command("run")(collect_commands.run_command)
 app.command("athena-ddl")(collect_commands.athena_ddl_command)
+app.command("doctor")(doctor_command)
 checks_app.command("list")(info_commands.checks_list)
 frameworks_app.command("list")(info_commands.frameworks_list)
 frameworks_app.command("show")(info_commands.frameworks_show)
