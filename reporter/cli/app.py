@@ -16,7 +16,7 @@ from reporter.cli.doctor.command import doctor_command
 # unexpected exception is reported by cli/crash.py instead.
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     help="Monthly AWS root-usage and credential-hygiene audit packs.",
     epilog=EXIT_CODES_HELP,
     pretty_exceptions_enable=False,

@@ -13,7 +13,7 @@ from reporter.cli.console import ExitCode, fail, finish, say
 from reporter.cli.doctor import Status
 from reporter.cli.doctor.aws import AwsTarget, aws_findings
 from reporter.cli.doctor.local import local_findings
-from reporter.cli.options import ExternalId, Profile
+from reporter.cli.options import ROOT_EVENT_SOURCES, ExternalId, Profile, complete_root_events
 
 
 class DoctorFormat(StrEnum):
@@ -27,7 +27,12 @@ def doctor_command(
         str | None, typer.Option("--region", help="Region to reach STS and IAM in (default: the profile's).")
     ] = None,
     root_events: Annotated[
-        str, typer.Option("--root-events", help="lookup, s3 or athena: the permissions that collection needs.")
+        str,
+        typer.Option(
+            "--root-events",
+            autocompletion=complete_root_events,
+            help="lookup, s3 or athena: the permissions that collection needs.",
+        ),
     ] = "lookup",
     role_name: Annotated[
         str | None, typer.Option("--role-name", help="The audit role collect assumes: also check sts:AssumeRole.")
@@ -39,7 +44,7 @@ def doctor_command(
     output: Annotated[DoctorFormat, typer.Option("--format", help="text (a line each) or json.")] = DoctorFormat.text,
 ) -> None:
     """Check this machine: Python, extras, WeasyPrint, fonts, AWS credentials, identity, permissions."""
-    if root_events not in ("lookup", "s3", "athena"):
+    if root_events not in ROOT_EVENT_SOURCES:
         raise fail(f"--root-events {root_events!r}: choose lookup, s3 or athena")
     target = AwsTarget(profile, region, root_events, role_name, account, external_id)  # type: ignore[arg-type]
     findings = [*local_findings(), *aws_findings(target)]
