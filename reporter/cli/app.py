@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from reporter import __version__
-from reporter.cli import collect_commands, info_commands, pack_commands, verify_commands
+from reporter.cli import collect_commands, console, info_commands, pack_commands, verify_commands
 from reporter.cli.console import EXIT_CODES_HELP, out
 from reporter.cli.crash import run_guarded
 from reporter.cli.doctor.command import doctor_command
@@ -54,8 +54,13 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
     ] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour in the output (as NO_COLOR=1 does).")] = False,
 ) -> None:
     """reporter turns evidence snapshots of AWS accounts into audit packs."""
+    # The consoles are not forced to colour, so Rich already honours NO_COLOR; the flag does the
+    # same for one run.
+    if no_color:
+        console.out.no_color = console.err.no_color = True
 
 
 def cli() -> None:

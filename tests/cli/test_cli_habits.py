@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -59,3 +60,25 @@ def test_formats_and_root_events_complete() -> None:
     assert _complete("report --format", "x") == ["xlsx"]
     assert _complete("doctor --root-events", "") == ["lookup", "s3", "athena"]
     assert _complete("collect --root-events", "a") == ["athena"]
+
+
+def _usage_error_stderr(*flags: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "reporter", *flags, "iam-policy", "--root-events", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        # FORCE_COLOR: a terminal as far as Rich can tell; the caller's own NO_COLOR is dropped.
+        env={**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, "FORCE_COLOR": "1", **env},
+    )
+    assert done.returncode == 2
+    return done.stderr
+
+
+def test_no_color_env_and_flag_drop_the_colour() -> None:
+    red = "\x1b[1;31m"
+    assert red in _usage_error_stderr()
+    assert red not in _usage_error_stderr(NO_COLOR="1")
+    assert red not in _usage_error_stderr("--no-color")
+    assert "error:" in _usage_error_stderr("--no-color")
