@@ -7,15 +7,16 @@ from typing import Annotated
 import typer
 
 from reporter import __version__
-from reporter.cli import collect_commands, info_commands, pack_commands, verify_commands
+from reporter.cli import collect_commands, console, info_commands, pack_commands, verify_commands
 from reporter.cli.console import EXIT_CODES_HELP, out
 from reporter.cli.crash import run_guarded
+from reporter.cli.doctor.command import doctor_command
 
 # Typer's pretty exceptions print every frame's local variables, which can hold credentials; an
 # unexpected exception is reported by cli/crash.py instead.
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     help="Monthly AWS root-usage and credential-hygiene audit packs.",
     epilog=EXIT_CODES_HELP,
     pretty_exceptions_enable=False,
@@ -36,6 +37,7 @@ app.command("iam-policy")(info_commands.iam_policy_command)
 app.command("collect")(collect_commands.collect_command)
 app.command("run")(collect_commands.run_command)
 app.command("athena-ddl")(collect_commands.athena_ddl_command)
+app.command("doctor")(doctor_command)
 checks_app.command("list")(info_commands.checks_list)
 frameworks_app.command("list")(info_commands.frameworks_list)
 frameworks_app.command("show")(info_commands.frameworks_show)
@@ -52,8 +54,13 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
     ] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour in the output (as NO_COLOR=1 does).")] = False,
 ) -> None:
     """reporter turns evidence snapshots of AWS accounts into audit packs."""
+    # The consoles are not forced to colour, so Rich already honours NO_COLOR; the flag does the
+    # same for one run.
+    if no_color:
+        console.out.no_color = console.err.no_color = True
 
 
 def cli() -> None:

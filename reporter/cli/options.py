@@ -36,6 +36,22 @@ class FailOn(StrEnum):
 
 
 DEFAULT_FORMATS = (OutputFormat.json, OutputFormat.xlsx, OutputFormat.pdf)
+ROOT_EVENT_SOURCES = ("lookup", "s3", "athena")
+
+
+def complete_root_events(incomplete: str) -> list[str]:
+    """Shell completion of --root-events (a str option, so Click cannot offer the choices itself)."""
+    return [s for s in ROOT_EVENT_SOURCES if s.startswith(incomplete)]
+
+
+def complete_framework_ids(incomplete: str) -> list[str]:
+    """Shell completion of --framework: the shipped ids, after the ones already typed (a comma list)."""
+    from reporter.assess.framework_files import load_frameworks  # noqa: PLC0415 - only when completing
+
+    typed, _, last = incomplete.rpartition(",")
+    prefix = f"{typed}," if typed else ""
+    return [prefix + fid for fid in load_frameworks() if fid.startswith(last) and fid not in typed.split(",")]
+
 
 RootWindow = Annotated[
     int,
@@ -46,7 +62,11 @@ RotationDays = Annotated[int, typer.Option("--rotation-days", min=1, help="Activ
 Formats = Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format (repeatable).")]
 FrameworkIds = Annotated[
     str | None,
-    typer.Option("--framework", help="Comma-separated framework ids (default: all). See `reporter frameworks list`."),
+    typer.Option(
+        "--framework",
+        autocompletion=complete_framework_ids,
+        help="Comma-separated framework ids (default: all). See `reporter frameworks list`.",
+    ),
 ]
 FrameworksDir = Annotated[
     list[Path] | None,
@@ -202,6 +222,7 @@ RootEvents = Annotated[
     str,
     typer.Option(
         "--root-events",
+        autocompletion=complete_root_events,
         help="Source of root events: lookup (LookupEvents, 90 days), s3 (the trail's log files) or athena.",
     ),
 ]
