@@ -14,7 +14,9 @@ from botocore.validate import ParamValidator
 from factory import AccountSpec, cr_row, report, write_snapshot
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 from py_ocsf_models.objects.cloud import Cloud
+from typer.testing import CliRunner
 
+from reporter.cli.app import app
 from reporter.core.resources import demo_snapshot_dir
 from reporter.pack.model import Pack, build_pack
 from reporter.render.asff import DESCRIPTION_MAX, asff_findings, clip, render_asff
@@ -146,3 +148,16 @@ def test_standard_formats_are_byte_stable_and_registered(demo: Pack, tmp_path: P
     second = write_outputs(demo, tmp_path / "b", ["asff", "ocsf"])
     assert [p.name for p in first] == ["findings.ocsf.jsonl", "findings.asff.json"]
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_pack_with_standard_formats_verifies_by_rendering_again(tmp_path: Path) -> None:
+    runner = CliRunner()
+    pack = tmp_path / "pack"
+    formats = ["-f", "ocsf", "-f", "asff", "--no-history"]
+    made = runner.invoke(app, ["report", str(demo_snapshot_dir()), "--out", str(pack), *formats])
+    assert made.exit_code == 1, made.output  # the demo has FAILs
+    assert {"findings.ocsf.jsonl", "findings.asff.json"} <= {p.name for p in pack.iterdir()}
+    again = runner.invoke(app, ["verify", str(pack), "--snapshot", str(demo_snapshot_dir())])
+    assert again.exit_code == 0, again.output
+    (pack / "findings.ocsf.jsonl").write_bytes(b"{}\n")
+    assert runner.invoke(app, ["verify", str(pack), "--snapshot", str(demo_snapshot_dir())]).exit_code == 5
