@@ -164,6 +164,7 @@ def run_command(
     plan = plan_report(report_args, key)
     history_path = inputs.history_path(history_args.history, history_args.no_history)
     inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
+    inputs.check_security_hub(publish_args.to_security_hub, publish_args.security_hub_region)
     source = inputs.root_event_source(collect_args)
     try:
         month = month_period(collect_args.period, utc_now())[0].strftime("%Y-%m")  # resolved once: no month-end race

@@ -100,6 +100,18 @@ def check_bucket(bucket: str | None, sse: str, kms_key_id: str | None) -> None:
         raise fail(str(exc)) from None
 
 
+def check_security_hub(to_security_hub: bool, region: str | None) -> None:
+    """Refuse a malformed --security-hub-region before any work (exit 2)."""
+    if region is not None and not to_security_hub:
+        raise fail("--security-hub-region needs --to-security-hub")
+    from reporter.publish.security_hub import SecurityHubError, check_region  # noqa: PLC0415
+
+    try:
+        check_region(region)
+    except SecurityHubError as exc:
+        raise fail(str(exc)) from None
+
+
 def period_dir(out_dir: Path, period: str) -> Path:
     """`--out packs/{period}` (handy in reporter.toml) becomes packs/2026-10, which must be a folder."""
     path = Path(str(out_dir).replace("{period}", period))

@@ -22,6 +22,8 @@ class OutputFormat(StrEnum):
     xlsx = "xlsx"
     csv = "csv"
     pdf = "pdf"
+    ocsf = "ocsf"  # OCSF 1.5 Compliance Finding events, one a line
+    asff = "asff"  # AWS Security Finding Format, what Security Hub imports
 
 
 class PageSize(StrEnum):
@@ -119,6 +121,19 @@ OutputBucket = Annotated[
     typer.Option(
         "--output-bucket",
         help="s3://bucket/prefix: upload the pack (PDF, XLSX, JSON, snapshot .tar.gz) to PREFIX/YYYY-MM/.",
+    ),
+]
+ToSecurityHub = Annotated[
+    bool,
+    typer.Option(
+        "--to-security-hub",
+        help="Import the findings (ASFF) into Security Hub with BatchImportFindings; exit 4 if any is refused.",
+    ),
+]
+SecurityHubRegion = Annotated[
+    str | None,
+    typer.Option(
+        "--security-hub-region", help="Region to import into (default: the partition's home region, e.g. us-east-1)."
     ),
 ]
 SseOption = Annotated[str, typer.Option("--sse", help="Server-side encryption of uploads: AES256 or aws:kms.")]
@@ -280,11 +295,13 @@ class HistoryArgs:
 
 @option_group
 class PublishArgs:
-    """Where the finished pack is uploaded (report and run)."""
+    """Where the finished pack is uploaded, and Security Hub it is imported into (report and run)."""
 
     output_bucket: OutputBucket = None
     sse: SseOption = "AES256"
     sse_kms_key_id: SseKmsKeyId = None
+    to_security_hub: ToSecurityHub = False
+    security_hub_region: SecurityHubRegion = None
 
 
 @option_group

@@ -219,6 +219,14 @@ def verdict(model: Pack, fail_on: FailOn) -> int:
 
 
 def upload(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishArgs, profile: str | None = None) -> int:
+    """Deliver the pack (--output-bucket), then import its findings (--to-security-hub); exit 4 if
+    either failed, after both were tried."""
+    delivered = to_bucket(model, written, snapshot_dir, args, profile)
+    imported = to_security_hub(model, args, profile)
+    return delivered or imported
+
+
+def to_bucket(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishArgs, profile: str | None) -> int:
     if args.output_bucket is None:
         return ExitCode.OK
     import boto3  # noqa: PLC0415
@@ -245,6 +253,34 @@ def upload(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishAr
     return ExitCode.OK
 
 
+def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
+    if not args.to_security_hub:
+        return ExitCode.OK
+    import boto3  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+
+    from reporter.core.partition import DEFAULT_PARTITION, home_region  # noqa: PLC0415
+    from reporter.publish.security_hub import import_findings  # noqa: PLC0415 - boto3 only here
+    from reporter.render.asff import asff_findings  # noqa: PLC0415
+
+    partition = model.evidence[0].partition if model.evidence else DEFAULT_PARTITION
+    region = args.security_hub_region or home_region(partition)
+    findings = asff_findings(model, region)
+    try:
+        client = boto3.Session(profile_name=profile).client("securityhub", region_name=region)
+    except BotoCoreError as exc:
+        err.print(f"[bold red]security hub:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return ExitCode.UPLOAD
+    result = import_findings(findings, client, region)
+    for refused in result.refused:
+        err.print(f"[bold red]security hub refused[/] {escape(str(refused))}", highlight=False, soft_wrap=True)
+    out.print(
+        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
+        highlight=False,
+    )
+    return ExitCode.UPLOAD if result.refused else ExitCode.OK
+
+
 @grouped
 def report(
     snapshot: Annotated[Path, typer.Argument(help="An evidence snapshot folder.")],
@@ -261,6 +297,7 @@ def report(
     plan = plan_report(report_args, inputs.sign_key(signing_args.sign_key))
     history_path = inputs.history_path(history_args.history, history_args.no_history)
     inputs.check_bucket(publish_args.output_bucket, publish_args.sse, publish_args.sse_kms_key_id)
+    inputs.check_security_hub(publish_args.to_security_hub, publish_args.security_hub_region)
     opened = inputs.open_snapshot(snapshot)
     shard = opened.manifest.shard
     if shard is not None:

@@ -25,6 +25,7 @@ CONTENT_TYPES = {
     ".pdf": "application/pdf",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".json": "application/json",
+    ".jsonl": "application/x-ndjson",  # findings.ocsf.jsonl
     ".csv": "text/csv; charset=utf-8",
     ".gz": "application/gzip",
 }

@@ -7,18 +7,20 @@ from collections.abc import Collection
 from pathlib import Path
 
 from reporter.pack.model import Pack
+from reporter.render.asff import write_asff
 from reporter.render.csv_export import write_csv
 from reporter.render.json_report import write_json
+from reporter.render.ocsf import write_ocsf
 from reporter.render.pdf import write_pdf
 from reporter.render.xlsx import write_xlsx
 
-FORMATS = ("json", "xlsx", "csv", "pdf")
+FORMATS = ("json", "xlsx", "csv", "pdf", "ocsf", "asff")
 
 
 def write_outputs(
     model: Pack, out_dir: Path, formats: Collection[str], *, page_size: str = "A4", table_cap: int = 500
 ) -> list[Path]:
-    """Write each of `formats` (json, xlsx, csv, pdf) into `out_dir`; return the files written."""
+    """Write each of `formats` (json, xlsx, csv, pdf, ocsf, asff) into `out_dir`; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {str(f) for f in formats}
     written: list[Path] = []
@@ -30,4 +32,5 @@ def write_outputs(
         written.extend(write_csv(model, out_dir))
     if "pdf" in wanted:
         written.append(write_pdf(model, out_dir, page_size=page_size, table_cap=table_cap))
+    written += [write(model, out_dir) for name, write in (("ocsf", write_ocsf), ("asff", write_asff)) if name in wanted]
     return written

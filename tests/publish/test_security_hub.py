@@ -1,0 +1,101 @@
+"""--to-security-hub: BatchImportFindings in batches of 100 into moto's Security Hub, every refusal
+reported by finding id, exit 4 when anything was refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from reporter.cli.app import app
+from reporter.core.resources import demo_snapshot_dir
+from reporter.pack.model import build_pack
+from reporter.publish.security_hub import Refused, import_findings
+from reporter.render.asff import asff_findings
+from reporter.snapshot.reader import Snapshot
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_findings() -> list[dict[str, Any]]:
+    return asff_findings(build_pack(Snapshot.open(demo_snapshot_dir())), "eu-west-1")
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("securityhub", region_name="eu-west-1")
+        client.enable_security_hub()
+        yield client
+
+
+def stored(client: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = client.get_findings(MaxResults=100, **token)
+        found += page["Findings"]
+        if not page.get("NextToken"):
+            return found
+        token = {"NextToken": page["NextToken"]}
+
+
+def test_import_splits_into_batches_of_100(hub: Any, demo_findings: list[dict[str, Any]]) -> None:
+    many = [{**f, "Id": f"{f['Id']}/{i}"} for i in range(4) for f in demo_findings]  # 272 findings
+    result = import_findings(many, hub, "eu-west-1")
+    assert (result.calls, result.imported, result.refused) == (3, len(many), [])
+    assert sorted(f["Id"] for f in stored(hub)) == sorted(f["Id"] for f in many)
+
+
+def test_refusals_and_call_errors_name_each_finding(demo_findings: list[dict[str, Any]]) -> None:
+    client = boto3.client("securityhub", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    findings = [{**demo_findings[0], "Id": f"id-{i}"} for i in range(150)]
+    with Stubber(client) as stub:
+        refusal = {"Id": "id-7", "ErrorCode": "InvalidInput", "ErrorMessage": "Finding does not adhere to ASFF"}
+        stub.add_response("batch_import_findings", {"FailedCount": 1, "SuccessCount": 99, "FailedFindings": [refusal]})
+        stub.add_client_error("batch_import_findings", "AccessDeniedException", "not subscribed", 403)
+        result = import_findings(findings, client, "eu-west-1")
+    assert (result.calls, result.imported) == (2, 99)
+    assert result.refused[0] == Refused("id-7", "InvalidInput", "Finding does not adhere to ASFF")
+    assert [r.finding_id for r in result.refused[1:]] == [f"id-{i}" for i in range(100, 150)]
+    assert {r.code for r in result.refused[1:]} == {"AccessDeniedException"}
+
+
+def test_report_to_security_hub_imports_and_exit_4_on_a_refusal(
+    hub: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["report", str(demo_snapshot_dir()), "--out", str(tmp_path / "a"), "-f", "asff", "--no-history"]
+    ok = runner.invoke(app, [*args, "--fail-on", "never", "--to-security-hub", "--security-hub-region", "eu-west-1"])
+    assert ok.exit_code == 0, ok.output
+    assert "68 of 68 finding(s) imported in 1 call(s)" in ok.output
+    assert {f["ProductArn"].split(":")[3] for f in stored(hub)} == {"eu-west-1"}
+
+    real = BaseClient._make_api_call
+
+    def refuse(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if operation_name == "BatchImportFindings":
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation_name)
+        return real(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    failed = runner.invoke(app, [*args[:3], str(tmp_path / "b"), *args[4:], "--fail-on", "never", "--to-security-hub"])
+    assert failed.exit_code == 4, failed.output
+    assert "ThrottlingException: Rate exceeded" in failed.output and "0 of 68" in failed.output
+
+
+def test_bad_region_is_a_usage_error(tmp_path: Any) -> None:
+    snap = str(demo_snapshot_dir())
+    hub = ["--to-security-hub", "--security-hub-region", "x"]
+    bad = runner.invoke(app, ["report", snap, "--out", str(tmp_path), *hub])
+    assert bad.exit_code == 2 and "not a region name" in bad.output
+    alone = runner.invoke(app, ["report", snap, "--out", str(tmp_path), "--security-hub-region", "eu-west-1"])
+    assert alone.exit_code == 2 and "needs --to-security-hub" in alone.output

@@ -1,0 +1,163 @@
+"""OCSF and ASFF: every finding validates against the standard's own models (py-ocsf-models, botocore's
+Security Hub service model), statuses map exactly (NOT_ASSESSED is never a pass), same bytes every time."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import orjson
+import pytest
+from botocore.validate import ParamValidator
+from factory import AccountSpec, cr_row, report, write_snapshot
+from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+from py_ocsf_models.objects.cloud import Cloud
+from typer.testing import CliRunner
+
+from reporter.cli.app import app
+from reporter.core.resources import demo_snapshot_dir
+from reporter.pack.model import Pack, build_pack
+from reporter.render.asff import DESCRIPTION_MAX, asff_findings, clip, render_asff
+from reporter.render.ocsf import render_ocsf
+from reporter.render.outputs import write_outputs
+from reporter.snapshot.reader import Snapshot
+
+HOSTILE_USER = 'evil"}{"Id":"x</script><b>'
+
+
+@pytest.fixture(scope="module")
+def demo() -> Pack:
+    return build_pack(Snapshot.open(demo_snapshot_dir()))
+
+
+def ocsf_events(model: Pack) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in render_ocsf(model).splitlines()]
+
+
+def shape_problems(value: Any, shape: Any, where: str = "") -> list[str]:
+    """What ParamValidator leaves unchecked: enums, maximum lengths and patterns of the model."""
+    problems = []
+    limit = shape.metadata.get("max")
+    if limit is not None and hasattr(value, "__len__") and len(value) > limit:
+        problems.append(f"{where}: longer than {limit}")
+    if shape.type_name == "string":
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{where}: {value!r} not in {shape.enum}")
+        pattern = shape.metadata.get("pattern")
+        if pattern and not re.fullmatch(pattern, value, re.DOTALL):
+            problems.append(f"{where}: does not match {pattern}")
+    elif shape.type_name == "structure":
+        for name, member in value.items():
+            problems += shape_problems(member, shape.members[name], f"{where}.{name}")
+    elif shape.type_name == "list":
+        for i, member in enumerate(value):
+            problems += shape_problems(member, shape.member, f"{where}[{i}]")
+    elif shape.type_name == "map":
+        for key, member in value.items():
+            problems += shape_problems(member, shape.value, f"{where}[{key}]")
+    return problems
+
+
+def assert_valid_asff(findings: list[dict[str, Any]]) -> None:
+    model = botocore.session.get_session().get_service_model("securityhub")
+    shape = model.operation_model("BatchImportFindings").input_shape
+    for start in range(0, len(findings), 100):
+        params = {"Findings": findings[start : start + 100]}
+        report_ = ParamValidator().validate(params, shape)
+        assert not report_.has_errors(), report_.generate_report()
+        assert shape_problems(params, shape) == []
+
+
+def test_ocsf_events_validate_against_py_ocsf_models(demo: Pack) -> None:
+    events = ocsf_events(demo)
+    assert len(events) == len(demo.all_findings)
+    for event in events:
+        cloud = event.pop("cloud")  # the cloud profile's object, validated by its own model
+        assert Cloud.model_validate(cloud).model_dump(mode="json", exclude_unset=True) == cloud
+        parsed = ComplianceFinding.model_validate(event)
+        # The models ignore unknown keys: the round trip proves every key we write is one of OCSF's.
+        assert parsed.model_dump(mode="json", exclude_unset=True) == event
+        event["cloud"] = cloud
+        assert (event["class_uid"], event["type_uid"], event["metadata"]["version"]) == (2003, 200301, "1.5.0")
+    by_id = {e["unmapped"]["reporter"]["finding_id"]: e for e in events}
+    f1 = by_id["F-0001"]  # root used in the demo's management account
+    assert f1["compliance"]["status_id"] == 3 and f1["compliance"]["checks"][0]["status"] == "Fail"
+    assert "CIS Amazon Web Services Foundations Benchmark 5.0.0 1.6" in f1["compliance"]["requirements"]
+    assert f1["cloud"]["account"]["uid"] == "111122223333" and f1["resources"][0]["cloud_partition"] == "aws"
+    assert f1["time"] == int(demo.snapshot.manifest.as_of.timestamp() * 1000)
+    assert f1["evidences"][0]["data"]["sha256"] is not None
+    statuses = {(f.status.value, by_id[f.finding_id]["compliance"]["status_id"]) for f in demo.all_findings}
+    assert ("PASS", 1) in statuses and ("NOT_APPLICABLE", 99) in statuses
+
+
+def test_asff_findings_validate_against_botocore_security_hub_model(demo: Pack) -> None:
+    findings = orjson.loads(render_asff(demo))
+    assert len(findings) == len(demo.all_findings)
+    assert_valid_asff(findings)
+    f1 = next(f for f in findings if f["ProductFields"]["reporter/finding_id"] == "F-0001")
+    assert f1["ProductArn"] == "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+    assert (f1["Compliance"]["Status"], f1["Severity"]["Label"], f1["Workflow"]["Status"]) == ("FAILED", "HIGH", "NEW")
+    assert f1["CreatedAt"] == f1["UpdatedAt"] == "2026-11-01T06:00:00Z"
+    assert len({f["Id"] for f in findings}) == len(findings)
+
+
+def test_not_assessed_stays_not_assessed(tmp_path: Path) -> None:
+    spec = AccountSpec(credential_report=None, credential_report_error=("AccessDenied", "not authorized"))
+    model = build_pack(write_snapshot(tmp_path / "snap", spec))
+    missing = [f for f in model.all_findings if f.status.value == "NOT_ASSESSED"]
+    assert missing
+    events = {e["unmapped"]["reporter"]["finding_id"]: e for e in ocsf_events(model)}
+    asff = {f["ProductFields"]["reporter/finding_id"]: f for f in asff_findings(model)}
+    assert_valid_asff(list(asff.values()))
+    for f in missing:
+        compliance = events[f.finding_id]["compliance"]
+        assert (compliance["status_id"], compliance["checks"][0]["status"]) == (99, "NOT_ASSESSED")
+        assert events[f.finding_id]["status_detail"] == f.reason and events[f.finding_id]["status"] == "New"
+        found = asff[f.finding_id]
+        assert found["Compliance"]["Status"] == "NOT_AVAILABLE" and found["Workflow"]["Status"] == "NEW"
+        assert found["Compliance"]["StatusReasons"] == [{"ReasonCode": "NOT_ASSESSED", "Description": f.reason}]
+
+
+def test_hostile_names_and_partition_come_through_escaped(tmp_path: Path) -> None:
+    creds = report(cr_row(account="111122223333"), cr_row(HOSTILE_USER, account="111122223333"))
+    spec = AccountSpec(id="111122223333", credential_report=creds, regions=["us-gov-west-1"])
+    caller = "arn:aws-us-gov:sts::111122223333:assumed-role/Audit/x"
+    model = build_pack(write_snapshot(tmp_path / "snap", spec, caller_arn=caller))
+    lines = render_ocsf(model).splitlines()
+    assert len(lines) == len(model.all_findings)  # a newline in a name never splits an event
+    events = [orjson.loads(line) for line in lines]
+    assert any(HOSTILE_USER in e["finding_info"]["title"] for e in events)
+    findings = asff_findings(model)
+    assert_valid_asff(findings)
+    assert all(f["ProductArn"].startswith("arn:aws-us-gov:securityhub:us-gov-west-1:") for f in findings)
+    assert {r["Partition"] for f in findings for r in f["Resources"]} == {"aws-us-gov"}
+    assert any(HOSTILE_USER in f["Title"] for f in findings)
+
+
+def test_clip_says_it_cut_and_keeps_the_limit() -> None:
+    text = "x" * 5000
+    cut = clip(text, DESCRIPTION_MAX, "findings.json F-0007")
+    assert len(cut) == DESCRIPTION_MAX and cut.endswith("[truncated; full text: findings.json F-0007]")
+    assert clip("short", DESCRIPTION_MAX, "anywhere") == "short"
+
+
+def test_standard_formats_are_byte_stable_and_registered(demo: Pack, tmp_path: Path) -> None:
+    first = write_outputs(demo, tmp_path / "a", ["ocsf", "asff"])
+    second = write_outputs(demo, tmp_path / "b", ["asff", "ocsf"])
+    assert [p.name for p in first] == ["findings.ocsf.jsonl", "findings.asff.json"]
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_pack_with_standard_formats_verifies_by_rendering_again(tmp_path: Path) -> None:
+    runner = CliRunner()
+    pack = tmp_path / "pack"
+    formats = ["-f", "ocsf", "-f", "asff", "--no-history"]
+    made = runner.invoke(app, ["report", str(demo_snapshot_dir()), "--out", str(pack), *formats])
+    assert made.exit_code == 1, made.output  # the demo has FAILs
+    assert {"findings.ocsf.jsonl", "findings.asff.json"} <= {p.name for p in pack.iterdir()}
+    again = runner.invoke(app, ["verify", str(pack), "--snapshot", str(demo_snapshot_dir())])
+    assert again.exit_code == 0, again.output
+    (pack / "findings.ocsf.jsonl").write_bytes(b"{}\n")
+    assert runner.invoke(app, ["verify", str(pack), "--snapshot", str(demo_snapshot_dir())]).exit_code == 5
