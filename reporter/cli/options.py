@@ -22,6 +22,8 @@ class OutputFormat(StrEnum):
     xlsx = "xlsx"
     csv = "csv"
     pdf = "pdf"
+    junit = "junit"
+    html = "html"
 
 
 class PageSize(StrEnum):

@@ -8,17 +8,19 @@ from pathlib import Path
 
 from reporter.pack.model import Pack
 from reporter.render.csv_export import write_csv
+from reporter.render.html import write_html
 from reporter.render.json_report import write_json
+from reporter.render.junit import write_junit
 from reporter.render.pdf import write_pdf
 from reporter.render.xlsx import write_xlsx
 
-FORMATS = ("json", "xlsx", "csv", "pdf")
+FORMATS = ("json", "xlsx", "csv", "pdf", "junit", "html")
 
 
 def write_outputs(
     model: Pack, out_dir: Path, formats: Collection[str], *, page_size: str = "A4", table_cap: int = 500
 ) -> list[Path]:
-    """Write each of `formats` (json, xlsx, csv, pdf) into `out_dir`; return the files written."""
+    """Write each of `formats` (json, xlsx, csv, pdf, junit, html) into `out_dir`; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {str(f) for f in formats}
     written: list[Path] = []
@@ -30,4 +32,8 @@ def write_outputs(
         written.extend(write_csv(model, out_dir))
     if "pdf" in wanted:
         written.append(write_pdf(model, out_dir, page_size=page_size, table_cap=table_cap))
+    if "junit" in wanted:
+        written.append(write_junit(model, out_dir))
+    if "html" in wanted:
+        written.append(write_html(model, out_dir, page_size=page_size, table_cap=table_cap))
     return written
