@@ -24,6 +24,7 @@ class OutputFormat(StrEnum):
     pdf = "pdf"
     junit = "junit"
     html = "html"
+    oscal = "oscal"
 
 
 class PageSize(StrEnum):

@@ -46,6 +46,7 @@ OUTPUT_PATTERNS = (
     "findings.json",
     "junit-*.xml",
     "report-*.html",
+    "assessment-results-*.oscal.json",
 )
 
 

@@ -11,16 +11,17 @@ from reporter.render.csv_export import write_csv
 from reporter.render.html import write_html
 from reporter.render.json_report import write_json
 from reporter.render.junit import write_junit
+from reporter.render.oscal import write_oscal
 from reporter.render.pdf import write_pdf
 from reporter.render.xlsx import write_xlsx
 
-FORMATS = ("json", "xlsx", "csv", "pdf", "junit", "html")
+FORMATS = ("json", "xlsx", "csv", "pdf", "junit", "html", "oscal")
 
 
 def write_outputs(
     model: Pack, out_dir: Path, formats: Collection[str], *, page_size: str = "A4", table_cap: int = 500
 ) -> list[Path]:
-    """Write each of `formats` (json, xlsx, csv, pdf, junit, html) into `out_dir`; return the files written."""
+    """Write each of `formats` (json, xlsx, csv, pdf, junit, html, oscal) into `out_dir`; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {str(f) for f in formats}
     written: list[Path] = []
@@ -36,4 +37,6 @@ def write_outputs(
         written.append(write_junit(model, out_dir))
     if "html" in wanted:
         written.append(write_html(model, out_dir, page_size=page_size, table_cap=table_cap))
+    if "oscal" in wanted:
+        written.append(write_oscal(model, out_dir))
     return written
