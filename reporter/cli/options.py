@@ -24,6 +24,9 @@ class OutputFormat(StrEnum):
     pdf = "pdf"
     ocsf = "ocsf"  # OCSF 1.5 Compliance Finding events, one a line
     asff = "asff"  # AWS Security Finding Format, what Security Hub imports
+    junit = "junit"
+    html = "html"
+    oscal = "oscal"
 
 
 class PageSize(StrEnum):

@@ -39,7 +39,15 @@ from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.verify import verify_snapshot
 
 # Names reporter gives its outputs: such a file beside the pack but not in its manifest was added.
-OUTPUT_PATTERNS = ("audit-pack-*.pdf", "evidence-*.xlsx", "evidence-*.csv", "findings.json")
+OUTPUT_PATTERNS = (
+    "audit-pack-*.pdf",
+    "evidence-*.xlsx",
+    "evidence-*.csv",
+    "findings.json",
+    "junit-*.xml",
+    "report-*.html",
+    "assessment-results-*.oscal.json",
+)
 
 
 class PackManifestError(Exception):

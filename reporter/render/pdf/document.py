@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from reporter.core.gcpause import paused_gc
 from reporter.core.resources import shipped_dir
@@ -38,8 +39,13 @@ def _environment(templates: Path) -> jinja2.Environment:
     )
 
 
-def render_html(view: dict[str, Any], templates: Path | None = None) -> tuple[str, dict[str, tuple[bytes, str]]]:
-    """The pack as HTML, and the generated resources (data: URL → bytes, type) it references."""
+def render_html(
+    view: dict[str, Any], templates: Path | None = None, *, inline_css: str = ""
+) -> tuple[str, dict[str, tuple[bytes, str]]]:
+    """The pack as HTML, and the generated resources (data: URL → bytes, type) it references.
+
+    `inline_css` (trusted, from templates/) replaces the stylesheet links: report.html uses it.
+    """
     templates = templates or shipped_dir("templates")
     generated: dict[str, tuple[bytes, str]] = {}
 
@@ -56,7 +62,7 @@ def render_html(view: dict[str, Any], templates: Path | None = None) -> tuple[st
     html = (
         _environment(templates)
         .get_template("pack.html.j2")
-        .render(view=view, chart_url=chart_url, trend_urls=trend_urls)
+        .render(view=view, chart_url=chart_url, trend_urls=trend_urls, inline_css=markupsafe.Markup(inline_css))
     )
     return html, generated
 

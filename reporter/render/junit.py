@@ -1,0 +1,85 @@
+"""junit-<YYYY-MM>.xml: the pack's findings as JUnit XML, for CI dashboards.
+
+One <testsuite> per check, so a dashboard groups the accounts of one control together and a
+check's suite keeps its name month to month; one <testcase> per check × account
+(classname = check id, name = account id), stable across packs. A check × account with any FAIL
+is a <failure>; one with nothing failed but something not assessed (or manual, or not applicable)
+is <skipped> with the reasons — never a pass, because missing evidence is never PASS.
+The document's timestamp is the snapshot's as_of: the same snapshot gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from reporter.checks.finding import Finding
+from reporter.core.status import Status
+from reporter.pack.model import Pack
+from reporter.snapshot.writer import atomic_write
+
+# XML 1.0 forbids these code points even as character references; CloudTrail text can hold them.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    return _FORBIDDEN.sub("\ufffd", text)
+
+
+def junit_name(model: Pack) -> str:
+    return f"junit-{model.period_label}.xml"
+
+
+def _lines(findings: list[Finding]) -> str:
+    return "\n".join(
+        _clean(f"{f.finding_id} {f.status.value} {f.resource}: {f.reason}; observed {f.observed}") for f in findings
+    )
+
+
+def _case(suite: ET.Element, check_id: str, account_id: str, findings: list[Finding]) -> str:
+    case = ET.SubElement(suite, "testcase", classname=_clean(check_id), name=_clean(account_id), time="0")
+    failed = [f for f in findings if f.status is Status.FAIL]
+    if failed:
+        first = failed[0]
+        element = ET.SubElement(case, "failure", message=_clean(first.reason), type=first.severity.value)
+        element.text = _lines(failed)
+        return "failure"
+    open_ = [f for f in findings if f.status is not Status.PASS]
+    if open_:
+        message = "; ".join(sorted({f"{f.status.value}: {f.reason}" for f in open_}))
+        ET.SubElement(case, "skipped", message=_clean(message)).text = _lines(open_)
+        return "skipped"
+    return "pass"
+
+
+def render_junit(model: Pack) -> bytes:
+    """The pack's findings as a JUnit XML document (UTF-8)."""
+    grouped: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for finding in model.findings:
+        grouped[finding.check_id][finding.account_id].append(finding)
+    timestamp = model.snapshot.manifest.as_of.strftime("%Y-%m-%dT%H:%M:%S")
+    root = ET.Element("testsuites", name=_clean(f"reporter {model.period_label}"))
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for check_id in sorted(grouped):
+        suite = ET.SubElement(root, "testsuite", name=_clean(check_id), timestamp=timestamp)
+        outcomes = [_case(suite, check_id, acct, grouped[check_id][acct]) for acct in sorted(grouped[check_id])]
+        counts = {"tests": len(outcomes), "failures": outcomes.count("failure"), "skipped": outcomes.count("skipped")}
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("errors", "0")
+        suite.set("time", "0")
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("errors", "0")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def write_junit(model: Pack, out_dir: Path) -> Path:
+    """Write `junit-<YYYY-MM>.xml` into `out_dir` (atomically) and return its path."""
+    path = Path(out_dir) / junit_name(model)
+    atomic_write(path, render_junit(model))
+    return path

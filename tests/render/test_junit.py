@@ -1,0 +1,89 @@
+"""junit-<YYYY-MM>.xml read back with junitparser (as a CI dashboard reads it) and checked against the Pack."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import junitparser
+import pytest
+
+from reporter.core.resources import demo_snapshot_dir
+from reporter.core.status import Status
+from reporter.pack.model import Pack, build_pack
+from reporter.render.junit import render_junit, write_junit
+from reporter.snapshot.reader import Snapshot
+
+
+@pytest.fixture(scope="module")
+def demo() -> Pack:
+    return build_pack(Snapshot.open(demo_snapshot_dir()))
+
+
+def _statuses(model: Pack) -> dict[tuple[str, str], set[Status]]:
+    seen: dict[tuple[str, str], set[Status]] = defaultdict(set)
+    for f in model.findings:
+        seen[(f.check_id, f.account_id)].add(f.status)
+    return seen
+
+
+def test_one_case_per_check_and_account_with_the_packs_verdict(demo: Pack, tmp_path: Path) -> None:
+    path = write_junit(demo, tmp_path)
+    assert path.name == "junit-2026-10.xml"
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    expected = _statuses(demo)
+    cases = {(c.classname, c.name): c for suite in xml for c in suite}
+    assert set(cases) == set(expected)
+    for key, case in cases.items():
+        kinds = {type(r).__name__ for r in case.result}
+        statuses = expected[key]
+        if Status.FAIL in statuses:
+            assert kinds == {"Failure"}, key
+        elif statuses != {Status.PASS}:
+            assert kinds == {"Skipped"}, key  # NOT_ASSESSED and the like are never a pass
+            assert not case.is_passed
+        else:
+            assert case.is_passed, key
+    assert any(Status.NOT_ASSESSED in s for s in expected.values())
+
+
+def test_counts_add_up(demo: Pack) -> None:
+    root = ET.fromstring(render_junit(demo))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == sorted({f.check_id for f in demo.findings})
+    for suite in suites:
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests", "")) == len(cases)
+        assert int(suite.get("failures", "")) == sum(c.find("failure") is not None for c in cases)
+        assert int(suite.get("skipped", "")) == sum(c.find("skipped") is not None for c in cases)
+    for key in ("tests", "failures", "skipped"):
+        assert int(root.get(key, "")) == sum(int(s.get(key, "")) for s in suites)
+    assert int(root.get("failures", "")) > 0
+
+
+def test_failure_names_observed_values(demo: Pack) -> None:
+    root = ET.fromstring(render_junit(demo))
+    failures = root.findall(".//failure")
+    fail_ids = {f.finding_id for f in demo.findings if f.status is Status.FAIL}
+    texts = "\n".join(f.text or "" for f in failures)
+    assert all(fid in texts for fid in fail_ids)
+    assert all(f.get("message") and f.get("type") for f in failures)
+
+
+def test_hostile_text_is_escaped_and_forbidden_characters_removed(demo: Pack) -> None:
+    hostile = 'a<b>&"c\x00\x01\x1b]]></failure><x/>'
+    findings = list(demo.findings)
+    index = next(i for i, f in enumerate(findings) if f.status is Status.FAIL)
+    findings[index] = dataclasses.replace(findings[index], reason=hostile)
+    data = render_junit(dataclasses.replace(demo, findings=findings))
+    root = ET.fromstring(data)  # XML 1.0 parser: a NUL or ESC left in would make this raise
+    messages = [f.get("message") for f in root.iter("failure")]
+    assert 'a<b>&"c\ufffd\ufffd\ufffd]]></failure><x/>' in messages
+    assert b"\x00" not in data and b"\x1b" not in data
+
+
+def test_same_pack_same_bytes(demo: Pack) -> None:
+    again = build_pack(Snapshot.open(demo_snapshot_dir()))
+    assert render_junit(demo) == render_junit(again)

@@ -1,0 +1,74 @@
+"""OSCAL assessment-results validated with compliance-trestle's models (generated from NIST's OSCAL schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from trestle.oscal.assessment_results import AssessmentResults
+
+from reporter.core.resources import demo_snapshot_dir
+from reporter.core.status import Status
+from reporter.pack.model import Pack, build_pack
+from reporter.render.oscal import render_oscal, write_oscal
+from reporter.snapshot.reader import Snapshot
+
+
+@pytest.fixture(scope="module")
+def demo() -> Pack:
+    return build_pack(Snapshot.open(demo_snapshot_dir()))
+
+
+@pytest.fixture(scope="module")
+def doc(demo: Pack) -> dict:
+    return orjson.loads(render_oscal(demo))
+
+
+def test_validates_against_the_oscal_models(demo: Pack, tmp_path: Path) -> None:
+    path = write_oscal(demo, tmp_path)
+    assert path.name == "assessment-results-2026-10.oscal.json"
+    model = AssessmentResults.model_validate(orjson.loads(path.read_bytes())["assessment-results"])
+    assert model.metadata.oscal_version.root.root == "1.1.2"
+    assert len(model.results) == 1
+
+
+def test_missing_evidence_is_never_satisfied(demo: Pack, doc: dict) -> None:
+    findings = doc["assessment-results"]["results"][0]["findings"]
+    rows = [row for fw in demo.frameworks for row in fw.requirements]
+    assert len(findings) == len(rows)
+    seen = set()
+    for finding, row in zip(findings, rows, strict=True):
+        status = finding["target"]["status"]
+        assert (status["state"] == "satisfied") == (row.status is Status.PASS)
+        if row.status not in (Status.PASS, Status.FAIL):
+            assert status["reason"] == "other" and status["remarks"].startswith(row.status.value)
+        seen.add(row.status)
+    assert Status.FAIL in seen and seen - {Status.PASS, Status.FAIL}
+    observed = {o["props"][0]["value"] for o in doc["assessment-results"]["results"][0]["observations"]}
+    assert Status.NOT_ASSESSED.value in observed  # stays visible: the observation says NOT_ASSESSED
+
+
+def test_observations_carry_the_snapshot_evidence(demo: Pack, doc: dict) -> None:
+    result = doc["assessment-results"]["results"][0]
+    as_of = demo.snapshot.manifest.as_of.isoformat()
+    digests = {a.path: a.sha256 for a in demo.snapshot.manifest.artifacts}
+    assert len(result["observations"]) == len(demo.findings) + len(demo.framework_findings)
+    for obs in result["observations"]:
+        assert obs["collected"] == as_of and obs["methods"] == ["AUTOMATED"]
+        for ev in obs.get("relevant-evidence", []):
+            assert ev["props"] == [{"name": "sha256", "value": digests[ev["href"]]}]
+    assert any("relevant-evidence" in o for o in result["observations"])
+    fails = {f.finding_id for f in demo.findings + demo.framework_findings if f.status is Status.FAIL}
+    assert len(result["risks"]) == len(fails)
+    uuids = [o["uuid"] for o in result["observations"]] + [r["uuid"] for r in result["risks"]]
+    assert len(set(uuids)) == len(uuids)
+
+
+def test_same_snapshot_same_bytes(demo: Pack) -> None:
+    assert render_oscal(demo) == render_oscal(build_pack(Snapshot.open(demo_snapshot_dir())))
+    assert doc_metadata_time(demo) == demo.snapshot.manifest.as_of.isoformat()
+
+
+def doc_metadata_time(model: Pack) -> str:
+    return orjson.loads(render_oscal(model))["assessment-results"]["metadata"]["last-modified"]
