@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
@@ -49,13 +50,36 @@ def complete_root_events(incomplete: str) -> list[str]:
     return [s for s in ROOT_EVENT_SOURCES if s.startswith(incomplete)]
 
 
+def _complete_list(incomplete: str, choices: Iterable[str]) -> list[str]:
+    """Completion of a comma list: the choices not yet typed, after the ones already there."""
+    typed, _, last = incomplete.rpartition(",")
+    prefix = f"{typed}," if typed else ""
+    return [prefix + c for c in choices if c.startswith(last) and c not in typed.split(",")]
+
+
 def complete_framework_ids(incomplete: str) -> list[str]:
     """Shell completion of --framework: the shipped ids, after the ones already typed (a comma list)."""
     from reporter.assess.framework_files import load_frameworks  # noqa: PLC0415 - only when completing
 
-    typed, _, last = incomplete.rpartition(",")
-    prefix = f"{typed}," if typed else ""
-    return [prefix + fid for fid in load_frameworks() if fid.startswith(last) and fid not in typed.split(",")]
+    return _complete_list(incomplete, load_frameworks())
+
+
+def complete_formats(incomplete: str) -> list[str]:
+    return _complete_list(incomplete, [f.value for f in OutputFormat])
+
+
+def parse_formats(values: list[str] | None) -> list[OutputFormat]:
+    """`-f pdf -f json` and `--format ocsf,asff,junit` alike; each format once, in the order given."""
+    formats: list[OutputFormat] = []
+    for value in values or []:
+        for name in filter(None, (part.strip() for part in str(value).split(","))):
+            try:
+                fmt = OutputFormat(name)
+            except ValueError:
+                raise typer.BadParameter(f"{name!r}: choose from {', '.join(f.value for f in OutputFormat)}") from None
+            if fmt not in formats:
+                formats.append(fmt)
+    return formats
 
 
 RootWindow = Annotated[
@@ -64,7 +88,18 @@ RootWindow = Annotated[
 ]
 UnusedDays = Annotated[int, typer.Option("--unused-days", min=1, help="Credentials unused this long must be disabled.")]
 RotationDays = Annotated[int, typer.Option("--rotation-days", min=1, help="Active access keys older than this fail.")]
-Formats = Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format (repeatable).")]
+# Parsed from text (not an enum choice) so that a comma list is one value; typed as the result.
+Formats = Annotated[
+    list[OutputFormat],
+    typer.Option(
+        "--format",
+        "-f",
+        parser=str,
+        callback=parse_formats,
+        autocompletion=complete_formats,
+        help="Output formats, repeatable or comma-separated: " + ", ".join(f.value for f in OutputFormat) + ".",
+    ),
+]
 FrameworkIds = Annotated[
     str | None,
     typer.Option(

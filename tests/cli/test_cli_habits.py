@@ -58,6 +58,7 @@ def test_framework_ids_complete_after_the_ones_typed() -> None:
 
 def test_formats_and_root_events_complete() -> None:
     assert _complete("report --format", "x") == ["xlsx"]
+    assert _complete("report --format", "pdf,o") == ["pdf,ocsf", "pdf,oscal"]
     assert _complete("doctor --root-events", "") == ["lookup", "s3", "athena"]
     assert _complete("collect --root-events", "a") == ["athena"]
 
@@ -82,3 +83,17 @@ def test_no_color_env_and_flag_drop_the_colour() -> None:
     assert red not in _usage_error_stderr(NO_COLOR="1")
     assert red not in _usage_error_stderr("--no-color")
     assert "error:" in _usage_error_stderr("--no-color")
+
+
+def test_formats_may_be_repeated_or_comma_separated_and_a_wrong_one_is_named(tmp_path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path), "--format", "ocsf,asff, junit", "-f", "json", "-f", "ocsf"]
+    )
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(
+        ["findings.ocsf.jsonl", "findings.asff.json", "junit-2026-10.xml", "findings.json", "pack-manifest.json"]
+    )
+    wrong = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "x"), "--format", "pdf,docx"])
+    assert wrong.exit_code == 2 and "'docx': choose from json, xlsx" in wrong.output
+    assert not (tmp_path / "x").exists()
