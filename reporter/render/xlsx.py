@@ -45,7 +45,7 @@ from reporter.render.sheet_table import (
     Link,
     SheetTable,
 )
-from reporter.render.sheets import evidence_tables
+from reporter.render.sheets import evidence_tables, summary_table
 from reporter.render.sheets_monthly import monthly_tables
 from reporter.snapshot.writer import atomic_target
 
@@ -199,9 +199,15 @@ def xlsx_name(model: Pack) -> str:
     return f"evidence-{model.period_label}.xlsx"
 
 
+def workbook_tables(model: Pack) -> list[SheetTable]:
+    """The workbook's sheets, in order: the Summary, then what it links to."""
+    sheets = [*evidence_tables(model), *monthly_tables(model)]
+    return [summary_table(model, sheets), *sheets]
+
+
 def write_xlsx(model: Pack, out_dir: Path) -> Path:
     as_of = model.snapshot.manifest.as_of
     wb = new_workbook(as_of)
-    for table in [*evidence_tables(model), *monthly_tables(model)]:
+    for table in workbook_tables(model):
         write_table_sheet(wb, table)
     return save_workbook(wb, Path(out_dir) / xlsx_name(model), as_of)
