@@ -25,7 +25,7 @@ def write_outputs(
     if "json" in wanted:
         written.append(write_json(model, out_dir))
     if "xlsx" in wanted:
-        written.append(write_xlsx(model, out_dir))
+        written.append(write_xlsx(model, out_dir, page_size=page_size))
     if "csv" in wanted:
         written.extend(write_csv(model, out_dir))
     if "pdf" in wanted:

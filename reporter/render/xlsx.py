@@ -8,6 +8,7 @@ says "(UTC)" in its header) and booleans. Row identifiers are the ones the PDF c
 Every sheet is written in openpyxl's write-only (streaming) mode, rows produced chunk by chunk
 from the report model, so memory stays flat however many root events or IAM users there are.
 Every text cell goes through `cells.safe_text` (formula neutralisation + control characters).
+Every sheet prints landscape, one page wide, its header row on every page (`xlsx_print`).
 
 Same snapshot, same bytes: the document properties carry the snapshot's `as_of` and every zip
 entry carries `as_of` as its timestamp (openpyxl would stamp the current time on both).
@@ -47,6 +48,7 @@ from reporter.render.sheet_table import (
 )
 from reporter.render.sheets import evidence_tables, summary_table
 from reporter.render.sheets_monthly import monthly_tables
+from reporter.render.xlsx_print import PrintLayout
 from reporter.snapshot.writer import atomic_target
 
 # ------------------------------------------------------------------------------------------
@@ -88,8 +90,11 @@ def _link_cell(ws: Any, link: Link) -> Cell:
     return cell
 
 
-def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]] | None = None) -> Any:
-    """Stream `table` into a new write-only sheet of `wb` as an Excel table. Returns the sheet.
+def write_table_sheet(
+    wb: Workbook, table: SheetTable, rows: Iterable[list[Any]] | None = None, *, layout: PrintLayout | None = None
+) -> Any:
+    """Stream `table` into a new write-only sheet of `wb` as an Excel table, printed as `layout`
+    says. Returns the sheet.
 
     This is the one row-writing path of the workbook (the benchmark uses it too)."""
     ws = wb.create_sheet(table.sheet)
@@ -107,6 +112,8 @@ def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]]
     for i, width in enumerate(_widths(table, sample), 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "B2" if table.freeze_first_column else "A2"
+    if layout is not None:
+        layout.apply(ws, title_row=1)
 
     ref = f"A1:{last_col}{last_row}"
     excel_table = Table(displayName=table.table_name, ref=ref)
@@ -205,9 +212,11 @@ def workbook_tables(model: Pack) -> list[SheetTable]:
     return [summary_table(model, sheets), *sheets]
 
 
-def write_xlsx(model: Pack, out_dir: Path) -> Path:
+def write_xlsx(model: Pack, out_dir: Path, *, page_size: str = "A4") -> Path:
+    """Write the workbook; `page_size` (A4 or Letter, as the PDF's) is the paper it prints on."""
     as_of = model.snapshot.manifest.as_of
+    layout = PrintLayout(model.period_label, model.snapshot.digest, page_size)
     wb = new_workbook(as_of)
     for table in workbook_tables(model):
-        write_table_sheet(wb, table)
+        write_table_sheet(wb, table, layout=layout)
     return save_workbook(wb, Path(out_dir) / xlsx_name(model), as_of)
