@@ -68,7 +68,7 @@ def step_for(artifact: Artifact) -> str:
     if artifact.api == ASSUME_ROLE_API:
         return (
             f"The audit role could not be assumed in {_where(artifact)} ({code}): deploy it there "
-            "(`reporter iam-policy` prints its policy) and let its trust policy name the caller."
+            "(`reporter iam-policy --format cloudformation --audit-account ID`) and let its trust name the caller."
         )
     if artifact.api == INTERNAL_ERROR_API:
         return (

@@ -59,7 +59,7 @@ def csv_name(model: Pack, table: SheetTable) -> str:
 
 def write_csv(model: Pack, out_dir: Path) -> list[Path]:
     paths = []
-    for table in evidence_tables(model, summary=False):
+    for table in evidence_tables(model):
         path = Path(out_dir) / csv_name(model, table)
         atomic_write(path, render_csv(table))
         paths.append(path)

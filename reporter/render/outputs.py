@@ -20,7 +20,6 @@ from reporter.render.xlsx import write_xlsx
 FORMATS = ("json", "xlsx", "csv", "pdf", "ocsf", "asff", "junit", "html", "oscal")
 _ONE_FILE = {
     "json": write_json,
-    "xlsx": write_xlsx,
     "ocsf": write_ocsf,
     "asff": write_asff,
     "junit": write_junit,
@@ -39,6 +38,8 @@ def write_outputs(
     for name in (f for f in FORMATS if f in wanted):
         if name == "csv":
             written.extend(write_csv(model, out_dir))
+        elif name == "xlsx":
+            written.append(write_xlsx(model, out_dir, page_size=page_size))
         elif name in _PAGED:
             written.append(_PAGED[name](model, out_dir, page_size=page_size, table_cap=table_cap))
         else:

@@ -4,7 +4,7 @@ value rules every renderer of it shares."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,10 @@ MIN_WIDTH, MAX_WIDTH = 8, 60
 DATETIME_WIDTH = 20
 
 STATUS_ORDER = [s.value for s in Status]
+STATUS_MEANING = (
+    "PASS or FAIL: evidence present and the control holds or not; NOT_ASSESSED: evidence missing, unreadable "
+    "or its collection failed (never a pass); NOT_APPLICABLE: the control does not apply here."
+)
 # Fill and font per status, for conditional formatting of the status column (text stays spelled out).
 STATUS_STYLE = {
     "PASS": ("C6EFCE", "006100"),
@@ -40,6 +44,7 @@ class Column:
     kind: str = TEXT
     source: str | None = None  # the frame column it comes from (tables built from a DataFrame)
     note: str | None = None  # a frame column whose text stands in when the value is missing
+    description: str = ""  # what a cell of this column says, for the workbook's "Read me" sheet
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class SheetTable:
     status_column: str | None = None
     freeze_first_column: bool = True
     widths: dict[str, float] = field(default_factory=dict)
+    description: str = ""  # what one row of the sheet is, for the "Read me" and Summary sheets
 
     @property
     def headers(self) -> list[str]:
@@ -133,8 +139,16 @@ def header_for(name: str, kind: str) -> str:
     return f"{name} (UTC)" if kind == DATETIME else name
 
 
-def frame_columns(frame: pd.DataFrame, skip: Iterable[str] = ()) -> list[Column]:
-    """A Column per frame column (typed from its dtype); `<col>_note` columns fold into `<col>`."""
+# Said of every column a `<col>_note` folds into: the reader sees a word where a time or flag was expected.
+NOTE_MEANING = " Where the source held a word instead (N/A, no_information, not_supported), the cell shows that word."
+
+
+def frame_columns(
+    frame: pd.DataFrame, skip: Iterable[str] = (), meanings: Mapping[str, str] | None = None
+) -> list[Column]:
+    """A Column per frame column (typed from its dtype, described by `meanings[name]`);
+    `<col>_note` columns fold into `<col>`."""
+    meanings = meanings or {}
     skip = set(skip)
     names = [c for c in frame.columns if c not in skip]
     notes = {c for c in names if c.endswith("_note") and c[: -len("_note")] in frame.columns}
@@ -144,7 +158,8 @@ def frame_columns(frame: pd.DataFrame, skip: Iterable[str] = ()) -> list[Column]
             continue
         kind = kind_of(frame[name].dtype)
         note = f"{name}_note" if f"{name}_note" in notes else None
-        out.append(Column(header_for(name, kind), kind, source=name, note=note))
+        meaning = meanings.get(name, "") + (NOTE_MEANING if note and name in meanings else "")
+        out.append(Column(header_for(name, kind), kind, source=name, note=note, description=meaning))
     return out
 
 
@@ -160,18 +175,6 @@ def json_text(value: Any) -> str:
 
 def iso_text(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-SHEET_DESCRIPTIONS = {
-    "Findings": "every finding (PASS included), id F-…; then those judged under a framework row's own limits",
-    "Frameworks": "one row per framework requirement, with its checks and findings",
-    "Root events": "every root CloudTrail event of the period, id E-root-…",
-    "Credential report": "every credential-report row of every account, id U-…",
-    "Manifest": "every artifact of the snapshot, with its SHA-256 and API call",
-    "Drift": "findings new, resolved, still open or no longer assessed since the previous pack",
-    "Trend": "root events and FAIL counts per month, this month and the 12 before",
-    "Exceptions": "risk acceptances applied (or expired) and entries that matched nothing",
-}
 
 
 def decisions_by_finding(model: Pack) -> dict[str, Any]:

@@ -3,7 +3,7 @@ one description shared by the XLSX and CSV renderers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +15,12 @@ from reporter.checks.limits import describe_limits
 from reporter.checks.registry import CHECKS
 from reporter.pack.integrity import STAMP, Integrity
 from reporter.pack.model import Pack
+from reporter.render.column_meanings import CREDENTIAL_REPORT, ROOT_EVENTS
 from reporter.render.sheet_table import (
     BOOL,
     DATETIME,
     INT,
-    SHEET_DESCRIPTIONS,
+    STATUS_MEANING,
     STATUS_ORDER,
     Column,
     Link,
@@ -41,23 +42,23 @@ def _judged_for(finding: Finding) -> str | None:
 
 def findings_table(model: Pack) -> SheetTable:
     columns = [
-        Column("finding_id"),
-        Column("check_id"),
-        Column("check_title"),
-        Column("account_id"),
-        Column("resource"),
-        Column("status"),
-        Column("severity"),
-        Column("limits"),
-        Column("judged_for"),
-        Column("reason"),
-        Column("observed (JSON)"),
-        Column("evidence"),
-        Column("aggregate", BOOL),
-        Column("acceptance_state"),
-        Column("approver"),
-        Column("expires_on"),
-        Column("ticket"),
+        Column("finding_id", description="Finding id F-nnnn, the one the PDF and findings.json cite."),
+        Column("check_id", description="The check that produced the finding (see the PDF's auditor's guide)."),
+        Column("check_title", description="The check's title."),
+        Column("account_id", description="The AWS account the finding is about."),
+        Column("resource", description="The principal or resource judged (an ARN or name), if the check names one."),
+        Column("status", description=STATUS_MEANING),
+        Column("severity", description="The check's severity (critical, high, medium, low, informational)."),
+        Column("limits", description="The limits the check was judged with (e.g. a key's maximum age in days)."),
+        Column("judged_for", description="Whose limits: the pack's own, or framework rows stating their own."),
+        Column("reason", description="One sentence saying why the finding has its status."),
+        Column("observed (JSON)", description="The values the decision used, as a JSON object."),
+        Column("evidence", description="The snapshot artifacts (and rows in them) the decision read."),
+        Column("aggregate", BOOL, description="Whether the finding sums up several resources of the account."),
+        Column("acceptance_state", description="The risk acceptance (--exceptions) state, if one matched."),
+        Column("approver", description="Who approved the matching risk acceptance."),
+        Column("expires_on", description="The day (YYYY-MM-DD) the matching risk acceptance expires."),
+        Column("ticket", description="The ticket the matching risk acceptance cites."),
     ]
     decided = decisions_by_finding(model)
 
@@ -106,25 +107,26 @@ def findings_table(model: Pack) -> SheetTable:
         rows,
         status_column="status",
         widths={"reason": 80, "observed (JSON)": 60, "evidence": 60},
+        description="Every finding (PASS included), id F-…; then those judged under a framework row's own limits.",
     )
 
 
 def frameworks_table(model: Pack) -> SheetTable:
     columns = [
-        Column("framework_id"),
-        Column("framework"),
-        Column("framework_version"),
-        Column("requirement_id"),
-        Column("section"),
-        Column("title"),
-        Column("level"),
-        Column("assessment"),
-        Column("status"),
-        Column("reason"),
-        Column("check_ids"),
-        Column("limits"),
-        Column("finding_ids"),
-        Column("status_by_account"),
+        Column("framework_id", description="The framework file's id (e.g. cis-aws-foundations-3.0.0)."),
+        Column("framework", description="The framework's name."),
+        Column("framework_version", description="The framework's version."),
+        Column("requirement_id", description="The requirement's id within the framework."),
+        Column("section", description="The framework section the requirement belongs to."),
+        Column("title", description="The requirement's title."),
+        Column("level", description="The requirement's level or profile, where the framework has one."),
+        Column("assessment", description="The framework's assessment type (e.g. automated, manual), if stated."),
+        Column("status", description=STATUS_MEANING + " MANUAL: satisfied only by a person's attestation."),
+        Column("reason", description="Why the requirement has its status."),
+        Column("check_ids", description="The checks the requirement is mapped to."),
+        Column("limits", description="The limits this requirement's row states for its checks, if any."),
+        Column("finding_ids", description="The findings (Findings sheet) the status was decided from."),
+        Column("status_by_account", description="The requirement's status in each account."),
     ]
     n = sum(len(r.requirements) for r in model.frameworks)
 
@@ -163,6 +165,7 @@ def frameworks_table(model: Pack) -> SheetTable:
         rows,
         status_column="status",
         widths={"title": 60, "reason": 80, "finding_ids": 40},
+        description="One row per framework requirement, with its status, checks and findings.",
     )
 
 
@@ -179,9 +182,15 @@ def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTa
             ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index, dtype=object)
         )
     # `account` (the snapshot folder) repeats what `source` already says; every normalized column stays.
-    columns = frame_columns(frame, skip=["account"])
+    columns = frame_columns(frame, skip=["account"], meanings=ROOT_EVENTS)
     return frame_table(
-        "root_events", "Root events", "RootEvents", frame, columns, widths={"user_agent": 50, "source": 50}
+        "root_events",
+        "Root events",
+        "RootEvents",
+        frame,
+        columns,
+        widths={"user_agent": 50, "source": 50},
+        description="Every root CloudTrail event of the period, one row per record, id E-root-….",
     )
 
 
@@ -192,24 +201,27 @@ def credential_report_table(model: Pack) -> SheetTable:
         "Credential report",
         "CredentialReport",
         frame,
-        frame_columns(frame),
+        frame_columns(frame, meanings=CREDENTIAL_REPORT),
         widths={"arn": 45, "source": 45},
+        description="Every credential-report row of every account (root included), id U-….",
     )
 
 
 def manifest_table(model: Pack) -> SheetTable:
     columns = [
-        Column("path"),
-        Column("sha256"),
-        Column("size", INT),
-        Column("api"),
-        Column("params (JSON)"),
-        Column("account"),
-        Column("region"),
-        Column("collected_at (UTC)", DATETIME),
-        Column("status"),
-        Column("error_code"),
-        Column("error_message"),
+        Column("path", description="The artifact's path in the snapshot folder; empty for a call that failed."),
+        Column("sha256", description="The SHA-256 of the artifact's bytes, as manifest.json records it."),
+        Column("size", INT, description="The artifact's size in bytes."),
+        Column("api", description="The AWS API call that produced it (e.g. iam:GetCredentialReport)."),
+        Column("params (JSON)", description="The call's parameters, as a JSON object."),
+        Column("account", description="The AWS account the call was made in."),
+        Column("region", description="The Region the call was made to."),
+        Column("collected_at (UTC)", DATETIME, description="When the artifact was collected."),
+        Column(
+            "status", description="ok, or error when the call failed (the evidence of why a check is NOT_ASSESSED)."
+        ),
+        Column("error_code", description="The AWS error code of a failed call (e.g. AccessDenied)."),
+        Column("error_message", description="The AWS error message of a failed call."),
     ]
     artifacts = model.snapshot.manifest.artifacts
 
@@ -238,6 +250,7 @@ def manifest_table(model: Pack) -> SheetTable:
         rows,
         freeze_first_column=False,
         widths={"sha256": 66, "error_message": 80, "path": 60},
+        description="Every artifact of the snapshot (and every failed call), with its SHA-256 and API call.",
     )
 
 
@@ -249,14 +262,15 @@ def _integrity_text(integrity: Integrity) -> str:
     return f"{state}; checked: {', '.join(integrity.checks())}"
 
 
-def summary_table(model: Pack) -> SheetTable:
+def summary_table(model: Pack, sheets: Sequence[SheetTable] = ()) -> SheetTable:
+    """The Summary sheet; its last rows describe and link to each of `sheets`."""
     columns = [
-        Column("section"),
-        Column("item"),
-        Column("value"),
-        *(Column(s, INT) for s in STATUS_ORDER),
-        Column("total", INT),
-        Column("link"),
+        Column("section", description="report, findings, requirements by framework (and by account), or sheet."),
+        Column("item", description="What the row states or counts."),
+        Column("value", description="The item's value (text, a UTC date-time or a number)."),
+        *(Column(s, INT, description=f"How many findings or requirements are {s}.") for s in STATUS_ORDER),
+        Column("total", INT, description="The sum of the status counts."),
+        Column("link", description="A link to the sheet holding the rows counted."),
     ]
     manifest = model.snapshot.manifest
 
@@ -313,8 +327,14 @@ def summary_table(model: Pack) -> SheetTable:
                     {s.value: n for s, n in counts.items()},
                     "Frameworks",
                 )
-        for sheet, text in SHEET_DESCRIPTIONS.items():
-            yield ["sheet", sheet, text_value(text), *([None] * (len(STATUS_ORDER) + 1)), Link(sheet, sheet)]
+        for t in sheets:
+            yield [
+                "sheet",
+                t.sheet,
+                text_value(t.description),
+                *([None] * (len(STATUS_ORDER) + 1)),
+                Link(t.sheet, t.sheet),
+            ]
 
     n = (
         16
@@ -323,10 +343,18 @@ def summary_table(model: Pack) -> SheetTable:
         + len(model.accounts)
         + len(model.frameworks)
         + sum(len(r.counts_by_account) for r in model.frameworks)
-        + len(SHEET_DESCRIPTIONS)
+        + len(sheets)
     )
     return SheetTable(
-        "summary", "Summary", "Summary", columns, n, rows, freeze_first_column=False, widths={"item": 50, "value": 66}
+        "summary",
+        "Summary",
+        "Summary",
+        columns,
+        n,
+        rows,
+        freeze_first_column=False,
+        widths={"item": 50, "value": 66},
+        description="The pack at a glance: scope, period, digest, integrity, status counts, links to each sheet.",
     )
 
 
@@ -338,12 +366,12 @@ def _compared_with(model: Pack) -> str:
     return f"{drift.previous_month} (manifest sha256 {drift.previous_manifest_sha256}){gap}"
 
 
-def evidence_tables(model: Pack, *, summary: bool = True) -> list[SheetTable]:
-    tables = [
+def evidence_tables(model: Pack) -> list[SheetTable]:
+    """The evidence sheets, which the CSV export writes too."""
+    return [
         findings_table(model),
         frameworks_table(model),
         root_events_table(model),
         credential_report_table(model),
         manifest_table(model),
     ]
-    return ([summary_table(model)] if summary else []) + tables

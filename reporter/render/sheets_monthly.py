@@ -18,16 +18,20 @@ from reporter.render.sheet_table import (
 
 def drift_table(model: Pack) -> SheetTable:
     columns = [
-        Column("change"),
-        Column("check_id"),
-        Column("account_id"),
-        Column("resource"),
-        Column("severity"),
-        Column("status"),
-        Column("previous_status"),
-        Column("months_open", INT),
-        Column("acceptance"),
-        Column("reason"),
+        Column("change", description="new, resolved, still_open or no_longer_assessed since the previous pack."),
+        Column("check_id", description="The check of the finding that changed."),
+        Column("account_id", description="The AWS account of the finding."),
+        Column("resource", description="The principal or resource of the finding, if the check names one."),
+        Column("severity", description="The check's severity."),
+        Column("status", description="The finding's status in this pack (empty when it is gone)."),
+        Column("previous_status", description="Its status in the previous pack (empty when it is new)."),
+        Column(
+            "months_open",
+            INT,
+            description="For a still-open FAIL: the consecutive months, ending with this one, it was FAIL.",
+        ),
+        Column("acceptance", description="The risk acceptance state that applies to it, if any."),
+        Column("reason", description="The finding's reason in the latest pack that has it."),
     ]
     drift = model.drift
     changes = (
@@ -66,6 +70,7 @@ def drift_table(model: Pack) -> SheetTable:
         rows,
         status_column="status",
         widths={"resource": 50, "reason": 80},
+        description="Findings new, resolved, still open or no longer assessed since the previous pack.",
     )
 
 
@@ -74,12 +79,15 @@ def trend_table(model: Pack) -> SheetTable:
     points = list(drift.trend) if drift is not None else []
     frameworks = list(drift.frameworks) if drift is not None else []
     columns = [
-        Column("month"),
-        Column("manifest_sha256"),
-        Column("root_events", INT),
-        Column("root_events_complete", BOOL),
-        Column("fail_findings", INT),
-        *(Column(f"FAIL requirements {fw}", INT) for fw in frameworks),
+        Column("month", description="The month (YYYY-MM); this month and the 12 before."),
+        Column("manifest_sha256", description="The manifest SHA-256 of that month's pack; empty: no pack that month."),
+        Column("root_events", INT, description="Root events in that month's period; empty when unknown."),
+        Column("root_events_complete", BOOL, description="Whether every account's root-event evidence was complete."),
+        Column("fail_findings", INT, description="How many findings were FAIL that month."),
+        *(
+            Column(f"FAIL requirements {fw}", INT, description=f"How many requirements of {fw} were FAIL that month.")
+            for fw in frameworks
+        ),
     ]
     series = drift.fail_series() if drift is not None else {}
 
@@ -96,7 +104,15 @@ def trend_table(model: Pack) -> SheetTable:
             ]
 
     return SheetTable(
-        "trend", "Trend", "Trend", columns, len(points), rows, freeze_first_column=True, widths={"manifest_sha256": 66}
+        "trend",
+        "Trend",
+        "Trend",
+        columns,
+        len(points),
+        rows,
+        freeze_first_column=True,
+        widths={"manifest_sha256": 66},
+        description="Root events and FAIL counts per month, this month and the 12 before.",
     )
 
 
@@ -114,18 +130,18 @@ def _approval(acc: Any) -> list[Any]:
 
 def exceptions_table(model: Pack) -> SheetTable:
     columns = [
-        Column("kind"),
-        Column("state"),
-        Column("finding_id"),
-        Column("check_id"),
-        Column("account_id"),
-        Column("resource"),
-        Column("approver"),
-        Column("approved_on"),
-        Column("expires_on"),
-        Column("ticket"),
-        Column("justification"),
-        Column("entry", INT),
+        Column("kind", description="acceptance, or an --exceptions entry that matched nothing (and of which kind)."),
+        Column("state", description="The acceptance's state (e.g. accepted, expired), or unused."),
+        Column("finding_id", description="The finding (Findings sheet) the acceptance applies to."),
+        Column("check_id", description="The check the entry names."),
+        Column("account_id", description="The AWS account the entry names."),
+        Column("resource", description="The resource the entry names; for break-glass, the event id or time window."),
+        Column("approver", description="Who approved the entry."),
+        Column("approved_on", description="The day (YYYY-MM-DD) it was approved."),
+        Column("expires_on", description="The day (YYYY-MM-DD) it expires."),
+        Column("ticket", description="The ticket the entry cites."),
+        Column("justification", description="Why the risk was accepted, in the approver's words."),
+        Column("entry", INT, description="The entry's position in the --exceptions file's list (counted from 0)."),
     ]
     report = model.acceptances
     items: list[list[Any]] = []
@@ -188,6 +204,7 @@ def exceptions_table(model: Pack) -> SheetTable:
         len(items),
         rows,
         widths={"resource": 45, "justification": 60},
+        description="Risk acceptances applied (or expired) and --exceptions entries that matched nothing.",
     )
 
 

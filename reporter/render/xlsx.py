@@ -1,6 +1,7 @@
 """evidence-<YYYY-MM>.xlsx: every evidence row of the pack, filterable, for the auditor's own testing.
 
-One sheet per evidence table, each an Excel table (ListObject: header row, autofilter, banded
+A "Read me" sheet first (`readme_sheet`: what the workbook is, what each sheet and column holds),
+then one sheet per evidence table, each an Excel table (ListObject: header row, autofilter, banded
 rows) with frozen panes, column widths, real Excel date-times (naive UTC; every time column
 says "(UTC)" in its header) and booleans. Row identifiers are the ones the PDF cites
 (F-0012, E-root-0042, U-0003) and sit in the first column.
@@ -8,6 +9,7 @@ says "(UTC)" in its header) and booleans. Row identifiers are the ones the PDF c
 Every sheet is written in openpyxl's write-only (streaming) mode, rows produced chunk by chunk
 from the report model, so memory stays flat however many root events or IAM users there are.
 Every text cell goes through `cells.safe_text` (formula neutralisation + control characters).
+Every sheet prints landscape, one page wide, its header row on every page (`xlsx_print`).
 
 Same snapshot, same bytes: the document properties carry the snapshot's `as_of` and every zip
 entry carries `as_of` as its timestamp (openpyxl would stamp the current time on both).
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
 from reporter.pack.model import Pack
+from reporter.render.readme_sheet import read_me
 from reporter.render.sheet_table import (
     DATETIME_WIDTH,
     EXCEL_MAX_TEXT,
@@ -45,8 +48,9 @@ from reporter.render.sheet_table import (
     Link,
     SheetTable,
 )
-from reporter.render.sheets import evidence_tables
+from reporter.render.sheets import evidence_tables, summary_table
 from reporter.render.sheets_monthly import monthly_tables
+from reporter.render.xlsx_print import PrintLayout
 from reporter.snapshot.writer import atomic_target
 
 # ------------------------------------------------------------------------------------------
@@ -88,13 +92,22 @@ def _link_cell(ws: Any, link: Link) -> Cell:
     return cell
 
 
-def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]] | None = None) -> Any:
-    """Stream `table` into a new write-only sheet of `wb` as an Excel table. Returns the sheet.
+def write_table_sheet(
+    wb: Workbook,
+    table: SheetTable,
+    rows: Iterable[list[Any]] | None = None,
+    *,
+    layout: PrintLayout | None = None,
+    preamble: Sequence[list[Any]] = (),
+) -> Any:
+    """Stream `table` into a new write-only sheet of `wb` as an Excel table, below the rows of
+    `preamble` if any, printed as `layout` says. Returns the sheet.
 
     This is the one row-writing path of the workbook (the benchmark uses it too)."""
     ws = wb.create_sheet(table.sheet)
     ncols = len(table.columns)
-    last_row = 1 + max(table.n_rows, 1)  # an Excel table needs one data row, even an empty one
+    top = len(preamble) + 1  # the table's header row
+    last_row = top + max(table.n_rows, 1)  # an Excel table needs one data row, even an empty one
     last_col = get_column_letter(ncols)
 
     source = iter(table.rows() if rows is None else rows)
@@ -104,11 +117,17 @@ def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]]
         if len(sample) >= WIDTH_SAMPLE_ROWS:
             break
     # Layout goes before the first row: write-only sheets write <cols> and <sheetViews> first.
-    for i, width in enumerate(_widths(table, sample), 1):
+    widths = _widths(table, sample)
+    for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "B2" if table.freeze_first_column else "A2"
+    if not preamble:
+        # Below a preamble a frozen header would pin most of the screen; that sheet scrolls freely.
+        ws.freeze_panes = "B2" if table.freeze_first_column else "A2"
+    if layout is not None:
+        # Gridlines are what let a printed row be read across; a preamble is prose, not a grid.
+        layout.apply(ws, title_row=top, gridlines=not preamble, width=sum(widths), id_column=table.freeze_first_column)
 
-    ref = f"A1:{last_col}{last_row}"
+    ref = f"A{top}:{last_col}{last_row}"
     excel_table = Table(displayName=table.table_name, ref=ref)
     excel_table.tableColumns = [TableColumn(id=i, name=name) for i, name in enumerate(table.headers, 1)]
     excel_table.autoFilter = AutoFilter(ref=ref)
@@ -121,7 +140,7 @@ def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]]
         letter = get_column_letter(table.headers.index(table.status_column) + 1)
         for status, (fill, font) in STATUS_STYLE.items():
             ws.conditional_formatting.add(
-                f"{letter}2:{letter}{last_row}",
+                f"{letter}{top + 1}:{letter}{last_row}",
                 CellIsRule(
                     operator="equal",
                     formula=[f'"{status}"'],
@@ -130,6 +149,8 @@ def write_table_sheet(wb: Workbook, table: SheetTable, rows: Iterable[list[Any]]
                 ),
             )
 
+    for line in preamble:
+        ws.append(line)
     ws.append(table.headers)
     append = ws.append
     written = 0
@@ -199,9 +220,20 @@ def xlsx_name(model: Pack) -> str:
     return f"evidence-{model.period_label}.xlsx"
 
 
-def write_xlsx(model: Pack, out_dir: Path) -> Path:
+def workbook_tables(model: Pack) -> list[SheetTable]:
+    """The workbook's sheets after the Read me, in order: the Summary, then what it links to."""
+    sheets = [*evidence_tables(model), *monthly_tables(model)]
+    return [summary_table(model, sheets), *sheets]
+
+
+def write_xlsx(model: Pack, out_dir: Path, *, page_size: str = "A4") -> Path:
+    """Write the workbook; `page_size` (A4 or Letter, as the PDF's) is the paper it prints on."""
     as_of = model.snapshot.manifest.as_of
+    layout = PrintLayout(model.period_label, model.snapshot.digest, page_size)
     wb = new_workbook(as_of)
-    for table in [*evidence_tables(model), *monthly_tables(model)]:
-        write_table_sheet(wb, table)
+    tables = workbook_tables(model)
+    readme = read_me(model, tables)
+    write_table_sheet(wb, readme.table, layout=layout, preamble=readme.preamble)
+    for table in tables:
+        write_table_sheet(wb, table, layout=layout)
     return save_workbook(wb, Path(out_dir) / xlsx_name(model), as_of)

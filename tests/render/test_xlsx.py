@@ -21,6 +21,7 @@ from reporter.render.xlsx import write_xlsx
 from reporter.snapshot.reader import Snapshot
 
 SHEETS = [
+    "Read me",
     "Summary",
     "Findings",
     "Frameworks",
@@ -67,7 +68,8 @@ def test_demo_workbook_sheets_tables_and_layout(demo_book, demo_model) -> None:
     path, wb = demo_book
     assert path.name == f"evidence-{demo_model.period_label}.xlsx" == "evidence-2026-10.xlsx"
     assert wb.sheetnames == SHEETS
-    for ws in wb:
+    assert len(wb["Read me"].tables) == 1  # its layout: tests/render/test_xlsx_print_readme.py
+    for ws in wb.worksheets[1:]:
         assert len(ws.tables) == 1, ws.title
         table = next(iter(ws.tables.values()))
         assert table.ref.startswith("A1:") and table.autoFilter is not None
@@ -137,7 +139,7 @@ def test_summary_counts_and_links(demo_book, demo_model) -> None:
         assert dict(zip(statuses, row[3:8], strict=True)) == demo_model.counts(a.id)
     assert sum(1 for k in rows if k[0] == "requirements by framework") == len(demo_model.frameworks)
     links = {c.hyperlink.location for row in ws.iter_rows(min_row=2) for c in row if c.hyperlink}
-    assert links == {f"'{s}'!A1" for s in SHEETS[1:]}
+    assert links == {f"'{s}'!A1" for s in SHEETS[2:]}
 
 
 def test_status_conditional_formatting(demo_book) -> None:
