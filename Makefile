@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test test-newest-botocore lock dist image chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo pages test test-newest-botocore lock dist image chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
 
 # constraints.txt pins every package (core and all extras) to the versions CI tested: `make lock`.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -55,6 +55,11 @@ syslibs:
 
 demo: $(VENV)/.installed syslibs
 	$(VENV)/bin/reporter demo --out sample_reports
+	@command -v pdftoppm >/dev/null && $(MAKE) --no-print-directory pages || echo "sample_reports/pages.png not redrawn: pdftoppm is missing (apt-get install poppler-utils)"
+
+# Every page of the demo PDF on one PNG (poppler's pdftoppm + Pillow), for a reviewer.
+pages: $(VENV)/.installed
+	$(PY) tools/contact_sheet.py sample_reports/audit-pack-*.pdf sample_reports/pages.png
 
 test: $(VENV)/.installed-dev syslibs
 	$(PY) -m pytest -q

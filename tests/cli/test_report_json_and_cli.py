@@ -81,7 +81,8 @@ def test_committed_sample_reports_are_current(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(p.name for p in samples.iterdir())
+    # pages.png, the contact sheet of the PDF (`make pages`), is poppler's rendering: not byte-checked.
+    assert names == sorted(p.name for p in samples.iterdir() if p.name != "pages.png")
     assert names == ["audit-pack-2026-10.pdf", "evidence-2026-10.xlsx", "findings.json", "pack-manifest.json"]
     for name in names:  # the PDF too: its fonts ship with the package, so no machine differs
         assert (samples / name).read_bytes() == (tmp_path / name).read_bytes(), f"regenerate {name}: make demo"
