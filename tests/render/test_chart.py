@@ -11,7 +11,9 @@ import pytest
 from reporter.render.chart import (
     STATUS_STYLE,
     WIDTH,
+    fail_trend_alt,
     fail_trend_svg,
+    root_events_trend_alt,
     root_events_trend_svg,
     status_chart_svg,
     text_width,
@@ -111,3 +113,11 @@ def test_the_chart_is_as_wide_as_the_text_and_its_height_grows_with_the_rows():
     two = ET.fromstring(status_chart_svg(ROWS))
     assert one.get("viewBox", "").split()[2] == str(int(WIDTH))
     assert float(two.get("viewBox", "").split()[3]) - float(one.get("viewBox", "").split()[3]) == pytest.approx(23)
+
+
+def test_the_alt_text_of_each_chart_gives_its_numbers():
+    months = MONTHS[:3]
+    alt = root_events_trend_alt(months, [None, 2, 5], [True, True, False], [False, True, True])
+    assert alt == "Root events per month: 2026-01 no pack; 2026-02 2; 2026-03 at least 5."
+    lines = fail_trend_alt(months, [("CIS", [None, 3, 1])])
+    assert lines.endswith("CIS: no pack, 3, 1.") and "2026-01 to 2026-03" in lines

@@ -93,8 +93,10 @@ def test_contents_page_numbers_match_section_starts(demo):
             if m and "." * 3 in line.replace(" ", ""):
                 entries.append((m.group(1), m.group(2).rstrip(" ."), int(m.group(3))))
     numbers = [e[0] for e in entries]
-    for expected in ("1", "2", "3", "3.1", "4", "5", "5.1", "5.2", "5.3", "6", "7", "7.1", "7.2", "7.3", "8"):
+    for expected in ("1", "2", "3", "3.1", "4", "5", "5.1", "6", "7", "7.1", "7.2", "7.3", "8"):
         assert expected in numbers, f"contents entry {expected} missing: {entries}"
+    # The demo is a first month: chapter 5 holds only the exceptions, no empty change or trend sections.
+    assert ("5.1", "Risk acceptances (exceptions)") in [(n, t) for n, t, _ in entries] and "5.2" not in numbers
     first_section = min(page_no for _, _, page_no in entries)  # the contents (one page or more) end before it
     for number, title, page_no in entries:
         heading = _flat(f"{number} {title}")[:40]
@@ -134,7 +136,7 @@ def test_bookmarks_for_every_section(demo):
         "3 Control matrix",
         "4 Findings",
         "5 Changes since last month",
-        "5.3 Risk acceptances (exceptions)",
+        "5.1 Risk acceptances (exceptions)",  # a first month: no change or trend sections
         "6 Root activity timeline",
         "7 Evidence appendix",
         "7.3 Snapshot manifest",
@@ -422,12 +424,10 @@ def test_the_pdf_is_tagged_with_headings_tables_and_charts_described_by_their_nu
     tags = [tag for tag, _ in elements]
     assert tags.count("/H1") >= 8 and "/H2" in tags and "/Table" in tags and "/TH" in tags
     figures = [alt for tag, alt in elements if tag == "/Figure"]
-    assert len(figures) == 3
-    fw = model.frameworks[0]
-    summary = next(alt for alt in figures if alt.startswith("Requirements per status"))
-    assert fw.framework.id in summary or fw.framework.name in summary
-    assert re.search(r"\d+ fail", summary)
-    assert "2026-10 at least 8" in next(alt for alt in figures if alt.startswith("Root events per month"))
+    assert len(figures) == 1  # a first month has no trend charts
+    summary = figures[0]
+    assert summary.startswith("Requirements per status") and re.search(r"\d+ fail", summary)
+    assert all(fw.framework.id in summary or fw.framework.name in summary for fw in model.frameworks)
     # Every chapter and every framework of the control matrix has a bookmark.
     titles = []
 
