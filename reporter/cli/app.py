@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from reporter import __version__
-from reporter.cli import collect_commands, console, info_commands, pack_commands, verify_commands
-from reporter.cli.console import EXIT_CODES_HELP, out
+from reporter.cli import collect_commands, console, info_commands, logs, pack_commands, verify_commands
+from reporter.cli.console import EXIT_CODES_HELP, fail, out
 from reporter.cli.crash import run_guarded
 from reporter.cli.doctor.command import doctor_command
 
@@ -49,18 +49,44 @@ def version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+def _env_choice(flag: str, metavar: str, choices: tuple[str, ...], text: str) -> Any:
+    """An option also read from REPORTER_<NAME> (a scheduled task's environment); a str checked by
+    cli/logs.py, so that a wrong value is one line naming the choices, not Click's usage box."""
+    envvar = "REPORTER_" + flag.removeprefix("--").replace("-", "_").upper()
+    return typer.Option(flag, envvar=envvar, metavar=metavar, help=text, autocompletion=lambda: list(choices))
+
+
 @app.callback()
 def main(
     version: Annotated[
         bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
     ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour in the output (as NO_COLOR=1 does).")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Log more on stderr: -v INFO, -vv DEBUG.")
+    ] = 0,
+    log_level: Annotated[
+        str | None, _env_choice("--log-level", "LEVEL", logs.LEVELS, "DEBUG, INFO, WARNING or ERROR; wins over -v.")
+    ] = None,
+    log_format: Annotated[
+        str,
+        _env_choice(
+            "--log-format",
+            "text|json",
+            logs.FORMATS,
+            "Logs on stderr as text, or one JSON object per line (for CloudWatch; no progress bar).",
+        ),
+    ] = "text",
 ) -> None:
     """reporter turns evidence snapshots of AWS accounts into audit packs."""
     # The consoles are not forced to colour, so Rich already honours NO_COLOR; the flag does the
     # same for one run.
     if no_color:
         console.out.no_color = console.err.no_color = True
+    try:
+        logs.configure(logs.level_of(verbose, log_level), log_format.strip().lower())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 def cli() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from reporter.cli import inputs
+from reporter.cli import inputs, logs
 from reporter.cli.console import ExitCode, err, fail, finish
 from reporter.cli.groups import grouped
 from reporter.cli.interrupt import Interrupted, interruptible
@@ -62,7 +62,7 @@ def _collect(
             regions=inputs.split(args.regions),
             profile=args.profile,
             max_workers=args.workers,
-            quiet=args.quiet,
+            quiet=args.quiet or logs.json_logs(),  # a log collector reads stderr: no bar in it
             root_events=source,
             max_attempts=args.max_attempts,
             connect_timeout=args.connect_timeout,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +36,8 @@ from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.publish.pack_manifest import RenderInputs, sha256_file, write_pack_manifest
 from reporter.render.outputs import write_outputs
 from reporter.snapshot.reader import Snapshot
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,15 @@ def write_pack(
 ) -> tuple[Pack, list[Path]]:
     """Build, write every file, then (and only then) record the pack in the history."""
     # Every input is validated above this line: nothing is written half-way.
+    log.info(
+        "building the pack of snapshot %s",
+        snapshot.root,
+        extra={
+            "snapshot": str(snapshot.root),
+            "snapshot_digest": snapshot.digest,
+            "formats": ",".join(str(f) for f in plan.formats),
+        },
+    )
     history = inputs.open_history(history_path)
     try:
         integrity = verify_evidence(snapshot, plan, history)
@@ -186,6 +198,7 @@ def write_pack(
         out.print(f"drift: {since}", highlight=False, soft_wrap=True)
     for path in written:
         out.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
+        log.info("wrote %s", path, extra={"output": str(path), "bytes": path.stat().st_size})
     if recorded is not None:
         out.print(
             f"history: {recorded.value} pack {model.snapshot.digest[:16]}… in {history_path}",

@@ -29,6 +29,7 @@ MAX_MESSAGE = 500
 class Failure:
     code: str
     message: str
+    attempts: int | None = None  # HTTP attempts botocore made, when it says (for the log line)
 
     @classmethod
     def of(cls, exc: Exception) -> Failure:
@@ -39,7 +40,7 @@ class Failure:
             attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0
             if attempts:
                 message += f" (gave up after {attempts + 1} attempts)"
-            return cls(code, message)
+            return cls(code, message, attempts + 1)
         # A parser error quotes the whole body (an HTML page from a proxy): keep its head.
         text = str(exc)
         return cls(type(exc).__name__, text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " […]")
@@ -113,6 +114,7 @@ class Context:
             account=self.artifact_account,
             region=region,
             collected_at=self.clock(),
+            attempts=failure.attempts,
         )
 
     def fetch_json(

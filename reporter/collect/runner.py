@@ -10,6 +10,7 @@ whatever the number of threads waiting.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -72,6 +73,7 @@ ENABLED_REGION = {"opt-in-not-required", "opted-in"}
 # permits: accounts open at once, and pieces running at once.
 ACCOUNT_THREADS = 4
 PIECE_THREADS = 8
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -95,6 +97,7 @@ class _Run:
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bugs: list[Exception] = field(default_factory=list)  # raised by reporter's own code (_guarded)
     stopping: bool = False  # interrupted: the parts still running end without recording anything
+    counter: ApiCounter = field(default_factory=ApiCounter)  # the run's, for the per-account log lines
 
     def context(self, account: str, clients: ClientPool, *, artifact_account: str | None) -> Context:
         return Context(
@@ -157,7 +160,15 @@ def collect(
             journal=parameters,
             resume=interrupted,
         )
-        run = _Run(options, writer, caller, caller.account, partition, home, OrganizationInfo(), None, clock, sleep)
+        info = OrganizationInfo()
+        run = _Run(options, writer, caller, caller.account, partition, home, info, None, clock, sleep, counter=counter)
+        log.info(
+            "collecting %s to %s as %s",
+            options.period_start.strftime("%Y-%m"),
+            options.out,
+            identity["Arn"],
+            extra={"account": caller.account, "partition": partition, "out": str(options.out)},
+        )
         try:
             targets = _collect_scope(run, described, progress, bar)
         except BaseException as exc:  # an interruption: what was collected is kept all the same
@@ -173,6 +184,14 @@ def collect(
             previous_manifest_sha256=options.chain_link(org.get("Id"), targets if seen is None else seen),
         )
     errors = sum(1 for a in manifest.artifacts if a.status == "error")
+    log.info(
+        "collected %d account(s), %d region(s): %d API calls, %d failed",
+        len(manifest.accounts),
+        len(manifest.regions),
+        counter.total,
+        errors,
+        extra={"accounts": len(manifest.accounts), "calls": counter.total, "failed": errors, "reused": writer.reused},
+    )
     return CollectSummary(
         manifest=manifest,
         accounts=len(manifest.accounts),
@@ -305,6 +324,19 @@ def _targets(options: CollectOptions, info: OrganizationInfo, caller: str) -> tu
 
 
 def _collect_account(run: _Run, account: str) -> None:
+    log.info("account %s: collecting", account, extra={"account": account})
+    _collect_account_evidence(run, account)
+    calls, failed = run.counter.by_account[account], run.writer.error_count(account)
+    log.info(
+        "account %s: done, %d API calls, %d failed",
+        account,
+        calls,
+        failed,
+        extra={"account": account, "calls": calls, "failed": failed},
+    )
+
+
+def _collect_account_evidence(run: _Run, account: str) -> None:
     options, info = run.options, run.info
     name = info.account_names.get(account) or None
     is_management = account == info.management_account
@@ -355,6 +387,7 @@ def _assume(run: _Run, account: str) -> ClientPool | None:
             region=None,
             params={"RoleArn": role_arn, "RoleSessionName": SESSION_NAME},
             collected_at=run.clock(),
+            attempts=failure.attempts,
         )
         return None
     return ClientPool(account, run.caller.shared, credentials=credentials)

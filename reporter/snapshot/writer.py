@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -16,6 +17,7 @@ import orjson
 
 from reporter.snapshot.journal import JOURNAL_NAME, Interrupted, Journal
 from reporter.snapshot.manifest import (
+    INTERNAL_ERROR_API,
     MANIFEST_NAME,
     Artifact,
     ArtifactError,
@@ -41,6 +43,7 @@ SECRET_KEYS = frozenset(
     }
 )
 REDACTED = "**redacted**"
+log = logging.getLogger(__name__)
 
 
 def redact(value: Any) -> Any:
@@ -247,7 +250,19 @@ class SnapshotWriter:
         params: dict[str, Any] | None = None,
         account: str | None = None,
         region: str | None = None,
+        attempts: int | None = None,
     ) -> Artifact:
+        """Record a failed call as an error artifact, and log it: every failure the collector
+        records passes here, so an operator sees each one once (`attempts` is for that log line)."""
+        first_line = message.splitlines()[0] if message else ""
+        log.log(
+            logging.ERROR if api == INTERNAL_ERROR_API else logging.WARNING,
+            "%s failed: %s: %s",
+            api,
+            code,
+            first_line,
+            extra={"account": account, "region": region, "api": api, "error_code": code, "attempts": attempts},
+        )
         artifact = Artifact(
             path=None,
             api=api,
@@ -260,6 +275,11 @@ class SnapshotWriter:
         )
         self._record(artifact)
         return artifact
+
+    def error_count(self, account: str) -> int:
+        """How many error artifacts of `account` are recorded so far."""
+        with self._lock:
+            return sum(1 for a in self._artifacts if a.status == "error" and a.account == account)
 
     def has_account(self, account_id: str | None = None) -> bool:
         """Is `account_id` in scope yet (None: is any account)?"""

@@ -348,7 +348,7 @@ def test_failure_of_a_throttled_call_says_how_often_it_tried() -> None:
         },
         "LookupEvents",
     )
-    assert Failure.of(exc) == Failure("ThrottlingException", "Rate exceeded (gave up after 10 attempts)")
+    assert Failure.of(exc) == Failure("ThrottlingException", "Rate exceeded (gave up after 10 attempts)", attempts=10)
 
 
 @pytest.mark.parametrize(
