@@ -86,3 +86,13 @@ def test_the_image_installs_the_system_libraries_the_makefile_names_and_runs_as_
     (user,) = re.findall(r"^USER (\S+)$", runtime, re.MULTILINE)
     assert not user.startswith(("0", "root"))
     assert "-c constraints.txt" in dockerfile
+
+
+def test_openpyxl_writes_through_lxml_in_every_install():
+    """openpyxl picks lxml or ElementTree at import, and the two serialise differently: a core
+    install without lxml would write other workbook bytes than the committed sample_reports."""
+    import openpyxl.xml
+
+    assert openpyxl.xml.LXML
+    requires = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert any(Requirement(r).name == "lxml" for r in requires)
