@@ -104,8 +104,19 @@ def step_for(artifact: Artifact) -> str:
     return f"{call} failed ({code}): fix the cause its error states in manifest.json, then collect again."
 
 
-def steps_for(finding: Finding, manifest: Manifest) -> list[str]:
-    """The steps for one NOT_ASSESSED finding, in manifest order, each once."""
+def _failures_by_account(manifest: Manifest) -> dict[str | None, list[Artifact]]:
+    """The error artifacts, in manifest order, by account (None: the organization's)."""
+    by_account: dict[str | None, list[Artifact]] = {}
+    for artifact in manifest.artifacts:
+        if artifact.status == "error":
+            by_account.setdefault(artifact.account, []).append(artifact)
+    return by_account
+
+
+def steps_for(finding: Finding, failures: dict[str | None, list[Artifact]]) -> list[str]:
+    """The steps for one NOT_ASSESSED finding, each once: its account's failed calls, then the
+    organization's, each in manifest order; `failures` is
+    `_failures_by_account` of the snapshot's manifest."""
     check = CHECKS.get(finding.check_id)
     if check is None:
         return []
@@ -113,14 +124,8 @@ def steps_for(finding: Finding, manifest: Manifest) -> list[str]:
     account_apis = {api for t in check.evidence if t not in ORG_TABLE_NAMES for api in apis.get(t, ())}
     org_apis = {api for t in check.evidence if t in ORG_TABLE_NAMES for api in apis.get(t, ())}
     failed = [
-        a
-        for a in manifest.artifacts
-        if a.status == "error"
-        and (
-            (a.account == finding.account_id and a.api in account_apis | {ASSUME_ROLE_API, INTERNAL_ERROR_API})
-            or (a.account is None and a.api in org_apis | {INTERNAL_ERROR_API})
-        )
-    ]
+        a for a in failures.get(finding.account_id, []) if a.api in account_apis | {ASSUME_ROLE_API, INTERNAL_ERROR_API}
+    ] + [a for a in failures.get(None, []) if a.api in org_apis | {INTERNAL_ERROR_API}]
     steps = list(dict.fromkeys(step_for(a) for a in failed))
     if "could not be read" in finding.reason or "unreadable" in finding.reason:
         steps.append(
@@ -143,5 +148,6 @@ def steps_for(finding: Finding, manifest: Manifest) -> list[str]:
 
 def attach_steps(findings: Iterable[Finding], manifest: Manifest) -> None:
     """Give every NOT_ASSESSED finding its steps (`Finding.remediation`); others keep none."""
+    failures = _failures_by_account(manifest)
     for finding in findings:
-        finding.remediation = steps_for(finding, manifest) if finding.status is Status.NOT_ASSESSED else []
+        finding.remediation = steps_for(finding, failures) if finding.status is Status.NOT_ASSESSED else []
