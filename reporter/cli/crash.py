@@ -7,6 +7,7 @@ written without their local variables, which can hold credentials.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -65,8 +66,14 @@ def run_guarded(app: Callable[[], object]) -> None:
             highlight=False,
             markup=False,
             soft_wrap=True,
+            level=logging.ERROR,
         )
-        err.print("this is a bug in reporter: please report it with the crash log", highlight=False, markup=False)
+        err.print(
+            "this is a bug in reporter: please report it with the crash log",
+            highlight=False,
+            markup=False,
+            level=logging.ERROR,
+        )
         for note in getattr(exc, "__notes__", []):
-            err.print(note, highlight=False, markup=False, soft_wrap=True)
+            err.print(note, highlight=False, markup=False, soft_wrap=True, level=logging.ERROR)
         raise SystemExit(ExitCode.INTERNAL) from None

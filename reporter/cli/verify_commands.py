@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -133,6 +134,7 @@ def verify(
         err.print(
             f"{len(problems) + bool(signature_problem)} problem(s) in {snapshot} ({listed} artifacts listed)",
             highlight=False,
+            level=logging.ERROR,
         )
         raise typer.Exit(ExitCode.INTEGRITY)
     out.print(f"ok: {listed} artifacts match manifest {opened.digest}", highlight=False, markup=False)
@@ -163,7 +165,7 @@ def _verify_pack(
     for problem in result.problems:
         out.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     if result.problems:
-        err.print(f"{len(result.problems)} problem(s) in pack {pack_dir}", highlight=False)
+        err.print(f"{len(result.problems)} problem(s) in pack {pack_dir}", highlight=False, level=logging.ERROR)
     else:
         out.print(
             f"pack {pack_dir} verified: {result.manifest.get('period')}, snapshot"
@@ -239,6 +241,7 @@ def keygen(
             f"[yellow]warning:[/] ${passphrase_env} is not set: the private key is NOT encrypted;"
             " keep it in a secret store",
             highlight=False,
+            level=logging.WARNING,
         )
     try:
         private, public_path, key = generate_keypair(
