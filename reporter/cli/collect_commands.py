@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from reporter.cli import inputs, logs
-from reporter.cli.console import ExitCode, err, fail, finish
+from reporter.cli.console import ExitCode, err, fail, finish, warn
 from reporter.cli.groups import grouped
 from reporter.cli.interrupt import Interrupted, interruptible
 from reporter.cli.options import (
@@ -83,13 +83,7 @@ def _collect(
         # the runner's note says where the incomplete snapshot is; without one nothing was written yet
         notes = getattr(exc, "__notes__", None) or ["before anything was collected; nothing was written"]
         for note in notes:
-            err.print(
-                f"interrupted ({exc.signal_name}): {note}",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-                level=logging.WARNING,
-            )
+            warn(f"interrupted ({exc.signal_name}): {note}")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     if sign_key is not None:
         from reporter.snapshot.signing import sign_manifest  # noqa: PLC0415
@@ -119,7 +113,7 @@ def _collect(
             highlight=False,
         )
         for why in summary.not_reused[:20]:
-            err.print(f"  collected again: {why}", highlight=False, markup=False, soft_wrap=True)
+            warn(f"  collected again: {why}", logging.INFO)
     err.print(
         f"collected {summary.accounts} account(s), {summary.regions} region(s): {summary.api_calls} API calls, "
         f"{summary.errors} error artifact(s) -> {snapshot_dir}",

@@ -70,6 +70,11 @@ def fail(message: str, code: int = ExitCode.USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def warn(text: str, level: int = logging.WARNING) -> None:
+    """A line on stderr printed as it is (no markup: it may hold names from the evidence)."""
+    err.print(text, highlight=False, markup=False, soft_wrap=True, level=level)
+
+
 def say(text: str) -> None:
     """A line of output, printed as it is (no markup, no highlighting)."""
     out.print(text, highlight=False, markup=False, soft_wrap=True)
