@@ -28,7 +28,7 @@ from reporter.cli.options import (
     ReportArgs,
     SigningArgs,
 )
-from reporter.core.resources import demo_snapshot_dir
+from reporter.core.resources import demo_exceptions_file, demo_snapshot_dir
 from reporter.history.records import scope_key_for
 from reporter.history.store import History
 from reporter.pack.integrity import STAMP, Integrity, check_integrity
@@ -366,9 +366,15 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Build the audit pack of the bundled demo snapshot (a three-account organization, October 2026)."""
+    """Build the audit pack of the bundled demo snapshot: a twelve-account organization, October 2026, mostly
+    compliant, with its exceptions file (one break-glass root sign-in under change CHG-2291)."""
     # No history unless asked for: the committed sample reports are compared byte for byte.
-    plan = ReportPlan(PackOptions(frameworks=inputs.frameworks(None, None)), tuple(formats), page_size)
+    exceptions = demo_exceptions_file()
+    options = PackOptions(
+        frameworks=inputs.frameworks(None, None),
+        risk_acceptances=inputs.risk_acceptances(exceptions),
+    )
+    plan = ReportPlan(options, tuple(formats), page_size, exceptions_sha256=sha256_file(exceptions))
     write_pack(inputs.open_snapshot(demo_snapshot_dir()), out_dir, plan, history)
 
 
@@ -380,3 +386,7 @@ def demo_snapshot(
         raise fail(f"{out_dir} already exists")
     shutil.copytree(demo_snapshot_dir(), out_dir)
     out.print(f"copied the demo snapshot to {out_dir}", highlight=False)
+    # The exceptions file stays outside: a file the manifest does not list would fail `verify`.
+    out.print(
+        f"its exceptions file (for report --exceptions): {demo_exceptions_file()}", highlight=False, soft_wrap=True
+    )

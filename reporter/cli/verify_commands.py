@@ -14,6 +14,7 @@ import typer
 from reporter.cli import inputs
 from reporter.cli.console import ExitCode, err, fail, out
 from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, AttestationsFile, ExceptionsFile, FrameworksDir
+from reporter.core.resources import demo_exceptions_file
 from reporter.history.store import History, HistoryError
 from reporter.publish.pack_manifest import PACK_MANIFEST_NAME
 from reporter.snapshot.verify import verify_snapshot
@@ -204,7 +205,9 @@ def _rebuild(
         ("--exceptions", exceptions, render.get("exceptions_sha256")),
     ):
         if digest and (path is None or sha256_file(path) != digest):
-            raise fail(f"the pack was built with {option} of sha256 {digest}; give that file with {option}")
+            demo = demo_exceptions_file()
+            hint = f" (the demo's: {demo})" if option == "--exceptions" and sha256_file(demo) == digest else ""
+            raise fail(f"the pack was built with {option} of sha256 {digest}; give that file with {option}{hint}")
     if render.get("history") and history is None:
         raise fail("the pack was built with a history (drift); give it with --history")
     thresholds = Thresholds(**render.get("thresholds", {}))
