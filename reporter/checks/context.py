@@ -27,6 +27,8 @@ class CheckContext:
     as_of: pd.Timestamp
     # The limits this check is judged by (checks/limits.py): the product's, or a framework row's.
     limits: Mapping[str, int]
+    # Judged again under limits a framework row states, not the pack's (Finding.framework_limits).
+    framework_limits: bool = False
 
     @property
     def account_id(self) -> str:
@@ -74,6 +76,7 @@ class CheckContext:
         status: Status,
         reason: str,
         *,
+        observed_text: str,
         observed: dict[str, Any] | None = None,
         evidence: list[EvidenceRef] | None = None,
         aggregate: bool = False,
@@ -89,4 +92,7 @@ class CheckContext:
             evidence=evidence or [],
             aggregate=aggregate,
             limits=dict(self.limits),
+            framework_limits=self.framework_limits,
+            observed_text=observed_text,
+            expected_text=self.check.expected_text(self.limits, self.framework_limits),
         )
