@@ -138,5 +138,11 @@ def limits_origin(limits: Mapping[str, int], framework_limits: bool) -> str:
     defaults = Thresholds().as_dict()
     if any(defaults.get(name) != value for name, value in limits.items()):
         return "the pack's limit, as set by the report's options"
-    origins = list(dict.fromkeys(PARAMETERS[name].origin for name in limits if PARAMETERS[name].origin))
-    return "the product's default" + (f", from {' and '.join(origins)}" if origins else "")
+    # "CIS AWS Foundations v5.0.0 1.7" and "… 1.8" read as one source: "… v5.0.0 1.7 and 1.8".
+    items: dict[str, list[str]] = {}
+    for name in limits:
+        if PARAMETERS[name].origin:
+            source, item = PARAMETERS[name].origin.rsplit(" ", 1)
+            items.setdefault(source, []).append(item)
+    origins = [f"{source} {' and '.join(dict.fromkeys(found))}" for source, found in items.items()]
+    return "the product's default" + (f", from {'; '.join(origins)}" if origins else "")
