@@ -235,6 +235,37 @@ def test_missing_evidence_sentence_names_the_call_and_its_error(tmp_path: Path) 
     assert f.expected_text == "Root has an active MFA device whenever it can sign in with a password."
 
 
+def test_incomplete_evidence_keeps_what_was_seen_and_says_what_is_missing(tmp_path: Path) -> None:
+    gap = AccountSpec(
+        regions=["us-east-1", "eu-west-1"], lookup_errors={"eu-west-1": ("ThrottlingException", "Rate exceeded")}
+    )
+    f = one(tmp_path, "root_not_used", gap)
+    assert f.status is Status.NOT_ASSESSED
+    assert f.observed_text.startswith("The credential report records no root password or access key use")
+    assert (
+        "That would be PASS, but the evidence it stands on is incomplete: root_events incomplete (" in f.observed_text
+    )
+    assert "ThrottlingException" in f.observed_text
+
+
+def test_a_check_must_state_its_requirement() -> None:
+    from reporter.checks.registry import check
+
+    with pytest.raises(ValueError, match="states no requirement"):
+        check(
+            id="no_requirement",
+            title="t",
+            fails_when="f",
+            expects="",
+            severity=CHECKS["root_not_used"].severity,
+            evidence=(),
+            scope="account",
+            rationale="r",
+            remediation=(),
+        )(lambda ctx: [])
+    assert "no_requirement" not in CHECKS
+
+
 # --- the limit in the expected sentence is the one used --------------------------------------
 
 
