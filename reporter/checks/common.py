@@ -23,7 +23,9 @@ def when(value: Any) -> str:
     """A time as the pack's sentences print it: to the minute, in UTC ("2026-10-03 14:02 UTC")."""
     if value is None or pd.isna(value):
         return "no date"
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M UTC")
+    at = value if isinstance(value, pd.Timestamp) else pd.Timestamp(value)
+    # Fields, not strftime: this runs for every credential of every user of an organization.
+    return f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d} UTC"
 
 
 def sentence(parts: list[str]) -> str:

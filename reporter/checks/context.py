@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -29,6 +30,12 @@ class CheckContext:
     limits: Mapping[str, int]
     # Judged again under limits a framework row states, not the pack's (Finding.framework_limits).
     framework_limits: bool = False
+
+    @cached_property
+    def expected_text(self) -> str:
+        # One sentence per (check, limits) for all of a context's findings: a large organization
+        # has hundreds of thousands of per-user findings.
+        return self.check.expected_text(self.limits, self.framework_limits)
 
     @property
     def account_id(self) -> str:
@@ -94,5 +101,5 @@ class CheckContext:
             limits=dict(self.limits),
             framework_limits=self.framework_limits,
             observed_text=observed_text,
-            expected_text=self.check.expected_text(self.limits, self.framework_limits),
+            expected_text=self.expected_text,
         )
