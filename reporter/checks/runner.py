@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from reporter.checks.common import sentence
 from reporter.checks.context import CheckContext, EvidenceMissing
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.limits import LimitKey, Thresholds, limit_key
@@ -42,10 +43,8 @@ def _hold_to_evidence(check: Check, account: AccountEvidence, finding: Finding) 
     if not weaknesses:
         return finding
     finding.observed = {**finding.observed, "would_be": finding.status.value, "incomplete_evidence": weaknesses}
-    finding.observed_text = (
-        f"{finding.observed_text} That would be {finding.status.value}, but the evidence it stands on is "
-        f"incomplete: {'; '.join(weaknesses)}."
-    )
+    would_be = f"that would be {finding.status.value}, but the evidence it stands on is incomplete: "
+    finding.observed_text += " " + sentence([would_be + "; ".join(weaknesses)])
     finding.status = Status.NOT_ASSESSED
     finding.reason = f"Not assessed: evidence is incomplete ({'; '.join(weaknesses)})."
     return finding
@@ -60,8 +59,12 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
             problem.subject or f"{problem.file} {problem.location}",
             Status.NOT_ASSESSED,
             f"The credential report row for this principal could not be read: {problem.reason}.",
-            observed_text=f"The credential report's {problem.location} ({problem.subject or 'no user name'}) "
-            f"could not be read: {problem.reason}.",
+            observed_text=sentence(
+                [
+                    f"the credential report's {problem.location} ({problem.subject or 'no user name'}) "
+                    f"could not be read: {problem.reason}"
+                ]
+            ),
             observed={"problem": problem.as_dict()},
             evidence=[EvidenceRef(problem.file, problem.location)],
         )
@@ -86,7 +89,9 @@ def run_check(
                 ctx.root_arn if check.scope == "root" else account.account_id,
                 Status.NOT_ASSESSED,
                 f"Not assessed: {exc.missing.name} is unavailable ({exc.missing.reason}).",
-                observed_text=f"No {exc.missing.name} evidence for account {account.account_id}: {exc.missing.reason}.",
+                observed_text=sentence(
+                    [f"no {exc.missing.name} evidence for account {account.account_id}: {exc.missing.reason}"]
+                ),
                 observed={"missing_evidence": exc.missing.name},
                 evidence=[EvidenceRef(p) for p in exc.missing.sources],
                 aggregate=True,
