@@ -16,7 +16,9 @@ from reporter.snapshot.writer import atomic_write
 # previous_manifest_sha256 and signature. 1.2 (additive): "integrity", what was verified of the
 # snapshot before the pack was built. 1.5 (additive): per-finding "limits", "framework_findings"
 # (checks judged again under a framework row's own limits) and each requirement check's "limits".
-SCHEMA_VERSION = "1.6"
+# 1.7 (additive): per-finding "observed_text", "expected_text" and "source_text", the sentences the
+# PDF and the workbook print.
+SCHEMA_VERSION = "1.7"
 
 
 def findings_document(model: Pack) -> dict[str, Any]:

@@ -33,9 +33,7 @@ def junit_name(model: Pack) -> str:
 
 
 def _lines(findings: list[Finding]) -> str:
-    return "\n".join(
-        _clean(f"{f.finding_id} {f.status.value} {f.resource}: {f.reason}; observed {f.observed}") for f in findings
-    )
+    return "\n".join(_clean(f"{f.finding_id} {f.status.value} {f.resource}: {f.statement()}") for f in findings)
 
 
 def _case(suite: ET.Element, check_id: str, account_id: str, findings: list[Finding]) -> str:
@@ -43,12 +41,12 @@ def _case(suite: ET.Element, check_id: str, account_id: str, findings: list[Find
     failed = [f for f in findings if f.status is Status.FAIL]
     if failed:
         first = failed[0]
-        element = ET.SubElement(case, "failure", message=_clean(first.reason), type=first.severity.value)
+        element = ET.SubElement(case, "failure", message=_clean(first.statement()), type=first.severity.value)
         element.text = _lines(failed)
         return "failure"
     open_ = [f for f in findings if f.status is not Status.PASS]
     if open_:
-        message = "; ".join(sorted({f"{f.status.value}: {f.reason}" for f in open_}))
+        message = "; ".join(sorted({f"{f.status.value}: {f.observed_text}" for f in open_}))
         ET.SubElement(case, "skipped", message=_clean(message)).text = _lines(open_)
         return "skipped"
     return "pass"

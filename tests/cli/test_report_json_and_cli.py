@@ -24,7 +24,7 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     doc = orjson.loads((tmp_path / "findings.json").read_bytes())
-    assert doc["schema_version"] == "1.6" and doc["generated_by"]["name"] == "reporter"
+    assert doc["schema_version"] == "1.7" and doc["generated_by"]["name"] == "reporter"
     # no history for the demo (reproducible): its drift is a baseline
     assert doc["drift"]["baseline"] is True and doc["drift"]["counts"]["new"] == 0
     # A FAIL under a framework row's own limits (PCI DSS 8.2.6) is a FAIL like any other.

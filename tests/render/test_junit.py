@@ -85,17 +85,22 @@ def test_failure_names_observed_values(demo: Pack) -> None:
     texts = "\n".join(f.text or "" for f in failures)
     assert all(fid in texts for fid in fail_ids)
     assert all(f.get("message") and f.get("type") for f in failures)
+    # the failure text gives each failed finding's sentences, not a dump of its values
+    for f in demo.findings:
+        if f.status is Status.FAIL:
+            assert f"{f.finding_id} FAIL {f.resource}: {f.statement()}" in texts
 
 
 def test_hostile_text_is_escaped_and_forbidden_characters_removed(demo: Pack) -> None:
     hostile = 'a<b>&"c\x00\x01\x1b]]></failure><x/>'
     findings = list(demo.findings)
     index = next(i for i, f in enumerate(findings) if f.status is Status.FAIL)
-    findings[index] = dataclasses.replace(findings[index], reason=hostile)
+    # A user name or user agent inside the observed sentence is attacker-controlled.
+    findings[index] = dataclasses.replace(findings[index], observed_text=hostile)
     data = render_junit(dataclasses.replace(demo, findings=findings))
     root = ET.fromstring(data)  # XML 1.0 parser: a NUL or ESC left in would make this raise
-    messages = [f.get("message") for f in root.iter("failure")]
-    assert 'a<b>&"c\ufffd\ufffd\ufffd]]></failure><x/>' in messages
+    messages = [f.get("message") or "" for f in root.iter("failure")]
+    assert any('Observed: a<b>&"c\ufffd\ufffd\ufffd]]></failure><x/> Expected: ' in m for m in messages)
     assert b"\x00" not in data and b"\x1b" not in data
 
 

@@ -116,6 +116,7 @@ def test_not_assessed_stays_not_assessed(tmp_path: Path) -> None:
     events = {e["unmapped"]["reporter"]["finding_id"]: e for e in ocsf_events(model)}
     asff = {f["ProductFields"]["reporter/finding_id"]: f for f in asff_findings(model)}
     assert_valid_asff(list(asff.values()))
+    assert any("iam:GetCredentialReport" in f.observed_text and "AccessDenied" in f.observed_text for f in missing)
     for f in missing:
         compliance = events[f.finding_id]["compliance"]
         assert (compliance["status_id"], compliance["checks"][0]["status"]) == (99, "NOT_ASSESSED")
@@ -123,6 +124,8 @@ def test_not_assessed_stays_not_assessed(tmp_path: Path) -> None:
         found = asff[f.finding_id]
         assert found["Compliance"]["Status"] == "NOT_AVAILABLE" and found["Workflow"]["Status"] == "NEW"
         assert found["Compliance"]["StatusReasons"] == [{"ReasonCode": "NOT_ASSESSED", "Description": f.reason}]
+        # the description is the finding's sentences: what is missing and why, the requirement, the source
+        assert events[f.finding_id]["finding_info"]["desc"] == found["Description"] == f.statement()
 
 
 def test_hostile_names_and_partition_come_through_escaped(tmp_path: Path) -> None:
