@@ -76,7 +76,8 @@ def test_report_to_security_hub_imports_and_exit_4_on_a_refusal(
     args = ["report", str(demo_snapshot_dir()), "--out", str(tmp_path / "a"), "-f", "asff", "--no-history"]
     ok = runner.invoke(app, [*args, "--fail-on", "never", "--to-security-hub", "--security-hub-region", "eu-west-1"])
     assert ok.exit_code == 0, ok.output
-    assert "68 of 68 finding(s) imported in 1 call(s)" in ok.output
+    total = len(build_pack(Snapshot.open(demo_snapshot_dir())).all_findings)  # one ASFF finding each
+    assert f"{total} of {total} finding(s) imported in 1 call(s)" in ok.output
     assert {f["ProductArn"].split(":")[3] for f in stored(hub)} == {"eu-west-1"}
 
     real = BaseClient._make_api_call
@@ -89,7 +90,7 @@ def test_report_to_security_hub_imports_and_exit_4_on_a_refusal(
     monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
     failed = runner.invoke(app, [*args[:3], str(tmp_path / "b"), *args[4:], "--fail-on", "never", "--to-security-hub"])
     assert failed.exit_code == 4, failed.output
-    assert "ThrottlingException: Rate exceeded" in failed.output and "0 of 68" in failed.output
+    assert "ThrottlingException: Rate exceeded" in failed.output and f"0 of {total}" in failed.output
 
 
 def test_bad_region_is_a_usage_error(tmp_path: Any) -> None:
