@@ -108,7 +108,7 @@ def read_layout(data: bytes) -> Layout:
             top, bottom = margin_top, page.height - margin_bottom
             words = [
                 w
-                for w in page.extract_words(keep_blank_chars=False, use_text_flow=False)
+                for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True)
                 if w["top"] >= top - 1 and w["bottom"] <= bottom + 1
             ]
             words.sort(key=lambda w: (round(w["top"]), w["x0"]))
@@ -126,16 +126,29 @@ def read_layout(data: bytes) -> Layout:
     return Layout(pages, chapters)
 
 
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
+    return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]), min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+
+
 def overlapping_words(page: Page, tolerance: float = OVERLAP_TOLERANCE) -> list[str]:
-    """Each pair of words whose boxes overlap by more than `tolerance` in both directions."""
+    """Each pair of words whose boxes overlap by more than `tolerance` in both directions, and each
+    "word" whose letters overlap: pdfplumber joins two texts drawn over each other on one line into
+    one interleaved word, so its letters, not its box, show the overlap."""
     problems = []
     words = sorted(page.words, key=lambda w: w["top"])
     for i, a in enumerate(words):
+        # Letters of one text touch (kerning takes a point or so); two texts interleaved need
+        # far more room than their box.
+        excess = sum(c["x1"] - c["x0"] for c in a["chars"]) - (a["x1"] - a["x0"])
+        if excess > max(3 * tolerance, 0.15 * (a["x1"] - a["x0"])):
+            problems.append(
+                f"page {page.number}: {a['text']!r} at ({a['x0']:.0f}, {a['top']:.0f}) is two texts drawn over each"
+                f" other (its letters need {excess:.1f} pt more than its box)"
+            )
         for b in words[i + 1 :]:
             if b["top"] >= a["bottom"] - tolerance:
                 break
-            dx = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
-            dy = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+            dx, dy = _overlap(a, b)
             if dx > tolerance and dy > tolerance:
                 problems.append(
                     f"page {page.number}: {a['text']!r} at ({a['x0']:.0f}, {a['top']:.0f}) overlaps"
