@@ -135,7 +135,8 @@ def overlapping_words(page: Page, tolerance: float = OVERLAP_TOLERANCE) -> list[
     "word" whose letters overlap: pdfplumber joins two texts drawn over each other on one line into
     one interleaved word, so its letters, not its box, show the overlap."""
     problems = []
-    words = sorted(page.words, key=lambda w: w["top"])
+    # Upright text only: a chart's rotated axis label is read letter by letter, stacked.
+    words = sorted((w for w in page.words if w["upright"]), key=lambda w: w["top"])
     for i, a in enumerate(words):
         # Letters of one text touch (kerning takes a point or so); two texts interleaved need
         # far more room than their box.

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
+from monthly import write_chain
 from pdf_layout import Layout, empty_chapters, overlapping_words, read_layout, underfilled_pages
 
 from reporter.core.resources import demo_snapshot_dir, shipped_dir
-from reporter.pack.model import build_pack
+from reporter.history.store import History
+from reporter.pack.model import PackOptions, build_pack
+from reporter.pack.record import pack_record
 from reporter.render.pdf import render_pdf
 from reporter.render.pdf.summary_view import SUMMARY_ACCOUNTS
 from reporter.snapshot.reader import Snapshot
@@ -120,6 +123,19 @@ def test_the_summary_stays_one_page_and_names_the_accounts_where_root_was_used(t
         table = text[text.index("Root user this period") : text.index("Top risks")]
         quiet = [a.id for a in pack.accounts[:-1] if a.id not in used]
         assert not [a for a in quiet if a in table] and pack.accounts[-1].id in table
+
+
+def test_a_second_month_has_its_changes_chapter_within_the_budget(tmp_path: Path) -> None:
+    september, october, _ = write_chain(tmp_path / "packs")
+    with History(tmp_path / "h.db") as history:
+        history.record(pack_record(build_pack(september), snapshot_path=september.root))
+        layout = read_layout(render_pdf(build_pack(october, PackOptions(history=history))))
+    _assert_budget(layout)
+    titles = [c.title for c in layout.chapters]
+    changes = next(i for i, t in enumerate(titles) if t.endswith("Changes since last month"))
+    assert titles[changes - 1].endswith(" Findings")
+    text = _summary(layout)
+    assert "first month of history" not in text.lower() and "Since 2026-09:" in text
 
 
 # ------------------------------------------------------------------------------------ the helpers can fail
