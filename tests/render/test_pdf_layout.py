@@ -11,6 +11,7 @@ from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snaps
 from monthly import write_chain
 from pdf_layout import Layout, empty_chapters, overlapping_words, read_layout, underfilled_pages
 
+from reporter.assess.framework_files import load_frameworks
 from reporter.core.resources import demo_snapshot_dir, shipped_dir
 from reporter.history.store import History
 from reporter.pack.model import PackOptions, build_pack
@@ -109,11 +110,23 @@ def test_contents_and_executive_summary_are_one_page_each(demo: Layout) -> None:
 # ------------------------------------------------------------------------------------ larger organizations
 
 
-@pytest.mark.parametrize("accounts", [SUMMARY_ACCOUNTS, 2 * SUMMARY_ACCOUNTS + 1])
-def test_the_summary_stays_one_page_and_names_the_accounts_where_root_was_used(tmp_path: Path, accounts: int) -> None:
+@pytest.mark.parametrize(
+    ("accounts", "page_size", "frameworks"),
+    [
+        (SUMMARY_ACCOUNTS, "A4", "default"),
+        (SUMMARY_ACCOUNTS, "Letter", "default"),
+        (SUMMARY_ACCOUNTS, "Letter", "all"),  # 11 framework rows: fewer account rows
+        (2 * SUMMARY_ACCOUNTS + 1, "A4", "default"),
+    ],
+)
+def test_the_summary_stays_one_page_and_names_the_accounts_where_root_was_used(
+    tmp_path: Path, accounts: int, page_size: str, frameworks: str
+) -> None:
     snapshot, used = _organization(tmp_path / "s", accounts)
-    pack = build_pack(snapshot)
-    layout = read_layout(render_pdf(pack))
+    chosen = list(load_frameworks().values()) if frameworks == "all" else None
+    pack = build_pack(snapshot, PackOptions(frameworks=chosen))
+    layout = read_layout(render_pdf(pack, page_size=page_size))
+    assert [c.first for c in layout.chapters[:3]] == [1, 2, 3]  # cover and contents one page each
     _assert_budget(layout)
     text = _summary(layout)
     assert f"Root used in {len(used)} of {accounts} account(s)" in text and "not known in 1" in text

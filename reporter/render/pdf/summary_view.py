@@ -19,12 +19,12 @@ from reporter.render.pdf.words import SHEET_ROOT_EVENTS, account_label, status_v
 from reporter.snapshot.manifest import iso_utc
 
 # Accounts listed one row each; beyond, the summary counts them (a page holds about this many
-# rows beside the other blocks).
+# rows beside the other blocks, with the default selection's frameworks).
 SUMMARY_ACCOUNTS = 12
+# Framework rows the account budget above leaves room for; each framework more takes an account row.
+FRAMEWORK_ROWS = 5
 # The most severe failing checks named as top risks.
 TOP_RISKS = 5
-# Accounts named, in a large organization, among those whose root user was used.
-USED_ACCOUNTS_LISTED = 12
 # Not-fully-assessed accounts and uncollected region calls named before "and N more".
 GAPS_LISTED = 4
 # The credential report's own root-use dates (a sign-in or a key use in the period is root use,
@@ -94,7 +94,11 @@ def coverage_cell(coverage: Coverage) -> str:
     return "NO"
 
 
-def _accounts(model: Pack, used: list[dict[str, Any]], per_account: dict[str, dict[str, int]]) -> dict[str, Any]:
+def _accounts(
+    model: Pack, used: list[dict[str, Any]], per_account: dict[str, dict[str, int]], cap: int
+) -> dict[str, Any]:
+    """One row per account up to `cap`; beyond, only the accounts where root was used (or cannot
+    be ruled out), at most `cap` of them."""
     rows = []
     by_id = {a.id: a for a in model.accounts}
     for u in used:
@@ -109,15 +113,15 @@ def _accounts(model: Pack, used: list[dict[str, Any]], per_account: dict[str, di
             }
         )
     tally = {word: sum(1 for u in used if u["used"] == word) for word in ("yes", "no", "unknown")}
-    if len(rows) <= SUMMARY_ACCOUNTS:
+    if len(rows) <= cap:
         return {"rows": rows, "tally": tally, "cut": False, "more": 0}
     # Too many for one page: the accounts where root was used or could not be ruled out, first ones.
     notable = [r for r in rows if r["used"] != "no"]
     return {
-        "rows": notable[:USED_ACCOUNTS_LISTED],
+        "rows": notable[:cap],
         "tally": tally,
         "cut": True,
-        "more": len(notable) - min(len(notable), USED_ACCOUNTS_LISTED),
+        "more": len(notable) - min(len(notable), cap),
         "sheet": SHEET_ROOT_EVENTS,
     }
 
@@ -244,7 +248,9 @@ def executive_summary(
             }
             for fw in frameworks
         ],
-        "accounts": _accounts(model, root_use(model, events), per_account),
+        "accounts": _accounts(
+            model, root_use(model, events), per_account, SUMMARY_ACCOUNTS - max(0, len(frameworks) - FRAMEWORK_ROWS)
+        ),
         "top_risks": _top_risks(groups, numbers),
         "status": _status_lines(model, integrity, root),
         "history": _history_line(model, numbers),
