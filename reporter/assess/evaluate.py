@@ -119,6 +119,12 @@ class FrameworkResult:
     def version(self) -> str:
         return self.framework.version
 
+    @property
+    def verdict(self) -> Status:
+        """The framework's one-word answer: its worst requirement (FAIL, then NOT_ASSESSED, then
+        MANUAL: automated rows pass but a person must attest the rest)."""
+        return _combine(r.status for r in self.requirements)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "framework": self.framework.describe(),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,24 @@ def load_frameworks(extra_dirs: Sequence[Path] = (), known_check_ids: set[str] |
             raise FrameworkError(f"{extra}: no such framework file or folder")
         frameworks.update(_load_dir(files, known, str))
     return dict(sorted(frameworks.items()))
+
+
+def _version_key(framework: Framework) -> tuple[tuple[int, ...], str]:
+    """Orders versions by their numbers ("7.0.0" after "1.4.0", "Rev. 5" after "Rev. 4"), the
+    text breaking ties, so no release of a framework has to be named in the code."""
+    return tuple(int(n) for n in re.findall(r"\d+", framework.version)), framework.version
+
+
+def default_frameworks(available: Mapping[str, Framework]) -> list[Framework]:
+    """The frameworks a pack evaluates when none is named: each file selected by default, and of
+    several versions of one framework (same name and publisher) only the newest, so the matrix is
+    printed once per framework and not once per CIS release. Sorted by id, like `available`."""
+    newest: dict[tuple[str, str], Framework] = {}
+    for fw in available.values():
+        if not fw.selected_by_default:
+            continue
+        family = (fw.publisher, fw.name)
+        if family not in newest or _version_key(fw) > _version_key(newest[family]):
+            newest[family] = fw
+    chosen = {fw.id for fw in newest.values()}
+    return [fw for fw in available.values() if fw.id in chosen]

@@ -88,6 +88,9 @@ class Framework(StrictModel):
     source_url: Url
     text_date: TextDate
     notes: Text | None = None
+    # False: evaluated only when named with --framework (PCI DSS and NIST apply to some scopes
+    # only). Of the files left that share a name and publisher, only the newest version is.
+    selected_by_default: bool = True
     requirements: list[Requirement] = Field(min_length=1)
 
     # Where the file came from (set by the loader): a display name and the SHA-256 of its bytes,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
+from reporter.assess.framework_files import default_frameworks
 from reporter.checks.registry import CHECKS
 from reporter.cli import inputs
 from reporter.cli.console import fail, out
@@ -80,9 +81,12 @@ def checks_list() -> None:
 
 def frameworks_list(frameworks_dir: FrameworksDir = None) -> None:
     """List the frameworks (shipped, plus any from --frameworks-dir)."""
-    table = Table(Column("id", no_wrap=True), Column("requirements", justify="right"), "name", "file")
-    for fw in inputs.frameworks(None, frameworks_dir):
-        table.add_row(fw.id, str(len(fw.requirements)), f"{fw.name} {fw.version}", fw.source)
+    available = inputs.available_frameworks(frameworks_dir)
+    default = {fw.id for fw in default_frameworks(available)}
+    table = Table(Column("id", no_wrap=True), Column("requirements", justify="right"), "default", "name", "file")
+    for fw in available.values():
+        in_default = "yes" if fw.id in default else "no"
+        table.add_row(fw.id, str(len(fw.requirements)), in_default, f"{fw.name} {fw.version}", fw.source)
     out.print(table)
 
 
@@ -91,7 +95,10 @@ def frameworks_show(
     frameworks_dir: FrameworksDir = None,
 ) -> None:
     """Show a framework's requirements and the checks behind each."""
-    (fw,) = inputs.frameworks(framework_id, frameworks_dir)
+    available = inputs.available_frameworks(frameworks_dir)
+    if framework_id not in available:
+        raise fail(f"unknown framework {framework_id}; known: {', '.join(available)}")
+    fw = available[framework_id]
     out.print(f"[bold]{fw.name}[/] {fw.version} ({fw.publisher}, {fw.text_date})\n{fw.source_url}", highlight=False)
     table = Table(Column("id", no_wrap=True), "title", "checks (rationale)")
     for req in fw.requirements:

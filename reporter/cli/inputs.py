@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from reporter.assess.attestations import Attestation, load_attestations, validate_attestations
-from reporter.assess.framework_files import load_frameworks
+from reporter.assess.framework_files import default_frameworks, load_frameworks
 from reporter.assess.framework_model import Framework, FrameworkError
 from reporter.assess.risk_acceptance import RiskAcceptanceError, RiskAcceptances, load_risk_acceptances
 from reporter.cli.console import fail
@@ -29,18 +29,30 @@ def open_snapshot(path: Path) -> Snapshot:
         raise fail(str(exc)) from None
 
 
-def frameworks(ids: str | None, dirs: list[Path] | None) -> list[Framework]:
+def available_frameworks(dirs: list[Path] | None) -> dict[str, Framework]:
+    """Every framework, shipped and from --frameworks-dir, by id."""
     try:
-        available = load_frameworks(dirs or ())
+        return load_frameworks(dirs or ())
     except FrameworkError as exc:
         raise fail(str(exc)) from None
+
+
+def frameworks(ids: str | None, dirs: list[Path] | None) -> list[Framework]:
+    """The frameworks of --framework: the default selection when none is given; in the comma
+    list `default` stands for that selection and `all` for every framework."""
+    available = available_frameworks(dirs)
     if not ids:
-        return list(available.values())
+        return default_frameworks(available)
+    named = {"default": default_frameworks(available), "all": list(available.values())}
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
-    unknown = [i for i in wanted if i not in available]
+    unknown = [i for i in wanted if i not in available and i not in named]
     if unknown:
-        raise fail(f"unknown framework(s) {', '.join(unknown)}; known: {', '.join(available)}")
-    return [available[i] for i in wanted]
+        raise fail(f"unknown framework(s) {', '.join(unknown)}; known: {', '.join(available)}, default, all")
+    chosen: dict[str, Framework] = {}
+    for i in wanted:
+        for fw in [available[i]] if i in available else named[i]:
+            chosen.setdefault(fw.id, fw)
+    return list(chosen.values())
 
 
 def attestations(path: Path | None, frameworks: list[Framework]) -> list[Attestation]:

@@ -105,7 +105,8 @@ FrameworkIds = Annotated[
     typer.Option(
         "--framework",
         autocompletion=complete_framework_ids,
-        help="Comma-separated framework ids (default: all). See `reporter frameworks list`.",
+        help="Comma-separated framework ids; `default` is the default selection (newest CIS, SOC 2, HIPAA,"
+        " Well-Architected, FTR), `all` every framework. See `reporter frameworks list`.",
     ),
 ]
 FrameworksDir = Annotated[

@@ -11,7 +11,7 @@ import pandas as pd
 
 from reporter.assess.attestations import Attestation
 from reporter.assess.evaluate import FrameworkResult, evaluate
-from reporter.assess.framework_files import load_frameworks
+from reporter.assess.framework_files import default_frameworks, load_frameworks
 from reporter.assess.framework_model import Framework
 from reporter.assess.risk_acceptance import AcceptanceReport, RiskAcceptances, apply
 from reporter.checks.finding import Finding
@@ -186,10 +186,10 @@ def _account_status(snapshot: Snapshot, evidence: AccountEvidence, findings: lis
 class PackOptions:
     """What a pack is built with, besides its snapshot.
 
-    `frameworks=None` means every shipped framework. `risk_acceptances` (the --exceptions file;
-    none: every FAIL is unaccepted) are applied on the snapshot's as_of; drift is computed against
-    `history` (None: this pack is a baseline). The history is only read here; recording is the
-    caller's, after every file is written."""
+    `frameworks=None` means the default selection of the shipped ones (`default_frameworks`).
+    `risk_acceptances` (the --exceptions file; none: every FAIL is unaccepted) are applied on the
+    snapshot's as_of; drift is computed against `history` (None: this pack is a baseline). The
+    history is only read here; recording is the caller's, after every file is written."""
 
     thresholds: Thresholds = field(default_factory=Thresholds)
     frameworks: Sequence[Framework] | None = None
@@ -224,7 +224,7 @@ def _annotate(pack: Pack, options: PackOptions) -> None:
 def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
     evidence = load_evidence(snapshot)
     as_of = snapshot.manifest.as_of
-    chosen = list(load_frameworks().values()) if options.frameworks is None else list(options.frameworks)
+    chosen = default_frameworks(load_frameworks()) if options.frameworks is None else list(options.frameworks)
     stated: dict[str, list[dict[str, int]]] = {}
     for fw in chosen:
         for check_id, limit_sets in fw.stated_limits().items():

@@ -58,11 +58,11 @@ def test_a_missing_artifact_makes_the_account_partially_assessed_everywhere(demo
     by_id = {a["id"]: a for a in doc["accounts"]}
     assert by_id[SANDBOX]["assessed"] is False and by_id[SANDBOX]["coverage"]["state"] == "partially_assessed"
     view = build_view(demo)
-    assert f"{SANDBOX} {cov.label}" in view["summary"]["paragraph"]
     cover_row = f"{full} of {len(demo.accounts)} account(s) fully assessed; {SANDBOX} {cov.label}"
-    assert view["coverage"] == cover_row
+    assert ("Coverage", cover_row) in view["summary"]["status"]
+    assert view["coverage"] == cover_row  # the cover row
     scope = {a["id"]: a for a in view["scope"]["accounts"]}
-    assert scope[SANDBOX]["coverage"] == f"partially: {cov.checks_assessed} of {cov.checks_total} checks"
+    assert scope[SANDBOX]["coverage"] == f"{cov.checks_assessed} of {cov.checks_total} checks"
     assert _summary_rows(demo)["coverage"] == view["coverage"]
     # the sandbox's throttled region makes the organization's root-event count a floor
     assert str(demo.root_event_count()).startswith("at least ")
@@ -91,6 +91,9 @@ def test_root_event_counts_over_a_gap_read_at_least(tmp_path: Path) -> None:
     assert doc["summary"]["root_events"]["complete"] is False and doc["summary"]["root_events"]["value"] == 1
     view = build_view(model)
     assert view["summary"]["root"]["sign_ins"] == "≥ 1"
-    assert "Root-event counts are floors (at least N)" in view["summary"]["paragraph"]
-    assert "at least 1 root event(s)" in view["summary"]["paragraph"]
+    status = dict(view["summary"]["status"])
+    assert status["Root events"].startswith("counts are floors (at least N): ")
+    # An event found despite the gap is root use: the account reads "yes" with its count.
+    (account,) = view["summary"]["accounts"]["rows"]
+    assert account["used"] == "yes" and account["detail"].startswith("1 root event(s)")
     assert _summary_rows(model)["root events in the period"] == "at least 1"

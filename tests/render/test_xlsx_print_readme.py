@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from monthly import A, write_chain
 
+from reporter.assess.framework_files import load_frameworks
 from reporter.assess.risk_acceptance import load_risk_acceptances
 from reporter.core.resources import demo_snapshot_dir
 from reporter.history.store import History
@@ -45,8 +46,11 @@ def full_model(tmp_path_factory: pytest.TempPathFactory) -> Pack:
     ticket: SEC-1
 """)
     with History(base / "h.db") as history:
-        history.record(pack_record(build_pack(september), snapshot_path=september.root))
-        options = PackOptions(risk_acceptances=load_risk_acceptances(base / "x.yaml"), history=history)
+        every = list(load_frameworks().values())  # beyond the default selection: PCI DSS states limits
+        history.record(pack_record(build_pack(september, PackOptions(frameworks=every)), snapshot_path=september.root))
+        options = PackOptions(
+            frameworks=every, risk_acceptances=load_risk_acceptances(base / "x.yaml"), history=history
+        )
         model = build_pack(october, options)
     assert model.drift is not None and not model.drift.baseline and model.drift.frameworks
     assert model.acceptances is not None and model.acceptances.decisions

@@ -254,9 +254,14 @@ def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
     return out
 
 
+def framework_anchor(index: int) -> str:
+    """The link target of the n-th framework's matrix (1-based), for the contents and the matrix."""
+    return f"fw-{index}"
+
+
 def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Control matrix rows. Findings are named as plain ids (cheap to lay out, hundreds per table)
-    and linked once per findings group (4.n), where each id is listed or its workbook row named."""
+    and linked once per findings group (its section number), where each id is listed or its workbook row named."""
     by_id = {f.finding_id: f for f in model.all_findings}
     group_of = {
         (g["check_id"], g["status"]["code"], g["limit_key"]): (index, g) for index, g in enumerate(groups, start=1)
@@ -274,7 +279,11 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
                 key=lambda k: group_of[k][0] if k in group_of else 0,
             )
             links = [
-                {"anchor": group_of[k][1]["anchor"], "label": f"4.{group_of[k][0]}", "status": group_of[k][1]["status"]}
+                {
+                    "anchor": group_of[k][1]["anchor"],
+                    "label": group_of[k][1]["number"],
+                    "status": group_of[k][1]["status"],
+                }
                 for k in keys
                 if k in group_of
             ]
@@ -298,7 +307,7 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
             )
         out.append(
             {
-                "anchor": f"fw-{index}",
+                "anchor": framework_anchor(index),
                 "id": info["id"],
                 "name": info["name"],
                 "version": info["version"],

@@ -13,12 +13,11 @@ import pandas as pd
 from reporter import __version__
 from reporter.checks.limits import describe_limits
 from reporter.checks.registry import CHECKS
-from reporter.core.status import Status
-from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage
 from reporter.pack.integrity import STAMP
 from reporter.pack.model import Pack
 from reporter.render.chart import STATUS_STYLE, status_chart_alt, status_chart_svg
 from reporter.render.pdf.auditor import auditor_guide
+from reporter.render.pdf.chapters import chapters_view, plan_chapters
 from reporter.render.pdf.evidence_sections import (
     chain_section,
     credential_tables,
@@ -27,7 +26,8 @@ from reporter.render.pdf.evidence_sections import (
     manifest_table,
     root_timeline,
 )
-from reporter.render.pdf.findings_view import control_matrix, findings_chapter
+from reporter.render.pdf.findings_view import control_matrix, findings_chapter, framework_anchor
+from reporter.render.pdf.summary_view import coverage_cell, coverage_line, executive_summary
 from reporter.render.pdf.words import (
     PAGE_SIZES,
     STATUSES,
@@ -37,6 +37,9 @@ from reporter.render.pdf.words import (
     workbook_name,
 )
 from reporter.snapshot.manifest import iso_utc
+
+# Accounts the cover names (and not fully assessed accounts it names), so it stays one page.
+COVER_ACCOUNTS = 6
 
 # --------------------------------------------------------------------------------------------
 # Sections
@@ -91,83 +94,14 @@ def _root_headline(model: Pack, events: pd.DataFrame) -> dict[str, Any]:
         return str(n) if count.complete else f"≥ {n}"
 
     return {
-        "events": len(events),
         "complete": count.complete,
-        "floor": "" if count.complete else "at least ",
         "gaps": list(count.gaps),
         "sign_ins": shown(len(sign_ins)),
-        "sign_ins_ok": shown(len(successful)),
         "sign_ins_failed": shown(failed),
         "sign_ins_without_mfa": shown(len(no_mfa)),
         "alert": len(no_mfa) > 0,
         "api_calls": shown(len(api_calls)),
-        "accounts": sorted(events["account"].dropna().unique().tolist()) if len(events) else [],
     }
-
-
-def _summary_paragraph(model: Pack, org: dict[str, Any], root: dict[str, Any], counts: dict[str, int]) -> str:
-    manifest = model.snapshot.manifest
-    parts = [
-        f"This pack covers {org['title']} for {manifest.period_start:%B %Y}, with evidence as of "
-        f"{iso_utc(manifest.as_of)}. Coverage: {model.coverage_text()}.",
-    ]
-    fails = counts["FAIL"]
-    not_assessed = counts["NOT_ASSESSED"]
-    parts.append(
-        f"Of {sum(counts.values())} automated check results, {counts['PASS']} passed, {fails} failed "
-        f"and {not_assessed} could not be assessed because evidence was missing or its collection failed; "
-        f"missing evidence is never counted as a pass."
-    )
-    floor = root["floor"]
-    if root["events"]:
-        accounts = ", ".join(root["accounts"])
-        parts.append(
-            f"The root user was active this period in {floor}{len(root['accounts'])} account(s) ({accounts}): "
-            f"{floor}{len(model.root_events())} root event(s), of them console sign-ins: "
-            f"{root['sign_ins']} ({root['sign_ins_without_mfa']} successful without MFA, "
-            f"{root['sign_ins_failed']} failed), and {root['api_calls']} other root action(s)."
-        )
-    elif root["complete"]:
-        parts.append("No root activity was recorded in the period in the evidence collected.")
-    else:
-        parts.append("No root activity was found in the root-event evidence that could be collected.")
-    if not root["complete"]:
-        parts.append(
-            f"Root-event counts are floors (at least N): the evidence has {len(root['gaps'])} gap(s)"
-            f" ({'; '.join(root['gaps'][:3])}{'; …' if len(root['gaps']) > 3 else ''})."
-        )
-    critical = [f for f in model.findings if f.status == Status.FAIL and f.severity.value == "critical"]
-    if critical:
-        parts.append(
-            f"{len(critical)} failed check result(s) are of critical severity and should be "
-            f"remediated first (see Findings)."
-        )
-    acceptances = model.acceptances
-    if acceptances is not None and (acceptances.counts()["accepted"] or acceptances.counts()["expired"]):
-        c = acceptances.counts()
-        parts.append(
-            f"{c['accepted']} failed result(s) are covered by an accepted exception (they stay FAIL);"
-            f" {c['expired']} exception(s) have expired and no longer apply."
-        )
-    drift = model.drift
-    if drift is not None and drift.baseline:
-        parts.append("This is the first pack of this scope: it is the baseline for later months.")
-    elif drift is not None:
-        c = drift.counts()
-        parts.append(
-            f"Since {drift.previous_month}: {c['new']} new failure(s), {c['resolved']} resolved,"
-            f" {c['still_open']} still open and {c['no_longer_assessed']} no longer assessed"
-            f" (see Changes since last month)."
-        )
-    return " ".join(parts)
-
-
-def _coverage_cell(coverage: Coverage) -> str:
-    if coverage.state == ASSESSED:
-        return f"yes ({coverage.checks_total} checks)"
-    if coverage.state == PARTIAL:
-        return f"partially: {coverage.checks_assessed} of {coverage.checks_total} checks"
-    return "NO"
 
 
 def _scope(model: Pack) -> dict[str, Any]:
@@ -189,7 +123,7 @@ def _scope(model: Pack) -> dict[str, Any]:
                 "management": scope.is_management,
                 "regions": ", ".join(scope.regions) or "\u2014",
                 "assessed": bool(st and st.assessed),
-                "coverage": _coverage_cell(st.coverage) if st else "NO",
+                "coverage": coverage_cell(st.coverage) if st else "NO",
                 "note": (st.reason if st else "") or "",
                 "gaps": gaps,
             }
@@ -270,10 +204,22 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
     org = _organization(model)
     events = model.root_events()
     root = _root_headline(model, events)
-    counts = model.counts()
     per_account = _counts_per_account(model)
     findings = findings_chapter(model, table_cap, workbook)
+    drift = drift_section(model, table_cap, workbook)
+    chapters = plan_chapters(
+        frameworks=[
+            {"anchor": framework_anchor(i), "name": r.name, "version": r.version}
+            for i, r in enumerate(model.frameworks, start=1)
+        ],
+        groups=findings["groups"],
+        has_changes=drift is not None and not drift["baseline"],
+    )
+    toc = chapters_view(chapters)
+    for g in findings["groups"]:
+        g["number"] = toc["number"][g["anchor"]]
     frameworks = control_matrix(model, findings["groups"])
+    integrity = _integrity(model)
     chart_rows = [
         (
             f"{fw['name']} {fw['version']}" if len(fw["name"]) < 40 else f"{fw['id']}",
@@ -300,29 +246,23 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         "snapshot_tool_version": manifest.tool_version,
         "digest": model.snapshot.digest,
         "workbook": workbook,
-        "accounts_cover": [account_label(model, a.id) for a in manifest.accounts],
+        # The cover names a few accounts; all of them are in Scope and method.
+        "accounts_cover": [account_label(model, a.id) for a in manifest.accounts[:COVER_ACCOUNTS]],
+        "accounts_cover_more": max(0, len(manifest.accounts) - COVER_ACCOUNTS),
+        "chapters": toc,
         "summary": {
-            "paragraph": _summary_paragraph(model, org, root, counts),
+            **executive_summary(
+                model,
+                events,
+                org=org,
+                root=root,
+                frameworks=frameworks,
+                groups=findings["groups"],
+                per_account=per_account,
+                integrity=integrity,
+                numbers=toc["number"],
+            ),
             "statuses": [status_view(s) for s in STATUSES],
-            "frameworks": [
-                {
-                    "anchor": fw["anchor"],
-                    "name": fw["name"],
-                    "version": fw["version"],
-                    "counts": [c for _, c in fw["counts"]],
-                }
-                for fw in frameworks
-            ],
-            "accounts": [
-                {
-                    "label": account_label(model, a.id),
-                    "assessed": a.assessed,
-                    "coverage": "" if a.assessed else a.coverage.label,
-                    "counts": [per_account[a.id][s] for s in STATUSES],
-                }
-                for a in model.accounts
-            ],
-            "total": [counts[s] for s in STATUSES],
             "root": root,
             "chart": chart,
             "chart_alt": status_chart_alt(chart_rows),
@@ -331,11 +271,11 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         "scope": _scope(model),
         "frameworks": frameworks,
         "findings": findings,
-        "drift": drift_section(model, table_cap, workbook),
+        "drift": drift,
         "exceptions": exceptions_section(model, table_cap, workbook),
         "chain": chain_section(model),
-        "integrity": _integrity(model),
-        "coverage": model.coverage_text(),
+        "integrity": integrity,
+        "coverage": coverage_line(model, COVER_ACCOUNTS),
         "auditor": auditor_guide(model),
         "timeline": root_timeline(model, events, table_cap, workbook),
         "credentials": credential_tables(model, table_cap, workbook),
