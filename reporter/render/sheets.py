@@ -174,12 +174,12 @@ def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTa
     if "ticket" not in frame.columns:
         # The break-glass ticket (--exceptions) that authorised each root event, if any.
         tickets = {
-            e.row_id: e.break_glass.ticket
+            e.evidence_id: e.break_glass.ticket
             for e in (model.acceptances.root_events if model.acceptances else ())
             if e.break_glass is not None
         }
         frame = frame.assign(
-            ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index, dtype=object)
+            ticket=pd.Series([tickets.get(r) for r in frame["evidence_id"]], index=frame.index, dtype=object)
         )
     # `account` (the snapshot folder) repeats what `source` already says; every normalized column stays.
     columns = frame_columns(frame, skip=["account"], meanings=ROOT_EVENTS)
@@ -190,7 +190,7 @@ def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTa
         frame,
         columns,
         widths={"user_agent": 50, "source": 50},
-        description="Every root CloudTrail event of the period, one row per record, id E-root-….",
+        description="Every root CloudTrail event of the period, one row per record, id E-evt-<eventID>.",
     )
 
 
@@ -203,7 +203,7 @@ def credential_report_table(model: Pack) -> SheetTable:
         frame,
         frame_columns(frame, meanings=CREDENTIAL_REPORT),
         widths={"arn": 45, "source": 45},
-        description="Every credential-report row of every account (root included), id U-….",
+        description="Every credential-report row of every account (root included), id E-cred-….",
     )
 
 

@@ -94,7 +94,7 @@ def test_three_months_drift_in_json(packs: dict[str, Any]) -> None:
     for month in MONTHS:
         # A FAIL without a valid exception in every month: exit 1 (default --fail-on fail)
         assert packs["results"][month].exit_code == 1, packs["results"][month].output
-        assert docs[month]["schema_version"] == "1.6"
+        assert docs[month]["schema_version"] == "1.7"
     sep, oct_, nov = (docs[m]["drift"] for m in MONTHS)
     assert sep["baseline"] is True and sep["previous"] is None and sep["counts"]["new"] == 0
     assert oct_["previous"]["month"] == "2026-09" and oct_["previous"]["is_last_month"] is True

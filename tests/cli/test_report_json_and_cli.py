@@ -24,7 +24,7 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     doc = orjson.loads((tmp_path / "findings.json").read_bytes())
-    assert doc["schema_version"] == "1.6" and doc["generated_by"]["name"] == "reporter"
+    assert doc["schema_version"] == "1.7" and doc["generated_by"]["name"] == "reporter"
     # no history for the demo (reproducible): its drift is a baseline; no exceptions file
     assert doc["drift"]["baseline"] is True and doc["drift"]["counts"]["new"] == 0
     # A FAIL under a framework row's own limits (PCI DSS 8.2.6) is a FAIL like any other.
@@ -64,7 +64,10 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     assert doc["snapshot"]["manifest_sha256"] == Snapshot.open(demo_snapshot_dir()).digest
     assert [a["id"] for a in doc["accounts"]] == [mgmt, prod, sandbox]
     ids = [f["id"] for f in doc["findings"]]
-    assert ids == [f"F-{i:04d}" for i in range(1, len(ids) + 1)]
+    assert len(set(ids)) == len(ids) and all(
+        i.startswith(f"F-{f['check_id']}-{f['account_id']}") for i, f in zip(ids, doc["findings"])
+    )
+    assert all(ref["id"].startswith("E-") for f in doc["findings"] for ref in f["evidence"])
     assert sum(doc["summary"]["total"].values()) == len(doc["findings"])
 
 

@@ -32,10 +32,11 @@ def test_demo_csv_files_rows_and_types(tmp_path: Path) -> None:
     doc = orjson.loads(render_json(model))
     assert [r["finding_id"] for r in by["findings"]] == [f["id"] for f in doc["findings"] + doc["framework_findings"]]
     events = by["root_events"]
-    assert [r["row_id"] for r in events] == list(model.root_events()["row_id"])
+    assert [r["evidence_id"] for r in events] == list(model.root_events()["evidence_id"])
     assert events[0]["event_time (UTC)"].endswith("Z") and events[0]["success"] in ("TRUE", "FALSE")
     creds = by["credential_report"]
-    assert creds[0]["row_id"] == "U-0001" and creds[0]["password_next_rotation (UTC)"] == "not_supported"
+    assert creds[0]["evidence_id"] == f"E-cred-{creds[0]['account_id']}-root"
+    assert creds[0]["password_next_rotation (UTC)"] == "not_supported"
     assert len(by["manifest"]) == len(model.snapshot.manifest.artifacts)
     assert len(by["frameworks"]) == sum(len(r.requirements) for r in model.frameworks)
     raw = paths[0].read_bytes()

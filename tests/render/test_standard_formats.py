@@ -82,7 +82,7 @@ def test_ocsf_events_validate_against_py_ocsf_models(demo: Pack) -> None:
         event["cloud"] = cloud
         assert (event["class_uid"], event["type_uid"], event["metadata"]["version"]) == (2003, 200301, "1.5.0")
     by_id = {e["unmapped"]["reporter"]["finding_id"]: e for e in events}
-    f1 = by_id["F-0001"]  # root used in the demo's management account
+    f1 = by_id[demo.findings[0].finding_id]  # the first finding: root used in the demo's management account
     assert f1["compliance"]["status_id"] == 3 and f1["compliance"]["checks"][0]["status"] == "Fail"
     assert "CIS Amazon Web Services Foundations Benchmark 5.0.0 1.6" in f1["compliance"]["requirements"]
     assert f1["cloud"]["account"]["uid"] == "111122223333" and f1["resources"][0]["cloud_partition"] == "aws"
@@ -96,7 +96,7 @@ def test_asff_findings_validate_against_botocore_security_hub_model(demo: Pack) 
     findings = orjson.loads(render_asff(demo))
     assert len(findings) == len(demo.all_findings)
     assert_valid_asff(findings)
-    f1 = next(f for f in findings if f["ProductFields"]["reporter/finding_id"] == "F-0001")
+    f1 = next(f for f in findings if f["ProductFields"]["reporter/finding_id"] == demo.findings[0].finding_id)
     assert f1["ProductArn"] == "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
     assert (f1["Compliance"]["Status"], f1["Severity"]["Label"], f1["Workflow"]["Status"]) == ("FAILED", "HIGH", "NEW")
     assert f1["CreatedAt"] == f1["UpdatedAt"] == "2026-11-01T06:00:00Z"

@@ -77,8 +77,8 @@ def test_demo_workbook_sheets_tables_and_layout(demo_book, demo_model) -> None:
         assert ws.freeze_panes in ("A2", "B2")
         assert all(ws.column_dimensions[c].width for c in "AB")
     assert header(wb["Findings"])[0] == "finding_id"
-    assert header(wb["Root events"])[:3] == ["row_id", "event_id", "event_time (UTC)"]
-    assert header(wb["Credential report"])[0] == "row_id"
+    assert header(wb["Root events"])[:3] == ["evidence_id", "event_id", "event_time (UTC)"]
+    assert header(wb["Credential report"])[0] == "evidence_id"
     assert header(wb["Manifest"])[:2] == ["path", "sha256"]
     assert not any(h.endswith("_note") for h in header(wb["Credential report"]))
     assert wb.properties.creator == "reporter"
@@ -94,7 +94,8 @@ def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
     assert orjson.loads(observed[0]) == doc["findings"][0]["observed"]
 
     events = demo_model.root_events()
-    assert column(wb["Root events"], "row_id") == list(events["row_id"])
+    assert column(wb["Root events"], "evidence_id") == list(events["evidence_id"])
+    assert all(e.startswith("E-evt-") for e in events["evidence_id"])
     times = column(wb["Root events"], "event_time (UTC)")
     assert all(isinstance(t, datetime) and t.tzinfo is None for t in times)
     assert times[0] == events["event_time"].iloc[0].tz_convert(None).to_pydatetime()
@@ -103,7 +104,8 @@ def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
 
     creds = demo_model.credential_rows()
     cr = wb["Credential report"]
-    assert column(cr, "row_id") == [f"U-{i:04d}" for i in range(1, len(creds) + 1)]
+    assert column(cr, "evidence_id") == list(creds["evidence_id"])
+    assert len(set(creds["evidence_id"])) == len(creds) and all(e.startswith("E-cred-") for e in creds["evidence_id"])
     assert all(isinstance(v, bool) for v in column(cr, "mfa_active"))
     assert isinstance(column(cr, "user_creation_time (UTC)")[0], datetime)
     # special values are spelled out where the typed value is missing

@@ -14,9 +14,11 @@ from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
 from reporter.pack.model import Pack
 from reporter.render.pdf.words import (
+    EVIDENCE_IDS_LISTED,
     EVIDENCE_ROWS_LISTED,
     FINDINGS_SHARE_OF_CAP,
     LINKED_FINDINGS_PER_REQUIREMENT,
+    RESULTS_INDEX_CAP,
     SEVERITY_ORDER,
     SHEET_FINDINGS,
     SHOWN_STATUSES,
@@ -65,7 +67,33 @@ def finding_row(f: Finding, model: Pack, decision: Decision | None = None) -> di
         "exception": exception_text(decision),
         "observed": "; ".join(f"{k} = {plain_text(v)}" for k, v in f.observed.items()),
         "evidence": _evidence_text(f.evidence),
+        **evidence_ids(f),
     }
+
+
+def evidence_ids(f: Finding) -> dict[str, Any]:
+    """The evidence ids a finding cites, the first EVIDENCE_IDS_LISTED of them printed."""
+    ids = list(dict.fromkeys(ref.id for ref in f.evidence if ref.id))
+    return {"evidence_ids": ids[:EVIDENCE_IDS_LISTED], "more_evidence": len(ids) - EVIDENCE_IDS_LISTED}
+
+
+def results_index(model: Pack, detailed: set[str], workbook: str) -> dict[str, Any]:
+    """Every finding not detailed in its group (PASS and N/A included), by id, in the findings'
+    order, so each id the workbook and findings.json carry can be found in the PDF too."""
+    listed = [f for f in model.all_findings if f.finding_id not in detailed]
+    rows = [
+        {
+            "id": f.finding_id,
+            "anchor": f"finding-{f.finding_id}",
+            "status": status_view(f.status.value),
+            "account": account_label(model, f.account_id),
+            "resource": f.resource,
+            "framework_limits": f.framework_limits,
+            **evidence_ids(f),
+        }
+        for f in listed[:RESULTS_INDEX_CAP]
+    ]
+    return {"rows": rows, "total": len(listed), "rest": len(listed) - len(rows), "workbook": workbook}
 
 
 def _evidence_text(refs: Iterable[EvidenceRef]) -> str:
@@ -152,8 +180,10 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     anchored: set[str] = set()
     decided = decisions(model)
     stated_by = _stated_by(model)
+    # The Findings sheet lists model.all_findings in order from Excel row 2.
+    position = {f.finding_id: i for i, f in enumerate(model.all_findings)}
     for index, (key, share) in enumerate(zip(keys, shares, strict=True), start=1):
-        members = sorted(grouped[key], key=lambda f: _finding_number(f.finding_id))
+        members = sorted(grouped[key], key=lambda f: position[f.finding_id])
         detailed, rest = members[:share], members[share:]
         anchored.update(f.finding_id for f in detailed)
         check_id, status, limits = key
@@ -161,8 +191,7 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         framework_limits = members[0].framework_limits
         note = None
         if rest:
-            # Findings sheet: every finding in id order, F-k on Excel row k+1.
-            rows = [_finding_number(f.finding_id) + 1 for f in rest]
+            rows = [position[f.finding_id] + 2 for f in rest]
             note = {
                 "shown": len(detailed),
                 "total": len(members),
@@ -171,8 +200,6 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
                 "sheet": SHEET_FINDINGS,
                 "first_row": rows[0],
                 "last_row": rows[-1],
-                "first_id": rest[0].finding_id,
-                "last_id": rest[-1].finding_id,
                 "check_id": check_id,
                 "status": status,
             }
@@ -223,6 +250,7 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         "fail": sum(1 for f in shown if f.status == Status.FAIL),
         "not_assessed": sum(1 for f in shown if f.status == Status.NOT_ASSESSED),
         "by_severity": [(s, by_severity.get(s, 0)) for s in SEVERITY_ORDER],
+        "index": results_index(model, anchored, workbook),
     }
 
 
@@ -240,10 +268,6 @@ def _group_key(finding: Finding) -> tuple[str, str, LimitKey]:
     """One findings group per check, status and limits: a check judged again under a framework
     row's limits (PCI DSS's 90 days) is a group of its own, cited by that row."""
     return finding.check_id, finding.status.value, limit_key(finding.limits)
-
-
-def _finding_number(finding_id: str) -> int:
-    return int(finding_id.rsplit("-", 1)[1])
 
 
 def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
