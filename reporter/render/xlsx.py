@@ -88,7 +88,7 @@ def _widths(table: SheetTable, sample: list[list[Any]]) -> list[float]:
 def _link_cell(ws: Any, link: Link) -> Cell:
     cell = WriteOnlyCell(ws, value=link.text)
     # types-openpyxl lists `_hyperlink` in Cell.__slots__ but does not declare it.
-    cell._hyperlink = Hyperlink(ref="", location=f"'{link.sheet}'!A1", display=link.text)  # type: ignore[attr-defined]
+    cell._hyperlink = Hyperlink(ref="", location=f"'{link.sheet}'!A{link.row}", display=link.text)  # type: ignore[attr-defined]
     cell.font = Font(color="0563C1", underline="single")
     return cell
 

@@ -421,7 +421,7 @@ def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
     from reporter.assess.risk_acceptance import load_risk_acceptances
     from reporter.pack.model import PackOptions, build_pack
     from reporter.render.pdf import build_view, render_html
-    from reporter.render.sheets import findings_table
+    from reporter.render.sheets import evidence_tables
     from reporter.render.sheets_monthly import exceptions_table
 
     snap = write_month(tmp_path / "snap", "2026-10")
@@ -437,7 +437,7 @@ def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
     model = build_pack(snap, PackOptions(risk_acceptances=load_risk_acceptances(tmp_path / "x.yaml")))
     (row,) = list(exceptions_table(model).rows())
     assert row[6] == "'@SUM(A1) <b>boss</b>" and row[9] == "'-1+1" and row[10].startswith("'=HYPERLINK")
-    table = findings_table(model)
+    table = evidence_tables(model)[0]  # the Findings sheet
     ticket = table.headers.index("ticket")
     assert [r[ticket] for r in table.rows() if r[ticket]] == ["'-1+1"]
     html, _ = render_html(build_view(model))

@@ -16,7 +16,7 @@ from reporter.render.csv_export import write_csv
 from reporter.render.json_report import render_json
 from reporter.snapshot.reader import Snapshot
 
-TABLES = ["findings", "frameworks", "root_events", "credential_report", "manifest"]
+TABLES = ["findings", "frameworks", "root_events", "credential_report", "manifest", "evidence_cited"]
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1"]
 
 
