@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-# eventIDs are UUIDs; account ids twelve digits. Anything else is hashed rather than trusted.
-_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# eventIDs are UUIDs (36 characters); account ids twelve digits. Anything else, or longer than
+# a PDF cell prints on one line, is hashed rather than trusted.
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 HASH_HEX = 8
 ORGANIZATION = "org"
 

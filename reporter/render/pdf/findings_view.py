@@ -17,7 +17,6 @@ from reporter.render.pdf.words import (
     EVIDENCE_IDS_LISTED,
     EVIDENCE_ROWS_LISTED,
     FINDINGS_SHARE_OF_CAP,
-    LINKED_FINDINGS_PER_REQUIREMENT,
     RESULTS_INDEX_CAP,
     SEVERITY_ORDER,
     SHEET_FINDINGS,
@@ -279,8 +278,9 @@ def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
 
 
 def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Control matrix rows. Findings are named as plain ids (cheap to lay out, hundreds per table)
-    and linked once per findings group (4.n), where each id is listed or its workbook row named."""
+    """Control matrix rows. A requirement's failed and not-assessed findings are counted and linked
+    once per findings group (4.n), where each is named by its id: ids run to 60 characters and
+    would only break over the lines of a narrow matrix cell."""
     by_id = {f.finding_id: f for f in model.all_findings}
     group_of = {
         (g["check_id"], g["status"]["code"], g["limit_key"]): (index, g) for index, g in enumerate(groups, start=1)
@@ -297,12 +297,17 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
                 {_group_key(by_id[i]) for i in problem_ids},
                 key=lambda k: group_of[k][0] if k in group_of else 0,
             )
+            per_group = _count_by(problem_ids, lambda i: _group_key(by_id[i]))
             links = [
-                {"anchor": group_of[k][1]["anchor"], "label": f"4.{group_of[k][0]}", "status": group_of[k][1]["status"]}
+                {
+                    "anchor": group_of[k][1]["anchor"],
+                    "label": f"4.{group_of[k][0]}",
+                    "status": group_of[k][1]["status"],
+                    "count": per_group[k],
+                }
                 for k in keys
                 if k in group_of
             ]
-            listed = problem_ids[:LINKED_FINDINGS_PER_REQUIREMENT]
             reqs.append(
                 {
                     "id": req["id"],
@@ -315,8 +320,6 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
                         for c in req.get("checks") or []
                     ],
                     "groups": links,
-                    "finding_ids": ", ".join(listed),
-                    "more_findings": len(problem_ids) - len(listed),
                     "other_findings": len(ids) - len(problem_ids),
                 }
             )

@@ -26,7 +26,6 @@ STATUS_ICONS = {"PASS": "\u2713", "FAIL": "\u2717", "NOT_ASSESSED": "?", "NOT_AP
 SHOWN_STATUSES = (Status.FAIL, Status.NOT_ASSESSED)
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 INTERACTION_WORDS = {"console_sign_in": "Console sign-in", "console_action": "Console", "api_call": "API"}
-LINKED_FINDINGS_PER_REQUIREMENT = 8
 # The results index (end of the findings chapter) names every finding not detailed above by its
 # id, status, account, resource and evidence ids, up to this many rows; beyond it the page says
 # how many more there are and that the workbook's Findings sheet holds them all.
