@@ -18,7 +18,8 @@ from reporter.snapshot.writer import atomic_write
 # (checks judged again under a framework row's own limits) and each requirement check's "limits".
 # 1.7: a finding's "id" is stable (F-<check>-<account>[-<resource hash>][-L<limits hash>], no
 # longer F-0001 by position) and each "evidence" reference carries the row's stable "id"
-# (E-cred-…, E-evt-<eventID>, E-doc-…), the one the workbook's evidence sheets carry.
+# (E-cred-…, E-evt-<eventID>, E-doc-…), the one the workbook's evidence sheets carry; each drift
+# change carries its "finding_id", and risk_acceptances.root_events[] "evidence_id" replaces "row_id".
 SCHEMA_VERSION = "1.7"
 
 

@@ -214,6 +214,7 @@ def _change_row(c: Any) -> dict[str, Any]:
     now = STATUS_WORDS.get(c.status or "", "absent")
     note = c.reason + (f" \u00b7 exception {c.acceptance}" if c.acceptance else "")
     return {
+        "id": c.finding_id,
         "what": f"{c.check_id} \u00b7 {c.account_id} \u00b7 {c.resource}",
         "status": f"{was} \u2192 {now} \u00b7 {c.severity}",
         "months": "" if c.months_open is None else str(c.months_open),
