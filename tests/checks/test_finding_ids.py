@@ -23,6 +23,11 @@ def _ids(tmp_path: Path, *specs: AccountSpec) -> dict[tuple[str, str, str], str]
     return {(f.check_id, f.account_id, f.resource): f.finding_id for f in found}
 
 
+def _cited(tmp_path: Path, *specs: AccountSpec) -> dict[str, list[str]]:
+    found = checked(write_snapshot(tmp_path, *specs)).findings
+    return {f.finding_id: [ref.id for ref in f.evidence] for f in found}
+
+
 def _users(*names: str, account: str = ACCOUNT) -> bytes:
     return report(cr_row(account=account), *(cr_row(n, account=account, mfa="false") for n in names))
 
@@ -51,6 +56,15 @@ def test_ids_do_not_move_when_a_user_or_an_account_is_added_before_them(tmp_path
     assert len(after) > len(before)
     changed = {key: (fid, after.get(key)) for key, fid in before.items() if after.get(key) != fid}
     assert changed == {}
+
+
+def test_evidence_ids_do_not_move_when_rows_are_added_before_them(tmp_path: Path) -> None:
+    # mallory's credential-report row moves from line 3 to line 4; its evidence id stays.
+    before = _cited(tmp_path / "before", AccountSpec(credential_report=_users("mallory")))
+    after = _cited(tmp_path / "after", AccountSpec(credential_report=_users("aaron", "mallory")))
+    mallory = f"F-iam_user_console_mfa-{ACCOUNT}-{short_hash(f'arn:aws:iam::{ACCOUNT}:user/mallory')}"
+    assert before[mallory] == after[mallory] == [credential_row_id(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/mallory")]
+    assert all(after[fid] == refs for fid, refs in before.items())
 
 
 def _finding(resource: str, check_id: str = "iam_user_console_mfa") -> Finding:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from reporter.assess.risk_acceptance import AcceptanceState
+from reporter.evidence.row_ids import artifact_row_id
 from reporter.pack.model import Pack, signature_block
 from reporter.render.chart import fail_trend_alt, fail_trend_svg, root_events_trend_alt, root_events_trend_svg
 from reporter.render.pdf.words import (
@@ -180,9 +181,11 @@ def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
 def manifest_table(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     artifacts = model.snapshot.manifest.artifacts
     n = cut(len(artifacts), cap)
+    # The artifact's evidence id (the workbook's Manifest column A); a failed call has no file.
+    ids = [artifact_row_id(a.path) if a.path else "\u2014" for a in artifacts]
     rows = [
         {
-            "id": f"A-{i:04d}",
+            "id": ids[i],
             "path": a.path or "(no file: collection failed)",
             "api": a.api,
             "account": a.account or "\u2014",
@@ -193,7 +196,7 @@ def manifest_table(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
             "sha256": a.sha256 or "\u2014",
             "collected_at": iso_utc(a.collected_at),
         }
-        for i, a in enumerate(artifacts[:n], start=1)
+        for i, a in enumerate(artifacts[:n])
     ]
     rest = rest_note(
         what="manifest artifacts",
@@ -202,7 +205,7 @@ def manifest_table(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         sheet=SHEET_MANIFEST,
         first_row=n + 2,
         last_row=len(artifacts) + 1,
-        ids=(f"A-{n + 1:04d}", f"A-{len(artifacts):04d}"),
+        ids=(ids[n], ids[-1]) if n < len(artifacts) else ("", ""),
         workbook=workbook,
     )
     return {"rows": rows, "total": len(artifacts), "rest": rest}
