@@ -91,7 +91,12 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="reporter-verify-bench-") as tmp:
         base = Path(tmp)
-        rows.append(measure("demo (3 accounts)", demo_snapshot_dir(), base / "demo-pack", args.repeats))
+        demo = demo_snapshot_dir()
+        rows.append(
+            measure(
+                f"demo ({len(Snapshot.open(demo).manifest.accounts)} accounts)", demo, base / "demo-pack", args.repeats
+            )
+        )
         org = build_org_snapshot(base / "org", accounts=args.accounts)
         rows.append(measure(f"{args.accounts} accounts", org, base / "org-pack", args.repeats))
     print(

@@ -14,7 +14,8 @@ What makes the output reproducible (the demo snapshot is compared byte for byte)
   status, alarms, metric filters, organization join times, MFA enable dates). STS is left on
   the real clock: botocore refreshes credentials whose Expiration is in its past.
 
-    acme(scenario, variant)      the demo's three-account organization (see tools/build_demo_snapshot.py)
+    acme(scenario, clock)        the end-to-end test's three-account organization
+    (the demo's twelve accounts are in moto_demo_org.py, built from the blocks here)
     big_organization(scenario, n)  n accounts for the benchmark
 """
 
@@ -245,6 +246,19 @@ def add_trail(
     return str(arn)
 
 
+def strong_password_policy(sc: Scenario, account: str) -> None:
+    """16 characters of every class, 24 remembered: passes iam_password_policy_strong."""
+    sc.client("iam", account).update_account_password_policy(
+        MinimumPasswordLength=16,
+        RequireSymbols=True,
+        RequireNumbers=True,
+        RequireUppercaseCharacters=True,
+        RequireLowercaseCharacters=True,
+        AllowUsersToChangePassword=True,
+        PasswordReusePrevention=24,
+    )
+
+
 # The CIS AWS Foundations 3.x/4.x "root account usage" metric filter.
 CIS_ROOT_FILTER = (
     '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
@@ -252,9 +266,10 @@ CIS_ROOT_FILTER = (
 
 
 def add_root_alarm(
-    sc: Scenario, account: str, log_group: str, *, region: str = "us-east-1", email: str = "secops@example.com"
+    sc: Scenario, account: str, log_group: str, *, region: str = "us-east-1", email: str | None = "secops@example.com"
 ) -> str:
-    """CIS metric filter on `log_group` -> alarm -> SNS topic with a confirmed email subscriber."""
+    """CIS metric filter on `log_group` -> alarm -> SNS topic with a confirmed email subscriber
+    (none when `email` is None: an alarm that reaches nobody)."""
     sc.client("logs", account, region).put_metric_filter(
         logGroupName=log_group,
         filterName="root-account-usage",
@@ -265,7 +280,8 @@ def add_root_alarm(
     )
     sns = sc.client("sns", account, region)
     topic = str(sns.create_topic(Name="security-alerts")["TopicArn"])
-    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=email)  # moto confirms at once
+    if email is not None:
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=email)  # moto confirms at once
     sc.client("cloudwatch", account, region).put_metric_alarm(
         AlarmName="root-account-usage",
         MetricName="RootAccountUsage",
@@ -360,7 +376,7 @@ def organization(
     return Organization(org["Id"], root_id, ou, scp, accounts)
 
 
-# ---------------------------------------------------------------- the acme organization (demo)
+# ---------------------------------------------------------------- the acme organization (e2e test)
 
 
 def _key(
@@ -544,12 +560,11 @@ class Acme:
     prod_trail: str
 
 
-def acme(sc: Scenario, clock: MotoClock, *, demo_failures: bool = True) -> Acme:
-    """The demo's organization (tools/build_demo_snapshot.py tells its story).
-
-    demo_failures: sandbox's GetCredentialReport is refused and its LookupEvents throttled in
-    eu-west-1 (the demo's NOT_ASSESSED cases); the e2e test injects its own failures instead.
-    Call inside fixed_ids(MGMT, ORG_ID) with mock_random seeded.
+def acme(sc: Scenario, clock: MotoClock) -> Acme:
+    """The end-to-end test's three accounts (the demo's until it grew to tests/moto_demo_org.py):
+    a management account that fails most checks, a clean prod in the OU "workloads" under the
+    root-deny SCP, and a sandbox outside it without trail, alerting or password policy. The test
+    injects its own failures. Call inside fixed_ids(MGMT, ORG_ID) with mock_random seeded.
     """
     clock.now = at("2024-03-01T09:00:00Z")  # when acme set the organization up
     org = organization(
@@ -668,15 +683,7 @@ def acme(sc: Scenario, clock: MotoClock, *, demo_failures: bool = True) -> Acme:
     prod_trail = add_trail(sc, PROD, "prod-trail", started=at("2025-01-15T08:00:00Z"))
     for region in REGIONS:  # API calls reach EventBridge in the region they are made in
         add_root_rule(sc, PROD, region=region)
-    sc.client("iam", PROD).update_account_password_policy(
-        MinimumPasswordLength=16,
-        RequireSymbols=True,
-        RequireNumbers=True,
-        RequireUppercaseCharacters=True,
-        RequireLowercaseCharacters=True,
-        AllowUsersToChangePassword=True,
-        PasswordReusePrevention=24,
-    )
+    strong_password_policy(sc, PROD)
     moto_gaps.set_root(
         PROD, created=at("2019-02-11T10:30:12Z"), password_last_used=at("2025-12-03T10:02:44Z"), mfa_active=True
     )
@@ -693,16 +700,6 @@ def acme(sc: Scenario, clock: MotoClock, *, demo_failures: bool = True) -> Acme:
     moto_gaps.set_root(
         SANDBOX, created=at("2021-09-06T15:20:00Z"), password_last_used=at("2024-11-12T08:00:00Z"), mfa_active=True
     )
-    if demo_failures:
-        moto_gaps.fail(
-            SANDBOX,
-            "us-east-1",
-            "GenerateCredentialReport",
-            "AccessDenied",
-            f"User: arn:aws:sts::{SANDBOX}:assumed-role/{AUDIT_ROLE}/reporter-collect is not authorized "
-            "to perform: iam:GenerateCredentialReport on resource: *",
-        )
-        moto_gaps.throttle(SANDBOX, "eu-west-1")
 
     moto_gaps.set_credential_report_time(MGMT, at("2026-11-01T05:58:41Z"))
     moto_gaps.set_credential_report_time(PROD, at("2026-11-01T05:59:02Z"))

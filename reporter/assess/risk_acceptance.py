@@ -192,10 +192,12 @@ def _where(display: str, section: str, index: int, exc: ValidationError) -> str:
     return f"{display}: {section}[{index}]: {loc}: {msg}{more}"
 
 
-def load_risk_acceptances(path: Path | str) -> RiskAcceptances:
-    """Read and validate an exceptions file; every error names file, entry index and field."""
+def load_risk_acceptances(path: Path | str, display: str | None = None) -> RiskAcceptances:
+    """Read and validate an exceptions file; every error names file, entry index and field.
+    `display` is the name the pack records for the file (default: `path`); a shipped file is
+    named the same wherever the package is installed, so its pack's bytes do not depend on it."""
     path = Path(path)
-    display = str(path)
+    display = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 from reporter.checks.alert_routes import Route, Samples, eventbridge_route, metric_filter_route
 from reporter.checks.alert_samples import SOURCES, root_samples
+from reporter.checks.common import plural, sentence
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import Finding
 from reporter.checks.registry import check
@@ -79,6 +80,12 @@ def _paths(route: Route, total: int) -> str | None:
         "subscriber; (b) an enabled EventBridge rule with a target in that region (or on a bus it forwards to) "
         "that matches it"
     ),
+    expects=(
+        "In every region in scope, each kind of root activity (console sign-in in the home region, API calls, "
+        "AssumeRoot-session calls) raises an alert that reaches a person: a metric filter on a logging trail's "
+        "log group with an alarm whose SNS topic has a confirmed subscriber, or an enabled EventBridge rule "
+        "with a target"
+    ),
     severity=Severity.MEDIUM,
     evidence=(
         "trails",
@@ -135,6 +142,21 @@ def root_usage_alerting(ctx: CheckContext) -> list[Finding]:
     }
     refs = list(dict.fromkeys(ref for r in routes for ref in r.refs))
     total = sum(len(found) for found in samples.values())
+    alerted = [region for region, row in matrix.items() if row and all(v == ALERT for v in row.values())]
+    seen = sentence(
+        [
+            f"{plural(len(regions), 'region')} in scope ({', '.join(regions)}); every kind of root activity "
+            f"raises an alert in {len(alerted)} of them",
+            f"no alert reaches a person in {'; '.join(uncovered)}" if uncovered else "",
+            f"the evidence cannot tell in {'; '.join(unsure)}" if unsure else "",
+            *(
+                (_paths(r, total) or f"{r.name} route: catches none of {total} root samples")
+                if r.verdict(samples) == "PASS"
+                else f"{r.name} route: {r.why(samples, whats[r.name])}"
+                for r in routes
+            ),
+        ]
+    )
     if not uncovered and not unsure:
         detail = "; ".join(p for r in routes if (p := _paths(r, total)))
         sources = ", ".join(s for s in SOURCES if any(s in row for row in matrix.values()))
@@ -143,6 +165,7 @@ def root_usage_alerting(ctx: CheckContext) -> list[Finding]:
                 ctx.account_id,
                 Status.PASS,
                 f"Root activity ({sources}) raises an alert in every region in scope ({len(regions)}): {detail}.",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -156,6 +179,7 @@ def root_usage_alerting(ctx: CheckContext) -> list[Finding]:
                 Status.FAIL,
                 f"No alert on root activity reaches a person in {len(uncovered)} of {len(regions)} region(s): "
                 f"{'; '.join(uncovered)}.{also} {summary}.",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -166,6 +190,7 @@ def root_usage_alerting(ctx: CheckContext) -> list[Finding]:
             Status.NOT_ASSESSED,
             f"Not assessed: no alert path is proven in {'; '.join(unsure)} and the evidence there is incomplete. "
             f"{summary}.",
+            observed_text=seen,
             observed=observed,
             evidence=refs,
         )

@@ -19,12 +19,40 @@ def iso(value: Any) -> str | None:
     return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def when(value: Any) -> str:
+    """A time as the pack's sentences print it: to the minute, in UTC ("2026-10-03 14:02 UTC")."""
+    if value is None or pd.isna(value):
+        return "no date"
+    at = value if isinstance(value, pd.Timestamp) else pd.Timestamp(value)
+    # Fields, not strftime: this runs for every credential of every user of an organization.
+    return f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d} UTC"
+
+
+def sentence(parts: list[str]) -> str:
+    """Clauses joined into one sentence: the first capitalised, a full stop at the end."""
+    text = "; ".join(p for p in parts if p)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def said(value: Any) -> str:
+    """A credential-report value in a sentence: the special word it holds when it has no value."""
+    if value is None:
+        return "not stated"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def age_text(age: pd.Timedelta, limit_days: int) -> str:
     """An age in whole days; at the edge of a limit (the same whole days) to the second, so
     "90 days" never reads as the reason a 90-day limit failed."""
     days = age.days
     if days != limit_days:
-        return f"{days} days"
+        return plural(days, "day")
     rest = age - pd.Timedelta(days=days)
     seconds = int(rest.total_seconds())
     return f"{days} days {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

@@ -8,7 +8,7 @@ them; this one keeps the pack from resolving the conflict silently.
 
 from __future__ import annotations
 
-from reporter.checks.common import cell, flag, root_row, row_ref
+from reporter.checks.common import cell, flag, root_row, row_ref, said
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
@@ -28,6 +28,10 @@ _FACTS = (
         "the credential report's root row and the account summary contradict each other on root access keys "
         "(`access_key_N_active` vs `AccountAccessKeysPresent`) or root MFA (`mfa_active` vs "
         "`AccountMFAEnabled`); the reason names both files and values. Mapped to SOC 2 CC7.2"
+    ),
+    expects=(
+        "The credential report's root row and the account summary agree on root access keys "
+        "(access_key_N_active and AccountAccessKeysPresent) and on root MFA (mfa_active and AccountMFAEnabled)"
     ),
     severity=Severity.HIGH,
     evidence=("credential_report", "account_summary"),
@@ -58,6 +62,7 @@ def evidence_consistent(ctx: CheckContext) -> list[Finding]:
                 ctx.root_arn,
                 Status.NOT_ASSESSED,
                 "The credential report has no usable root row to compare with the account summary.",
+                observed_text=f"The credential report {report.sources[0]} has no readable row for the root user.",
                 evidence=[EvidenceRef(report.sources[0]), EvidenceRef(summary.sources[0])],
             )
         ]
@@ -82,12 +87,20 @@ def evidence_consistent(ctx: CheckContext) -> list[Finding]:
                 f"{'yes' if in_report else 'no'}, the account summary ({summary.sources[0]}, {key}={present}) "
                 f"says {'yes' if in_summary else 'no'}"
             )
+    seen = (
+        "The credential report gives root "
+        + ", ".join(f"{c} {said(cell(row, c))}" for _, columns, _ in _FACTS for c in columns)
+        + "; the account summary gives "
+        + ", ".join(f"{key} {said(summary.data.get(key))}" for _, _, key in _FACTS)
+        + "."
+    )
     if conflicts:
         return [
             ctx.finding(
                 ctx.root_arn,
                 Status.FAIL,
                 "The evidence sources contradict each other on " + "; ".join(conflicts) + ".",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -99,6 +112,7 @@ def evidence_consistent(ctx: CheckContext) -> list[Finding]:
                 Status.NOT_ASSESSED,
                 "Neither root access keys nor root MFA are stated by both the credential report and the "
                 "account summary, so they cannot be compared.",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -109,6 +123,7 @@ def evidence_consistent(ctx: CheckContext) -> list[Finding]:
             Status.PASS,
             f"The credential report and the account summary agree on {compared} of {len(_FACTS)} root facts"
             " (access keys, MFA).",
+            observed_text=seen,
             observed=observed,
             evidence=refs,
         )

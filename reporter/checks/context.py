@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,14 @@ class CheckContext:
     as_of: pd.Timestamp
     # The limits this check is judged by (checks/limits.py): the product's, or a framework row's.
     limits: Mapping[str, int]
+    # Judged again under limits a framework row states, not the pack's (Finding.framework_limits).
+    framework_limits: bool = False
+
+    @cached_property
+    def expected_text(self) -> str:
+        # One sentence per (check, limits) for all of a context's findings: a large organization
+        # has hundreds of thousands of per-user findings.
+        return self.check.expected_text(self.limits, self.framework_limits)
 
     @property
     def account_id(self) -> str:
@@ -74,6 +83,7 @@ class CheckContext:
         status: Status,
         reason: str,
         *,
+        observed_text: str,
         observed: dict[str, Any] | None = None,
         evidence: list[EvidenceRef] | None = None,
         aggregate: bool = False,
@@ -89,4 +99,7 @@ class CheckContext:
             evidence=evidence or [],
             aggregate=aggregate,
             limits=dict(self.limits),
+            framework_limits=self.framework_limits,
+            observed_text=observed_text,
+            expected_text=self.expected_text,
         )

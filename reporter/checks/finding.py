@@ -22,6 +22,24 @@ class EvidenceRef:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "path": self.path, "row": self.row}
 
+    def cite(self) -> str:
+        """How a sentence names this evidence: the file, and the row in it the check read."""
+        return f"{self.path} ({self.row})" if self.row else self.path
+
+
+# A root finding may cite 25 CloudTrail lines: the sentence names the first few, and every one is
+# in findings.json's `evidence` and the workbook's evidence column.
+SOURCES_CITED = 3
+
+
+def source_text(refs: list[EvidenceRef]) -> str:
+    """The evidence behind a finding as one sentence part: "path (line 2); path (SummaryMap.…)"."""
+    cited = [ref.cite() for ref in dict.fromkeys(refs)]
+    if not cited:
+        return "none"
+    more = len(cited) - SOURCES_CITED
+    return "; ".join(cited[:SOURCES_CITED]) + (f"; and {more} more (findings.json evidence)" if more > 0 else "")
+
 
 @dataclass
 class Finding:
@@ -46,6 +64,19 @@ class Finding:
     framework_limits: bool = False
     # NOT_ASSESSED only: what to grant, retry or collect so the check can be judged (pack/not_assessed.py).
     remediation: list[str] = field(default_factory=list)
+    # What the evidence shows, with its values (dates to the minute in UTC, ages against as_of as
+    # the check judged them, counts, names): written by the check, for the reader.
+    observed_text: str = ""
+    # The requirement with the limits this finding was judged by, and whose limits they are.
+    expected_text: str = ""
+
+    @property
+    def source_text(self) -> str:
+        return source_text(self.evidence)
+
+    def statement(self) -> str:
+        """Observed, expected and source in one text, for formats with a single text field."""
+        return f"Observed: {self.observed_text} Expected: {self.expected_text} Source: {self.source_text}."
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,4 +91,7 @@ class Finding:
             "evidence": [ref.as_dict() for ref in self.evidence],
             "limits": dict(self.limits),
             "remediation": list(self.remediation),
+            "observed_text": self.observed_text,
+            "expected_text": self.expected_text,
+            "source_text": self.source_text,
         }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from reporter.checks.common import age_text, cell, flag, iso, row_ref
+from reporter.checks.common import age_text, cell, flag, iso, plural, row_ref, said, sentence, when
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
@@ -18,8 +18,9 @@ from reporter.evidence.tables import EvidenceTable
 # building a Series per row (iterrows) and indexing it was most of the time of these checks on
 # a large organization, and `to_dict("records")` gives the same Python values.
 Row = Mapping[str, Any]
-# A verdict on one user's row: (status, reason, observed), or None when the user is out of scope.
-Verdict = tuple[Status, str, dict[str, object]] | None
+# A verdict on one user's row: (status, reason, observed sentence, observed values), or None when
+# the user is out of scope.
+Verdict = tuple[Status, str, str, dict[str, object]] | None
 Judge = Callable[[CheckContext, Row], Verdict]
 
 # The four per-user checks of one account run one after another on the same table: remember the
@@ -47,12 +48,13 @@ def _per_user(ctx: CheckContext, judge: Judge, nobody_in_scope: str) -> list[Fin
     for row in _user_rows(table):
         verdict = judge(ctx, row)
         if verdict is not None:
-            status, reason, observed = verdict
+            status, reason, seen, observed = verdict
             findings.append(
                 ctx.finding(
                     row["arn"],
                     status,
                     reason,
+                    observed_text=seen,
                     observed={"user": row["user"], **observed},
                     evidence=[row_ref(table, row)],
                 )
@@ -63,6 +65,8 @@ def _per_user(ctx: CheckContext, judge: Judge, nobody_in_scope: str) -> list[Fin
                 ctx.account_id,
                 Status.NOT_APPLICABLE,
                 nobody_in_scope,
+                observed_text=f"The credential report lists {plural(len(_user_rows(table)), 'IAM user')}. "
+                + nobody_in_scope,
                 evidence=[EvidenceRef(table.sources[0])],
                 aggregate=True,
             )
@@ -75,10 +79,14 @@ def _active_keys(row: Row) -> list[int]:
 
 
 def _unknown(row: Row, *columns: str) -> Verdict:
+    observed = {c: cell(row, c) for c in columns}
     return (
         Status.NOT_ASSESSED,
         f"The credential report does not say {' or '.join(columns)} for this user.",
-        {c: cell(row, c) for c in columns},
+        f"The credential report gives IAM user {row['user']} "
+        + ", ".join(f"{c} {said(v)}" for c, v in observed.items())
+        + ".",
+        observed,
     )
 
 
@@ -86,6 +94,7 @@ def _unknown(row: Row, *columns: str) -> Verdict:
     id="iam_user_console_mfa",
     title="Every IAM user with a console password has MFA",
     fails_when="an IAM user with a console password has no MFA (one finding per user)",
+    expects="Every IAM user with a console password has an active MFA device",
     severity=Severity.HIGH,
     evidence=("credential_report",),
     scope="principal",
@@ -108,9 +117,10 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
         if mfa is None:
             return _unknown(row, "mfa_active")
         observed: dict[str, object] = {"password_enabled": True, "mfa_active": mfa}
+        seen = f"IAM user {row['user']} has a console password (password_enabled true) and mfa_active {said(mfa)}."
         if mfa:
-            return Status.PASS, "The user has a console password and MFA.", observed
-        return Status.FAIL, "The user can sign in to the console with a password alone (no MFA).", observed
+            return Status.PASS, "The user has a console password and MFA.", seen, observed
+        return Status.FAIL, "The user can sign in to the console with a password alone (no MFA).", seen, observed
 
     return _per_user(ctx, judge, "No IAM user has a console password.")
 
@@ -126,6 +136,16 @@ def iam_user_console_mfa(ctx: CheckContext) -> list[Finding]:
     ),
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
+    expects=lambda limits: (
+        "Every enabled password and active access key was used (a never-used one: set) within the "
+        + (
+            f"{limits['unused_credentials_over_days']} days before as_of; unused for more than "
+            f"{limits['unused_credentials_over_days']} days fails"
+            if "unused_credentials_over_days" in limits
+            else f"{limits['unused_credentials_days']} days before as_of; unused for "
+            f"{limits['unused_credentials_days']} days or more fails"
+        )
+    ),
     scope="principal",
     rationale=(
         "A password or key nobody uses is a door nobody watches: if it leaks, its use is not noticed. "
@@ -146,17 +166,20 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
     over = "unused_credentials_over_days" in ctx.limits
     limit = ctx.limits["unused_credentials_over_days" if over else "unused_credentials_days"]
 
-    def idle(last_used: str, since: str, row: Row, label: str) -> str | None:
+    def idle(last_used: str, since: str, row: Row, label: str) -> tuple[str | None, str]:
+        """(why it is stale or None, what the row says of it)."""
         # Never used (N/A, no_information): CIS counts the age since the credential was set.
         used, fallback = row[last_used], row[since]
         if pd.isna(used) and pd.isna(fallback):
             fallback = row["user_creation_time"]
-        when, what = (used, "last used") if not pd.isna(used) else (fallback, "never used, set")
-        if pd.isna(when):
+        at, what = (used, "last used") if not pd.isna(used) else (fallback, "never used, set")
+        if pd.isna(at):
             raise LookupError(label)
-        if not ctx.older_than(when, limit, or_equal=not over):
-            return None
-        return f"{label} {what} {age_text(ctx.as_of - when, limit)} ago ({iso(when)})"
+        age = age_text(ctx.as_of - at, limit)
+        seen = f"{label} {what} {when(at)}, {age} before as_of"
+        if not ctx.older_than(at, limit, or_equal=not over):
+            return None, seen
+        return f"{label} {what} {age} ago ({iso(at)})", seen
 
     def judge(_: CheckContext, row: Row) -> Verdict:
         checks = []
@@ -166,17 +189,27 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
             (f"access_key_{n}_last_used_date", f"access_key_{n}_last_rotated", f"access key {n}")
             for n in _active_keys(row)
         ]
+        user = f"IAM user {row['user']}"
         if not checks:
-            return Status.PASS, "The user has no enabled password and no active access key.", {}
+            enabled = said(cell(row, "password_enabled"))
+            seen = f"{user} has no enabled password (password_enabled {enabled}) and no active access key."
+            return Status.PASS, "The user has no enabled password and no active access key.", seen, {}
         observed = {c: cell(row, c) for triple in checks for c in triple[:2]}
         try:
-            stale = [s for s in (idle(*triple[:2], row, triple[2]) for triple in checks) if s]
+            judged = [idle(*triple[:2], row, triple[2]) for triple in checks]
         except LookupError as exc:
-            return Status.NOT_ASSESSED, f"The credential report gives no usable date for the {exc}.", observed
+            seen = (
+                f"The credential report gives {user} no usable date for the {exc} ("
+                + ", ".join(f"{c} {said(v)}" for c, v in observed.items())
+                + ")."
+            )
+            return Status.NOT_ASSESSED, f"The credential report gives no usable date for the {exc}.", seen, observed
         observed["threshold_days"] = limit
+        stale = [why for why, _ in judged if why]
+        seen = sentence([f"{user}'s " + ", ".join(text for _, text in judged)])
         if stale:
-            return Status.FAIL, "Enabled but unused: " + "; ".join(stale) + ".", observed
-        return Status.PASS, f"Every enabled credential was used (or set) within {limit} days.", observed
+            return Status.FAIL, "Enabled but unused: " + "; ".join(stale) + ".", seen, observed
+        return Status.PASS, f"Every enabled credential was used (or set) within {limit} days.", seen, observed
 
     return _per_user(ctx, judge, "The account has no IAM users.")
 
@@ -191,6 +224,7 @@ def iam_unused_credentials_disabled(ctx: CheckContext) -> list[Finding]:
     ),
     severity=Severity.MEDIUM,
     evidence=("credential_report",),
+    expects="Every active access key was rotated within the {key_rotation_days} days before as_of",
     scope="principal",
     rationale="The longer a key lives, the more places it is copied to and the longer a leak stays useful.",
     remediation=(
@@ -213,14 +247,22 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
         if any(pd.isna(row[c]) for c in columns):
             return _unknown(row, *columns)
         observed: dict[str, object] = {c: cell(row, c) for c in columns} | {"threshold_days": limit}
+        seen = (
+            f"IAM user {row['user']}'s "
+            + ", ".join(
+                f"access key {n} was last rotated {when(row[c])}, {age_text(ctx.as_of - row[c], limit)} before as_of"
+                for n, c in zip(active, columns, strict=True)
+            )
+            + "."
+        )
         old = [
             f"access key {n} is {age_text(ctx.as_of - row[c], limit)} old"
             for n, c in zip(active, columns, strict=True)
             if ctx.older_than(row[c], limit)
         ]
         if old:
-            return Status.FAIL, "Not rotated: " + "; ".join(old) + f" (limit {limit}).", observed
-        return Status.PASS, f"Every active key is at most {limit} days old.", observed
+            return Status.FAIL, "Not rotated: " + "; ".join(old) + f" (limit {limit}).", seen, observed
+        return Status.PASS, f"Every active key is at most {limit} days old.", seen, observed
 
     return _per_user(ctx, judge, "No IAM user has an active access key.")
 
@@ -229,6 +271,7 @@ def iam_access_keys_rotated(ctx: CheckContext) -> list[Finding]:
     id="iam_single_active_access_key",
     title="No IAM user has more than one active access key",
     fails_when="a user has two active keys",
+    expects="An IAM user has at most one active access key",
     severity=Severity.LOW,
     evidence=("credential_report",),
     scope="principal",
@@ -245,8 +288,13 @@ def iam_single_active_access_key(ctx: CheckContext) -> list[Finding]:
         if not active:
             return None
         observed: dict[str, object] = {"active_keys": len(active)}
+        seen = (
+            f"IAM user {row['user']} has {plural(len(active), 'active access key')} ("
+            + ", ".join(f"access_key_{n}_active {said(cell(row, f'access_key_{n}_active'))}" for n in (1, 2))
+            + ")."
+        )
         if len(active) > 1:
-            return Status.FAIL, "The user has two active access keys.", observed
-        return Status.PASS, "The user has one active access key.", observed
+            return Status.FAIL, "The user has two active access keys.", seen, observed
+        return Status.PASS, "The user has one active access key.", seen, observed
 
     return _per_user(ctx, judge, "No IAM user has an active access key.")

@@ -22,6 +22,8 @@ class LimitParameter:
     # Another wording of the limit `replaces` names, which a row states instead of it: CIS fails a
     # credential "unused for 45 days or greater", PCI DSS one "not used in over 90 days".
     replaces: str | None = None
+    # Where the product's default comes from, for the sentence stating a requirement.
+    origin: str = ""
 
     def describe(self, value: int) -> str:
         return f"{self.label} {value}{' ' + self.unit if self.unit else ''}"
@@ -40,13 +42,21 @@ PARAMETERS: dict[str, LimitParameter] = {
     p.name: p
     for p in (
         LimitParameter("root_window_days", "root-use window", "days", 1, 3650),
-        LimitParameter("unused_credentials_days", "FAIL if unused ≥", "days", 1, 3650),
+        LimitParameter(
+            "unused_credentials_days", "FAIL if unused ≥", "days", 1, 3650, origin="CIS AWS Foundations v5.0.0 1.11"
+        ),
         LimitParameter(
             "unused_credentials_over_days", "FAIL if unused >", "days", 1, 3650, replaces="unused_credentials_days"
         ),
-        LimitParameter("key_rotation_days", "FAIL if key age >", "days", 1, 3650),
-        LimitParameter("password_min_length", "length ≥", "characters", 6, 128),
-        LimitParameter("password_reuse_prevention", "remembered passwords ≥", "", 1, 24),
+        LimitParameter(
+            "key_rotation_days", "FAIL if key age >", "days", 1, 3650, origin="CIS AWS Foundations v5.0.0 1.13"
+        ),
+        LimitParameter(
+            "password_min_length", "length ≥", "characters", 6, 128, origin="CIS AWS Foundations v5.0.0 1.7"
+        ),
+        LimitParameter(
+            "password_reuse_prevention", "remembered passwords ≥", "", 1, 24, origin="CIS AWS Foundations v5.0.0 1.8"
+        ),
     )
 }
 
@@ -116,3 +126,23 @@ class Thresholds:
             name: defaults[name] for name in taken if name not in stated and name not in replaced and name in defaults
         }
         return {name: out[name] for name in PARAMETERS if name in out}
+
+
+def limits_origin(limits: Mapping[str, int], framework_limits: bool) -> str:
+    """Whose limits judged a finding, for its expected sentence ("" when it takes none): a framework
+    row's own, the product's defaults (and the benchmark they come from), or the report's options."""
+    if not limits:
+        return ""
+    if framework_limits:
+        return "the limit stated by the framework row judged here, not the pack's own"
+    defaults = Thresholds().as_dict()
+    if any(defaults.get(name) != value for name, value in limits.items()):
+        return "the pack's limit, as set by the report's options"
+    # "CIS AWS Foundations v5.0.0 1.7" and "… 1.8" read as one source: "… v5.0.0 1.7 and 1.8".
+    items: dict[str, list[str]] = {}
+    for name in limits:
+        if PARAMETERS[name].origin:
+            source, item = PARAMETERS[name].origin.rsplit(" ", 1)
+            items.setdefault(source, []).append(item)
+    origins = [f"{source} {' and '.join(dict.fromkeys(found))}" for source, found in items.items()]
+    return "the product's default" + (f", from {'; '.join(origins)}" if origins else "")

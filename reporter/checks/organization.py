@@ -24,6 +24,7 @@ def _outside_organization(ctx: CheckContext) -> Finding | None:
         Status.NOT_APPLICABLE,
         f"The account is not in an AWS Organization (DescribeOrganization answered "
         f"{NOT_IN_ORGANIZATION}), so there are no SCPs or organization features.",
+        observed_text=f"DescribeOrganization answered {NOT_IN_ORGANIZATION} for account {ctx.account_id}.",
         observed={"organization": None},
     )
 
@@ -64,6 +65,10 @@ def _path(tree: OrgTree, account_id: str) -> tuple[list[tuple[str, str]], str | 
         "or SCPs are not enabled; NOT_APPLICABLE for the management account (SCPs never apply to it) and "
         "outside an organization"
     ),
+    expects=(
+        "A member account's root user is denied every action by an SCP attached to the account, one of its OUs "
+        "or the organization root, with SCPs enabled"
+    ),
     severity=Severity.MEDIUM,
     evidence=("organization", "org_roots", "org_parents", "scp_list", "scp_targets", "scps"),
     scope="root",
@@ -97,6 +102,8 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
                 ctx.root_arn,
                 Status.NOT_APPLICABLE,
                 "This is the organization's management account; SCPs never apply to it.",
+                observed_text=f"Account {ctx.account_id} is the organization's management account "
+                f"(MasterAccountId {_management_id(ctx) or 'not stated; the collector marked it'}).",
                 observed={"management_account": True},
             )
         ]
@@ -117,6 +124,9 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
                 Status.FAIL,
                 f"SCPs are not enabled on the organization root ({', '.join(map(str, scp_types))}), "
                 "so no SCP can deny root.",
+                observed_text="The organization root lists the SERVICE_CONTROL_POLICY type as "
+                + "; ".join(f"{root} {', '.join(map(str, st)) or 'absent'}" for root, st in scp_types.items())
+                + ".",
                 observed={"scp_policy_type": scp_types},
                 evidence=refs,
             )
@@ -125,12 +135,14 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
     refs += [EvidenceRef(s) for s in parents_table.sources]
     path, broken = _path(parents_table.data, ctx.account_id)
     observed: dict[str, Any] = {"path": [f"{kind} {node}" for node, kind in path]}
+    placed = "The account's path in the organization is " + " → ".join(observed["path"])
     if broken:
         return [
             ctx.finding(
                 ctx.root_arn,
                 Status.NOT_ASSESSED,
                 f"Not assessed: the account's place in the organization is unknown ({broken}).",
+                observed_text=f"{placed}, and goes no further: {broken}.",
                 observed=observed,
                 evidence=refs,
             )
@@ -165,6 +177,7 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
                         ctx.root_arn,
                         Status.PASS,
                         f"SCP {label}, attached to {targets_text}, {verdict.reason}.",
+                        observed_text=f"{placed}; SCP {label}, attached to {targets_text}, {verdict.reason}.",
                         observed={**observed, "policy": pid, "statement": verdict.sid or verdict.index},
                         evidence=[*refs, EvidenceRef(source, f"Statement[{verdict.index}]")],
                     )
@@ -177,6 +190,9 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
                 ctx.root_arn,
                 Status.NOT_ASSESSED,
                 "Not assessed: no readable SCP on the account's path denies root, and " + "; ".join(unknown) + ".",
+                observed_text=f"{placed}; {len(attached)} SCP(s) are attached on it and none readable denies root; "
+                + "; ".join(unknown)
+                + ".",
                 observed=observed,
                 evidence=refs,
             )
@@ -191,6 +207,7 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
             ctx.root_arn,
             Status.FAIL,
             f"Root of this member account is not denied by an SCP: {why}.",
+            observed_text=f"{placed}; {why}.",
             observed=observed,
             evidence=refs,
         )
@@ -204,6 +221,7 @@ def root_scp_deny(ctx: CheckContext) -> list[Finding]:
         "the organization has not enabled centralized root credential management "
         "(`RootCredentialsManagement`); a finding on the management account, members NOT_APPLICABLE"
     ),
+    expects="The organization has centralized root credential management (RootCredentialsManagement) enabled",
     severity=Severity.MEDIUM,
     evidence=("organization", "org_features"),
     scope="account",
@@ -235,6 +253,8 @@ def root_credentials_centrally_managed(ctx: CheckContext) -> list[Finding]:
                 Status.NOT_APPLICABLE,
                 f"An organization-wide setting, reported on the management account "
                 f"({_management_id(ctx) or 'unknown'}).",
+                observed_text=f"Account {ctx.account_id} is a member account; the organization's management "
+                f"account is {_management_id(ctx) or 'not stated'}.",
                 observed={"management_account": _management_id(ctx)},
             )
         ]
@@ -242,6 +262,10 @@ def root_credentials_centrally_managed(ctx: CheckContext) -> list[Finding]:
     enabled = sorted(features.data["EnabledFeatures"])
     observed = {"EnabledFeatures": enabled, "OrganizationId": features.data.get("OrganizationId")}
     refs = [EvidenceRef(s, "EnabledFeatures") for s in features.sources]
+    seen = (
+        f"ListOrganizationsFeatures gives organization {observed['OrganizationId'] or '(id not stated)'} "
+        f"EnabledFeatures: {', '.join(enabled) or 'none'}."
+    )
     if "RootCredentialsManagement" in enabled:
         sessions = " and privileged root sessions" if "RootSessions" in enabled else ""
         return [
@@ -249,6 +273,7 @@ def root_credentials_centrally_managed(ctx: CheckContext) -> list[Finding]:
                 ctx.account_id,
                 Status.PASS,
                 f"Centralized root credential management{sessions} is enabled for the organization.",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -258,6 +283,7 @@ def root_credentials_centrally_managed(ctx: CheckContext) -> list[Finding]:
             ctx.account_id,
             Status.FAIL,
             f"Centralized root credential management is not enabled (EnabledFeatures: {', '.join(enabled) or 'none'}).",
+            observed_text=seen,
             observed=observed,
             evidence=refs,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reporter.checks.common import said
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
@@ -15,6 +16,10 @@ from reporter.core.status import Severity, Status
     fails_when=(
         "no policy, minimum length below the limit (14 by default), or reuse prevention below the limit "
         "(24 by default; a framework row may state its own numbers)"
+    ),
+    expects=(
+        "An account password policy requires at least {password_min_length} characters and prevents reuse of "
+        "the last {password_reuse_prevention} passwords"
     ),
     severity=Severity.MEDIUM,
     evidence=("password_policy",),
@@ -44,6 +49,8 @@ def iam_password_policy_strong(ctx: CheckContext) -> list[Finding]:
                 ctx.account_id,
                 Status.FAIL,
                 "The account has no password policy (IAM answered NoSuchEntity).",
+                observed_text=f"GetAccountPasswordPolicy answered NoSuchEntity for account {ctx.account_id}: "
+                "no password policy is set.",
                 observed={"policy": None},
                 evidence=evidence,
             )
@@ -56,6 +63,7 @@ def iam_password_policy_strong(ctx: CheckContext) -> list[Finding]:
         "required_length": want_length,
         "required_reuse_prevention": want_reuse,
     }
+    seen = f"The password policy sets MinimumPasswordLength {said(length)} and PasswordReusePrevention {said(reuse)}."
     weak = []
     if not isinstance(length, int) or length < want_length:
         weak.append(f"minimum length {length} (needs {want_length})")
@@ -67,6 +75,7 @@ def iam_password_policy_strong(ctx: CheckContext) -> list[Finding]:
                 ctx.account_id,
                 Status.FAIL,
                 "Weak password policy: " + "; ".join(weak) + ".",
+                observed_text=seen,
                 observed=observed,
                 evidence=evidence,
             )
@@ -76,6 +85,7 @@ def iam_password_policy_strong(ctx: CheckContext) -> list[Finding]:
             ctx.account_id,
             Status.PASS,
             f"Passwords need at least {length} characters and cannot repeat the last {reuse}.",
+            observed_text=seen,
             observed=observed,
             evidence=evidence,
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from reporter.checks.finding import Finding
-from reporter.checks.limits import PARAMETERS
+from reporter.checks.limits import PARAMETERS, limits_origin
 from reporter.core.status import Severity
 
 if TYPE_CHECKING:
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 CheckFunction = Callable[["CheckContext"], list[Finding]]
 Scope = Literal["root", "account", "principal"]
+# The requirement as a sentence, from the limits a finding was judged by: a template naming them
+# ("… within {key_rotation_days} days …"), or a function where the wording depends on which is set.
+Expectation = str | Callable[[Mapping[str, int]], str]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class Check:
     fails_when: str = ""
     # The limits (checks/limits.py) the decision depends on; a framework row may state its own.
     limits: tuple[str, ...] = ()
+    expects: Expectation = ""
+
+    def expected_text(self, limits: Mapping[str, int], framework_limits: bool) -> str:
+        """The requirement a finding was judged against, with its limits and whose they are."""
+        text = self.expects(limits) if callable(self.expects) else self.expects.format_map(limits)
+        origin = limits_origin(limits, framework_limits)
+        return f"{text} ({origin})." if origin else f"{text}."
 
 
 CHECKS: dict[str, Check] = {}
@@ -47,6 +57,7 @@ def check(
     id: str,
     title: str,
     fails_when: str,
+    expects: Expectation,
     severity: Severity,
     evidence: tuple[str, ...],
     scope: Scope,
@@ -58,11 +69,24 @@ def check(
     def register(function: CheckFunction) -> CheckFunction:
         if id in CHECKS:
             raise ValueError(f"check {id} registered twice")
+        if not expects:
+            raise ValueError(f"check {id} states no requirement (expects)")
         unknown = [name for name in limits if name not in PARAMETERS]
         if unknown:
             raise ValueError(f"check {id} takes unknown limit(s) {unknown}")
         CHECKS[id] = Check(
-            id, title, severity, evidence, rationale, remediation, references, function, scope, fails_when, limits
+            id,
+            title,
+            severity,
+            evidence,
+            rationale,
+            remediation,
+            references,
+            function,
+            scope,
+            fails_when,
+            limits,
+            expects,
         )
         return function
 

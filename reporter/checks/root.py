@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reporter.checks.common import cell, flag, iso, root_credentials_removed, root_row, row_ref
+from reporter.checks.common import (
+    cell,
+    flag,
+    iso,
+    plural,
+    root_credentials_removed,
+    root_row,
+    row_ref,
+    said,
+    sentence,
+    when,
+)
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
@@ -14,6 +25,12 @@ from reporter.evidence.credential_report import is_root_subject
 
 _LAST_USED = ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")
 _MAX_EVENT_REFS = 25
+_USE_LABEL = {
+    "password_last_used": "password",
+    "access_key_1_last_used_date": "access key 1",
+    "access_key_2_last_used_date": "access key 2",
+}
+_CREDENTIALS = ("password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active")
 
 
 def _no_root_row(ctx: CheckContext) -> list[Finding]:
@@ -25,6 +42,7 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
             ctx.root_arn,
             Status.NOT_ASSESSED,
             f"The credential report has no usable root row{why}.",
+            observed_text=f"The credential report {table.sources[0]} has no readable row for the root user{why}.",
             evidence=[EvidenceRef(table.sources[0])],
         )
     ]
@@ -34,6 +52,10 @@ def _no_root_row(ctx: CheckContext) -> list[Finding]:
     id="root_not_used",
     title="The root user has not been used within the window",
     limits=("root_window_days",),
+    expects=(
+        "No root use in the {root_window_days} days before as_of: no root password or access key use in the "
+        "credential report and no root CloudTrail event counted by the CIS root-usage filter"
+    ),
     fails_when=(
         "the newest of root `password_last_used`, `access_key_1_last_used_date`, "
         "`access_key_2_last_used_date` is within the window, or a root CloudTrail event counted by the CIS "
@@ -62,6 +84,7 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
     window = ctx.limits["root_window_days"]
     start = ctx.as_of - pd.Timedelta(days=window)
     reasons: list[str] = []
+    seen: list[str] = []
     refs: list[EvidenceRef] = []
     observed: dict[str, object] = {"window_days": window, "window_start": iso(start)}
 
@@ -75,10 +98,20 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
             column, newest = max(uses.items(), key=lambda item: item[1])
             days = ctx.days_before_as_of(newest)
             observed.update(last_used=iso(newest), last_used_by=column, days_since_last_use=days)
+            seen.append(
+                f"root {_USE_LABEL[column]} last used {when(newest)}, {plural(days or 0, 'day')} before as_of "
+                f"({when(ctx.as_of)}); the window began {when(start)}"
+            )
             if newest >= start:
                 reasons.append(
                     f"the credential report shows root last used {days} day(s) before as_of ({column} {iso(newest)})"
                 )
+        else:
+            seen.append(
+                "the credential report records no root password or access key use ("
+                + ", ".join(f"{c} {said(cell(row, c))}" for c in _LAST_USED)
+                + ")"
+            )
 
     events = ctx.maybe("root_events")
     if events is not None:
@@ -89,6 +122,11 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
         observed["cis_counted_events_in_window"] = len(in_window)
         if len(in_window):
             sign_ins = int((in_window["interaction"] == "console_sign_in").sum())
+            seen.append(
+                f"{plural(len(in_window), 'root CloudTrail event')} counted by the CIS root-usage filter from "
+                f"{when(start)} to {when(ctx.as_of)} ({plural(sign_ins, 'console sign-in')}), the latest "
+                f"{when(in_window['event_time'].max())}"
+            )
             reasons.append(
                 f"{len(in_window)} root event(s) counted by the CIS root-usage filter in the "
                 f"window ({sign_ins} console sign-in(s)), the latest {iso(in_window['event_time'].max())}"
@@ -99,6 +137,11 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
                 .tail(_MAX_EVENT_REFS)
                 .itertuples(index=False)
             ]
+        else:
+            seen.append(
+                f"no root CloudTrail event counted by the CIS root-usage filter from {when(start)} to "
+                f"{when(ctx.as_of)} ({plural(len(frame), 'root event')} in the evidence in all)"
+            )
 
     if reasons:
         return [
@@ -106,6 +149,7 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
                 ctx.root_arn,
                 Status.FAIL,
                 "Root was used: " + "; ".join(reasons) + ".",
+                observed_text=sentence(seen),
                 observed=observed,
                 evidence=refs,
             )
@@ -118,6 +162,7 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
             ctx.root_arn,
             Status.PASS,
             f"No root use in the {window} days before as_of, by the credential report and CloudTrail.",
+            observed_text=sentence(seen),
             observed=observed,
             evidence=refs,
             aggregate=True,
@@ -129,6 +174,10 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
     id="root_no_access_keys",
     title="The root user has no access keys",
     fails_when="a root access key is active, or the account summary says root keys are present",
+    expects=(
+        "Root has no active access key in the credential report, and the account summary reports none "
+        "(AccountAccessKeysPresent 0)"
+    ),
     severity=Severity.CRITICAL,
     evidence=("credential_report", "account_summary"),
     scope="root",
@@ -147,6 +196,7 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
 )
 def root_no_access_keys(ctx: CheckContext) -> list[Finding]:
     reasons: list[str] = []
+    seen: list[str] = []
     refs: list[EvidenceRef] = []
     observed: dict[str, object] = {}
     report = ctx.maybe("credential_report")
@@ -157,37 +207,36 @@ def root_no_access_keys(ctx: CheckContext) -> list[Finding]:
             observed[f"access_key_{n}_active"] = cell(row, f"access_key_{n}_active")
             if flag(row[f"access_key_{n}_active"]) is True:
                 reasons.append(f"access key {n} is active (credential report)")
+        seen.append(
+            "the credential report gives root access_key_1_active "
+            f"{said(observed['access_key_1_active'])} and access_key_2_active {said(observed['access_key_2_active'])}"
+        )
     summary = ctx.maybe("account_summary")
     if summary is not None:
         present = summary.data.get("AccountAccessKeysPresent")
         observed["AccountAccessKeysPresent"] = present
         refs.append(EvidenceRef(summary.sources[0], "SummaryMap.AccountAccessKeysPresent"))
+        seen.append(f"the account summary gives AccountAccessKeysPresent {said(present)}")
         if present:
             reasons.append("the account summary reports root access keys present")
-    if reasons:
+
+    def verdict(status: Status, reason: str) -> list[Finding]:
         return [
-            ctx.finding(
-                ctx.root_arn,
-                Status.FAIL,
-                "Root has access keys: " + "; ".join(reasons) + ".",
-                observed=observed,
-                evidence=refs,
-            )
+            ctx.finding(ctx.root_arn, status, reason, observed_text=sentence(seen), observed=observed, evidence=refs)
         ]
+
+    if reasons:
+        return verdict(Status.FAIL, "Root has access keys: " + "; ".join(reasons) + ".")
     if row is None:
         return _no_root_row(ctx)
     if any(pd.isna(row[f"access_key_{n}_active"]) for n in (1, 2)):
-        return [
-            ctx.finding(
-                ctx.root_arn,
-                Status.NOT_ASSESSED,
-                "The credential report does not say whether root's access keys are active.",
-                observed=observed,
-                evidence=refs,
-            )
-        ]
+        return verdict(Status.NOT_ASSESSED, "The credential report does not say whether root's access keys are active.")
     ctx.table("account_summary")
-    return [ctx.finding(ctx.root_arn, Status.PASS, "Root has no access keys.", observed=observed, evidence=refs)]
+    return verdict(Status.PASS, "Root has no access keys.")
+
+
+def _root_credentials_text(row: pd.Series) -> str:
+    return "The credential report gives root " + ", ".join(f"{c} {said(cell(row, c))}" for c in _CREDENTIALS) + "."
 
 
 def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] | list[Finding]:
@@ -205,10 +254,8 @@ def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] 
                 Status.NOT_APPLICABLE,
                 "Root has no password, no access keys and no MFA: its credentials were removed "
                 "(centralized root access), so there is nothing to protect with MFA.",
-                observed={
-                    c: cell(row, c)
-                    for c in ("password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active")
-                },
+                observed_text=_root_credentials_text(row),
+                observed={c: cell(row, c) for c in _CREDENTIALS},
                 evidence=refs,
             )
         ]
@@ -218,6 +265,7 @@ def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] 
                 ctx.root_arn,
                 Status.NOT_ASSESSED,
                 "The credential report does not say whether root MFA is active.",
+                observed_text=_root_credentials_text(row),
                 observed={c: cell(row, c) for c in ("password_enabled", "mfa_active")},
                 evidence=refs,
             )
@@ -229,6 +277,7 @@ def _root_mfa_subject(ctx: CheckContext) -> tuple[pd.Series, list[EvidenceRef]] 
     id="root_mfa_enabled",
     title="The root user has MFA",
     fails_when="root has a password (or an old report cannot tell) and MFA is not active",
+    expects="Root has an active MFA device whenever it can sign in with a password",
     severity=Severity.CRITICAL,
     evidence=("credential_report",),
     scope="root",
@@ -249,8 +298,13 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
         return subject
     row, refs = subject
     observed = {c: cell(row, c) for c in ("password_enabled", "mfa_active")}
+    seen = _root_credentials_text(row)
     if row["mfa_active"]:
-        return [ctx.finding(ctx.root_arn, Status.PASS, "Root MFA is active.", observed=observed, evidence=refs)]
+        return [
+            ctx.finding(
+                ctx.root_arn, Status.PASS, "Root MFA is active.", observed_text=seen, observed=observed, evidence=refs
+            )
+        ]
     if flag(row["password_enabled"]) is False:
         return [
             ctx.finding(
@@ -258,6 +312,7 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
                 Status.NOT_APPLICABLE,
                 "Root has no console password, so console MFA does not apply; "
                 "its access keys are judged by root_no_access_keys.",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -267,6 +322,7 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
             ctx.root_arn,
             Status.FAIL,
             "Root can sign in with a password and has no MFA.",
+            observed_text=seen,
             observed=observed,
             evidence=refs,
         )
@@ -279,6 +335,10 @@ def root_mfa_enabled(ctx: CheckContext) -> list[Finding]:
     fails_when=(
         "root has no MFA, or its MFA is a virtual device (`…:mfa/root-account-mfa-device`, or any device "
         "assigned to the root ARN)"
+    ),
+    expects=(
+        "Root MFA is active and is a hardware device: no virtual MFA device has root's default serial or is "
+        "assigned to the root user"
     ),
     severity=Severity.MEDIUM,
     evidence=("credential_report", "virtual_mfa_devices"),
@@ -308,6 +368,7 @@ def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
                 ctx.root_arn,
                 Status.FAIL,
                 "Root has no MFA device at all.",
+                observed_text=_root_credentials_text(row),
                 observed={"mfa_active": False},
                 evidence=refs,
             )
@@ -324,6 +385,8 @@ def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
                 ctx.root_arn,
                 Status.FAIL,
                 f"Root MFA is a virtual device ({', '.join(sorted(virtual['serial_number']))}).",
+                observed_text=f"Root MFA is active (credential report) and the virtual MFA device list names "
+                f"{plural(len(virtual), 'device')} of root: {', '.join(sorted(virtual['serial_number']))}.",
                 observed=observed,
                 evidence=refs,
             )
@@ -333,6 +396,9 @@ def root_hardware_mfa_enabled(ctx: CheckContext) -> list[Finding]:
             ctx.root_arn,
             Status.PASS,
             "Root MFA is active and no virtual MFA device belongs to root.",
+            observed_text=f"Root MFA is active (credential report) and none of the "
+            f"{plural(len(frame), 'virtual MFA device')} listed has root's serial {default_serial} or is assigned "
+            "to root.",
             observed=observed,
             evidence=refs,
         )

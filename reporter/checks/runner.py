@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from reporter.checks.common import sentence
 from reporter.checks.context import CheckContext, EvidenceMissing
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.finding_ids import assign_finding_ids, finding_order
@@ -45,6 +46,8 @@ def _hold_to_evidence(check: Check, account: AccountEvidence, finding: Finding) 
     if not weaknesses:
         return finding
     finding.observed = {**finding.observed, "would_be": finding.status.value, "incomplete_evidence": weaknesses}
+    would_be = f"that would be {finding.status.value}, but the evidence it stands on is incomplete: "
+    finding.observed_text += " " + sentence([would_be + "; ".join(weaknesses)])
     finding.status = Status.NOT_ASSESSED
     finding.reason = f"Not assessed: evidence is incomplete ({'; '.join(weaknesses)})."
     return finding
@@ -59,6 +62,12 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
             problem.subject or f"{problem.file} {problem.location}",
             Status.NOT_ASSESSED,
             f"The credential report row for this principal could not be read: {problem.reason}.",
+            observed_text=sentence(
+                [
+                    f"the credential report's {problem.location} ({problem.subject or 'no user name'}) "
+                    f"could not be read: {problem.reason}"
+                ]
+            ),
             observed={"problem": problem.as_dict()},
             evidence=[
                 EvidenceRef(
@@ -73,8 +82,14 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
     ]
 
 
-def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp, limits: Mapping[str, int]) -> list[Finding]:
-    ctx = CheckContext(check, account, as_of, limits)
+def run_check(
+    check: Check,
+    account: AccountEvidence,
+    as_of: pd.Timestamp,
+    limits: Mapping[str, int],
+    framework_limits: bool = False,
+) -> list[Finding]:
+    ctx = CheckContext(check, account, as_of, limits, framework_limits)
     try:
         findings = check.function(ctx)
     except EvidenceMissing as exc:
@@ -83,6 +98,9 @@ def run_check(check: Check, account: AccountEvidence, as_of: pd.Timestamp, limit
                 ctx.root_arn if check.scope == "root" else account.account_id,
                 Status.NOT_ASSESSED,
                 f"Not assessed: {exc.missing.name} is unavailable ({exc.missing.reason}).",
+                observed_text=sentence(
+                    [f"no {exc.missing.name} evidence for account {account.account_id}: {exc.missing.reason}"]
+                ),
                 observed={"missing_evidence": exc.missing.name},
                 evidence=[EvidenceRef(p) for p in exc.missing.sources],
                 aggregate=True,
@@ -143,10 +161,8 @@ def run_checks(
         finding
         for check, key in limit_variants(thresholds, stated or {})
         for account in accounts
-        for finding in run_check(check, account, as_of, dict(key))
+        for finding in run_check(check, account, as_of, dict(key), framework_limits=True)
     ]
-    for finding in variants:
-        finding.framework_limits = True
     variants.sort(key=finding_order)
     findings += variants
     assign_finding_ids(findings)

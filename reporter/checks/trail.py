@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from reporter.checks.common import iso
+from reporter.checks.common import iso, plural, sentence, when
 from reporter.checks.context import CheckContext
 from reporter.checks.finding import EvidenceRef, Finding
 from reporter.checks.registry import check
@@ -38,6 +38,10 @@ class TrailView:
     notes: list[str] = field(default_factory=list)
     refs: list[EvidenceRef] = field(default_factory=list)
     home: str | None = None  # the trail's home region: a single-region trail records only its events
+
+    def sentence(self) -> str:
+        kind = "multi-region" if self.multi_region else f"single-region ({self.home or 'home region unknown'})"
+        return f"trail {self.name}, {kind}: {', '.join(self.notes) or 'no status or selectors collected'}"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -103,15 +107,15 @@ def logging_through(status: dict[str, Any], start: pd.Timestamp, end: pd.Timesta
         if began is None:
             return None, "logging, but GetTrailStatus does not say since when"
         if began <= start:
-            return True, f"logging since {iso(began)}"
-        return False, f"logging only since {iso(began)}, after the period began ({iso(start)})"
+            return True, f"logging since {when(began)}"
+        return False, f"logging only since {when(began)}, after the period began ({when(start)})"
     if stopped is None:
         return False, "not logging"
     if stopped < end:
-        return False, f"stopped logging at {iso(stopped)}, before the period ended ({iso(end)})"
+        return False, f"stopped logging at {when(stopped)}, before the period ended ({when(end)})"
     if began is None or began > start:
-        return None, f"stopped at {iso(stopped)}, after the period; when it started is not shown"
-    return True, f"logged from {iso(began)} until {iso(stopped)}, after the period ended"
+        return None, f"stopped at {when(stopped)}, after the period; when it started is not shown"
+    return True, f"logged from {when(began)} until {when(stopped)}, after the period ended"
 
 
 def _log_group(arn: Any) -> tuple[str, str] | None:
@@ -192,6 +196,10 @@ def _period(ctx: CheckContext) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         "root-event source failed or skipped a covered region — the pack's root-event list could not be "
         "trusted"
     ),
+    expects=(
+        "A multi-region trail logged every management event, read and write, for the whole period, and the "
+        "root-event lookup answered in every region in scope"
+    ),
     severity=Severity.HIGH,
     evidence=("trails", "trail_status", "event_selectors", "root_events"),
     scope="account",
@@ -220,7 +228,12 @@ def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
     period = _period(ctx)
     if period is None:
         return [
-            ctx.finding(ctx.account_id, Status.NOT_ASSESSED, "The snapshot does not say which period it reports on.")
+            ctx.finding(
+                ctx.account_id,
+                Status.NOT_ASSESSED,
+                "The snapshot does not say which period it reports on.",
+                observed_text="The snapshot's manifest gives no period_start and period_end for this account.",
+            )
         ]
     views = trail_views(ctx, period)
     multi = [v for v in views if v.multi_region]
@@ -242,6 +255,14 @@ def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
         event_problems += events.gaps
         refs += [EvidenceRef(s) for s in events.sources]
     observed["root_event_lookup_problems"] = event_problems
+    seen = sentence(
+        [
+            f"for the period {when(period[0])} to {when(period[1])} the account has "
+            f"{plural(len(views), 'trail')}{': ' if views else ''}" + "; ".join(v.sentence() for v in views),
+            "the root-event lookup is "
+            + ("complete" if not event_problems else "incomplete: " + "; ".join(event_problems)),
+        ]
+    )
 
     trail_problem = None
     if not good:
@@ -261,6 +282,7 @@ def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
                 Status.PASS,
                 f"Trail {best.name} is multi-region, recorded read and write management events and was "
                 f"logging for the whole period; the root-event lookup covered every region in scope.",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
                 aggregate=True,
@@ -280,6 +302,7 @@ def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
                 ctx.account_id,
                 Status.NOT_ASSESSED,
                 "Not assessed: " + "; ".join(reasons) + ".",
+                observed_text=seen,
                 observed=observed,
                 evidence=refs,
             )
@@ -289,6 +312,7 @@ def cloudtrail_root_evidence_complete(ctx: CheckContext) -> list[Finding]:
             ctx.account_id,
             Status.FAIL,
             "The root-event record cannot be trusted: " + "; ".join(reasons) + ".",
+            observed_text=seen,
             observed=observed,
             evidence=refs,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from reporter.cli import inputs, logs
-from reporter.cli.console import ExitCode, err, fail, finish
+from reporter.cli.console import ExitCode, err, fail, finish, warn
 from reporter.cli.groups import grouped
 from reporter.cli.interrupt import Interrupted, interruptible
 from reporter.cli.options import (
@@ -82,7 +83,7 @@ def _collect(
         # the runner's note says where the incomplete snapshot is; without one nothing was written yet
         notes = getattr(exc, "__notes__", None) or ["before anything was collected; nothing was written"]
         for note in notes:
-            err.print(f"interrupted ({exc.signal_name}): {note}", highlight=False, markup=False, soft_wrap=True)
+            warn(f"interrupted ({exc.signal_name}): {note}")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     if sign_key is not None:
         from reporter.snapshot.signing import sign_manifest  # noqa: PLC0415
@@ -101,9 +102,10 @@ def _collect(
             f"[yellow]recorded failure:[/] {artifact.api} {where}: {artifact.error.code}",
             highlight=False,
             soft_wrap=True,
+            level=logging.WARNING,
         )
     if len(failed) > 20:
-        err.print(f"… and {len(failed) - 20} more (see manifest.json)", highlight=False)
+        err.print(f"… and {len(failed) - 20} more (see manifest.json)", highlight=False, level=logging.WARNING)
     if args.resume:
         err.print(
             f"resumed: {summary.reused} artifact(s) of the interrupted run re-used, "
@@ -111,7 +113,7 @@ def _collect(
             highlight=False,
         )
         for why in summary.not_reused[:20]:
-            err.print(f"  collected again: {why}", highlight=False, markup=False, soft_wrap=True)
+            warn(f"  collected again: {why}", logging.INFO)
     err.print(
         f"collected {summary.accounts} account(s), {summary.regions} region(s): {summary.api_calls} API calls, "
         f"{summary.errors} error artifact(s) -> {snapshot_dir}",
@@ -178,7 +180,9 @@ def run_command(
     incomplete = ExitCode.INCOMPLETE if summary.errors else ExitCode.OK
     if incomplete:
         err.print(
-            f"exit {ExitCode.INCOMPLETE}: collection incomplete, {summary.errors} error artifact(s)", highlight=False
+            f"exit {ExitCode.INCOMPLETE}: collection incomplete, {summary.errors} error artifact(s)",
+            highlight=False,
+            level=logging.WARNING,
         )
     result = verdict(model, plan.fail_on)
     finish(result if result == ExitCode.INTEGRITY else uploaded or incomplete or result)

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
+
+from reporter.cli.logs import json_logs
+
+# The CLI's own stderr lines, under --log-format json; logs.configure lets every level through.
+LINES = logging.getLogger("reporter.console")
+
+
+class StderrConsole(Console):
+    """stderr, for a person; under `--log-format json` a log stream that a collector parses, so
+    each line printed there becomes one JSON record instead (markup stripped, the redaction filter
+    applied), at the `level` the caller gives: INFO unless it says WARNING or ERROR."""
+
+    def print(
+        self, *objects: Any, level: int = logging.INFO, extra: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if not json_logs():
+            super().print(*objects, **kwargs)
+            return
+        markup = kwargs.get("markup", True) is not False
+        text = " ".join(Text.from_markup(o).plain if markup and isinstance(o, str) else str(o) for o in objects)
+        LINES.log(level, text, extra=extra)
+
 
 out = Console()
-err = Console(stderr=True)
+err = StderrConsole(stderr=True)
 
 
 class ExitCode:
@@ -34,8 +60,19 @@ EXIT_CODES_HELP = (
 
 def fail(message: str, code: int = ExitCode.USAGE) -> typer.Exit:
     """Print a one-line error; the caller raises what this returns."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]error:[/] {escape(message)}",
+        highlight=False,
+        soft_wrap=True,
+        level=logging.ERROR,
+        extra={"exit_code": code},
+    )
     return typer.Exit(code)
+
+
+def warn(text: str, level: int = logging.WARNING) -> None:
+    """A line on stderr printed as it is (no markup: it may hold names from the evidence)."""
+    err.print(text, highlight=False, markup=False, soft_wrap=True, level=level)
 
 
 def say(text: str) -> None:

@@ -7,6 +7,7 @@ written without their local variables, which can hold credentials.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reporter import __version__
-from reporter.cli.console import ExitCode, err
+from reporter.cli.console import ExitCode, warn
 
 CRASH_DIR_ENV = "REPORTER_CRASH_DIR"
 
@@ -60,13 +61,8 @@ def run_guarded(app: Callable[[], object]) -> None:
         except OSError as log_error:
             where = f"no crash log ({log_error})"
         message = str(exc).splitlines()[0] if str(exc) else ""
-        err.print(
-            f"internal error: {type(exc).__name__}: {message} — {where}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-        err.print("this is a bug in reporter: please report it with the crash log", highlight=False, markup=False)
+        warn(f"internal error: {type(exc).__name__}: {message} — {where}", logging.ERROR)
+        warn("this is a bug in reporter: please report it with the crash log", logging.ERROR)
         for note in getattr(exc, "__notes__", []):
-            err.print(note, highlight=False, markup=False, soft_wrap=True)
+            warn(note, logging.ERROR)
         raise SystemExit(ExitCode.INTERNAL) from None

@@ -14,6 +14,7 @@ from reporter.assess.risk_acceptance import RiskAcceptanceError, RiskAcceptances
 from reporter.cli.console import fail
 from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, SIGN_PDF_PASSPHRASE_ENV, CollectArgs
 from reporter.collect.options import RootEventSource
+from reporter.core.resources import demo_exceptions_file
 from reporter.history.store import History, HistoryError, default_history_path
 from reporter.snapshot.reader import Snapshot, SnapshotError
 
@@ -57,8 +58,12 @@ def attestations(path: Path | None, frameworks: list[Framework]) -> list[Attesta
 def risk_acceptances(path: Path | None) -> RiskAcceptances:
     if path is None:
         return RiskAcceptances()
+    # The pack records the file's name; the shipped demo file's is the same on every installation,
+    # so `verify` of a demo pack renders the same bytes wherever the package lives.
+    shipped = demo_exceptions_file()
+    display = f"reporter/{shipped.name}" if path.resolve() == shipped.resolve() else None
     try:
-        return load_risk_acceptances(path)
+        return load_risk_acceptances(path, display)
     except RiskAcceptanceError as exc:
         raise fail(str(exc)) from None
 

@@ -141,6 +141,8 @@ def configure(level: int, fmt: str) -> None:
     root.addHandler(StderrHandler(fmt))
     root.setLevel(logging.WARNING)
     logging.getLogger("reporter").setLevel(level)
+    # The CLI's own lines (console.StderrConsole) print whatever the level, as they do as text.
+    logging.getLogger("reporter.console").setLevel(logging.DEBUG)
     logging.getLogger("botocore").setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
     for name in WIRE_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -28,7 +28,7 @@ from reporter.cli.options import (
     ReportArgs,
     SigningArgs,
 )
-from reporter.core.resources import demo_snapshot_dir
+from reporter.core.resources import demo_exceptions_file, demo_snapshot_dir
 from reporter.history.records import scope_key_for
 from reporter.history.store import History
 from reporter.pack.integrity import STAMP, Integrity, check_integrity
@@ -108,14 +108,18 @@ def verify_evidence(snapshot: Snapshot, plan: ReportPlan, history: History | Non
     if not integrity.failures:
         return integrity
     for failure in integrity.failures:
-        err.print(f"[bold red]integrity:[/] {escape(str(failure))}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]integrity:[/] {escape(str(failure))}", highlight=False, soft_wrap=True, level=logging.ERROR
+        )
     if not plan.allow_unverified:
         raise fail(
             f"{snapshot.root}: {len(integrity.failures)} file(s) fail verification; no pack written"
             " (--allow-unverified renders a stamped pack)",
             ExitCode.INTEGRITY,
         )
-    err.print(f"[yellow]warning:[/] rendering with --allow-unverified: every page is stamped {STAMP}")
+    err.print(
+        f"[yellow]warning:[/] rendering with --allow-unverified: every page is stamped {STAMP}", level=logging.WARNING
+    )
     return integrity
 
 
@@ -169,7 +173,7 @@ def write_pack(
             history.close()
     counts = model.counts()
     for problem in model.problems:
-        err.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False, soft_wrap=True, level=logging.WARNING)
     extra = len(model.framework_findings)
     out.print(
         f"{len(model.findings)} findings: "
@@ -212,13 +216,20 @@ def write_pack(
 def verdict(model: Pack, fail_on: FailOn) -> int:
     """Exit code 5 (evidence failed verification), else 0 or 1 from the findings (exceptions applied)."""
     if model.integrity.failures:
-        err.print(f"exit {ExitCode.INTEGRITY}: the evidence failed verification (rendered with --allow-unverified)")
+        err.print(
+            f"exit {ExitCode.INTEGRITY}: the evidence failed verification (rendered with --allow-unverified)",
+            level=logging.ERROR,
+        )
         return ExitCode.INTEGRITY
     if fail_on is FailOn.never:
         return ExitCode.OK
     unaccepted = model.acceptances.unaccepted_fails if model.acceptances is not None else model.counts()["FAIL"]
     if unaccepted:
-        err.print(f"exit {ExitCode.FAIL}: {unaccepted} FAIL(s) without a valid exception", highlight=False)
+        err.print(
+            f"exit {ExitCode.FAIL}: {unaccepted} FAIL(s) without a valid exception",
+            highlight=False,
+            level=logging.WARNING,
+        )
         return ExitCode.FAIL
     if fail_on is FailOn.not_assessed:
         missing = model.counts()["NOT_ASSESSED"] + sum(1 for a in model.accounts if not a.assessed)
@@ -226,6 +237,7 @@ def verdict(model: Pack, fail_on: FailOn) -> int:
             err.print(
                 f"exit {ExitCode.FAIL}: {missing} result(s)/account(s) NOT ASSESSED (--fail-on not-assessed)",
                 highlight=False,
+                level=logging.WARNING,
             )
             return ExitCode.FAIL
     return ExitCode.OK
@@ -259,7 +271,9 @@ def to_bucket(model: Pack, written: list[Path], snapshot_dir: Path, args: Publis
             client=client,
         )
     except UploadError as exc:
-        err.print(f"[bold red]upload failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]upload failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, level=logging.ERROR
+        )
         return ExitCode.UPLOAD
     for url in urls:
         out.print(f"uploaded {url}", highlight=False, markup=False)
@@ -282,11 +296,18 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
     try:
         client = boto3.Session(profile_name=profile).client("securityhub", region_name=region)
     except BotoCoreError as exc:
-        err.print(f"[bold red]security hub:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]security hub:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, level=logging.ERROR
+        )
         return ExitCode.UPLOAD
     result = import_findings(findings, client, region)
     for refused in result.refused:
-        err.print(f"[bold red]security hub refused[/] {escape(str(refused))}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]security hub refused[/] {escape(str(refused))}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
     out.print(
         f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
         highlight=False,
@@ -325,7 +346,11 @@ def report(
     stopped = opened.manifest.incomplete
     incomplete = ExitCode.OK if stopped is None else ExitCode.INCOMPLETE
     if stopped is not None:
-        err.print(f"exit {ExitCode.INCOMPLETE}: collection incomplete: {stopped.reason}", highlight=False)
+        err.print(
+            f"exit {ExitCode.INCOMPLETE}: collection incomplete: {stopped.reason}",
+            highlight=False,
+            level=logging.WARNING,
+        )
     result = verdict(model, plan.fail_on)
     finish(result if result == ExitCode.INTEGRITY else uploaded or incomplete or result)
 
@@ -341,9 +366,15 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Build the audit pack of the bundled demo snapshot (a three-account organization, October 2026)."""
+    """Build the audit pack of the bundled demo snapshot: a twelve-account organization, October 2026, mostly
+    compliant, with its exceptions file (one break-glass root sign-in under change CHG-2291)."""
     # No history unless asked for: the committed sample reports are compared byte for byte.
-    plan = ReportPlan(PackOptions(frameworks=inputs.frameworks(None, None)), tuple(formats), page_size)
+    exceptions = demo_exceptions_file()
+    options = PackOptions(
+        frameworks=inputs.frameworks(None, None),
+        risk_acceptances=inputs.risk_acceptances(exceptions),
+    )
+    plan = ReportPlan(options, tuple(formats), page_size, exceptions_sha256=sha256_file(exceptions))
     write_pack(inputs.open_snapshot(demo_snapshot_dir()), out_dir, plan, history)
 
 
@@ -355,3 +386,7 @@ def demo_snapshot(
         raise fail(f"{out_dir} already exists")
     shutil.copytree(demo_snapshot_dir(), out_dir)
     out.print(f"copied the demo snapshot to {out_dir}", highlight=False)
+    # The exceptions file stays outside: a file the manifest does not list would fail `verify`.
+    out.print(
+        f"its exceptions file (for report --exceptions): {demo_exceptions_file()}", highlight=False, soft_wrap=True
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,6 +14,7 @@ import typer
 from reporter.cli import inputs
 from reporter.cli.console import ExitCode, err, fail, out
 from reporter.cli.options import SIGN_KEY_PASSPHRASE_ENV, AttestationsFile, ExceptionsFile, FrameworksDir
+from reporter.core.resources import demo_exceptions_file
 from reporter.history.store import History, HistoryError
 from reporter.publish.pack_manifest import PACK_MANIFEST_NAME
 from reporter.snapshot.verify import verify_snapshot
@@ -133,6 +135,7 @@ def verify(
         err.print(
             f"{len(problems) + bool(signature_problem)} problem(s) in {snapshot} ({listed} artifacts listed)",
             highlight=False,
+            level=logging.ERROR,
         )
         raise typer.Exit(ExitCode.INTEGRITY)
     out.print(f"ok: {listed} artifacts match manifest {opened.digest}", highlight=False, markup=False)
@@ -163,7 +166,7 @@ def _verify_pack(
     for problem in result.problems:
         out.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     if result.problems:
-        err.print(f"{len(result.problems)} problem(s) in pack {pack_dir}", highlight=False)
+        err.print(f"{len(result.problems)} problem(s) in pack {pack_dir}", highlight=False, level=logging.ERROR)
     else:
         out.print(
             f"pack {pack_dir} verified: {result.manifest.get('period')}, snapshot"
@@ -202,7 +205,9 @@ def _rebuild(
         ("--exceptions", exceptions, render.get("exceptions_sha256")),
     ):
         if digest and (path is None or sha256_file(path) != digest):
-            raise fail(f"the pack was built with {option} of sha256 {digest}; give that file with {option}")
+            demo = demo_exceptions_file()
+            hint = f" (the demo's: {demo})" if option == "--exceptions" and sha256_file(demo) == digest else ""
+            raise fail(f"the pack was built with {option} of sha256 {digest}; give that file with {option}{hint}")
     if render.get("history") and history is None:
         raise fail("the pack was built with a history (drift); give it with --history")
     thresholds = Thresholds(**render.get("thresholds", {}))
@@ -239,6 +244,7 @@ def keygen(
             f"[yellow]warning:[/] ${passphrase_env} is not set: the private key is NOT encrypted;"
             " keep it in a secret store",
             highlight=False,
+            level=logging.WARNING,
         )
     try:
         private, public_path, key = generate_keypair(

@@ -1,4 +1,5 @@
-"""Locate the data that ships with the package: framework files, templates, the demo snapshot."""
+"""Locate the data that ships with the package: framework files, templates, the demo snapshot
+and its exceptions file."""
 
 from __future__ import annotations
 
@@ -21,3 +22,9 @@ def shipped_dir(name: str) -> Path:
 
 def demo_snapshot_dir() -> Path:
     return _PACKAGE / "demo_snapshot"
+
+
+def demo_exceptions_file() -> Path:
+    """The demo's risk acceptances and break-glass ticket; beside the snapshot, not in it (a file
+    the manifest does not list would fail `verify`)."""
+    return _PACKAGE / "demo_exceptions.yaml"

@@ -89,7 +89,7 @@ def asff_finding(item: Exported, model: Pack, region: str | None = None) -> dict
             "Original": f.severity.value,
         },
         "Title": clip(item.title, TITLE_MAX, where),
-        "Description": clip(f.reason, DESCRIPTION_MAX, where),
+        "Description": clip(f.statement(), DESCRIPTION_MAX, where),
         "Compliance": compliance,
         "Resources": resources,
         "ProductFields": fields,

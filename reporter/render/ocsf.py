@@ -105,7 +105,7 @@ def ocsf_event(item: Exported, model: Pack) -> dict[str, Any]:
         "finding_info": {
             "uid": item.uid,
             "title": item.title,
-            "desc": f.reason,
+            "desc": f.statement(),
             "types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
             "created_time": as_of_ms,
             "data_sources": sorted({path for path, _, _ in item.artifacts}),

@@ -111,7 +111,7 @@ def _risk(ids: _Ids, finding: Finding) -> dict[str, Any]:
         "uuid": ids("risk", finding.finding_id),
         "title": f"{finding.finding_id} {finding.check_id} failed in account {finding.account_id}",
         "description": finding.reason,
-        "statement": f"{finding.resource}: {finding.reason} (observed {finding.observed})",
+        "statement": f"{finding.resource}: {finding.statement()}",
         "props": [{"name": "severity", "value": finding.severity.value}],
         "status": "open",
         "related-observations": [{"observation-uuid": ids("observation", finding.finding_id)}],

@@ -58,6 +58,16 @@ def findings_table(model: Pack, links: WorkbookRows) -> SheetTable:
         Column("limits", description="The limits the check was judged with (e.g. a key's maximum age in days)."),
         Column("judged_for", description="Whose limits: the pack's own, or framework rows stating their own."),
         Column("reason", description="One sentence saying why the finding has its status."),
+        Column(
+            "observed",
+            description="What the evidence shows, with its values (times in UTC, ages against as_of), as the "
+            "PDF and findings.json (observed_text) say it.",
+        ),
+        Column(
+            "expected",
+            description="The requirement, with the limit the finding was judged by and whose limit it is "
+            "(findings.json expected_text).",
+        ),
         Column("observed (JSON)", description="The values the decision used, as a JSON object."),
         Column("evidence", description="The snapshot artifacts (and rows in them) the decision read."),
         Column(
@@ -93,6 +103,8 @@ def findings_table(model: Pack, links: WorkbookRows) -> SheetTable:
                         describe_limits(f.limits) or None,
                         _judged_for(f),
                         f.reason,
+                        f.observed_text,
+                        f.expected_text,
                         json_text(f.observed),
                         evidence,
                     )
@@ -117,7 +129,15 @@ def findings_table(model: Pack, links: WorkbookRows) -> SheetTable:
         len(model.all_findings),
         rows,
         status_column="status",
-        widths={"finding_id": 50, "reason": 80, "observed (JSON)": 60, "evidence": 60, "evidence_ids": 45},
+        widths={
+            "finding_id": 50,
+            "reason": 80,
+            "observed": 80,
+            "expected": 60,
+            "observed (JSON)": 60,
+            "evidence": 60,
+            "evidence_ids": 45,
+        },
         description="Every finding (PASS included), id F-…; then those judged under a framework row's own limits.",
     )
 

@@ -81,8 +81,8 @@ def _report(out: Path, *flags: str) -> Any:
 
 
 def _json_lines(stderr: str) -> list[dict[str, Any]]:
-    # the command's own lines (an error, the verdict, the collect summary) stay plain text
-    records = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]  # each parses
+    # every line, the command's own too (an error, the verdict, the collect summary), is one object
+    records = [json.loads(line) for line in stderr.splitlines()]
     assert records
     for record in records:
         assert {"time", "level", "logger", "message"} <= set(record)
@@ -98,6 +98,23 @@ def test_json_logs_of_report_name_the_snapshot_and_each_output(tmp_path: Path) -
     assert info[0]["snapshot"] == str(demo_snapshot_dir()) and len(info[0]["snapshot_digest"]) == 64
     written = {Path(r["output"]).name for r in info[1:]}
     assert written == {"findings.json", "pack-manifest.json"}
+
+
+def test_json_logs_carry_the_commands_own_lines_and_a_usage_error(tmp_path: Path) -> None:
+    """Under --log-format json stderr is a log stream: the verdict line and a user error are records
+    too (markup stripped), at WARNING and ERROR, whatever --log-level says."""
+    result = _report(tmp_path / "pack", "--log-format", "json", "--log-level", "error")
+    assert result.exit_code == 1, result.output
+    (verdict,) = _json_lines(result.stderr)  # --log-level error hides INFO, not the command's own line
+    assert verdict["logger"] == "reporter.console" and verdict["level"] == "WARNING"
+    assert verdict["message"].startswith("exit 1: ") and "FAIL(s) without a valid exception" in verdict["message"]
+    bad = runner.invoke(app, ["--log-format", "json", "report", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
+    assert bad.exit_code == 2
+    (error,) = _json_lines(bad.stderr)
+    assert error["level"] == "ERROR" and error["exit_code"] == 2
+    assert error["message"].startswith("error: ") and "[bold red]" not in error["message"]
+    text = runner.invoke(app, ["report", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
+    assert text.stderr.startswith("error: ") and not text.stderr.startswith("{")
 
 
 def test_verbose_leaves_stdout_as_it_was(tmp_path: Path) -> None:
@@ -169,7 +186,7 @@ def test_collect_logs_one_warning_per_failed_call_and_each_account(faulty_aws: N
     assert result.exit_code == 0, result.output
     records = _json_lines(result.stderr)
     assert "━" not in result.stderr  # no progress bar in a JSON stream
-    warnings = [r for r in records if r["level"] == "WARNING"]
+    warnings = [r for r in records if r["level"] == "WARNING" and r["logger"] != "reporter.console"]
     (failed,) = [r for r in warnings if r["api"] == "iam:GetAccountSummary"]
     assert failed["account"] == ACCOUNT and failed["region"] == "us-east-1"
     assert failed["error_code"] == "ConnectionClosedError" and failed["logger"] == "reporter.snapshot.writer"
@@ -177,8 +194,16 @@ def test_collect_logs_one_warning_per_failed_call_and_each_account(faulty_aws: N
     assert sorted(r["api"] for r in warnings) == ["iam:GetAccountSummary", "organizations:DescribeOrganization"]
     done = [r for r in records if r["logger"] == "reporter.collect.runner" and "done" in r["message"]]
     assert [(r["account"], r["failed"]) for r in done] == [(ACCOUNT, 1)] and done[0]["calls"] > 5
-    (summary,) = [r for r in records if r["message"].startswith("collected ")]
+    (summary,) = [r for r in records if r["message"].startswith("collected ") and r["logger"] != "reporter.console"]
     assert summary["failed"] == 2 and summary["calls"] >= done[0]["calls"]
+    # the command's own lines, as records of their own logger: each recorded failure a WARNING
+    console = [r for r in records if r["logger"] == "reporter.console"]
+    recorded = [r["message"] for r in console if r["level"] == "WARNING"]
+    assert sorted(recorded) == [
+        f"recorded failure: iam:GetAccountSummary {ACCOUNT} us-east-1: ConnectionClosedError",
+        "recorded failure: organizations:DescribeOrganization us-east-1: AWSOrganizationsNotInUseException",
+    ], recorded
+    assert any(r["level"] == "INFO" and r["message"].startswith("collected 1 account(s)") for r in console)
 
 
 def test_debug_logs_botocore_but_not_its_wire(faulty_aws: None, tmp_path: Path) -> None:

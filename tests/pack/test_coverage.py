@@ -27,14 +27,14 @@ def _summary_rows(model) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def demo():
-    """The demo organization: two accounts with every piece of evidence, and a sandbox whose
-    credential report was denied (AccessDenied) and whose eu-west-1 LookupEvents was throttled."""
+    """The demo organization: eleven accounts with every piece of evidence, and a sandbox whose
+    ListVirtualMFADevices was denied (AccessDenied) and whose eu-west-1 LookupEvents was throttled."""
     return build_pack(Snapshot.open(demo_snapshot_dir()))
 
 
 def test_every_check_with_its_evidence_is_fully_assessed(demo) -> None:
     full = [a for a in demo.accounts if a.id != SANDBOX]
-    assert len(full) == 2
+    assert len(full) == len(demo.accounts) - 1 > 1
     for account in full:
         assert account.assessed and account.coverage.state == "assessed" and account.reason is None
         assert account.coverage.checks_assessed == account.coverage.checks_total > 10
@@ -50,15 +50,17 @@ def test_a_missing_artifact_makes_the_account_partially_assessed_everywhere(demo
     cov = partial.coverage
     assert cov.state == "partially_assessed" and 0 < cov.checks_assessed < cov.checks_total
     assert cov.label == f"partially assessed ({cov.checks_assessed} of {cov.checks_total} checks)"
-    assert any(m.startswith("root_mfa_enabled: ") and "AccessDenied" in m for m in cov.missing)
-    assert "root_mfa_enabled" in (partial.reason or "")
+    assert any(m.startswith("root_hardware_mfa_enabled: ") and "AccessDenied" in m for m in cov.missing)
+    assert "root_hardware_mfa_enabled" in (partial.reason or "")
     doc = json.loads(render_json(demo))
-    assert doc["summary"]["coverage"] == {"assessed": 2, "partially_assessed": 1, "not_assessed": 0}
+    full = len(demo.accounts) - 1
+    assert doc["summary"]["coverage"] == {"assessed": full, "partially_assessed": 1, "not_assessed": 0}
     by_id = {a["id"]: a for a in doc["accounts"]}
     assert by_id[SANDBOX]["assessed"] is False and by_id[SANDBOX]["coverage"]["state"] == "partially_assessed"
     view = build_view(demo)
     assert f"{SANDBOX} {cov.label}" in view["summary"]["paragraph"]
-    assert view["coverage"] == f"2 of 3 account(s) fully assessed; {SANDBOX} {cov.label}"  # the cover row
+    cover_row = f"{full} of {len(demo.accounts)} account(s) fully assessed; {SANDBOX} {cov.label}"
+    assert view["coverage"] == cover_row
     scope = {a["id"]: a for a in view["scope"]["accounts"]}
     assert scope[SANDBOX]["coverage"] == f"partially: {cov.checks_assessed} of {cov.checks_total} checks"
     assert _summary_rows(demo)["coverage"] == view["coverage"]

@@ -43,11 +43,10 @@ def test_every_not_assessed_finding_says_what_to_fix_and_no_other_does(demo):
             assert not set(finding.remediation) & set(CHECKS[finding.check_id].remediation)
         else:
             assert finding.remediation == []
-    credential = next(f for f in not_assessed if f.check_id == "root_mfa_enabled")
-    # AWS's message names the action really refused: GetCredentialReport needs GenerateCredentialReport.
+    refused = next(f for f in not_assessed if f.check_id == "root_hardware_mfa_enabled")
     assert any(
-        s.startswith("Grant iam:GenerateCredentialReport to the audit role in account 444455556666")
-        for s in credential.remediation
+        s.startswith("Grant iam:ListVirtualMFADevices to the audit role in account 444455556666")
+        for s in refused.remediation
     )
     root_use = next(f for f in not_assessed if f.check_id == "root_not_used")
     assert any(

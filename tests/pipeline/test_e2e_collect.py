@@ -1,12 +1,12 @@
 """End to end: `reporter collect --organization` in a subprocess against a ThreadedMotoServer,
 then `reporter report`, then the findings.
 
-The server runs in this process, with moto_gaps and the demo's organization (tests/moto_scenario.py,
-`acme`, without the demo's injected failures); the subprocess only talks HTTP to it through
-AWS_ENDPOINT_URL with dummy credentials. Second run, same world: the sandbox's role refuses
-AssumeRole and prod's LookupEvents is throttled forever in eu-west-1; the run still completes
-(exit code 0: failures are evidence, written to the manifest) and the findings say exactly what
-was not assessed.
+The server runs in this process, with moto_gaps and the three-account organization of
+tests/moto_scenario.py (`acme`, the demo's before it grew to twelve accounts); the subprocess
+only talks HTTP to it through AWS_ENDPOINT_URL with dummy credentials. Second run, same world:
+the sandbox's role refuses AssumeRole and prod's LookupEvents is throttled forever in eu-west-1;
+the run still completes (exit code 0: failures are evidence, written to the manifest) and the
+findings say exactly what was not assessed.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def server() -> Iterator[str]:
     with ms.fixed_ids(MGMT, ms.ORG_ID), ms.moto_server() as url:
         clock = ms.MotoClock(ms.AS_OF)
         try:
-            ms.acme(ms.Scenario(endpoint_url=url), clock, demo_failures=False)
+            ms.acme(ms.Scenario(endpoint_url=url), clock)
             yield url
         finally:
             clock.restore()

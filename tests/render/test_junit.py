@@ -1,4 +1,5 @@
-"""junit-<YYYY-MM>.xml read back with junitparser (as a CI dashboard reads it) and checked against the Pack."""
+"""junit-<YYYY-MM>.xml validated against the Jenkins xUnit schema (junit-10.xsd), read back with junitparser
+(as a CI dashboard reads it) and checked against the Pack."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 import junitparser
 import pytest
+from lxml import etree
 
 from reporter.core.resources import demo_snapshot_dir
 from reporter.core.status import Status
@@ -20,6 +22,18 @@ from reporter.snapshot.reader import Snapshot
 @pytest.fixture(scope="module")
 def demo() -> Pack:
     return build_pack(Snapshot.open(demo_snapshot_dir()))
+
+
+SCHEMA = Path(__file__).parent / "schemas" / "junit-10.xsd"  # provenance: schemas/README.md
+
+
+def test_validates_against_the_jenkins_junit_schema(demo: Pack) -> None:
+    schema = etree.XMLSchema(etree.parse(SCHEMA))
+    document = etree.fromstring(render_junit(demo))
+    assert schema.validate(document), schema.error_log
+    # The schema does reject what it does not define, so a passing validation means something.
+    document.set("skipped", "1")
+    assert not schema.validate(document)
 
 
 def _statuses(model: Pack) -> dict[tuple[str, str], set[Status]]:
@@ -58,8 +72,9 @@ def test_counts_add_up(demo: Pack) -> None:
         assert int(suite.get("tests", "")) == len(cases)
         assert int(suite.get("failures", "")) == sum(c.find("failure") is not None for c in cases)
         assert int(suite.get("skipped", "")) == sum(c.find("skipped") is not None for c in cases)
-    for key in ("tests", "failures", "skipped"):
+    for key in ("tests", "failures"):
         assert int(root.get(key, "")) == sum(int(s.get(key, "")) for s in suites)
+    assert sum(int(s.get("skipped", "")) for s in suites) > 0
     assert int(root.get("failures", "")) > 0
 
 
@@ -70,17 +85,22 @@ def test_failure_names_observed_values(demo: Pack) -> None:
     texts = "\n".join(f.text or "" for f in failures)
     assert all(fid in texts for fid in fail_ids)
     assert all(f.get("message") and f.get("type") for f in failures)
+    # the failure text gives each failed finding's sentences, not a dump of its values
+    for f in demo.findings:
+        if f.status is Status.FAIL:
+            assert f"{f.finding_id} FAIL {f.resource}: {f.statement()}" in texts
 
 
 def test_hostile_text_is_escaped_and_forbidden_characters_removed(demo: Pack) -> None:
     hostile = 'a<b>&"c\x00\x01\x1b]]></failure><x/>'
     findings = list(demo.findings)
     index = next(i for i, f in enumerate(findings) if f.status is Status.FAIL)
-    findings[index] = dataclasses.replace(findings[index], reason=hostile)
+    # A user name or user agent inside the observed sentence is attacker-controlled.
+    findings[index] = dataclasses.replace(findings[index], observed_text=hostile)
     data = render_junit(dataclasses.replace(demo, findings=findings))
     root = ET.fromstring(data)  # XML 1.0 parser: a NUL or ESC left in would make this raise
-    messages = [f.get("message") for f in root.iter("failure")]
-    assert 'a<b>&"c\ufffd\ufffd\ufffd]]></failure><x/>' in messages
+    messages = [f.get("message") or "" for f in root.iter("failure")]
+    assert any('Observed: a<b>&"c\ufffd\ufffd\ufffd]]></failure><x/> Expected: ' in m for m in messages)
     assert b"\x00" not in data and b"\x1b" not in data
 
 

@@ -61,6 +61,11 @@ def test_observations_carry_the_snapshot_evidence(demo: Pack, doc: dict) -> None
     assert any("relevant-evidence" in o for o in result["observations"])
     fails = {f.finding_id for f in demo.findings + demo.framework_findings if f.status is Status.FAIL}
     assert len(result["risks"]) == len(fails)
+    # each risk states the failed finding's sentences, not a dump of its observed values
+    failed = {
+        f.resource + ": " + f.statement() for f in demo.findings + demo.framework_findings if f.status is Status.FAIL
+    }
+    assert {r["statement"] for r in result["risks"]} == failed
     uuids = [o["uuid"] for o in result["observations"]] + [r["uuid"] for r in result["risks"]]
     assert len(set(uuids)) == len(uuids)
 

@@ -181,9 +181,11 @@ def test_root_headline_in_summary(demo):
     model, _, pages = demo
     events = model.root_events()
     summary = next(p for p in pages if "1 Executive summary" in p and "Contents" not in p)
-    sign_ins = int((events["interaction"] == "console_sign_in").sum())
-    assert re.search(rf"\b{sign_ins} ?root console sign-in", _flat(summary))
-    assert "without MFA" in summary
+    sign_in = events["interaction"] == "console_sign_in"
+    sign_ins = int(sign_in.sum())
+    assert sign_ins and re.search(rf"\b{sign_ins} ?root console sign-in", _flat(summary))
+    without_mfa = int((sign_in & events["success"].eq(True) & events["mfa_used"].eq(False)).sum())
+    assert re.search(rf"\b{without_mfa} ?successful sign-in\(s\) without MFA", _flat(summary))
 
 
 def test_attachments_and_metadata(demo):
@@ -440,3 +442,39 @@ def test_the_pdf_is_tagged_with_headings_tables_and_charts_described_by_their_nu
     walk(reader.outline)
     assert sum(1 for t in titles if t.startswith("3.")) == len(model.frameworks)
     assert {"Cover", "Contents"} <= set(titles)
+
+
+def _squeezed(text: str) -> str:
+    # A PDF wraps a sentence over lines (and may break a long name anywhere): compare without spaces.
+    return re.sub(r"\s+", "", text)
+
+
+def test_sentences_are_the_same_in_pdf_workbook_and_json(demo, tmp_path):
+    """Each finding the PDF details prints its observed sentence, and its group its expected one,
+    with the same words as the workbook's Findings cells and findings.json (#17 item 2)."""
+    import openpyxl
+    import orjson
+
+    from reporter.render.xlsx import write_xlsx
+
+    model, _, pages = demo
+    pdf = _squeezed(" ".join(pages))
+    sheet = openpyxl.load_workbook(write_xlsx(model, tmp_path))["Findings"]
+    names = [c.value for c in sheet[1]]
+    cells = {
+        row[names.index("finding_id")]: (row[names.index("observed")], row[names.index("expected")])
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    doc = orjson.loads(render_json(model))
+    fields = {f["id"]: (f["observed_text"], f["expected_text"]) for f in doc["findings"] + doc["framework_findings"]}
+    by_id = {f.finding_id: f for f in model.all_findings}
+    groups = build_view(model)["findings"]["groups"]
+    detailed = [row["id"] for g in groups for row in g["rows"]]
+    assert detailed and {by_id[i].status for i in detailed} == {Status.FAIL, Status.NOT_ASSESSED}
+    for finding_id in detailed:
+        f = by_id[finding_id]
+        assert cells[finding_id] == fields[finding_id] == (f.observed_text, f.expected_text)
+        assert _squeezed(f.observed_text) in pdf, finding_id
+        assert _squeezed(f.expected_text) in pdf, finding_id
+    # the key/value dump is gone from the findings chapter: no "key = value" of an observed dict
+    assert "last_used_by=" not in pdf

@@ -70,6 +70,11 @@ def assert_valid_asff(findings: list[dict[str, Any]]) -> None:
         assert shape_problems(params, shape) == []
 
 
+def _root_used(demo: Pack) -> str:
+    """The id of the demo's FAIL for root used in the management account (the break-glass sign-in)."""
+    return next(f.finding_id for f in demo.findings if (f.check_id, f.account_id) == ("root_not_used", "111122223333"))
+
+
 def test_ocsf_events_validate_against_py_ocsf_models(demo: Pack) -> None:
     events = ocsf_events(demo)
     assert len(events) == len(demo.all_findings)
@@ -82,7 +87,7 @@ def test_ocsf_events_validate_against_py_ocsf_models(demo: Pack) -> None:
         event["cloud"] = cloud
         assert (event["class_uid"], event["type_uid"], event["metadata"]["version"]) == (2003, 200301, "1.5.0")
     by_id = {e["unmapped"]["reporter"]["finding_id"]: e for e in events}
-    f1 = by_id[demo.findings[0].finding_id]  # the first finding: root used in the demo's management account
+    f1 = by_id[_root_used(demo)]
     assert f1["compliance"]["status_id"] == 3 and f1["compliance"]["checks"][0]["status"] == "Fail"
     assert "CIS Amazon Web Services Foundations Benchmark 5.0.0 1.6" in f1["compliance"]["requirements"]
     assert f1["cloud"]["account"]["uid"] == "111122223333" and f1["resources"][0]["cloud_partition"] == "aws"
@@ -96,7 +101,7 @@ def test_asff_findings_validate_against_botocore_security_hub_model(demo: Pack) 
     findings = orjson.loads(render_asff(demo))
     assert len(findings) == len(demo.all_findings)
     assert_valid_asff(findings)
-    f1 = next(f for f in findings if f["ProductFields"]["reporter/finding_id"] == demo.findings[0].finding_id)
+    f1 = next(f for f in findings if f["ProductFields"]["reporter/finding_id"] == _root_used(demo))
     assert f1["ProductArn"] == "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
     assert (f1["Compliance"]["Status"], f1["Severity"]["Label"], f1["Workflow"]["Status"]) == ("FAILED", "HIGH", "NEW")
     assert f1["CreatedAt"] == f1["UpdatedAt"] == "2026-11-01T06:00:00Z"
@@ -111,6 +116,7 @@ def test_not_assessed_stays_not_assessed(tmp_path: Path) -> None:
     events = {e["unmapped"]["reporter"]["finding_id"]: e for e in ocsf_events(model)}
     asff = {f["ProductFields"]["reporter/finding_id"]: f for f in asff_findings(model)}
     assert_valid_asff(list(asff.values()))
+    assert any("iam:GetCredentialReport" in f.observed_text and "AccessDenied" in f.observed_text for f in missing)
     for f in missing:
         compliance = events[f.finding_id]["compliance"]
         assert (compliance["status_id"], compliance["checks"][0]["status"]) == (99, "NOT_ASSESSED")
@@ -118,6 +124,8 @@ def test_not_assessed_stays_not_assessed(tmp_path: Path) -> None:
         found = asff[f.finding_id]
         assert found["Compliance"]["Status"] == "NOT_AVAILABLE" and found["Workflow"]["Status"] == "NEW"
         assert found["Compliance"]["StatusReasons"] == [{"ReasonCode": "NOT_ASSESSED", "Description": f.reason}]
+        # the description is the finding's sentences: what is missing and why, the requirement, the source
+        assert events[f.finding_id]["finding_info"]["desc"] == found["Description"] == f.statement()
 
 
 def test_hostile_names_and_partition_come_through_escaped(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reporter.cli.app import app
-from reporter.core.resources import demo_snapshot_dir
+from reporter.core.resources import demo_exceptions_file, demo_snapshot_dir
 
 NAMES = ["assessment-results-2026-10.oscal.json", "junit-2026-10.xml", "report-2026-10.html"]
 
@@ -19,7 +19,14 @@ def test_report_verify_and_an_unlisted_output_is_flagged(tmp_path: Path) -> None
     made = runner.invoke(app, ["demo", "--out", str(out), "--format", "oscal", "--format", "junit", "--format", "html"])
     assert made.exit_code == 0, made.output
     assert sorted(p.name for p in out.iterdir()) == sorted([*NAMES, "pack-manifest.json"])
-    checked = runner.invoke(app, ["verify", str(out), "--snapshot", str(demo_snapshot_dir())])
+    snapshot = str(demo_snapshot_dir())
+    # the demo pack was built with the shipped exceptions file: verify asks for it, by path
+    refused = runner.invoke(app, ["verify", str(out), "--snapshot", snapshot])
+    hint = f"give that file with --exceptions (the demo's: {demo_exceptions_file()})"
+    assert refused.exit_code == 2 and hint in refused.output
+    checked = runner.invoke(
+        app, ["verify", str(out), "--snapshot", snapshot, "--exceptions", str(demo_exceptions_file())]
+    )
     assert checked.exit_code == 0, checked.output
     assert "3 file(s) identical byte for byte" in checked.output
     shutil.copy(out / NAMES[1], out / "junit-2026-09.xml")

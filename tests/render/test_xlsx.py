@@ -186,7 +186,7 @@ def test_summary_counts_and_links(demo_book, demo_model) -> None:
     assert rows[("report", "period")][2] == "2026-10"
     assert rows[("report", "as_of (UTC)")][2] == datetime(2026, 11, 1, 6, 0)
     assert rows[("report", "snapshot digest (SHA-256 of manifest.json)")][2] == demo_model.snapshot.digest
-    assert rows[("report", "accounts")][2] == 3
+    assert rows[("report", "accounts")][2] == len(demo_model.accounts)
     statuses = header(ws)[3:8]
     total = rows[("findings", "all accounts")]
     assert dict(zip(statuses, total[3:8], strict=True)) == demo_model.counts()
@@ -261,3 +261,25 @@ def test_empty_tables_still_valid(tmp_path: Path) -> None:
         ws = wb[name]
         assert ws.max_row in (1, 2)  # header only; the table spans one empty data row
         assert next(iter(ws.tables.values())).ref.endswith("2")
+
+
+def test_observed_and_expected_sentences_are_inert_text_and_escaped(demo_model, tmp_path: Path) -> None:
+    """A sentence carries IAM and CloudTrail values: in the workbook it stays text, in HTML it is escaped."""
+    import dataclasses
+
+    from reporter.core.status import Status
+    from reporter.render.html import render_report_html
+
+    hostile = '=HYPERLINK("http://169.254.169.254/","x") <b>bold</b>'
+    findings = list(demo_model.findings)
+    index = next(i for i, f in enumerate(findings) if f.status is Status.FAIL)
+    findings[index] = dataclasses.replace(findings[index], observed_text=hostile, expected_text="@SUM(A1)")
+    model = dataclasses.replace(demo_model, findings=findings)
+    ws = openpyxl.load_workbook(write_xlsx(model, tmp_path))["Findings"]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == findings[index].finding_id)
+    names = header(ws)
+    observed, expected = row[names.index("observed")], row[names.index("expected")]
+    assert (observed.value, expected.value) == ("'" + hostile, "'@SUM(A1)")
+    assert observed.data_type != "f" and expected.data_type != "f"
+    html = render_report_html(model).decode()
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html

@@ -16,7 +16,7 @@ from reporter.core.resources import demo_snapshot_dir
 from reporter.history.store import History
 from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.pack.record import pack_record
-from reporter.render.readme_sheet import KIND_LABELS, SHEET, SHEET_KIND
+from reporter.render.readme_sheet import KIND_LABELS, LISTED_ACCOUNTS, SHEET, SHEET_KIND
 from reporter.render.xlsx import workbook_tables, write_xlsx
 from reporter.render.xlsx_print import MIN_SCALE, PRINT_WIDTH
 from reporter.snapshot.reader import Snapshot
@@ -102,7 +102,11 @@ def test_read_me_states_what_the_workbook_is(demo_model: Pack, tmp_path: Path) -
     assert about["as_of (UTC)"].startswith("2026-11-01T06:00:00Z")
     assert about["period"].startswith("2026-10: 2026-10-01T00:00:00Z to 2026-11-01T00:00:00Z")
     assert f"organization {manifest.organization_id}" in about["scope"]
-    assert all(a.id in about["scope"] for a in demo_model.accounts)
+    assert f"{len(demo_model.accounts)} account(s)" in about["scope"]
+    if len(demo_model.accounts) > LISTED_ACCOUNTS:  # the demo's twelve: counted, listed in the Summary
+        assert about["scope"].endswith("listed in the Summary sheet")
+    else:
+        assert all(a.id in about["scope"] for a in demo_model.accounts)
     assert "reporter" in about["reporter version"]
     assert {"filters", "row ids", "links", "times", "formulas", "status"} <= set(about)
     assert "never a pass" in about["status"]

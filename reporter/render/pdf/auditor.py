@@ -42,8 +42,8 @@ VERIFY = (
     ("reporter verify PACK_DIR --snapshot SNAPSHOT", "the pack rendered again from the snapshot, byte for byte"),
 )  # fmt: skip
 RECOMPUTE = (
-    "Open the workbook's Findings sheet and filter on check_id; each row gives the status, the reason, the "
-    "observed values and the evidence file and row.",
+    "Open the workbook's Findings sheet and filter on check_id; each row gives the status, the reason, what "
+    "was observed and what was expected (as sentences), the observed values and the evidence file and row.",
     "Credential-report checks: in the Credential report sheet, find the row (E-cred-…) of the account and user and "
     "compare its dates with the evidence date (as_of) and the limits printed in the Summary sheet.",
     "Root-event checks: the Root events sheet lists every root event of the period (E-evt-<eventID>) with time, "

@@ -23,7 +23,6 @@ from reporter.render.pdf.words import (
     SHOWN_STATUSES,
     STATUSES,
     account_label,
-    plain_text,
     status_view,
 )
 
@@ -62,9 +61,8 @@ def finding_row(f: Finding, model: Pack, decision: Decision | None = None) -> di
         "anchor": f"finding-{f.finding_id}",
         "account": account_label(model, f.account_id),
         "resource": f.resource,
-        "reason": f.reason,
         "exception": exception_text(decision),
-        "observed": "; ".join(f"{k} = {plain_text(v)}" for k, v in f.observed.items()),
+        "observed": f.observed_text,
         "evidence": _evidence_text(f.evidence),
         **evidence_ids(f),
     }
@@ -155,7 +153,7 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     """FAIL and NOT_ASSESSED results, one block per (check, status).
 
     A block says once what the check is, why it matters and how to fix it, then lists the affected
-    resources one table row each (reason, observed values, evidence row). At most half of `cap`
+    resources one table row each (what was observed, evidence row) under the requirement. At most half of `cap`
     rows in all are detailed (FINDINGS_SHARE_OF_CAP), shared fairly among the blocks; each block
     that is cut says where its other rows are in the workbook, so nothing is left out silently.
     """
@@ -216,6 +214,8 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
                 "count": len(members),
                 "accounts": len({f.account_id for f in members}),
                 "risk": check.rationale if check else "",
+                # One sentence for the group: a group shares its check, limits and whose they are.
+                "expected": members[0].expected_text,
                 # A result not assessed needs its evidence fixed, not the account: its own steps.
                 "remediation": (
                     list(dict.fromkeys(step for f in members for step in f.remediation))

@@ -34,7 +34,7 @@ RESULTS_INDEX_CAP = 1000
 EVIDENCE_IDS_LISTED = 6
 # The findings section lists at most this share of the table cap (250 affected resources at the
 # default 500), shared fairly among the (check, status) groups; each cut group names its workbook
-# rows. Findings rows are the tallest of the pack (reason, observed values, evidence).
+# rows. Findings rows are the tallest of the pack (observed sentence, evidence).
 FINDINGS_SHARE_OF_CAP = 0.5
 # Evidence rows named per file in a finding's row; the rest are counted (all are in findings.json).
 EVIDENCE_ROWS_LISTED = 8
