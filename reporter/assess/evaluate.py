@@ -21,8 +21,6 @@ listed as context only.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from typing import Any
 from reporter.assess.attestations import Attestation
 from reporter.assess.framework_model import Framework, Requirement
 from reporter.checks.finding import Finding
+from reporter.checks.finding_ids import finding_order
 from reporter.checks.limits import LimitKey, Thresholds, describe_limits, limit_key
 from reporter.checks.registry import CHECKS
 from reporter.core.period import utc_date
@@ -45,12 +44,6 @@ STATUS_ORDER: tuple[Status, ...] = (
     Status.NOT_APPLICABLE,
     Status.MANUAL,
 )
-
-
-@functools.cache
-def _finding_sort_key(finding_id: str) -> tuple:
-    # "F-0012" < "F-0100" < "F-10000": compare the digits as numbers, the rest as text.
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", finding_id))
 
 
 def _empty_counts() -> dict[Status, int]:
@@ -247,6 +240,9 @@ def evaluate(
     by_check: dict[tuple[str, LimitKey], list[Finding]] = defaultdict(list)
     # Indexed once: requirements × accounts lookups would otherwise rescan every finding.
     by_check_account: FindingIndex = defaultdict(list)
+    # A requirement names its findings in the findings' own order (account, check, resource),
+    # whatever order they were handed in.
+    order = {f.finding_id: finding_order(f) for f in findings}
     for f in findings:
         key = limit_key(f.limits)
         by_check[(f.check_id, key)].append(f)
@@ -265,7 +261,7 @@ def evaluate(
         status, reason = _summarise(req, per_account, req_findings, valid)
         if expired and status is Status.MANUAL:
             reason += f"; {len(expired)} attestation(s) expired"
-        finding_ids = sorted({f.finding_id for f in req_findings if f.finding_id}, key=_finding_sort_key)
+        finding_ids = sorted({f.finding_id for f in req_findings if f.finding_id}, key=order.__getitem__)
         results.append(
             RequirementResult(
                 requirement=req,

@@ -295,13 +295,14 @@ class RootEventTicket:
     account_id: str
     event_id: str
     event_time: datetime
-    row_id: str | None
+    # The event's stable evidence id (E-evt-<eventID>), as the Root events sheet shows it.
+    evidence_id: str | None
     break_glass: BreakGlass | None
 
     def as_dict(self) -> dict[str, Any]:
         bg = self.break_glass
         return {
-            "row_id": self.row_id,
+            "evidence_id": self.evidence_id,
             "account_id": self.account_id,
             "event_id": self.event_id,
             "event_time": self.event_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -365,7 +366,7 @@ def apply(
 ) -> AcceptanceReport:
     """Decide, for each FAIL finding, whether a valid acceptance covers it, judged on `as_of`
     (the snapshot's as_of, never today). Statuses are not changed. `root_events`: rows with
-    `account` (or `account_id`), `event_id`, `event_time` and optionally `row_id` (e.g.
+    `account` (or `account_id`), `event_id`, `event_time` and optionally `evidence_id` (e.g.
     `Pack.root_events().to_dict("records")`)."""
     day = utc_date(as_of)
     decisions: list[Decision] = []
@@ -427,6 +428,6 @@ def match_root_events(
                 match = bg
                 used.add(position)
                 break
-        row_id = event.get("row_id")
-        out.append(RootEventTicket(account, event_id, when, str(row_id) if row_id else None, match))
+        evidence_id = event.get("evidence_id")
+        out.append(RootEventTicket(account, event_id, when, str(evidence_id) if evidence_id else None, match))
     return tuple(out), tuple(b for i, b in enumerate(break_glass) if i not in used)

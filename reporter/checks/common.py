@@ -76,7 +76,7 @@ def cell(row: pd.Series | Mapping[str, Any], column: str) -> Any:
 
 
 def row_ref(table: EvidenceTable, row: pd.Series | Mapping[str, Any]) -> EvidenceRef:
-    return EvidenceRef(table.sources[0], f"line {int(row['line'])}")
+    return EvidenceRef(table.sources[0], f"line {int(row['line'])}", str(row["evidence_id"]))
 
 
 def root_row(ctx: CheckContext, table: EvidenceTable) -> pd.Series | None:

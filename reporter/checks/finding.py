@@ -10,13 +10,17 @@ from reporter.core.status import Severity, Status
 
 @dataclass(frozen=True)
 class EvidenceRef:
-    """Where a decision came from: an artifact of the snapshot and, optionally, a row in it."""
+    """Where a decision came from: an artifact of the snapshot and, optionally, a row in it.
+
+    `id` is the row's stable evidence id (evidence/row_ids.py), the one the workbook's evidence
+    sheets carry; the runner derives it from path and row for a reference made without one."""
 
     path: str
     row: str | None = None
+    id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "row": self.row}
+        return {"id": self.id, "path": self.path, "row": self.row}
 
     def cite(self) -> str:
         """How a sentence names this evidence: the file, and the row in it the check read."""
@@ -50,7 +54,8 @@ class Finding:
     # A finding about the whole table ("no IAM user has a password") rather than one row of it;
     # such a conclusion is only as good as the table is complete.
     aggregate: bool = False
-    # Stable identifier (F-0001 …) given once all findings are known and sorted.
+    # Stable identifier F-<check>-<account>[-<resource hash>][-L<limits hash>] (checks/finding_ids.py),
+    # given by the runner from content only, so it is the same month after month.
     finding_id: str = ""
     # The limits the check was judged by (checks/limits.py); empty for a check that takes none.
     limits: dict[str, int] = field(default_factory=dict)

@@ -132,8 +132,10 @@ def root_not_used(ctx: CheckContext) -> list[Finding]:
                 f"window ({sign_ins} console sign-in(s)), the latest {iso(in_window['event_time'].max())}"
             )
             refs += [
-                EvidenceRef(src, loc)
-                for src, loc in in_window[["source", "location"]].tail(_MAX_EVENT_REFS).itertuples(index=False)
+                EvidenceRef(src, loc, row_id)
+                for src, loc, row_id in in_window[["source", "location", "evidence_id"]]
+                .tail(_MAX_EVENT_REFS)
+                .itertuples(index=False)
             ]
         else:
             seen.append(

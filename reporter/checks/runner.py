@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 import pandas as pd
 
 from reporter.checks.common import sentence
 from reporter.checks.context import CheckContext, EvidenceMissing
 from reporter.checks.finding import EvidenceRef, Finding
+from reporter.checks.finding_ids import assign_finding_ids, finding_order
 from reporter.checks.limits import LimitKey, Thresholds, limit_key
 from reporter.checks.registry import CHECKS, Check
 from reporter.core.status import Status
 from reporter.evidence.credential_report import is_root_subject
+from reporter.evidence.row_ids import artifact_row_id, credential_row_id
 from reporter.evidence.tables import AccountEvidence, EvidenceTable, MissingEvidence
 
 # Statuses that claim something about the account; each needs complete evidence behind it.
@@ -66,7 +69,13 @@ def _unreadable_principal_rows(ctx: CheckContext) -> list[Finding]:
                 ]
             ),
             observed={"problem": problem.as_dict()},
-            evidence=[EvidenceRef(problem.file, problem.location)],
+            evidence=[
+                EvidenceRef(
+                    problem.file,
+                    problem.location,
+                    credential_row_id(ctx.account_id, problem.subject) if problem.subject else "",
+                )
+            ],
         )
         for problem in table.problems
         if not is_root_subject(problem.subject)
@@ -100,7 +109,14 @@ def run_check(
     findings = [_hold_to_evidence(check, account, f) for f in findings]
     if check.scope == "principal":
         findings += _unreadable_principal_rows(ctx)
+    for finding in findings:
+        finding.evidence = [_with_id(ref) for ref in finding.evidence]
     return findings
+
+
+def _with_id(ref: EvidenceRef) -> EvidenceRef:
+    """A reference made without a row id (a whole artifact, a key in one) is named by its path and key."""
+    return ref if ref.id else replace(ref, id=artifact_row_id(ref.path, ref.row))
 
 
 def limit_variants(
@@ -126,13 +142,13 @@ def run_checks(
     thresholds: Thresholds | None = None,
     stated: Mapping[str, Iterable[Mapping[str, int]]] | None = None,
 ) -> list[Finding]:
-    """All findings under the product's limits, sorted by account, check, resource and numbered
-    F-0001, F-0002, …; then, numbered on from there, the findings of each check judged again
-    under each distinct set of limits that framework rows state (`stated`: check id → the limit
-    sets its rows state), marked `framework_limits`."""
+    """All findings under the product's limits, sorted by account, check, resource; then the
+    findings of each check judged again under each distinct set of limits that framework rows
+    state (`stated`: check id → the limit sets its rows state), marked `framework_limits`.
+    Each gets its content-derived id (checks/finding_ids.py); the list order is the findings'
+    order everywhere (the Findings sheet, findings.json, the PDF)."""
     thresholds = thresholds or Thresholds()
     accounts = list(accounts)
-    order = {check_id: i for i, check_id in enumerate(CHECKS)}
     defaults = {check.id: thresholds.for_check(check.limits) for check in CHECKS.values()}
     findings = [
         finding
@@ -140,15 +156,14 @@ def run_checks(
         for check in CHECKS.values()
         for finding in run_check(check, account, as_of, defaults[check.id])
     ]
-    findings.sort(key=lambda f: (f.account_id, order[f.check_id], f.resource))
+    findings.sort(key=finding_order)
     variants = [
         finding
         for check, key in limit_variants(thresholds, stated or {})
         for account in accounts
         for finding in run_check(check, account, as_of, dict(key), framework_limits=True)
     ]
-    variants.sort(key=lambda f: (f.account_id, order[f.check_id], limit_key(f.limits), f.resource))
+    variants.sort(key=finding_order)
     findings += variants
-    for number, finding in enumerate(findings, start=1):
-        finding.finding_id = f"F-{number:04d}"
+    assign_finding_ids(findings)
     return findings

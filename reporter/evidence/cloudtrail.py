@@ -16,9 +16,11 @@ import orjson
 import pandas as pd
 
 from reporter.evidence.problems import ParseProblem
+from reporter.evidence.row_ids import event_row_id
 from reporter.evidence.times import parse_utc
 
 ROOT_EVENT_COLUMNS = [
+    "evidence_id",
     "event_id",
     "event_time",
     "account_id",
@@ -176,8 +178,10 @@ def root_event_row(record: dict[str, Any], source: str, location: str) -> dict[s
     identity = record["userIdentity"]
     invoked_by = identity.get("invokedBy") or None
     event_type = record.get("eventType")
+    event_id = record.get("eventID")
     return {
-        "event_id": record.get("eventID"),
+        "evidence_id": event_row_id(event_id if isinstance(event_id, str) else None, source, location),
+        "event_id": event_id,
         "event_time": _parse_time(record.get("eventTime")),
         "account_id": record.get("recipientAccountId") or identity.get("accountId"),
         "region": record.get("awsRegion"),

@@ -15,6 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from reporter.evidence.problems import ParseProblem
+from reporter.evidence.row_ids import credential_row_id
 from reporter.evidence.times import parse_utc
 
 TIMESTAMP_COLUMNS = (
@@ -115,6 +116,7 @@ def _typed_row(fields: dict[str, str]) -> dict[str, object]:
     if root_by_name != root_by_arn:
         raise _BadRow(f"user {user!r} and arn {arn!r} disagree on whether this is the root user")
     row["is_root"] = root_by_name
+    row["evidence_id"] = credential_row_id(str(row["account_id"]), arn, is_root=root_by_name)
     for column in TIMESTAMP_COLUMNS:
         row[column], row[f"{column}_note"] = _timestamp(column, fields[column])
     for column in BOOLEAN_COLUMNS:
@@ -138,7 +140,7 @@ def _row_subject(values: list[str]) -> str | None:
 
 
 def output_columns() -> list[str]:
-    cols = ["user", "arn", "account_id", "is_root"]
+    cols = ["evidence_id", "user", "arn", "account_id", "is_root"]
     for column in COLUMNS[2:]:
         cols.append(column)
         if column in TIMESTAMP_COLUMNS or column in BOOLEAN_COLUMNS:

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reporter.checks.finding_ids import finding_id_of
 from reporter.core.period import month_label, month_offset
 from reporter.core.status import Status
 from reporter.history.records import FindingRecord, MonthPoint, PackRecord
@@ -46,10 +47,12 @@ class FindingChange:
     months_open: int | None = None
     reason: str = ""  # the current finding's reason, else the previous one's
     acceptance: str | None = None  # current risk-acceptance state of a FAIL
+    finding_id: str = ""  # the stable finding id (checks/finding_ids.py), also of a resolved finding
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "finding_id": self.finding_id,
             "check_id": self.check_id,
             "account_id": self.account_id,
             "resource": self.resource,
@@ -199,6 +202,7 @@ def _change(now: FindingRecord | None, before: FindingRecord | None, months_open
         months_open,
         ref.reason,
         now.acceptance if now else None,
+        finding_id_of(ref.check_id, ref.account_id, ref.resource),
     )
 
 

@@ -17,8 +17,8 @@ from reporter.snapshot.manifest import Manifest, iso_utc
 
 
 def finding_key(check_id: str, account_id: str, resource: str) -> str:
-    """The identity of a finding across months: F-0001 numbers change when findings come and go,
-    (check, account, resource) does not."""
+    """The identity of a finding across months, (check, account, resource): the content its
+    finding id is derived from (checks/finding_ids.py), stored as such in every record."""
     return f"{check_id}|{account_id}|{resource}"
 
 

@@ -102,7 +102,7 @@ class Pack:
         return self.snapshot.manifest.period_start.strftime("%Y-%m")
 
     def root_events(self) -> pd.DataFrame:
-        """Every root event of the period, all accounts, oldest first, numbered E-root-0001, …"""
+        """Every root event of the period, all accounts, oldest first, each with its `evidence_id`."""
         manifest = self.snapshot.manifest
         frames = [
             t.data.assign(account=e.account_id)
@@ -110,14 +110,14 @@ class Pack:
             if isinstance(t := e.tables["root_events"], EvidenceTable)
         ]
         if not frames:
-            return _with_row_ids(root_events_frame([]).assign(account=pd.Series(dtype=object)), "E-root")
+            return root_events_frame([]).assign(account=pd.Series(dtype=object))
         events = pd.concat(frames, ignore_index=True)
         in_period = events[
             (events["event_time"] >= pd.Timestamp(manifest.period_start))
             & (events["event_time"] < pd.Timestamp(manifest.period_end))
         ]
         ordered = in_period.sort_values(["event_time", "account", "event_id"], kind="stable")
-        return _with_row_ids(ordered.reset_index(drop=True), "E-root")
+        return ordered.reset_index(drop=True)
 
     def root_event_count(self) -> Count:
         """The period's root events, "at least" when an account's root-event evidence has gaps."""
@@ -144,16 +144,16 @@ class Pack:
         return "; ".join(parts)
 
     def credential_rows(self) -> pd.DataFrame:
-        """Every credential-report row of every account, numbered U-0001, … (root rows included)."""
+        """Every credential-report row of every account (root rows included), each with its `evidence_id`."""
         frames = [
             t.data.assign(source=t.sources[0])
             for e in self.evidence
             if isinstance(t := e.tables["credential_report"], EvidenceTable)
         ]
         if not frames:
-            return _with_row_ids(pd.DataFrame(columns=[*cr_output_columns(), "source"]), "U")
+            return pd.DataFrame(columns=[*cr_output_columns(), "source"])
         rows = pd.concat(frames, ignore_index=True).sort_values(["account_id", "line"], kind="stable")
-        return _with_row_ids(rows.reset_index(drop=True), "U")
+        return rows.reset_index(drop=True)
 
     def counts(self, account_id: str | None = None) -> dict[str, int]:
         counts = {status.value: 0 for status in Status}
@@ -161,11 +161,6 @@ class Pack:
             if account_id is None or finding.account_id == account_id:
                 counts[finding.status.value] += 1
         return counts
-
-
-def _with_row_ids(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    frame.insert(0, "row_id", [f"{prefix}-{i:04d}" for i in range(1, len(frame) + 1)])
-    return frame
 
 
 def _account_status(snapshot: Snapshot, evidence: AccountEvidence, findings: list[Finding]) -> AccountStatus:
@@ -212,7 +207,7 @@ def build_pack(snapshot: Snapshot, options: PackOptions | None = None) -> Pack:
 def _annotate(pack: Pack, options: PackOptions) -> None:
     """Fill `acceptances`, `pack` and `drift` of a built pack."""
     events = pack.root_events()
-    rows = events[["row_id", "account", "event_id", "event_time"]].to_dict("records") if len(events) else []
+    rows = events[["evidence_id", "account", "event_id", "event_time"]].to_dict("records") if len(events) else []
     # The column labels are strings, so each record is a dict[str, Any].
     pack.acceptances = apply(
         pack.all_findings, options.risk_acceptances, pack.snapshot.manifest.as_of, cast("list[dict[str, Any]]", rows)

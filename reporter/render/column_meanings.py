@@ -36,7 +36,10 @@ def _cert(n: int) -> dict[str, str]:
 
 
 CREDENTIAL_REPORT = {
-    "row_id": "Row id U-nnnn, numbered over all accounts (by account, then report line); the PDF cites it.",
+    "evidence_id": (
+        "The row's evidence id, E-cred-<account>-root or E-cred-<account>-<hash of the principal's ARN>: the same "
+        "every month for the same principal; findings, the PDF and findings.json cite it."
+    ),
     "user": "The IAM user's friendly name; <root_account> for the account's root user.",
     "arn": "The principal's ARN; the root user's ends in :root.",
     "account_id": "The AWS account the row belongs to (taken from the ARN).",
@@ -64,7 +67,10 @@ CREDENTIAL_REPORT = {
 }
 
 ROOT_EVENTS = {
-    "row_id": "Row id E-root-nnnn, numbered over the period's root events, oldest first; the PDF cites it.",
+    "evidence_id": (
+        "The row's evidence id, E-evt-<eventID> (a hash where the eventID is missing or not plain text): "
+        "findings, the PDF and findings.json cite it."
+    ),
     "event_id": "The record's eventID: CloudTrail's unique id of the event.",
     "event_time": "The record's eventTime: when the request was completed.",
     "account_id": "The account that received the request (recipientAccountId, else userIdentity.accountId).",

@@ -16,8 +16,12 @@ from reporter.snapshot.writer import atomic_write
 # previous_manifest_sha256 and signature. 1.2 (additive): "integrity", what was verified of the
 # snapshot before the pack was built. 1.5 (additive): per-finding "limits", "framework_findings"
 # (checks judged again under a framework row's own limits) and each requirement check's "limits".
-# 1.7 (additive): per-finding "observed_text", "expected_text" and "source_text", the sentences the
+# 1.7: per-finding "observed_text", "expected_text" and "source_text", the sentences the
 # PDF and the workbook print.
+# Also in 1.7: a finding's "id" is stable (F-<check>-<account>[-<resource hash>][-L<limits hash>], no
+# longer F-0001 by position) and each "evidence" reference carries the row's stable "id"
+# (E-cred-…, E-evt-<eventID>, E-doc-…), the one the workbook's evidence sheets carry; each drift
+# change carries its "finding_id", and risk_acceptances.root_events[] "evidence_id" replaces "row_id".
 SCHEMA_VERSION = "1.7"
 
 

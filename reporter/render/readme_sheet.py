@@ -37,7 +37,12 @@ LISTED_ACCOUNTS = 10
 
 HOW_TO_USE = [
     ("filters", "Every sheet is an Excel table: the arrow in a header cell filters and sorts it."),
-    ("row ids", "The first column holds the ids the PDF cites: F-0012 (Findings), E-root-0042, U-0003."),
+    (
+        "row ids",
+        "The first column holds the stable ids the PDF and findings.json cite, the same every month: "
+        "F-<check>-<account>[-<hash>] (Findings), E-evt-<eventID> (Root events), E-cred-<account>-<hash> "
+        "(Credential report), E-doc-<account>-<hash> (Manifest).",
+    ),
     ("links", "Blue underlined cells (the Summary's link column, this sheet's sheet column) open that sheet."),
     ("times", "Every date-time is UTC (its header says so); ages are measured against as_of, not the print date."),
     (

@@ -49,10 +49,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Link:
-    """A cell that links to another sheet of the workbook (plain text in CSV)."""
+    """A cell that links to another sheet of the workbook, at `row` of its column A (plain text in CSV)."""
 
     text: str
     sheet: str
+    row: int = 1
 
 
 @dataclass

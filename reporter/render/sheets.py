@@ -13,9 +13,11 @@ from reporter import __version__
 from reporter.checks.finding import Finding
 from reporter.checks.limits import describe_limits
 from reporter.checks.registry import CHECKS
+from reporter.evidence.row_ids import artifact_row_id
 from reporter.pack.integrity import STAMP, Integrity
 from reporter.pack.model import Pack
 from reporter.render.column_meanings import CREDENTIAL_REPORT, ROOT_EVENTS
+from reporter.render.sheet_links import WorkbookRows, citations_table, evidence_ids_cell
 from reporter.render.sheet_table import (
     BOOL,
     DATETIME,
@@ -40,9 +42,13 @@ def _judged_for(finding: Finding) -> str | None:
     return "pack (product limits)" if finding.limits else None
 
 
-def findings_table(model: Pack) -> SheetTable:
+def findings_table(model: Pack, links: WorkbookRows) -> SheetTable:
     columns = [
-        Column("finding_id", description="Finding id F-nnnn, the one the PDF and findings.json cite."),
+        Column(
+            "finding_id",
+            description="The finding's stable id, F-<check>-<account>[-<hash of the resource>][-L<hash of limits>]: "
+            "the same every month for the same check, account and resource; the PDF and findings.json cite it.",
+        ),
         Column("check_id", description="The check that produced the finding (see the PDF's auditor's guide)."),
         Column("check_title", description="The check's title."),
         Column("account_id", description="The AWS account the finding is about."),
@@ -64,6 +70,11 @@ def findings_table(model: Pack) -> SheetTable:
         ),
         Column("observed (JSON)", description="The values the decision used, as a JSON object."),
         Column("evidence", description="The snapshot artifacts (and rows in them) the decision read."),
+        Column(
+            "evidence_ids",
+            description="The stable ids of those evidence rows, linked to the first one's row (the Evidence cited "
+            "sheet links each).",
+        ),
         Column("aggregate", BOOL, description="Whether the finding sums up several resources of the account."),
         Column("acceptance_state", description="The risk acceptance (--exceptions) state, if one matched."),
         Column("approver", description="Who approved the matching risk acceptance."),
@@ -98,7 +109,7 @@ def findings_table(model: Pack) -> SheetTable:
                         evidence,
                     )
                 ]
-                + [bool(f.aggregate)]
+                + [evidence_ids_cell(f, links), bool(f.aggregate)]
                 + [
                     text_value(v)
                     for v in (
@@ -118,12 +129,20 @@ def findings_table(model: Pack) -> SheetTable:
         len(model.all_findings),
         rows,
         status_column="status",
-        widths={"reason": 80, "observed": 80, "expected": 60, "observed (JSON)": 60, "evidence": 60},
+        widths={
+            "finding_id": 50,
+            "reason": 80,
+            "observed": 80,
+            "expected": 60,
+            "observed (JSON)": 60,
+            "evidence": 60,
+            "evidence_ids": 45,
+        },
         description="Every finding (PASS included), id F-…; then those judged under a framework row's own limits.",
     )
 
 
-def frameworks_table(model: Pack) -> SheetTable:
+def frameworks_table(model: Pack, links: WorkbookRows) -> SheetTable:
     columns = [
         Column("framework_id", description="The framework file's id (e.g. cis-aws-foundations-3.0.0)."),
         Column("framework", description="The framework's name."),
@@ -137,10 +156,14 @@ def frameworks_table(model: Pack) -> SheetTable:
         Column("reason", description="Why the requirement has its status."),
         Column("check_ids", description="The checks the requirement is mapped to."),
         Column("limits", description="The limits this requirement's row states for its checks, if any."),
-        Column("finding_ids", description="The findings (Findings sheet) the status was decided from."),
+        Column(
+            "finding_ids",
+            description="The findings (Findings sheet) the status was decided from, linked to the first one's row.",
+        ),
         Column("status_by_account", description="The requirement's status in each account."),
     ]
     n = sum(len(r.requirements) for r in model.frameworks)
+    linked = [c.name for c in columns].index("finding_ids")
 
     def rows() -> Iterator[list[Any]]:
         for result in model.frameworks:
@@ -148,7 +171,8 @@ def frameworks_table(model: Pack) -> SheetTable:
             for r in result.requirements:
                 req = r.requirement
                 by_account = "; ".join(f"{a}: {s.value}" for a, s in sorted(r.status_by_account.items()))
-                yield [
+                finding_ids = ", ".join(r.finding_ids)
+                values: list[Any] = [
                     text_value(v)
                     for v in (
                         fw.id,
@@ -163,10 +187,14 @@ def frameworks_table(model: Pack) -> SheetTable:
                         r.reason,
                         ", ".join(r.check_ids),
                         r.limits_text or None,
-                        ", ".join(r.finding_ids),
+                        finding_ids,
                         by_account,
                     )
                 ]
+                first = links.finding(r.finding_ids[0]) if r.finding_ids else None
+                if first is not None:
+                    values[linked] = Link(finding_ids, first.sheet, first.row)
+                yield values
 
     return SheetTable(
         "frameworks",
@@ -186,12 +214,12 @@ def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTa
     if "ticket" not in frame.columns:
         # The break-glass ticket (--exceptions) that authorised each root event, if any.
         tickets = {
-            e.row_id: e.break_glass.ticket
+            e.evidence_id: e.break_glass.ticket
             for e in (model.acceptances.root_events if model.acceptances else ())
             if e.break_glass is not None
         }
         frame = frame.assign(
-            ticket=pd.Series([tickets.get(r) for r in frame["row_id"]], index=frame.index, dtype=object)
+            ticket=pd.Series([tickets.get(r) for r in frame["evidence_id"]], index=frame.index, dtype=object)
         )
     # `account` (the snapshot folder) repeats what `source` already says; every normalized column stays.
     columns = frame_columns(frame, skip=["account"], meanings=ROOT_EVENTS)
@@ -202,12 +230,12 @@ def root_events_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTa
         frame,
         columns,
         widths={"user_agent": 50, "source": 50},
-        description="Every root CloudTrail event of the period, one row per record, id E-root-….",
+        description="Every root CloudTrail event of the period, one row per record, id E-evt-<eventID>.",
     )
 
 
-def credential_report_table(model: Pack) -> SheetTable:
-    frame = model.credential_rows()
+def credential_report_table(model: Pack, frame: pd.DataFrame | None = None) -> SheetTable:
+    frame = model.credential_rows() if frame is None else frame
     return frame_table(
         "credential_report",
         "Credential report",
@@ -215,12 +243,17 @@ def credential_report_table(model: Pack) -> SheetTable:
         frame,
         frame_columns(frame, meanings=CREDENTIAL_REPORT),
         widths={"arn": 45, "source": 45},
-        description="Every credential-report row of every account (root included), id U-….",
+        description="Every credential-report row of every account (root included), id E-cred-….",
     )
 
 
 def manifest_table(model: Pack) -> SheetTable:
     columns = [
+        Column(
+            "evidence_id",
+            description="The artifact's stable evidence id, E-doc-<account>-<hash of the path> (empty for a call that "
+            "failed); a finding citing a key in it (E-doc-…-<hash of the key>) links to this row.",
+        ),
         Column("path", description="The artifact's path in the snapshot folder; empty for a call that failed."),
         Column("sha256", description="The SHA-256 of the artifact's bytes, as manifest.json records it."),
         Column("size", INT, description="The artifact's size in bytes."),
@@ -240,6 +273,7 @@ def manifest_table(model: Pack) -> SheetTable:
     def rows() -> Iterator[list[Any]]:
         for a in artifacts:
             yield [
+                text_value(artifact_row_id(a.path) if a.path else None),
                 text_value(a.path),
                 text_value(a.sha256),
                 a.size,
@@ -380,10 +414,13 @@ def _compared_with(model: Pack) -> str:
 
 def evidence_tables(model: Pack) -> list[SheetTable]:
     """The evidence sheets, which the CSV export writes too."""
+    credentials, events = model.credential_rows(), model.root_events()
+    links = WorkbookRows.of(model, credentials, events)
     return [
-        findings_table(model),
-        frameworks_table(model),
-        root_events_table(model),
-        credential_report_table(model),
+        findings_table(model, links),
+        frameworks_table(model, links),
+        root_events_table(model, events),
+        credential_report_table(model, credentials),
         manifest_table(model),
+        citations_table(model, links),
     ]

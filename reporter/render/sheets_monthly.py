@@ -18,6 +18,11 @@ from reporter.render.sheet_table import (
 
 def drift_table(model: Pack) -> SheetTable:
     columns = [
+        Column(
+            "finding_id",
+            description="The finding's stable id (Findings sheet), the same in every month's pack; a resolved "
+            "finding keeps the id it had.",
+        ),
         Column("change", description="new, resolved, still_open or no_longer_assessed since the previous pack."),
         Column("check_id", description="The check of the finding that changed."),
         Column("account_id", description="The AWS account of the finding."),
@@ -54,7 +59,16 @@ def drift_table(model: Pack) -> SheetTable:
             yield [
                 *(
                     text_value(v)
-                    for v in (name, c.check_id, c.account_id, c.resource, c.severity, c.status, c.previous_status)
+                    for v in (
+                        c.finding_id,
+                        name,
+                        c.check_id,
+                        c.account_id,
+                        c.resource,
+                        c.severity,
+                        c.status,
+                        c.previous_status,
+                    )
                 ),
                 c.months_open,
                 text_value(c.acceptance),
@@ -69,7 +83,7 @@ def drift_table(model: Pack) -> SheetTable:
         len(changes),
         rows,
         status_column="status",
-        widths={"resource": 50, "reason": 80},
+        widths={"finding_id": 50, "resource": 50, "reason": 80},
         description="Findings new, resolved, still open or no longer assessed since the previous pack.",
     )
 

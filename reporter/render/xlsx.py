@@ -3,8 +3,9 @@
 A "Read me" sheet first (`readme_sheet`: what the workbook is, what each sheet and column holds),
 then one sheet per evidence table, each an Excel table (ListObject: header row, autofilter, banded
 rows) with frozen panes, column widths, real Excel date-times (naive UTC; every time column
-says "(UTC)" in its header) and booleans. Row identifiers are the ones the PDF cites
-(F-0012, E-root-0042, U-0003) and sit in the first column.
+says "(UTC)" in its header) and booleans. Row identifiers are the stable ones the PDF and
+findings.json cite (F-root_not_used-111122223333, E-evt-<eventID>, E-cred-<account>-<hash>) and
+sit in the first column.
 
 Every sheet is written in openpyxl's write-only (streaming) mode, rows produced chunk by chunk
 from the report model, so memory stays flat however many root events or IAM users there are.
@@ -87,7 +88,7 @@ def _widths(table: SheetTable, sample: list[list[Any]]) -> list[float]:
 def _link_cell(ws: Any, link: Link) -> Cell:
     cell = WriteOnlyCell(ws, value=link.text)
     # types-openpyxl lists `_hyperlink` in Cell.__slots__ but does not declare it.
-    cell._hyperlink = Hyperlink(ref="", location=f"'{link.sheet}'!A1", display=link.text)  # type: ignore[attr-defined]
+    cell._hyperlink = Hyperlink(ref="", location=f"'{link.sheet}'!A{link.row}", display=link.text)  # type: ignore[attr-defined]
     cell.font = Font(color="0563C1", underline="single")
     return cell
 

@@ -790,15 +790,19 @@ def test_counts_by_account_use_each_accounts_findings_only():
     assert result.counts[Status.FAIL] == 1 and result.counts[Status.PASS] == 1
 
 
-def test_finding_ids_are_sorted_numerically():
-    fw = make_framework([req("R1", "root_no_access_keys")])
-    findings = [finding("root_no_access_keys", "PASS", fid=f) for f in ("F-0100", "F-10000", "F-0012", "F-9999")]
-    assert status_of(evaluate(fw, findings, as_of=AS_OF), "R1").finding_ids == [
-        "F-0012",
-        "F-0100",
-        "F-9999",
-        "F-10000",
+def test_finding_ids_follow_the_findings_order_not_their_text():
+    # Ids carry no position: a requirement names its findings by account, then check (registry
+    # order), whatever order they arrive in and however their ids would sort as text.
+    fw = make_framework([req("R1", "root_no_access_keys", "root_mfa_enabled")])
+    findings = [
+        finding("root_mfa_enabled", "PASS", A2, fid="F-a"),
+        finding("root_no_access_keys", "PASS", A2, fid="F-b"),
+        finding("root_mfa_enabled", "PASS", A1, fid="F-c"),
+        finding("root_no_access_keys", "PASS", A1, fid="F-d"),
     ]
+    assert A1 < A2
+    for given in (findings, list(reversed(findings))):
+        assert status_of(evaluate(fw, given, as_of=AS_OF), "R1").finding_ids == ["F-d", "F-c", "F-b", "F-a"]
 
 
 def test_as_dict_is_json_ready_and_deterministic():
@@ -834,7 +838,8 @@ def test_as_dict_is_json_ready_and_deterministic():
         "MANUAL": 0,
     }
     r1, r2 = one["requirements"]
-    assert r1["status"] == "FAIL" and r1["finding_ids"] == ["F-0001", "F-0002", "F-0003", "F-0004"]
+    # By account, then check: the findings' order, not their ids'.
+    assert r1["status"] == "FAIL" and r1["finding_ids"] == ["F-0001", "F-0003", "F-0004", "F-0002"]
     assert r1["status_by_account"] == {A1: "FAIL", A2: "PASS"}
     assert r2["status"] == "PASS"
     assert [a["accounts"] for a in r2["attestations"]] == [[A1], [A2]]

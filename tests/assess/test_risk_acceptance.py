@@ -18,6 +18,7 @@ from reporter.assess.risk_acceptance import (
 )
 from reporter.checks.finding import Finding
 from reporter.core.status import Severity, Status
+from reporter.evidence.row_ids import event_row_id
 from reporter.history.store import History
 from reporter.pack.model import build_pack
 from reporter.pack.record import pack_record
@@ -184,13 +185,19 @@ def test_break_glass_ties_root_events_to_tickets(tmp_path: Path, acceptances: Ri
     model = build_pack(write_chain(tmp_path / "c")[1])
     report = apply(model.findings, acceptances, model.snapshot.manifest.as_of, model.root_events().to_dict("records"))
     tickets = {
-        (e.row_id, e.event_time.strftime("%H:%M")): e.break_glass.ticket if e.break_glass else None
+        (e.evidence_id, e.event_time.strftime("%H:%M")): e.break_glass.ticket if e.break_glass else None
         for e in report.root_events
     }
+
+    def evidence_id(when: str) -> str:
+        # The chain's eventIDs ("ev-2026-10-03T10:15:00Z") hold ':', outside the safe charset: hashed.
+        return event_row_id(f"ev-2026-10-{when}:00Z", "", "")
+
+    assert all(e.evidence_id and e.evidence_id.startswith("E-evt-h") for e in report.root_events)
     assert tickets == {
-        ("E-root-0001", "10:15"): "INC-7",  # by event id
-        ("E-root-0002", "11:40"): "INC-8",  # by time range
-        ("E-root-0003", "09:00"): None,
+        (evidence_id("03T10:15"), "10:15"): "INC-7",  # by event id
+        (evidence_id("03T11:40"), "11:40"): "INC-8",  # by time range
+        (evidence_id("21T09:00"), "09:00"): None,
     }  # no ticket: the pack lists it as unexplained
     assert [b.ticket for b in report.unused_break_glass] == ["INC-9"]
     doc = report.as_dict()

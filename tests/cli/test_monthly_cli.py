@@ -156,15 +156,33 @@ def test_exception_applied_then_expired_and_break_glass(packs: dict[str, Any]) -
     assert still[("root_not_used", A)]["acceptance"] == "accepted"
 
 
+def test_finding_ids_hold_from_month_to_month_and_drift_cites_them(packs: dict[str, Any]) -> None:
+    docs = packs["docs"]
+
+    def ids(month: str) -> dict[tuple[str, str, str], str]:
+        return {(f["check_id"], f["account_id"], f["resource"]): f["id"] for f in docs[month]["findings"]}
+
+    months = sorted(docs)
+    for before, after in zip(months, months[1:]):
+        kept = ids(before).keys() & ids(after).keys()
+        assert kept and all(ids(before)[k] == ids(after)[k] for k in kept), (before, after)
+    drift = docs["2026-10"]["drift"]["findings"]
+    for change in drift["still_open"] + drift["new"]:
+        assert change["finding_id"] == ids("2026-10")[(change["check_id"], change["account_id"], change["resource"])]
+    assert drift["resolved"]
+    for change in drift["resolved"]:  # gone this month: the id it had last month
+        assert change["finding_id"] == ids("2026-09")[(change["check_id"], change["account_id"], change["resource"])]
+
+
 def test_workbook_drift_trend_exceptions_and_ticket_columns(packs: dict[str, Any]) -> None:
     base = packs["base"]
     book = load_workbook(base / "packs/2026-10/evidence-2026-10.xlsx")
     assert {"Drift", "Trend", "Exceptions"} <= set(book.sheetnames)
     drift = list(book["Drift"].values)
-    assert drift[0][:3] == ("change", "check_id", "account_id")
+    assert drift[0][:4] == ("finding_id", "change", "check_id", "account_id")
     by_change: dict[str, int] = {}
     for row in drift[1:]:
-        by_change[row[0]] = by_change.get(row[0], 0) + 1
+        by_change[row[1]] = by_change.get(row[1], 0) + 1
     counts = packs["docs"]["2026-10"]["drift"]["counts"]
     assert by_change == {k: v for k, v in counts.items() if k in ("new", "resolved", "still_open") and v}
     trend = list(book["Trend"].values)
@@ -423,7 +441,7 @@ def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
     from reporter.assess.risk_acceptance import load_risk_acceptances
     from reporter.pack.model import PackOptions, build_pack
     from reporter.render.pdf import build_view, render_html
-    from reporter.render.sheets import findings_table
+    from reporter.render.sheets import evidence_tables
     from reporter.render.sheets_monthly import exceptions_table
 
     snap = write_month(tmp_path / "snap", "2026-10")
@@ -439,7 +457,7 @@ def test_hostile_exception_text_is_inert(tmp_path: Path) -> None:
     model = build_pack(snap, PackOptions(risk_acceptances=load_risk_acceptances(tmp_path / "x.yaml")))
     (row,) = list(exceptions_table(model).rows())
     assert row[6] == "'@SUM(A1) <b>boss</b>" and row[9] == "'-1+1" and row[10].startswith("'=HYPERLINK")
-    table = findings_table(model)
+    table = evidence_tables(model)[0]  # the Findings sheet
     ticket = table.headers.index("ticket")
     assert [r[ticket] for r in table.rows() if r[ticket]] == ["'-1+1"]
     html, _ = render_html(build_view(model))

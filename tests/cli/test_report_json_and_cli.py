@@ -77,7 +77,10 @@ def test_demo_findings_cover_every_automated_status_and_the_scenario(tmp_path: P
     assert doc["snapshot"]["manifest_sha256"] == Snapshot.open(demo_snapshot_dir()).digest
     assert [a["id"] for a in doc["accounts"]] == sorted(members | {org.MGMT}) and len(doc["accounts"]) == 12
     ids = [f["id"] for f in doc["findings"]]
-    assert ids == [f"F-{i:04d}" for i in range(1, len(ids) + 1)]
+    assert len(set(ids)) == len(ids) and all(
+        i.startswith(f"F-{f['check_id']}-{f['account_id']}") for i, f in zip(ids, doc["findings"])
+    )
+    assert all(ref["id"].startswith("E-") for f in doc["findings"] for ref in f["evidence"])
     assert sum(doc["summary"]["total"].values()) == len(doc["findings"])
 
 

@@ -389,7 +389,7 @@ def test_trailscraper_gzip_log_file_has_no_root() -> None:
     frame, problems = parse_root_events(data, TRAILSCRAPER.name)
     assert problems == []
     assert frame.empty
-    assert list(frame.columns)[:3] == ["event_id", "event_time", "account_id"]
+    assert list(frame.columns)[:4] == ["evidence_id", "event_id", "event_time", "account_id"]
 
 
 def test_every_real_root_record_survives_a_jsonl_round_trip() -> None:

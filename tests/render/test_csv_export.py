@@ -16,7 +16,7 @@ from reporter.render.csv_export import write_csv
 from reporter.render.json_report import render_json
 from reporter.snapshot.reader import Snapshot
 
-TABLES = ["findings", "frameworks", "root_events", "credential_report", "manifest"]
+TABLES = ["findings", "frameworks", "root_events", "credential_report", "manifest", "evidence_cited"]
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1"]
 
 
@@ -32,10 +32,11 @@ def test_demo_csv_files_rows_and_types(tmp_path: Path) -> None:
     doc = orjson.loads(render_json(model))
     assert [r["finding_id"] for r in by["findings"]] == [f["id"] for f in doc["findings"] + doc["framework_findings"]]
     events = by["root_events"]
-    assert [r["row_id"] for r in events] == list(model.root_events()["row_id"])
+    assert [r["evidence_id"] for r in events] == list(model.root_events()["evidence_id"])
     assert events[0]["event_time (UTC)"].endswith("Z") and events[0]["success"] in ("TRUE", "FALSE")
     creds = by["credential_report"]
-    assert creds[0]["row_id"] == "U-0001" and creds[0]["password_next_rotation (UTC)"] == "not_supported"
+    assert creds[0]["evidence_id"] == f"E-cred-{creds[0]['account_id']}-root"
+    assert creds[0]["password_next_rotation (UTC)"] == "not_supported"
     assert len(by["manifest"]) == len(model.snapshot.manifest.artifacts)
     assert len(by["frameworks"]) == sum(len(r.requirements) for r in model.frameworks)
     raw = paths[0].read_bytes()

@@ -308,21 +308,22 @@ def test_bytes_do_not_depend_on_the_font_subsetting_library(hostile, monkeypatch
 def test_table_cap_points_to_the_workbook(hostile):
     model, outputs, _, capped = hostile
     text = _flat(" ".join(_pages(capped))).replace("– ", "–")
-    events = len(model.root_events())  # 12 events, newest 3 shown: the rest are E-root-0001..0009
-    assert events == 12
+    events = list(model.root_events()["evidence_id"])  # 12 events, oldest first; newest 3 shown
+    assert len(events) == 12
     assert (
-        "This table shows 3 of 12 root events. The other 9 (E-root-0001 to E-root-0009) are in "
+        f"This table shows 3 of 12 root events. The other 9 ({events[0]} to {events[8]}) are in "
         "evidence-2026-10.xlsx, sheet “Root events”, rows 2–10."
     ) in text
-    # 8 IAM users (U-0002 … U-0009 after the root row U-0001): first 3 shown, U-0005 … U-0009 in rows 6–10.
+    # 8 IAM users after the root row (sheet row 2): first 3 shown, the other 5 in rows 6–10.
+    creds = list(model.credential_rows()["evidence_id"])
     assert (
-        "This table shows 3 of 8 IAM users. The other 5 (U-0005 to U-0009) are in evidence-2026-10.xlsx, "
+        f"This table shows 3 of 8 IAM users. The other 5 ({creds[4]} to {creds[8]}) are in evidence-2026-10.xlsx, "
         "sheet “Credential report”, rows 6–10."
     ) in text
     assert "sheet “Manifest”" in text
-    for row in ("E-root-0012", "E-root-0011", "E-root-0010"):
+    for row in events[9:]:
         assert row in text
-    assert "E-root-0009 " not in text.replace("E-root-0009)", "")
+    assert events[8] not in text.replace(f"{events[8]})", "")
     # Uncapped: no note at all.
     assert "Table continues in the workbook" not in _flat(" ".join(_pages(outputs[0])))
 
@@ -337,25 +338,26 @@ def test_findings_grouped_per_check_and_capped_groups_point_to_the_workbook(tmp_
     groups = view["findings"]["groups"]
     assert sum(len(g["rows"]) for g in groups) <= max(4, len(groups))
     mfa = next(g for g in groups if g["check_id"] == "iam_user_console_mfa" and g["status"]["code"] == "FAIL")
-    failing = sorted(
-        (f for f in model.findings if f.check_id == "iam_user_console_mfa" and f.status == Status.FAIL),
-        key=lambda f: int(f.finding_id[2:]),
-    )
+    # The Findings sheet lists model.all_findings in order from Excel row 2.
+    row_of = {f.finding_id: i + 2 for i, f in enumerate(model.all_findings)}
+    failing = [f for f in model.all_findings if f.check_id == "iam_user_console_mfa" and f.status == Status.FAIL]
     assert mfa["count"] == len(failing) == 12
     listed = [r["id"] for r in mfa["rows"]]
     rest = mfa["rest"]
     assert listed == [f.finding_id for f in failing[: len(listed)]]
-    assert rest["rest"] == 12 - len(listed) and rest["first_id"] == failing[len(listed)].finding_id
+    assert rest["rest"] == 12 - len(listed)
     assert (rest["first_row"], rest["last_row"]) == (
-        int(failing[len(listed)].finding_id[2:]) + 1,
-        int(failing[-1].finding_id[2:]) + 1,
+        row_of[failing[len(listed)].finding_id],
+        row_of[failing[-1].finding_id],
     )
     text = _flat(" ".join(_pages(render_pdf(model, table_cap=4)))).replace("– ", "–")
     assert (
-        f"It lists {len(listed)} of 12 results. The other {rest['rest']} ({rest['first_id']} to "
-        f"{rest['last_id']}) are in evidence-2026-10.xlsx, sheet “Findings”, "
-        f"rows {rest['first_row']}–{rest['last_row']}"
+        f"It lists {len(listed)} of 12 results. The other {rest['rest']} are named by id in “All results by id” "
+        f"below and are in evidence-2026-10.xlsx, sheet “Findings”, rows {rest['first_row']}–{rest['last_row']}"
     ) in text
+    # Every result, detailed or not, is named by its id somewhere in the PDF.
+    for f in model.all_findings:
+        assert f.finding_id in text
     assert "filter check_id = iam_user_console_mfa and status = FAIL" in text
     # The check's risk and remediation are said once per group, not once per user.
     check_rationale = "A console password without MFA"

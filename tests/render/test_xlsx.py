@@ -28,6 +28,7 @@ SHEETS = [
     "Root events",
     "Credential report",
     "Manifest",
+    "Evidence cited",
     "Drift",
     "Trend",
     "Exceptions",
@@ -77,9 +78,9 @@ def test_demo_workbook_sheets_tables_and_layout(demo_book, demo_model) -> None:
         assert ws.freeze_panes in ("A2", "B2")
         assert all(ws.column_dimensions[c].width for c in "AB")
     assert header(wb["Findings"])[0] == "finding_id"
-    assert header(wb["Root events"])[:3] == ["row_id", "event_id", "event_time (UTC)"]
-    assert header(wb["Credential report"])[0] == "row_id"
-    assert header(wb["Manifest"])[:2] == ["path", "sha256"]
+    assert header(wb["Root events"])[:3] == ["evidence_id", "event_id", "event_time (UTC)"]
+    assert header(wb["Credential report"])[0] == "evidence_id"
+    assert header(wb["Manifest"])[:3] == ["evidence_id", "path", "sha256"]
     assert not any(h.endswith("_note") for h in header(wb["Credential report"]))
     assert wb.properties.creator == "reporter"
     assert wb.properties.created == wb.properties.modified == datetime(2026, 11, 1, 6, 0)
@@ -94,7 +95,8 @@ def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
     assert orjson.loads(observed[0]) == doc["findings"][0]["observed"]
 
     events = demo_model.root_events()
-    assert column(wb["Root events"], "row_id") == list(events["row_id"])
+    assert column(wb["Root events"], "evidence_id") == list(events["evidence_id"])
+    assert all(e.startswith("E-evt-") for e in events["evidence_id"])
     times = column(wb["Root events"], "event_time (UTC)")
     assert all(isinstance(t, datetime) and t.tzinfo is None for t in times)
     assert times[0] == events["event_time"].iloc[0].tz_convert(None).to_pydatetime()
@@ -103,7 +105,8 @@ def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
 
     creds = demo_model.credential_rows()
     cr = wb["Credential report"]
-    assert column(cr, "row_id") == [f"U-{i:04d}" for i in range(1, len(creds) + 1)]
+    assert column(cr, "evidence_id") == list(creds["evidence_id"])
+    assert len(set(creds["evidence_id"])) == len(creds) and all(e.startswith("E-cred-") for e in creds["evidence_id"])
     assert all(isinstance(v, bool) for v in column(cr, "mfa_active"))
     assert isinstance(column(cr, "user_creation_time (UTC)")[0], datetime)
     # special values are spelled out where the typed value is missing
@@ -121,6 +124,59 @@ def test_demo_workbook_rows_ids_and_types(demo_book, demo_model) -> None:
     assert all(isinstance(v, datetime) for v in column(manifest, "collected_at (UTC)"))
     errors = [a for a in demo_model.snapshot.manifest.artifacts if a.status == "error"]
     assert sorted(filter(None, column(manifest, "error_code"))) == sorted(a.error.code for a in errors)
+
+
+def _target(cell) -> tuple[str, int]:
+    """The sheet and row an internal link cell points to ('Sheet'!A12)."""
+    assert cell.hyperlink is not None and cell.hyperlink.location, cell.coordinate
+    sheet, ref = cell.hyperlink.location.rsplit("!", 1)
+    assert ref.startswith("A")
+    return sheet.strip("'"), int(ref[1:])
+
+
+def _row_id(wb, sheet: str, row: int):
+    return wb[sheet].cell(row=row, column=1).value
+
+
+def test_matrix_links_to_findings_and_findings_to_their_evidence_rows(demo_book, demo_model) -> None:
+    """Frameworks → Findings → evidence rows: every link lands on the row of the id it names."""
+    _, wb = demo_book
+    findings = wb["Findings"]
+    cols = header(findings)
+    by_id = {f.finding_id: f for f in demo_model.all_findings}
+    linked = 0
+    for row in findings.iter_rows(min_row=2):
+        cell = row[cols.index("evidence_ids")]
+        finding = by_id[row[0].value]
+        ids = [ref.id for ref in finding.evidence]
+        assert (cell.value or "").split("; ") == (list(dict.fromkeys(ids)) or [""])
+        if cell.hyperlink is not None:
+            sheet, target = _target(cell)
+            first = next(ref for ref in finding.evidence if ref.id)
+            landed = _row_id(wb, sheet, target)
+            # A credential-report or root-event row by its id, else the artifact's Manifest row.
+            assert landed == first.id or (
+                sheet == "Manifest" and wb[sheet].cell(row=target, column=2).value == first.path
+            )
+            linked += 1
+    assert linked > len(demo_model.all_findings) // 2
+
+    fw = wb["Frameworks"]
+    i = header(fw).index("finding_ids")
+    for row in fw.iter_rows(min_row=2):
+        cell = row[i]
+        if cell.value:
+            sheet, target = _target(cell)
+            assert sheet == "Findings" and _row_id(wb, sheet, target) == cell.value.split(", ")[0]
+
+    cited = wb["Evidence cited"]
+    assert cited.max_row - 1 == sum(len(f.evidence) for f in demo_model.all_findings)
+    for row in cited.iter_rows(min_row=2):
+        sheet, target = _target(row[0])
+        assert (sheet, _row_id(wb, sheet, target)) == ("Findings", row[0].value)
+        if row[1].hyperlink is not None:
+            sheet, target = _target(row[1])
+            assert _row_id(wb, sheet, target) == row[1].value or sheet == "Manifest"
 
 
 def test_summary_counts_and_links(demo_book, demo_model) -> None:

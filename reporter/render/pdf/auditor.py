@@ -44,9 +44,9 @@ VERIFY = (
 RECOMPUTE = (
     "Open the workbook's Findings sheet and filter on check_id; each row gives the status, the reason, what "
     "was observed and what was expected (as sentences), the observed values and the evidence file and row.",
-    "Credential-report checks: in the Credential report sheet, find the row (U-…) of the account and user and "
+    "Credential-report checks: in the Credential report sheet, find the row (E-cred-…) of the account and user and "
     "compare its dates with the evidence date (as_of) and the limits printed in the Summary sheet.",
-    "Root-event checks: the Root events sheet lists every root event of the period (E-root-…) with time, "
+    "Root-event checks: the Root events sheet lists every root event of the period (E-evt-<eventID>) with time, "
     "source IP and user agent.",
     "Any other evidence: the Manifest sheet names the JSON file and its SHA-256; open it in the snapshot.",
 )

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from reporter.assess.risk_acceptance import AcceptanceState
+from reporter.evidence.row_ids import artifact_row_id
 from reporter.pack.model import Pack, signature_block
 from reporter.render.chart import fail_trend_alt, fail_trend_svg, root_events_trend_alt, root_events_trend_svg
 from reporter.render.pdf.words import (
@@ -35,7 +36,7 @@ from reporter.snapshot.manifest import iso_utc
 
 def root_timeline(model: Pack, events: pd.DataFrame, cap: int, workbook: str) -> dict[str, Any]:
     newest_first = events.iloc[::-1]
-    tickets = {e.row_id: e.break_glass for e in (model.acceptances.root_events if model.acceptances else ())}
+    tickets = {e.evidence_id: e.break_glass for e in (model.acceptances.root_events if model.acceptances else ())}
     n = cut(len(newest_first), cap)
     rows = []
     for ev in newest_first.head(n).to_dict("records"):
@@ -54,7 +55,7 @@ def root_timeline(model: Pack, events: pd.DataFrame, cap: int, workbook: str) ->
         )
         rows.append(
             {
-                "id": ev["row_id"],
+                "id": ev["evidence_id"],
                 "time": plain_text(ev.get("event_time")).replace("T", " "),
                 "account": plain_text(ev.get("account")),
                 "region": plain_text(ev.get("region")),
@@ -65,12 +66,13 @@ def root_timeline(model: Pack, events: pd.DataFrame, cap: int, workbook: str) ->
                 "ip": plain_text(ev.get("source_ip")),
                 "agent": plain_text(ev.get("user_agent")),
                 "key": plain_text(ev.get("access_key_id")),
-                "ticket": _ticket_text(tickets.get(ev["row_id"])),
+                "ticket": _ticket_text(tickets.get(ev["evidence_id"])),
             }
         )
     total = len(newest_first)
     ticketed = sum(1 for bg in tickets.values() if bg is not None)
-    # The rest are the oldest events: E-root-0001 … E-root-(total-n), Excel rows 2 … total-n+1.
+    # The rest are the oldest events, the sheet's first total-n rows (Excel rows 2 … total-n+1).
+    ids = events["evidence_id"].tolist()
     rest = rest_note(
         what="root events",
         shown=n,
@@ -78,7 +80,7 @@ def root_timeline(model: Pack, events: pd.DataFrame, cap: int, workbook: str) ->
         sheet=SHEET_ROOT_EVENTS,
         first_row=2,
         last_row=total - n + 1,
-        ids=(f"E-root-{1:04d}", f"E-root-{total - n:04d}"),
+        ids=(ids[0], ids[total - n - 1]) if n < total else ("", ""),
         workbook=workbook,
     )
     return {"rows": rows, "total": total, "rest": rest, "ticketed": ticketed, "unticketed": total - ticketed}
@@ -111,7 +113,7 @@ def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     for r in creds[is_root].to_dict("records"):
         root_rows.append(
             {
-                "id": r["row_id"],
+                "id": r["evidence_id"],
                 "account": plain_text(r.get("account_id")),
                 "password": _joined(
                     cell_text(r, "password_enabled", "password_enabled_note"),
@@ -133,10 +135,12 @@ def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         )
     n = cut(len(user_frame), cap)
     users = user_frame.head(n).to_dict("records")
-    row_ids = user_frame["row_id"].tolist()
+    row_ids = user_frame["evidence_id"].tolist()
+    # creds is numbered from 0 in sheet order, so a row's index + 2 is its Excel row.
+    sheet_rows = [int(i) + 2 for i in user_frame.index]
     user_rows = [
         {
-            "id": r["row_id"],
+            "id": r["evidence_id"],
             "account": plain_text(r.get("account_id")),
             "user": plain_text(r.get("user")),
             "created": date_only(cell_text(r, "user_creation_time", "user_creation_time_note")),
@@ -158,8 +162,8 @@ def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
             shown=n,
             total=len(row_ids),
             sheet=SHEET_CREDENTIALS,
-            first_row=int(first.split("-")[1]) + 1,
-            last_row=int(last.split("-")[1]) + 1,
+            first_row=sheet_rows[n],
+            last_row=sheet_rows[-1],
             ids=(first, last),
             workbook=workbook,
         )
@@ -177,9 +181,11 @@ def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
 def manifest_table(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     artifacts = model.snapshot.manifest.artifacts
     n = cut(len(artifacts), cap)
+    # The artifact's evidence id (the workbook's Manifest column A); a failed call has no file.
+    ids = [artifact_row_id(a.path) if a.path else "\u2014" for a in artifacts]
     rows = [
         {
-            "id": f"A-{i:04d}",
+            "id": ids[i],
             "path": a.path or "(no file: collection failed)",
             "api": a.api,
             "account": a.account or "\u2014",
@@ -190,7 +196,7 @@ def manifest_table(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
             "sha256": a.sha256 or "\u2014",
             "collected_at": iso_utc(a.collected_at),
         }
-        for i, a in enumerate(artifacts[:n], start=1)
+        for i, a in enumerate(artifacts[:n])
     ]
     rest = rest_note(
         what="manifest artifacts",
@@ -199,7 +205,7 @@ def manifest_table(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         sheet=SHEET_MANIFEST,
         first_row=n + 2,
         last_row=len(artifacts) + 1,
-        ids=(f"A-{n + 1:04d}", f"A-{len(artifacts):04d}"),
+        ids=(ids[n], ids[-1]) if n < len(artifacts) else ("", ""),
         workbook=workbook,
     )
     return {"rows": rows, "total": len(artifacts), "rest": rest}
@@ -211,6 +217,7 @@ def _change_row(c: Any) -> dict[str, Any]:
     now = STATUS_WORDS.get(c.status or "", "absent")
     note = c.reason + (f" \u00b7 exception {c.acceptance}" if c.acceptance else "")
     return {
+        "id": c.finding_id,
         "what": f"{c.check_id} \u00b7 {c.account_id} \u00b7 {c.resource}",
         "status": f"{was} \u2192 {now} \u00b7 {c.severity}",
         "months": "" if c.months_open is None else str(c.months_open),

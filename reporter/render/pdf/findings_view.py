@@ -14,9 +14,10 @@ from reporter.checks.registry import CHECKS
 from reporter.core.status import Status
 from reporter.pack.model import Pack
 from reporter.render.pdf.words import (
+    EVIDENCE_IDS_LISTED,
     EVIDENCE_ROWS_LISTED,
     FINDINGS_SHARE_OF_CAP,
-    LINKED_FINDINGS_PER_REQUIREMENT,
+    RESULTS_INDEX_CAP,
     SEVERITY_ORDER,
     SHEET_FINDINGS,
     SHOWN_STATUSES,
@@ -63,7 +64,33 @@ def finding_row(f: Finding, model: Pack, decision: Decision | None = None) -> di
         "exception": exception_text(decision),
         "observed": f.observed_text,
         "evidence": _evidence_text(f.evidence),
+        **evidence_ids(f),
     }
+
+
+def evidence_ids(f: Finding) -> dict[str, Any]:
+    """The evidence ids a finding cites, the first EVIDENCE_IDS_LISTED of them printed."""
+    ids = list(dict.fromkeys(ref.id for ref in f.evidence if ref.id))
+    return {"evidence_ids": ids[:EVIDENCE_IDS_LISTED], "more_evidence": len(ids) - EVIDENCE_IDS_LISTED}
+
+
+def results_index(model: Pack, detailed: set[str], workbook: str) -> dict[str, Any]:
+    """Every finding not detailed in its group (PASS and N/A included), by id, in the findings'
+    order, so each id the workbook and findings.json carry can be found in the PDF too."""
+    listed = [f for f in model.all_findings if f.finding_id not in detailed]
+    rows = [
+        {
+            "id": f.finding_id,
+            "anchor": f"finding-{f.finding_id}",
+            "status": status_view(f.status.value),
+            "account": account_label(model, f.account_id),
+            "resource": f.resource,
+            "framework_limits": f.framework_limits,
+            **evidence_ids(f),
+        }
+        for f in listed[:RESULTS_INDEX_CAP]
+    ]
+    return {"rows": rows, "total": len(listed), "rest": len(listed) - len(rows), "workbook": workbook}
 
 
 def _evidence_text(refs: Iterable[EvidenceRef]) -> str:
@@ -150,8 +177,10 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
     anchored: set[str] = set()
     decided = decisions(model)
     stated_by = _stated_by(model)
+    # The Findings sheet lists model.all_findings in order from Excel row 2.
+    position = {f.finding_id: i for i, f in enumerate(model.all_findings)}
     for index, (key, share) in enumerate(zip(keys, shares, strict=True), start=1):
-        members = sorted(grouped[key], key=lambda f: _finding_number(f.finding_id))
+        members = sorted(grouped[key], key=lambda f: position[f.finding_id])
         detailed, rest = members[:share], members[share:]
         anchored.update(f.finding_id for f in detailed)
         check_id, status, limits = key
@@ -159,8 +188,7 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         framework_limits = members[0].framework_limits
         note = None
         if rest:
-            # Findings sheet: every finding in id order, F-k on Excel row k+1.
-            rows = [_finding_number(f.finding_id) + 1 for f in rest]
+            rows = [position[f.finding_id] + 2 for f in rest]
             note = {
                 "shown": len(detailed),
                 "total": len(members),
@@ -169,8 +197,6 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
                 "sheet": SHEET_FINDINGS,
                 "first_row": rows[0],
                 "last_row": rows[-1],
-                "first_id": rest[0].finding_id,
-                "last_id": rest[-1].finding_id,
                 "check_id": check_id,
                 "status": status,
             }
@@ -223,6 +249,7 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         "fail": sum(1 for f in shown if f.status == Status.FAIL),
         "not_assessed": sum(1 for f in shown if f.status == Status.NOT_ASSESSED),
         "by_severity": [(s, by_severity.get(s, 0)) for s in SEVERITY_ORDER],
+        "index": results_index(model, anchored, workbook),
     }
 
 
@@ -242,10 +269,6 @@ def _group_key(finding: Finding) -> tuple[str, str, LimitKey]:
     return finding.check_id, finding.status.value, limit_key(finding.limits)
 
 
-def _finding_number(finding_id: str) -> int:
-    return int(finding_id.rsplit("-", 1)[1])
-
-
 def _count_by(items: Iterable[Any], key: Any) -> dict[Any, int]:
     out: dict[Any, int] = {}
     for item in items:
@@ -260,8 +283,9 @@ def framework_anchor(index: int) -> str:
 
 
 def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Control matrix rows. Findings are named as plain ids (cheap to lay out, hundreds per table)
-    and linked once per findings group (its section number), where each id is listed or its workbook row named."""
+    """Control matrix rows. A requirement's failed and not-assessed findings are counted and linked
+    once per findings group (its section number), where each is named by its id: ids run to 60
+    characters and would only break over the lines of a narrow matrix cell."""
     by_id = {f.finding_id: f for f in model.all_findings}
     group_of = {
         (g["check_id"], g["status"]["code"], g["limit_key"]): (index, g) for index, g in enumerate(groups, start=1)
@@ -278,16 +302,17 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
                 {_group_key(by_id[i]) for i in problem_ids},
                 key=lambda k: group_of[k][0] if k in group_of else 0,
             )
+            per_group = _count_by(problem_ids, lambda i: _group_key(by_id[i]))
             links = [
                 {
                     "anchor": group_of[k][1]["anchor"],
                     "label": group_of[k][1]["number"],
                     "status": group_of[k][1]["status"],
+                    "count": per_group[k],
                 }
                 for k in keys
                 if k in group_of
             ]
-            listed = problem_ids[:LINKED_FINDINGS_PER_REQUIREMENT]
             reqs.append(
                 {
                     "id": req["id"],
@@ -300,8 +325,6 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
                         for c in req.get("checks") or []
                     ],
                     "groups": links,
-                    "finding_ids": ", ".join(listed),
-                    "more_findings": len(problem_ids) - len(listed),
                     "other_findings": len(ids) - len(problem_ids),
                 }
             )

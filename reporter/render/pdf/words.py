@@ -26,7 +26,12 @@ STATUS_ICONS = {"PASS": "\u2713", "FAIL": "\u2717", "NOT_ASSESSED": "?", "NOT_AP
 SHOWN_STATUSES = (Status.FAIL, Status.NOT_ASSESSED)
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 INTERACTION_WORDS = {"console_sign_in": "Console sign-in", "console_action": "Console", "api_call": "API"}
-LINKED_FINDINGS_PER_REQUIREMENT = 24
+# The results index (end of the findings chapter) names every finding not detailed above by its
+# id, status, account, resource and evidence ids, up to this many rows; beyond it the page says
+# how many more there are and that the workbook's Findings sheet holds them all.
+RESULTS_INDEX_CAP = 1000
+# Evidence ids printed beside one finding; the rest are counted (all are in findings.json).
+EVIDENCE_IDS_LISTED = 6
 # The findings section lists at most this share of the table cap (250 affected resources at the
 # default 500), shared fairly among the (check, status) groups; each cut group names its workbook
 # rows. Findings rows are the tallest of the pack (observed sentence, evidence).
