@@ -140,9 +140,10 @@ class Pack:
             counts[account.coverage.state] += 1
         return counts
 
-    def coverage_text(self) -> str:
+    def coverage_text(self, named: int | None = None) -> str:
         """One line for the cover and the workbook: how many accounts were fully assessed, and
-        first, if collection stopped early, that it did and why."""
+        first, if collection stopped early, that it did and why. `named`: at most that many of
+        the accounts not fully assessed are named, the others counted (a 1,000-account cover)."""
         c, total = self.coverage_counts(), len(self.accounts)
         incomplete = self.snapshot.manifest.incomplete
         parts = [f"COLLECTION INCOMPLETE: {incomplete.reason}"] if incomplete is not None else []
@@ -150,7 +151,10 @@ class Pack:
             parts.append(f"{total} of {total} account(s) fully assessed (every check had its evidence)")
         else:
             parts.append(f"{c[ASSESSED]} of {total} account(s) fully assessed")
-            parts += [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
+            short = [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
+            if named is not None and len(short) > named:
+                short = [*short[:named], f"and {len(short) - named} more account(s) not fully assessed"]
+            parts += short
         return "; ".join(parts)
 
     def credential_rows(self) -> pd.DataFrame:

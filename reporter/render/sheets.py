@@ -32,6 +32,7 @@ from reporter.render.sheet_table import (
     text_value,
     utc_naive,
 )
+from reporter.render.sheets_accounts import accounts_table
 
 
 def _judged_for(finding: Finding) -> str | None:
@@ -371,6 +372,7 @@ def evidence_tables(model: Pack) -> list[SheetTable]:
     return [
         findings_table(model),
         frameworks_table(model),
+        accounts_table(model),
         root_events_table(model),
         credential_report_table(model),
         manifest_table(model),

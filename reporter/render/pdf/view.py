@@ -28,6 +28,7 @@ from reporter.render.pdf.evidence_sections import (
     root_timeline,
 )
 from reporter.render.pdf.findings_view import control_matrix, findings_chapter
+from reporter.render.pdf.org_view import ACCOUNTS_IN_A_SENTENCE, ACCOUNTS_LISTED, named, org_units_view
 from reporter.render.pdf.words import (
     PAGE_SIZES,
     STATUSES,
@@ -105,11 +106,13 @@ def _root_headline(model: Pack, events: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _summary_paragraph(model: Pack, org: dict[str, Any], root: dict[str, Any], counts: dict[str, int]) -> str:
+def _summary_paragraph(
+    model: Pack, org: dict[str, Any], root: dict[str, Any], counts: dict[str, int], coverage: str
+) -> str:
     manifest = model.snapshot.manifest
     parts = [
         f"This pack covers {org['title']} for {manifest.period_start:%B %Y}, with evidence as of "
-        f"{iso_utc(manifest.as_of)}. Coverage: {model.coverage_text()}.",
+        f"{iso_utc(manifest.as_of)}. Coverage: {coverage}.",
     ]
     fails = counts["FAIL"]
     not_assessed = counts["NOT_ASSESSED"]
@@ -120,7 +123,7 @@ def _summary_paragraph(model: Pack, org: dict[str, Any], root: dict[str, Any], c
     )
     floor = root["floor"]
     if root["events"]:
-        accounts = ", ".join(root["accounts"])
+        accounts = named(root["accounts"], ACCOUNTS_IN_A_SENTENCE)
         parts.append(
             f"The root user was active this period in {floor}{len(root['accounts'])} account(s) ({accounts}): "
             f"{floor}{len(model.root_events())} root event(s), of them console sign-ins: "
@@ -170,12 +173,13 @@ def _coverage_cell(coverage: Coverage) -> str:
     return "NO"
 
 
-def _scope(model: Pack) -> dict[str, Any]:
+def _scope(model: Pack, listed: bool) -> dict[str, Any]:
+    """`listed`: a row per account and per failed call (else the OU summary stands for them)."""
     manifest = model.snapshot.manifest
     status = {a.id: a for a in model.accounts}
-    errors = [a for a in manifest.artifacts if a.status == "error"]
+    errors = [a for a in manifest.artifacts if a.status == "error"] if listed else []
     accounts = []
-    for scope in manifest.accounts:
+    for scope in manifest.accounts if listed else ():
         st = status.get(scope.id)
         gaps = [
             f"{a.api}{' in ' + a.region if a.region else ''}: {a.error.code}"
@@ -258,15 +262,23 @@ def _counts_per_account(model: Pack) -> dict[str, dict[str, int]]:
     return out
 
 
-def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> dict[str, Any]:
-    """Everything the templates show, as plain values (strings, numbers, lists, dicts)."""
+def build_view(
+    model: Pack, *, page_size: str = "A4", table_cap: int = 500, account_cap: int = ACCOUNTS_LISTED
+) -> dict[str, Any]:
+    """Everything the templates show, as plain values (strings, numbers, lists, dicts).
+
+    Beyond `account_cap` accounts, the tables with a row per account are summarised per OU
+    (org_view.py) and the page names the workbook sheet that lists every account."""
     size = PAGE_SIZES.get(page_size.upper())
     if size is None:
         raise ValueError(f"page_size must be A4 or Letter, not {page_size!r}")
-    if table_cap < 1:
-        raise ValueError("table_cap must be at least 1")
+    if table_cap < 1 or account_cap < 1:
+        raise ValueError("table_cap and account_cap must be at least 1")
     manifest = model.snapshot.manifest
     workbook = workbook_name(model)
+    org_units = org_units_view(model, account_cap, workbook)
+    listed = not org_units["per_ou"]
+    coverage = model.coverage_text() if listed else model.coverage_text(named=ACCOUNTS_IN_A_SENTENCE)
     org = _organization(model)
     events = model.root_events()
     root = _root_headline(model, events)
@@ -300,9 +312,10 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         "snapshot_tool_version": manifest.tool_version,
         "digest": model.snapshot.digest,
         "workbook": workbook,
-        "accounts_cover": [account_label(model, a.id) for a in manifest.accounts],
+        "accounts_cover": [account_label(model, a.id) for a in manifest.accounts] if listed else [],
+        "org_units": org_units,
         "summary": {
-            "paragraph": _summary_paragraph(model, org, root, counts),
+            "paragraph": _summary_paragraph(model, org, root, counts, coverage),
             "statuses": [status_view(s) for s in STATUSES],
             "frameworks": [
                 {
@@ -313,6 +326,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
                 }
                 for fw in frameworks
             ],
+            "accounts_heading": "Account (check results)" if listed else "OU (check results of its accounts)",
             "accounts": [
                 {
                     "label": account_label(model, a.id),
@@ -321,6 +335,16 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
                     "counts": [per_account[a.id][s] for s in STATUSES],
                 }
                 for a in model.accounts
+            ]
+            if listed
+            else [
+                {
+                    "label": f"{u['ou']} · {u['accounts']} account(s)",
+                    "assessed": u["assessed"] == u["accounts"],
+                    "coverage": f"{u['assessed']} fully assessed",
+                    "counts": u["counts"],
+                }
+                for u in org_units["units"]
             ],
             "total": [counts[s] for s in STATUSES],
             "root": root,
@@ -328,17 +352,17 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
             "chart_alt": status_chart_alt(chart_rows),
             "legend": [(status_view(s), STATUS_STYLE[s][1]) for s in STATUSES],
         },
-        "scope": _scope(model),
+        "scope": _scope(model, listed),
         "frameworks": frameworks,
         "findings": findings,
         "drift": drift_section(model, table_cap, workbook),
         "exceptions": exceptions_section(model, table_cap, workbook),
         "chain": chain_section(model),
         "integrity": _integrity(model),
-        "coverage": model.coverage_text(),
+        "coverage": coverage,
         "auditor": auditor_guide(model),
         "timeline": root_timeline(model, events, table_cap, workbook),
-        "credentials": credential_tables(model, table_cap, workbook),
+        "credentials": credential_tables(model, table_cap, workbook, root_cap=None if listed else account_cap),
         "manifest": manifest_table(model, table_cap, workbook),
         "table_cap": table_cap,
     }
