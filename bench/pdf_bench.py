@@ -1,7 +1,8 @@
 """PDF benchmark: synthetic organizations through `write_pdf`, side by side with a naive baseline.
 
     .venv/bin/python bench/pdf_bench.py [--quick] [--accounts N ...] [--cap N] [--frameworks IDS|five]
-                                        [--naive all|first|none] [--outputs] [--cli] [--json out.json]
+                                        [--naive all|first|none] [--outputs] [--cli] [--profile]
+                                        [--json out.json]
 
 Builds (once, in a temp folder) organization snapshots with SnapshotWriter (bench/org_snapshot.py):
 100 and 1,000 accounts by default (`--quick`: 5, 10, 20) in OUs, 50 IAM users each, 20 root events
@@ -13,7 +14,8 @@ pack is rendered at the default table cap (500). "rows" counts every table row t
 The baseline renders one naive HTML table (auto layout, `overflow-wrap: anywhere`, default GC) of
 the same number of evidence rows through WeasyPrint. `--outputs` also times the workbook and
 findings.json of each size (one child: build_pack, write_xlsx, write_json); `--cli` runs the
-whole `reporter report` (json, xlsx, pdf) of the largest size. `uptime` is recorded before each
+whole `reporter report` (json, xlsx, pdf) of the largest size; `--profile` runs the pack under
+cProfile (bench/out/pdf-profile-N.txt; its times are then not comparable). `uptime` is recorded before each
 size: the machine is shared. Results are in bench/PDF.md.
 """
 
@@ -96,6 +98,26 @@ def child_pack(snapshot: str, out: str, cap: int, frameworks: str) -> dict[str, 
         "pages": len(pypdf.PdfReader(path).pages),
         "bytes": path.stat().st_size,
     }
+
+
+def child_profile(snapshot: str, out: str, cap: int, frameworks: str) -> dict[str, Any]:
+    """child_pack under cProfile (slower: its times are not the pack's); the top functions by own
+    time and by cumulative time go to bench/out/pdf-profile-<accounts>.txt."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    result: dict[str, Any] = profiler.runcall(child_pack, snapshot, out, cap, frameworks)
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    target = ROOT / "bench" / "out" / f"pdf-profile-{Path(snapshot).name.removeprefix('snap-')}.txt"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(text.getvalue())
+    result["profile"] = str(target)
+    return result
 
 
 def child_outputs(snapshot: str, out: str, cap: int, frameworks: str) -> dict[str, Any]:
@@ -229,6 +251,7 @@ def main() -> None:
     )
     parser.add_argument("--outputs", action="store_true", help="also time the workbook and findings.json")
     parser.add_argument("--cli", action="store_true", help="also run the whole `reporter report` at the largest size")
+    parser.add_argument("--profile", action="store_true", help="cProfile the pack (bench/out/pdf-profile-N.txt)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     # The synthetic throttled LookupEvents would each log a warning while the snapshots are written.
@@ -253,7 +276,9 @@ def main() -> None:
                 Path(tmp, f"snap-{accounts}"), accounts=accounts, users=USERS, events=accounts * EVENTS_PER_ACCOUNT
             )
             load = uptime()
-            pack = run_child("pack", snapshot, Path(tmp, f"out-{accounts}"), args.cap, frameworks)
+            pack = run_child(
+                "profile" if args.profile else "pack", snapshot, Path(tmp, f"out-{accounts}"), args.cap, frameworks
+            )
             naive = None
             if args.naive == "all" or (args.naive == "first" and index == 0):
                 naive = run_child("naive", snapshot, Path(tmp, f"naive-{accounts}"), pack["table_rows"], frameworks)
