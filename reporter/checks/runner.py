@@ -157,10 +157,13 @@ def run_checks(
         for finding in run_check(check, account, as_of, defaults[check.id])
     ]
     findings.sort(key=finding_order)
+    # Account by account, as above: a check's per-account memo (its table's rows) then serves
+    # every variant of the account instead of being rebuilt once per variant and account.
+    judged_again = limit_variants(thresholds, stated or {})
     variants = [
         finding
-        for check, key in limit_variants(thresholds, stated or {})
         for account in accounts
+        for check, key in judged_again
         for finding in run_check(check, account, as_of, dict(key), framework_limits=True)
     ]
     variants.sort(key=finding_order)

@@ -41,7 +41,7 @@ def describe_error(artifact: Artifact) -> str:
 
 def artifacts_of(snapshot: Snapshot, account: str | None, api: str) -> list[Artifact]:
     """Artifacts of one API for exactly this account (None: the organization-level ones)."""
-    return [a for a in snapshot.manifest.artifacts if a.api == api and a.account == account]
+    return snapshot.artifacts_of(account, api)
 
 
 @dataclass

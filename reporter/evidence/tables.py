@@ -305,7 +305,7 @@ def _load_org_parents(snapshot: Snapshot) -> EvidenceTable | MissingEvidence:
 
 def _assume_role_failure(snapshot: Snapshot, account_id: str) -> str | None:
     """Why nothing could be collected in this account, when its role could not be assumed."""
-    ours = snapshot.manifest.artifacts_for(account=account_id)
+    ours = snapshot.artifacts_of(account_id)
     refused = [a for a in ours if a.api == ASSUME_ROLE_API and a.status == "error"]
     if not refused or any(a.status == "ok" for a in ours):
         return None

@@ -93,6 +93,11 @@ class Pack:
     # left out of counts and drift, which would otherwise count one credential twice.
     framework_findings: list[Finding] = field(default_factory=list)
 
+    # Memos of what several outputs read (the period's root events, the credential rows, the
+    # counts per account): each is a concatenation or a pass over the findings that a 1,000-account
+    # pack would otherwise redo per caller (per account, for the counts).
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
     @property
     def all_findings(self) -> list[Finding]:
         return self.findings + self.framework_findings
@@ -103,6 +108,11 @@ class Pack:
 
     def root_events(self) -> pd.DataFrame:
         """Every root event of the period, all accounts, oldest first, each with its `evidence_id`."""
+        if "root_events" not in self._memo:
+            self._memo["root_events"] = self._root_events()
+        return cast(pd.DataFrame, self._memo["root_events"]).copy()  # a copy: callers may add columns
+
+    def _root_events(self) -> pd.DataFrame:
         manifest = self.snapshot.manifest
         frames = [
             t.data.assign(account=e.account_id)
@@ -130,9 +140,10 @@ class Pack:
             counts[account.coverage.state] += 1
         return counts
 
-    def coverage_text(self) -> str:
+    def coverage_text(self, named: int | None = None) -> str:
         """One line for the cover and the workbook: how many accounts were fully assessed, and
-        first, if collection stopped early, that it did and why."""
+        first, if collection stopped early, that it did and why. `named`: at most that many of
+        the accounts not fully assessed are named, the others counted (a 1,000-account cover)."""
         c, total = self.coverage_counts(), len(self.accounts)
         incomplete = self.snapshot.manifest.incomplete
         parts = [f"COLLECTION INCOMPLETE: {incomplete.reason}"] if incomplete is not None else []
@@ -140,11 +151,19 @@ class Pack:
             parts.append(f"{total} of {total} account(s) fully assessed (every check had its evidence)")
         else:
             parts.append(f"{c[ASSESSED]} of {total} account(s) fully assessed")
-            parts += [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
+            short = [f"{a.id} {a.coverage.label}" for a in self.accounts if a.coverage.state != ASSESSED]
+            if named is not None and len(short) > named:
+                short = [*short[:named], f"and {len(short) - named} more account(s) not fully assessed"]
+            parts += short
         return "; ".join(parts)
 
     def credential_rows(self) -> pd.DataFrame:
         """Every credential-report row of every account (root rows included), each with its `evidence_id`."""
+        if "credential_rows" not in self._memo:
+            self._memo["credential_rows"] = self._credential_rows()
+        return cast(pd.DataFrame, self._memo["credential_rows"]).copy()
+
+    def _credential_rows(self) -> pd.DataFrame:
         frames = [
             t.data.assign(source=t.sources[0])
             for e in self.evidence
@@ -156,17 +175,38 @@ class Pack:
         return rows.reset_index(drop=True)
 
     def counts(self, account_id: str | None = None) -> dict[str, int]:
-        counts = {status.value: 0 for status in Status}
-        for finding in self.findings:
-            if account_id is None or finding.account_id == account_id:
-                counts[finding.status.value] += 1
-        return counts
+        """Findings per status, of one account or (None) of all; an account without findings has zeros."""
+        if "counts" not in self._memo:
+            self._memo["counts"] = _counts_by_account(self.findings)
+        by_account: dict[str | None, dict[str, int]] = self._memo["counts"]
+        return dict(by_account.get(account_id) or dict.fromkeys(STATUS_VALUES, 0))
+
+
+STATUS_VALUES = tuple(status.value for status in Status)
+
+
+def _counts_by_account(findings: list[Finding]) -> dict[str | None, dict[str, int]]:
+    """Status counts of every account and (under None) of all, in one pass over the findings."""
+    out: dict[str | None, dict[str, int]] = {None: dict.fromkeys(STATUS_VALUES, 0)}
+    for finding in findings:
+        status = finding.status.value
+        out[None][status] += 1
+        out.setdefault(finding.account_id, dict.fromkeys(STATUS_VALUES, 0))[status] += 1
+    return out
+
+
+def findings_by_account(findings: list[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for finding in findings:
+        out.setdefault(finding.account_id, []).append(finding)
+    return out
 
 
 def _account_status(snapshot: Snapshot, evidence: AccountEvidence, findings: list[Finding]) -> AccountStatus:
-    artifacts = snapshot.manifest.artifacts_for(account=evidence.account_id)
+    """`findings`: this account's."""
+    artifacts = snapshot.artifacts_of(evidence.account_id)
     collected = any(a.status == "ok" for a in artifacts)
-    coverage = account_coverage((f for f in findings if f.account_id == evidence.account_id), collected)
+    coverage = account_coverage(findings, collected)
     reason = None
     if not collected:
         errors = sorted({f"{a.api}: {a.error.code}" for a in artifacts if a.error})
@@ -228,7 +268,8 @@ def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
     attach_steps(judged, snapshot.manifest)
     findings = [f for f in judged if not f.framework_limits]
     problems = sorted({p for account in evidence for p in account.problems()})
-    accounts = [_account_status(snapshot, e, findings) for e in evidence]
+    per_account = findings_by_account(findings)  # not accounts x findings
+    accounts = [_account_status(snapshot, e, per_account.get(e.account_id, [])) for e in evidence]
     scope = [a.id for a in snapshot.manifest.accounts]
     results = [
         evaluate(fw, judged, options.attestations, as_of=as_of, accounts=scope, thresholds=options.thresholds)

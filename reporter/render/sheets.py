@@ -34,6 +34,7 @@ from reporter.render.sheet_table import (
     text_value,
     utc_naive,
 )
+from reporter.render.sheets_accounts import accounts_table
 
 
 def _judged_for(finding: Finding) -> str | None:
@@ -419,6 +420,7 @@ def evidence_tables(model: Pack) -> list[SheetTable]:
     return [
         findings_table(model, links),
         frameworks_table(model, links),
+        accounts_table(model),
         root_events_table(model, events),
         credential_report_table(model, credentials),
         manifest_table(model),

@@ -16,7 +16,7 @@ from reporter.render.csv_export import write_csv
 from reporter.render.json_report import render_json
 from reporter.snapshot.reader import Snapshot
 
-TABLES = ["findings", "frameworks", "root_events", "credential_report", "manifest", "evidence_cited"]
+TABLES = ["findings", "frameworks", "accounts", "root_events", "credential_report", "manifest", "evidence_cited"]
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1"]
 
 
@@ -38,6 +38,7 @@ def test_demo_csv_files_rows_and_types(tmp_path: Path) -> None:
     assert creds[0]["evidence_id"] == f"E-cred-{creds[0]['account_id']}-root"
     assert creds[0]["password_next_rotation (UTC)"] == "not_supported"
     assert len(by["manifest"]) == len(model.snapshot.manifest.artifacts)
+    assert [r["account_id"] for r in by["accounts"]] == [a.id for a in model.accounts]
     assert len(by["frameworks"]) == sum(len(r.requirements) for r in model.frameworks)
     raw = paths[0].read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
@@ -59,11 +60,12 @@ def test_csv_hostile_strings_are_inert(tmp_path: Path) -> None:
     creds = report(cr_row(), cr_row("=cmd|' /C calc'!A0"), cr_row("@SUM(A1)"))
     snap = write_snapshot(tmp_path / "snap", AccountSpec(root_events=jsonl(*events), credential_report=creds))
     paths = write_csv(build_pack(snap), tmp_path / "out")
-    agents = [r["user_agent"] for r in read(paths[2])]
+    by = dict(zip(TABLES, paths, strict=True))
+    agents = [r["user_agent"] for r in read(by["root_events"])]
     assert agents == ["'" + a for a in HOSTILE] + ["bell\\x07agent"]
     for path in paths:
         for row in csv.reader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")):
             for value in row:
                 assert value[:1] not in ("=", "+", "-", "@", "\t", "\r"), (path.name, value)
-    users = [r["user"] for r in read(paths[3])]
+    users = [r["user"] for r in read(by["credential_report"])]
     assert "'=cmd|' /C calc'!A0" in users and "'@SUM(A1)" in users

@@ -25,6 +25,7 @@ SHEETS = [
     "Summary",
     "Findings",
     "Frameworks",
+    "Accounts",
     "Root events",
     "Credential report",
     "Manifest",

@@ -20,6 +20,7 @@ from reporter.core.resources import shipped_dir
 from reporter.pack.model import Pack
 from reporter.render.fetcher import TemplatesOnlyFetcher
 from reporter.render.json_report import render_json
+from reporter.render.pdf.org_view import ACCOUNTS_LISTED
 from reporter.render.pdf.view import build_view
 from reporter.render.pdf.words import pdf_name
 from reporter.snapshot.writer import atomic_write
@@ -68,13 +69,19 @@ def render_html(
 
 
 def render_pdf(
-    model: Pack, *, page_size: str = "A4", table_cap: int = 500, fetcher: TemplatesOnlyFetcher | None = None
+    model: Pack,
+    *,
+    page_size: str = "A4",
+    table_cap: int = 500,
+    account_cap: int = ACCOUNTS_LISTED,
+    fetcher: TemplatesOnlyFetcher | None = None,
 ) -> bytes:
-    """The pack's PDF bytes (PDF/A-3b, manifest.json and findings.json attached)."""
+    """The pack's PDF bytes (PDF/A-3b, manifest.json and findings.json attached); beyond
+    `account_cap` accounts the account tables are per OU (org_view.py)."""
     from weasyprint import HTML, Attachment  # noqa: PLC0415 - heavy import, only when rendering
 
     templates = shipped_dir("templates")
-    view = build_view(model, page_size=page_size, table_cap=table_cap)
+    view = build_view(model, page_size=page_size, table_cap=table_cap, account_cap=account_cap)
     html, generated = render_html(view, templates)
     fetcher = fetcher or TemplatesOnlyFetcher(templates)
     fetcher.root = templates.resolve()
@@ -108,6 +115,8 @@ def render_pdf(
         + view["page_size"].encode()
         + b"\0"
         + str(table_cap).encode()
+        + b"\0"
+        + str(account_cap).encode()
     ).hexdigest()
     with paused_gc():  # the cyclic GC adds up to 45 % to WeasyPrint's layout of long documents
         document = HTML(string=html, base_url=templates.resolve().as_uri() + "/", url_fetcher=fetcher, encoding="utf-8")
@@ -121,9 +130,11 @@ def render_pdf(
         )
 
 
-def write_pdf(model: Pack, out_dir: Path, *, page_size: str = "A4", table_cap: int = 500) -> Path:
+def write_pdf(
+    model: Pack, out_dir: Path, *, page_size: str = "A4", table_cap: int = 500, account_cap: int = ACCOUNTS_LISTED
+) -> Path:
     """Write `audit-pack-<YYYY-MM>.pdf` into `out_dir` (atomically) and return its path."""
-    data = render_pdf(model, page_size=page_size, table_cap=table_cap)
+    data = render_pdf(model, page_size=page_size, table_cap=table_cap, account_cap=account_cap)
     path = Path(out_dir) / pdf_name(model)
     atomic_write(path, data)
     return path

@@ -104,13 +104,17 @@ def _key_text(r: dict[Hashable, Any], n: int) -> str:
     return _joined(active, f"rotated {rotated}", f"used {used}")
 
 
-def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
+def credential_tables(model: Pack, cap: int, workbook: str, *, root_cap: int | None = None) -> dict[str, Any]:
+    """`root_cap`: list the root rows of at most that many accounts (a large organization's are
+    all in the workbook, as org_view's note says)."""
     creds = model.credential_rows()
     is_root = creds["is_root"].fillna(False).astype(bool)
     user_frame = creds[~is_root]
+    root_frame = creds[is_root]
+    root_total = len(root_frame)
     root_rows = []
     # Only the rows shown become dicts (5,000 users would cost ~0.5 s for nothing).
-    for r in creds[is_root].to_dict("records"):
+    for r in (root_frame if root_cap is None else root_frame.head(root_cap)).to_dict("records"):
         root_rows.append(
             {
                 "id": r["evidence_id"],
@@ -167,10 +171,13 @@ def credential_tables(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
             ids=(first, last),
             workbook=workbook,
         )
-    covered = {r["account"] for r in root_rows}
+    covered = set(root_frame["account_id"])
     missing = [account_label(model, a.id) for a in model.accounts if a.id not in covered]
+    if root_cap is not None and len(missing) > root_cap:
+        missing = [*missing[:root_cap], f"and {len(missing) - root_cap} more (Scope and method)"]
     return {
         "root": root_rows,
+        "root_total": root_total,
         "root_missing": missing,
         "users": user_rows,
         "users_total": len(row_ids),

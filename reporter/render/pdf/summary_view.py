@@ -154,23 +154,10 @@ def _named(items: list[str], limit: int) -> str:
     return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
-def coverage_line(model: Pack, limit: int) -> str:
-    """The pack's coverage line (as in the workbook), naming at most `limit` of the accounts not
-    fully assessed: all of them are in Scope and method."""
-    not_full = [a for a in model.accounts if a.coverage.state != ASSESSED]
-    if len(not_full) <= limit:
-        return model.coverage_text()
-    incomplete = model.snapshot.manifest.incomplete
-    parts = [f"COLLECTION INCOMPLETE: {incomplete.reason}"] if incomplete is not None else []
-    parts.append(f"{len(model.accounts) - len(not_full)} of {len(model.accounts)} account(s) fully assessed")
-    parts += [f"{a.id} {a.coverage.label}" for a in not_full[:limit]]
-    return "; ".join(parts) + f" and {len(not_full) - limit} more not fully assessed"
-
-
 def _status_lines(model: Pack, integrity: dict[str, Any], root: dict[str, Any]) -> list[tuple[str, str]]:
     """Integrity and coverage, as (label, sentence) rows."""
     manifest = model.snapshot.manifest
-    coverage = coverage_line(model, GAPS_LISTED)
+    coverage = model.coverage_text(named=GAPS_LISTED)
     failed_calls = sorted(
         {f"{a.api} in {a.region} ({a.account})" for a in manifest.artifacts if a.status == "error" and a.region}
     )

@@ -27,7 +27,8 @@ from reporter.render.pdf.evidence_sections import (
     root_timeline,
 )
 from reporter.render.pdf.findings_view import control_matrix, findings_chapter, framework_anchor
-from reporter.render.pdf.summary_view import coverage_cell, coverage_line, executive_summary
+from reporter.render.pdf.org_view import ACCOUNTS_LISTED, org_units_view
+from reporter.render.pdf.summary_view import coverage_cell, executive_summary
 from reporter.render.pdf.words import (
     PAGE_SIZES,
     STATUSES,
@@ -104,12 +105,13 @@ def _root_headline(model: Pack, events: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _scope(model: Pack) -> dict[str, Any]:
+def _scope(model: Pack, listed: bool) -> dict[str, Any]:
+    """`listed`: a row per account and per failed call (else the OU summary stands for them)."""
     manifest = model.snapshot.manifest
     status = {a.id: a for a in model.accounts}
-    errors = [a for a in manifest.artifacts if a.status == "error"]
+    errors = [a for a in manifest.artifacts if a.status == "error"] if listed else []
     accounts = []
-    for scope in manifest.accounts:
+    for scope in manifest.accounts if listed else ():
         st = status.get(scope.id)
         gaps = [
             f"{a.api}{' in ' + a.region if a.region else ''}: {a.error.code}"
@@ -192,15 +194,22 @@ def _counts_per_account(model: Pack) -> dict[str, dict[str, int]]:
     return out
 
 
-def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> dict[str, Any]:
-    """Everything the templates show, as plain values (strings, numbers, lists, dicts)."""
+def build_view(
+    model: Pack, *, page_size: str = "A4", table_cap: int = 500, account_cap: int = ACCOUNTS_LISTED
+) -> dict[str, Any]:
+    """Everything the templates show, as plain values (strings, numbers, lists, dicts).
+
+    Beyond `account_cap` accounts, the tables with a row per account are summarised per OU
+    (org_view.py) and the page names the workbook sheet that lists every account."""
     size = PAGE_SIZES.get(page_size.upper())
     if size is None:
         raise ValueError(f"page_size must be A4 or Letter, not {page_size!r}")
-    if table_cap < 1:
-        raise ValueError("table_cap must be at least 1")
+    if table_cap < 1 or account_cap < 1:
+        raise ValueError("table_cap and account_cap must be at least 1")
     manifest = model.snapshot.manifest
     workbook = workbook_name(model)
+    org_units = org_units_view(model, account_cap, workbook)
+    listed = not org_units["per_ou"]
     org = _organization(model)
     events = model.root_events()
     root = _root_headline(model, events)
@@ -249,6 +258,7 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
         # The cover names a few accounts; all of them are in Scope and method.
         "accounts_cover": [account_label(model, a.id) for a in manifest.accounts[:COVER_ACCOUNTS]],
         "accounts_cover_more": max(0, len(manifest.accounts) - COVER_ACCOUNTS),
+        "org_units": org_units,
         "chapters": toc,
         "summary": {
             **executive_summary(
@@ -268,17 +278,17 @@ def build_view(model: Pack, *, page_size: str = "A4", table_cap: int = 500) -> d
             "chart_alt": status_chart_alt(chart_rows),
             "legend": [(status_view(s), STATUS_STYLE[s][1]) for s in STATUSES],
         },
-        "scope": _scope(model),
+        "scope": _scope(model, listed),
         "frameworks": frameworks,
         "findings": findings,
         "drift": drift,
         "exceptions": exceptions_section(model, table_cap, workbook),
         "chain": chain_section(model),
         "integrity": integrity,
-        "coverage": coverage_line(model, COVER_ACCOUNTS),
+        "coverage": model.coverage_text(named=COVER_ACCOUNTS),
         "auditor": auditor_guide(model),
         "timeline": root_timeline(model, events, table_cap, workbook),
-        "credentials": credential_tables(model, table_cap, workbook),
+        "credentials": credential_tables(model, table_cap, workbook, root_cap=None if listed else account_cap),
         "manifest": manifest_table(model, table_cap, workbook),
         "table_cap": table_cap,
     }

@@ -1,0 +1,116 @@
+"""Each account's place in the organization and its one-line overview, for outputs that summarise
+a large organization per OU (the PDF) and list every account (the workbook's Accounts sheet).
+
+The OU is the account's direct parent in the organization's tree (organizations:ListChildren and
+the OU walk), named by its path from the root ("Workloads / Prod"). An account the tree does not
+place, or a snapshot without the organization's structure, is in `UNKNOWN_OU`: said, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reporter.core.status import Status
+from reporter.evidence.organization import OrgTree
+from reporter.evidence.tables import ORG_TREE, EvidenceTable, MissingEvidence
+from reporter.pack.model import Pack
+
+ROOT_UNIT = "(organization root)"
+UNKNOWN_OU = "(OU not known)"
+# The OU tree is at most 5 levels deep (AWS Organizations quota); a longer walk means a cycle.
+_MAX_DEPTH = 8
+# Root use in the period, per account: an event seen, none in complete evidence, or none seen in
+# evidence that is missing or has gaps (which cannot say "no").
+ROOT_USED, ROOT_NOT_USED, ROOT_UNKNOWN = "yes", "no", "unknown"
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    id: str
+    name: str
+    ou: str  # the OU's path from the root, ROOT_UNIT or UNKNOWN_OU
+    ou_id: str  # "" when not known
+    is_management: bool
+    assessed: bool
+    coverage: str  # the coverage label ("assessed (17 of 17 checks)", "partially assessed (…)")
+    counts: dict[str, int]  # check results per status
+    root_used: str  # ROOT_USED, ROOT_NOT_USED or ROOT_UNKNOWN
+    root_events: int  # root events of the period seen for the account
+
+    @property
+    def failed(self) -> bool:
+        return self.counts.get(Status.FAIL.value, 0) > 0
+
+
+def _org_table(model: Pack, name: str) -> Any:
+    for account in model.evidence:  # the organization's tables are shared by every account
+        table = account.tables.get(name)
+        if isinstance(table, EvidenceTable):
+            return table.data
+        if isinstance(table, MissingEvidence):
+            return None
+    return None
+
+
+def _unit_names(model: Pack) -> dict[str, str]:
+    units = _org_table(model, "org_units")
+    return {u["Id"]: str(u.get("Name") or u["Id"]) for u in units or () if isinstance(u, dict) and "Id" in u}
+
+
+def _unit_path(tree: OrgTree, names: dict[str, str], account_id: str) -> tuple[str, str]:
+    """(OU path, OU id) of an account's direct parent; ROOT_UNIT or UNKNOWN_OU where that is what the tree says."""
+    above = tree.parents.get(account_id) or []
+    if len(above) != 1:
+        return UNKNOWN_OU, ""
+    parent = above[0]["Id"]
+    if parent.startswith("r-"):
+        return ROOT_UNIT, parent
+    path, current = [], parent
+    for _ in range(_MAX_DEPTH):
+        path.append(names.get(current, current))
+        up = tree.parents.get(current) or []
+        if len(up) != 1:
+            return UNKNOWN_OU, ""
+        current = up[0]["Id"]
+        if current.startswith("r-"):
+            return " / ".join(reversed(path)), parent
+    return UNKNOWN_OU, ""
+
+
+def _root_use(model: Pack) -> dict[str, tuple[str, int]]:
+    events = model.root_events()
+    seen = events["account"].value_counts().to_dict() if len(events) else {}
+    out: dict[str, tuple[str, int]] = {}
+    for account in model.evidence:
+        table = account.tables.get("root_events")
+        n = int(seen.get(account.account_id, 0))
+        complete = isinstance(table, EvidenceTable) and table.complete
+        out[account.account_id] = (ROOT_USED if n else ROOT_NOT_USED if complete else ROOT_UNKNOWN, n)
+    return out
+
+
+def account_overviews(model: Pack) -> list[AccountOverview]:
+    """One overview per account of the pack, in the pack's account order."""
+    tree = _org_table(model, ORG_TREE)
+    names = _unit_names(model)
+    root_use = _root_use(model)
+    out = []
+    for a in model.accounts:
+        ou, ou_id = _unit_path(tree, names, a.id) if isinstance(tree, OrgTree) else (UNKNOWN_OU, "")
+        used, events = root_use.get(a.id, (ROOT_UNKNOWN, 0))
+        out.append(
+            AccountOverview(
+                id=a.id,
+                name=a.name or "",
+                ou=ou,
+                ou_id=ou_id,
+                is_management=a.is_management,
+                assessed=a.assessed,
+                coverage=a.coverage.label,
+                counts=model.counts(a.id),
+                root_used=used,
+                root_events=events,
+            )
+        )
+    return out
