@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from reporter.core.status import Status
 from reporter.evidence.organization import OrgTree
 from reporter.evidence.tables import ORG_TREE, EvidenceTable, MissingEvidence
+from reporter.pack.coverage import table_gaps
 from reporter.pack.model import Pack
 
 ROOT_UNIT = "(organization root)"
@@ -23,6 +26,13 @@ _MAX_DEPTH = 8
 # Root use in the period, per account: an event seen, none in complete evidence, or none seen in
 # evidence that is missing or has gaps (which cannot say "no").
 ROOT_USED, ROOT_NOT_USED, ROOT_UNKNOWN = "yes", "no", "unknown"
+# The credential report's own root-use dates (a sign-in or a key use in the period is root use,
+# even where CloudTrail has no event for it).
+ROOT_USE_COLUMNS = {
+    "password_last_used": "password",
+    "access_key_1_last_used_date": "access key 1",
+    "access_key_2_last_used_date": "access key 2",
+}
 
 
 @dataclass(frozen=True)
@@ -78,15 +88,50 @@ def _unit_path(tree: OrgTree, names: dict[str, str], account_id: str) -> tuple[s
     return UNKNOWN_OU, ""
 
 
-def _root_use(model: Pack) -> dict[str, tuple[str, int]]:
+@dataclass(frozen=True)
+class RootUse:
+    """Was root used in the period in one account: the one definition the summary, the per-OU
+    tables and the Accounts sheet share."""
+
+    used: str  # ROOT_USED, ROOT_NOT_USED or ROOT_UNKNOWN
+    events: int  # root events of the period
+    sign_ins: int  # of them, console sign-ins
+    report_uses: tuple[str, ...]  # the credential report's own uses in the period ("password last used …")
+    gaps: tuple[str, ...]  # why the account's root-event evidence is incomplete
+
+
+def _root_rows(model: Pack) -> dict[str, dict[Any, Any]]:
+    """Account → the credential report's root row (only where a report was read)."""
+    creds = model.credential_rows()
+    if not len(creds):
+        return {}
+    root = creds[creds["is_root"].fillna(False).astype(bool)]
+    return {str(r["account_id"]): dict(r) for r in root.to_dict("records")}
+
+
+def root_use_in_period(model: Pack) -> dict[str, RootUse]:
+    """Per account: "yes" when a root event of the period or the credential report's own
+    last-used dates show use, "no" when nothing shows it in complete evidence, "unknown" when
+    nothing shows it but the root-event evidence is missing or has gaps (absence proves nothing)."""
+    manifest = model.snapshot.manifest
+    start, end = pd.Timestamp(manifest.period_start), pd.Timestamp(manifest.period_end)
     events = model.root_events()
-    seen = events["account"].value_counts().to_dict() if len(events) else {}
-    out: dict[str, tuple[str, int]] = {}
+    per_account = events["account"].value_counts().to_dict() if len(events) else {}
+    sign_in = events[events["interaction"] == "console_sign_in"] if len(events) else events
+    sign_ins = sign_in["account"].value_counts().to_dict() if len(sign_in) else {}
+    root_rows = _root_rows(model)
+    out: dict[str, RootUse] = {}
     for account in model.evidence:
-        table = account.tables.get("root_events")
-        n = int(seen.get(account.account_id, 0))
-        complete = isinstance(table, EvidenceTable) and table.complete
-        out[account.account_id] = (ROOT_USED if n else ROOT_NOT_USED if complete else ROOT_UNKNOWN, n)
+        n = int(per_account.get(account.account_id, 0))
+        row = root_rows.get(account.account_id, {})
+        report_uses = tuple(
+            f"{what} last used {value:%Y-%m-%d}"
+            for column, what in ROOT_USE_COLUMNS.items()
+            if isinstance(value := row.get(column), pd.Timestamp) and start <= value < end
+        )
+        gaps = table_gaps([account], "root_events")
+        used = ROOT_USED if n or report_uses else ROOT_UNKNOWN if gaps else ROOT_NOT_USED
+        out[account.account_id] = RootUse(used, n, int(sign_ins.get(account.account_id, 0)), report_uses, gaps)
     return out
 
 
@@ -94,11 +139,11 @@ def account_overviews(model: Pack) -> list[AccountOverview]:
     """One overview per account of the pack, in the pack's account order."""
     tree = _org_table(model, ORG_TREE)
     names = _unit_names(model)
-    root_use = _root_use(model)
+    root_use = root_use_in_period(model)
     out = []
     for a in model.accounts:
         ou, ou_id = _unit_path(tree, names, a.id) if isinstance(tree, OrgTree) else (UNKNOWN_OU, "")
-        used, events = root_use.get(a.id, (ROOT_UNKNOWN, 0))
+        use = root_use.get(a.id)
         out.append(
             AccountOverview(
                 id=a.id,
@@ -109,8 +154,8 @@ def account_overviews(model: Pack) -> list[AccountOverview]:
                 assessed=a.assessed,
                 coverage=a.coverage.label,
                 counts=model.counts(a.id),
-                root_used=used,
-                root_events=events,
+                root_used=use.used if use is not None else ROOT_UNKNOWN,
+                root_events=use.events if use is not None else 0,
             )
         )
     return out

@@ -73,7 +73,11 @@ def test_view_summarises_per_ou_beyond_the_account_cap(model: Pack) -> None:
     assert root["yes"] + root["no"] + root["unknown"] == ACCOUNTS
     # No table keeps a row per account; the root rows stop at the cap.
     assert view["scope"]["accounts"] == [] and view["accounts_cover"] == []
-    assert len(view["summary"]["accounts"]) == OUS + 1
+    # The summary lists only the accounts where root was used or cannot be ruled out, by the same
+    # definition as the OU rows.
+    listed = view["summary"]["accounts"]
+    assert listed["cut"] and len(listed["rows"]) <= ACCOUNT_CAP
+    assert listed["tally"] == {"yes": root["yes"], "no": root["no"], "unknown": root["unknown"]}
     assert len(view["credentials"]["root"]) == ACCOUNT_CAP and view["credentials"]["root_total"] == ACCOUNTS
     errors = [a for a in model.snapshot.manifest.artifacts if a.status == "error"]
     assert sum(c["calls"] for c in units["failed_calls"]) == len(errors) > 0
@@ -119,7 +123,7 @@ def test_a_small_organization_keeps_a_row_per_account() -> None:
     model = build_pack(Snapshot.open(demo_snapshot_dir()))
     view = build_view(model)
     assert not view["org_units"]["per_ou"]
-    assert len(view["scope"]["accounts"]) == len(view["summary"]["accounts"]) == len(model.accounts)
+    assert len(view["scope"]["accounts"]) == len(view["summary"]["accounts"]["rows"]) == len(model.accounts)
     assert len(view["credentials"]["root"]) == view["credentials"]["root_total"]
     html, _ = render_html(view)
     assert "Per OU, not per account" not in html and "sheet “Accounts”" not in html

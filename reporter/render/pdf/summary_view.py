@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from reporter.core.status import Status
-from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage, table_gaps
+from reporter.pack.coverage import ASSESSED, PARTIAL, Coverage
 from reporter.pack.model import Pack
+from reporter.pack.org_units import ROOT_UNKNOWN, root_use_in_period
 from reporter.render.pdf.words import SHEET_ROOT_EVENTS, account_label, status_view
 from reporter.snapshot.manifest import iso_utc
 
@@ -27,58 +26,25 @@ FRAMEWORK_ROWS = 5
 TOP_RISKS = 5
 # Not-fully-assessed accounts and uncollected region calls named before "and N more".
 GAPS_LISTED = 4
-# The credential report's own root-use dates (a sign-in or a key use in the period is root use,
-# even where CloudTrail has no event for it).
-_ROOT_USE_COLUMNS = {
-    "password_last_used": "password",
-    "access_key_1_last_used_date": "access key 1",
-    "access_key_2_last_used_date": "access key 2",
-}
 
 
-def _root_rows(model: Pack) -> dict[str, dict[Any, Any]]:
-    """Account → the credential report's root row (only where a report was read)."""
-    creds = model.credential_rows()
-    if not len(creds):
-        return {}
-    root = creds[creds["is_root"].fillna(False).astype(bool)]
-    return {str(r["account_id"]): dict(r) for r in root.to_dict("records")}
-
-
-def root_use(model: Pack, events: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per account, in scope order: was the root user used in the period — "yes", "no", or
-    "unknown" when nothing was found but the account's root-event evidence has gaps (a missing
-    event is never read as "no")."""
-    manifest = model.snapshot.manifest
-    start, end = pd.Timestamp(manifest.period_start), pd.Timestamp(manifest.period_end)
-    per_account = events.groupby("account").size().to_dict() if len(events) else {}
-    sign_ins = (
-        events[events["interaction"] == "console_sign_in"].groupby("account").size().to_dict() if len(events) else {}
-    )
-    root_rows = _root_rows(model)
-    gaps = {e.account_id: table_gaps([e], "root_events") for e in model.evidence}
+def root_use(model: Pack) -> list[dict[str, Any]]:
+    """Per account, in scope order: was the root user used in the period (pack/org_units.py
+    decides: "yes", "no", or "unknown" when the root-event evidence has gaps) and what shows it."""
+    uses = root_use_in_period(model)
     out = []
     for account in model.accounts:
-        n = int(per_account.get(account.id, 0))
-        row = root_rows.get(account.id, {})
-        used_by_report = [
-            f"{what} last used {value:%Y-%m-%d}"
-            for column, what in _ROOT_USE_COLUMNS.items()
-            if isinstance(value := row.get(column), pd.Timestamp) and start <= value < end
-        ]
-        detail = []
-        if n:
-            s = int(sign_ins.get(account.id, 0))
-            detail.append(f"{n} root event(s)" + (f", {s} console sign-in(s)" if s else ""))
-        detail += used_by_report
-        account_gaps = gaps.get(account.id, ())
-        if n or used_by_report:
-            used = "yes"
-        elif account_gaps:
-            used = "unknown"
-            detail.append(f"no root event found, but its evidence is incomplete ({len(account_gaps)} gap(s))")
-        else:
-            used = "no"
+        use = uses.get(account.id)
+        detail: list[str] = []
+        if use is not None and use.events:
+            detail.append(
+                f"{use.events} root event(s)" + (f", {use.sign_ins} console sign-in(s)" if use.sign_ins else "")
+            )
+        detail += use.report_uses if use is not None else ()
+        if use is None or use.used == ROOT_UNKNOWN:
+            gaps = len(use.gaps) if use is not None else 1
+            detail.append(f"no root event found, but its evidence is incomplete ({gaps} gap(s))")
+        used = use.used if use is not None else ROOT_UNKNOWN
         out.append(
             {"id": account.id, "label": account_label(model, account.id), "used": used, "detail": "; ".join(detail)}
         )
@@ -207,7 +173,6 @@ def _exceptions_line(model: Pack) -> str:
 
 def executive_summary(
     model: Pack,
-    events: pd.DataFrame,
     *,
     org: dict[str, Any],
     root: dict[str, Any],
@@ -236,7 +201,7 @@ def executive_summary(
             for fw in frameworks
         ],
         "accounts": _accounts(
-            model, root_use(model, events), per_account, SUMMARY_ACCOUNTS - max(0, len(frameworks) - FRAMEWORK_ROWS)
+            model, root_use(model), per_account, SUMMARY_ACCOUNTS - max(0, len(frameworks) - FRAMEWORK_ROWS)
         ),
         "top_risks": _top_risks(groups, numbers),
         "status": _status_lines(model, integrity, root),

@@ -255,15 +255,14 @@ def build_view(
         "snapshot_tool_version": manifest.tool_version,
         "digest": model.snapshot.digest,
         "workbook": workbook,
-        # The cover names a few accounts; all of them are in Scope and method.
-        "accounts_cover": [account_label(model, a.id) for a in manifest.accounts[:COVER_ACCOUNTS]],
-        "accounts_cover_more": max(0, len(manifest.accounts) - COVER_ACCOUNTS),
+        # The cover names a few accounts (all are in Scope and method); per OU, it counts them.
+        "accounts_cover": [account_label(model, a.id) for a in manifest.accounts[:COVER_ACCOUNTS]] if listed else [],
+        "accounts_cover_more": max(0, len(manifest.accounts) - COVER_ACCOUNTS) if listed else 0,
         "org_units": org_units,
         "chapters": toc,
         "summary": {
             **executive_summary(
                 model,
-                events,
                 org=org,
                 root=root,
                 frameworks=frameworks,
