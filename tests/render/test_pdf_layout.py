@@ -10,9 +10,11 @@ import pytest
 from factory import AccountSpec, cr_row, jsonl, report, root_record, write_snapshot
 from monthly import write_chain
 from pdf_layout import Layout, empty_chapters, overlapping_words, read_layout, underfilled_pages
+from typer.testing import CliRunner
 
 from reporter.assess.framework_files import load_frameworks
-from reporter.core.resources import demo_snapshot_dir, shipped_dir
+from reporter.cli.app import app
+from reporter.core.resources import shipped_dir
 from reporter.history.store import History
 from reporter.pack.model import PackOptions, build_pack
 from reporter.pack.record import pack_record
@@ -24,8 +26,14 @@ FRONT = ["Cover", "Contents", "Executive summary", "Scope and method", "Control 
 
 
 @pytest.fixture(scope="module")
-def demo() -> Layout:
-    return read_layout(render_pdf(build_pack(Snapshot.open(demo_snapshot_dir()))))
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The demo pack exactly as `reporter demo` writes it (its exceptions file applied: the
+    summary then has an Exceptions line, which a bare build_pack would not show)."""
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--format", "pdf"])
+    assert result.exit_code == 0, result.output
+    (pdf,) = out.glob("audit-pack-*.pdf")
+    return read_layout(pdf.read_bytes())
 
 
 def _organization(root: Path, accounts: int) -> tuple[Snapshot, list[str]]:
