@@ -351,13 +351,21 @@ def test_findings_grouped_per_check_and_capped_groups_point_to_the_workbook(tmp_
         row_of[failing[-1].finding_id],
     )
     text = _flat(" ".join(_pages(render_pdf(model, table_cap=4)))).replace("– ", "–")
+    # The results index is capped too (2 rows at a table cap of 4): the note does not send the
+    # reader to it for ids it does not hold.
+    assert not rest["in_index"]
     assert (
-        f"It lists {len(listed)} of 12 results. The other {rest['rest']} are named by id in “All results by id” "
-        f"below and are in evidence-2026-10.xlsx, sheet “Findings”, rows {rest['first_row']}–{rest['last_row']}"
+        f"It lists {len(listed)} of 12 results. The other {rest['rest']} are in evidence-2026-10.xlsx, "
+        f"sheet “Findings”, rows {rest['first_row']}–{rest['last_row']}"
     ) in text
-    # Every result, detailed or not, is named by its id somewhere in the PDF.
+    index = view["findings"]["index"]
+    assert len(index["rows"]) == 2 and index["rest"] == index["total"] - 2
+    assert f"the other {index['rest']} are in evidence-2026-10.xlsx" in text
+    # At the default cap every result, detailed or not, is named by its id somewhere in the PDF.
+    assert build_view(model)["findings"]["index"]["rest"] == 0
+    full = _flat(" ".join(_pages(render_pdf(model))))
     for f in model.all_findings:
-        assert f.finding_id in text
+        assert f.finding_id in full
     assert "filter check_id = iam_user_console_mfa and status = FAIL" in text
     # The check's risk and remediation are said once per group, not once per user.
     check_rationale = "A console password without MFA"

@@ -17,7 +17,7 @@ from reporter.render.pdf.words import (
     EVIDENCE_IDS_LISTED,
     EVIDENCE_ROWS_LISTED,
     FINDINGS_SHARE_OF_CAP,
-    RESULTS_INDEX_CAP,
+    RESULTS_INDEX_SHARE_OF_CAP,
     SEVERITY_ORDER,
     SHEET_FINDINGS,
     SHOWN_STATUSES,
@@ -74,10 +74,12 @@ def evidence_ids(f: Finding) -> dict[str, Any]:
     return {"evidence_ids": ids[:EVIDENCE_IDS_LISTED], "more_evidence": len(ids) - EVIDENCE_IDS_LISTED}
 
 
-def results_index(model: Pack, detailed: set[str], workbook: str) -> dict[str, Any]:
+def results_index(model: Pack, detailed: set[str], cap: int, workbook: str) -> dict[str, Any]:
     """Every finding not detailed in its group (PASS and N/A included), by id, in the findings'
-    order, so each id the workbook and findings.json carry can be found in the PDF too."""
+    order, so each id the workbook and findings.json carry can be found in the PDF too; at most
+    RESULTS_INDEX_SHARE_OF_CAP of the table cap, the rest counted and sent to the workbook."""
     listed = [f for f in model.all_findings if f.finding_id not in detailed]
+    shown = max(1, int(cap * RESULTS_INDEX_SHARE_OF_CAP))
     rows = [
         {
             "id": f.finding_id,
@@ -88,7 +90,7 @@ def results_index(model: Pack, detailed: set[str], workbook: str) -> dict[str, A
             "framework_limits": f.framework_limits,
             **evidence_ids(f),
         }
-        for f in listed[:RESULTS_INDEX_CAP]
+        for f in listed[:shown]
     ]
     return {"rows": rows, "total": len(listed), "rest": len(listed) - len(rows), "workbook": workbook}
 
@@ -238,6 +240,12 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         )
     by_severity = _count_by(shown, lambda f: f.severity.value)
     detailed_total = sum(len(g["rows"]) for g in groups)
+    results = results_index(model, anchored, cap, workbook)
+    # A cut group says its other ids are in the index only where the index (itself capped) has them.
+    indexed = {r["id"] for r in results["rows"]}
+    for g, key in zip(groups, keys, strict=True):
+        if g["rest"] is not None:
+            g["rest"]["in_index"] = all(f.finding_id in indexed for f in grouped[key] if f.finding_id not in anchored)
     return {
         "groups": groups,
         "anchored": anchored,
@@ -249,7 +257,7 @@ def findings_chapter(model: Pack, cap: int, workbook: str) -> dict[str, Any]:
         "fail": sum(1 for f in shown if f.status == Status.FAIL),
         "not_assessed": sum(1 for f in shown if f.status == Status.NOT_ASSESSED),
         "by_severity": [(s, by_severity.get(s, 0)) for s in SEVERITY_ORDER],
-        "index": results_index(model, anchored, workbook),
+        "index": results,
     }
 
 

@@ -27,9 +27,10 @@ SHOWN_STATUSES = (Status.FAIL, Status.NOT_ASSESSED)
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 INTERACTION_WORDS = {"console_sign_in": "Console sign-in", "console_action": "Console", "api_call": "API"}
 # The results index (end of the findings chapter) names every finding not detailed above by its
-# id, status, account, resource and evidence ids, up to this many rows; beyond it the page says
-# how many more there are and that the workbook's Findings sheet holds them all.
-RESULTS_INDEX_CAP = 1000
+# id, status, account, resource and evidence ids, up to this share of the table cap (250 rows at
+# the default 500, about 9 pages: every id of a dozen-account organization); beyond it the page
+# says how many more there are and that the workbook's Findings sheet holds them all.
+RESULTS_INDEX_SHARE_OF_CAP = 0.5
 # Evidence ids printed beside one finding; the rest are counted (all are in findings.json).
 EVIDENCE_IDS_LISTED = 6
 # The findings section lists at most this share of the table cap (250 affected resources at the
