@@ -143,7 +143,7 @@ def account_overviews(model: Pack) -> list[AccountOverview]:
     out = []
     for a in model.accounts:
         ou, ou_id = _unit_path(tree, names, a.id) if isinstance(tree, OrgTree) else (UNKNOWN_OU, "")
-        use = root_use.get(a.id)
+        use = root_use[a.id]  # the accounts are the evidence entries, each with its RootUse
         out.append(
             AccountOverview(
                 id=a.id,
@@ -154,8 +154,8 @@ def account_overviews(model: Pack) -> list[AccountOverview]:
                 assessed=a.assessed,
                 coverage=a.coverage.label,
                 counts=model.counts(a.id),
-                root_used=use.used if use is not None else ROOT_UNKNOWN,
-                root_events=use.events if use is not None else 0,
+                root_used=use.used,
+                root_events=use.events,
             )
         )
     return out

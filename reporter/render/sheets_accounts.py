@@ -30,8 +30,9 @@ def accounts_table(model: Pack) -> SheetTable:
         *(Column(s, INT, description=f"How many of the account's check results are {s}.") for s in STATUS_ORDER),
         Column(
             "root_used_in_period",
-            description="yes: a root event of the period was recorded; no: none, in complete root-event evidence; "
-            "unknown: none seen, but the account's root-event evidence is missing or incomplete.",
+            description="yes: a root event of the period was recorded, or the credential report's root password or "
+            "key was last used in the period; no: neither, in complete root-event evidence; unknown: neither seen, "
+            "but the account's root-event evidence is missing or incomplete.",
         ),
         Column("root_events", INT, description="Root events of the period recorded for the account."),
     ]

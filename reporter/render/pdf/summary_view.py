@@ -33,20 +33,18 @@ def root_use(model: Pack) -> list[dict[str, Any]]:
     decides: "yes", "no", or "unknown" when the root-event evidence has gaps) and what shows it."""
     uses = root_use_in_period(model)
     out = []
-    for account in model.accounts:
-        use = uses.get(account.id)
+    for account in model.accounts:  # one per evidence entry, so each has its RootUse
+        use = uses[account.id]
         detail: list[str] = []
-        if use is not None and use.events:
+        if use.events:
             detail.append(
                 f"{use.events} root event(s)" + (f", {use.sign_ins} console sign-in(s)" if use.sign_ins else "")
             )
-        detail += use.report_uses if use is not None else ()
-        if use is None or use.used == ROOT_UNKNOWN:
-            gaps = len(use.gaps) if use is not None else 1
-            detail.append(f"no root event found, but its evidence is incomplete ({gaps} gap(s))")
-        used = use.used if use is not None else ROOT_UNKNOWN
+        detail += use.report_uses
+        if use.used == ROOT_UNKNOWN:
+            detail.append(f"no root event found, but its evidence is incomplete ({len(use.gaps)} gap(s))")
         out.append(
-            {"id": account.id, "label": account_label(model, account.id), "used": used, "detail": "; ".join(detail)}
+            {"id": account.id, "label": account_label(model, account.id), "used": use.used, "detail": "; ".join(detail)}
         )
     return out
 
