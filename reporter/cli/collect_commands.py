@@ -63,6 +63,7 @@ def _collect(
             regions=inputs.split(args.regions),
             profile=args.profile,
             max_workers=args.workers,
+            processes=args.processes,
             quiet=args.quiet or logs.json_logs(),  # a log collector reads stderr: no bar in it
             root_events=source,
             max_attempts=args.max_attempts,

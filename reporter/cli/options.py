@@ -233,6 +233,15 @@ Profile = Annotated[
     str | None, typer.Option("--profile", help="AWS profile (SSO profiles too); default: boto3's credential chain.")
 ]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="API requests in flight at once (the whole run).")]
+Processes = Annotated[
+    int,
+    typer.Option(
+        "--processes",
+        min=1,
+        help="Collect the accounts in N processes (one collector process is CPU-bound near 20 requests in "
+        "flight; use the machine's cores for --workers above that); --workers stays the bound of the whole run.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 MaxAttempts = Annotated[
     int,
@@ -355,6 +364,7 @@ class CollectArgs:
     regions: RegionNames = None
     profile: Profile = None
     workers: Workers = 16
+    processes: Processes = 1
     quiet: Quiet = False
     max_attempts: MaxAttempts = 10
     connect_timeout: ConnectTimeout = CONNECT_TIMEOUT

@@ -80,6 +80,9 @@ class CollectOptions:
     # collect --shard K/N: only the accounts of the scope whose id hashes to K (`reporter merge`
     # joins the N snapshots); only shard 1 walks the organization's structure.
     shard: Shard | None = None
+    # collect --processes N: the accounts collected by N child processes (one collector process
+    # is CPU-bound near 20 requests in flight); max_workers stays the bound of the whole run.
+    processes: int = 1
 
     def __post_init__(self) -> None:
         if self.previous_manifest_sha256 is not None and not re.fullmatch(
@@ -91,8 +94,8 @@ class CollectOptions:
                 raise ValueError(f"{name} must carry a time zone")
         if self.period_end <= self.period_start:
             raise ValueError("period_end must be after period_start")
-        if self.max_workers < 1 or self.max_attempts < 1 or self.lookup_rate <= 0:
-            raise ValueError("max_workers, max_attempts and lookup_rate must be positive")
+        if self.max_workers < 1 or self.max_attempts < 1 or self.lookup_rate <= 0 or self.processes < 1:
+            raise ValueError("max_workers, max_attempts, lookup_rate and processes must be positive")
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ValueError("--connect-timeout and --read-timeout must be positive (seconds)")
         for account in self.accounts:

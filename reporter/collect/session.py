@@ -56,6 +56,13 @@ class ApiCounter:
             if old in self.by_account:
                 self.by_account[new] += self.by_account.pop(old)
 
+    def absorb(self, by_api: dict[str, int], by_account: dict[str, int]) -> None:
+        """Add the counts of a child process (collect --processes)."""
+        with self._lock:
+            self.by_api.update(by_api)
+            self.by_account.update(by_account)
+            self.total += sum(by_api.values())
+
     def add(self, account: str, api: str) -> None:
         with self._lock:
             self.by_api[api] += 1

@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -143,8 +143,11 @@ class SnapshotWriter:
         previous_manifest_sha256: str | None = None,
         journal: dict[str, Any] | None = None,
         resume: Interrupted | None = None,
+        listener: Callable[[Artifact | ScopeAccount], None] | None = None,
     ) -> None:
         self.root = Path(root)
+        # collect --processes: a child's writer tells the parent's (`adopt`) of each entry it records.
+        self._listener = listener
         if resume is not None:
             # The incomplete manifest of the interrupted run (if it got that far) is replaced.
             (self.root / MANIFEST_NAME).unlink(missing_ok=True)
@@ -160,6 +163,7 @@ class SnapshotWriter:
             self._earlier = {a.path for a in resume.artifacts if a.path}
         self.reused = 0
         self._journal = Journal(self.root, as_of, journal, self._reusable.values()) if journal is not None else None
+        self._as_of = as_of
         self._header = dict(
             tool_version=tool_version,
             period_start=period_start,
@@ -177,13 +181,14 @@ class SnapshotWriter:
         # The collector writes from many threads at once.
         self._lock = threading.Lock()
 
+    @property
+    def as_of(self) -> datetime:
+        return self._as_of
+
     def add_account(
         self, account_id: str, *, name: str | None = None, regions: list[str] | None = None, is_management: bool = False
     ) -> None:
-        with self._lock:
-            self._accounts[account_id] = ScopeAccount(
-                id=account_id, name=name, regions=sorted(regions or []), is_management=is_management
-            )
+        self.adopt(ScopeAccount(id=account_id, name=name, regions=sorted(regions or []), is_management=is_management))
 
     def add_bytes(
         self,
@@ -218,6 +223,22 @@ class SnapshotWriter:
             self._artifacts.append(artifact)
             if self._journal is not None:
                 self._journal.append(artifact)
+        if self._listener is not None:
+            self._listener(artifact)
+
+    def adopt(self, entry: Artifact | ScopeAccount) -> None:
+        """Record an account in scope, or an artifact another writer put in this folder (a child
+        process of `collect --processes`: its file is already in place, its digest computed)."""
+        if isinstance(entry, ScopeAccount):
+            with self._lock:
+                self._accounts[entry.id] = entry
+            if self._listener is not None:
+                self._listener(entry)
+            return
+        if entry.path is not None:
+            with self._lock:
+                self._checked_path(entry.path)
+        self._record(entry)
 
     def reuse(self, relpath: str, api: str, params: dict[str, Any] | None = None) -> bytes | None:
         """The bytes of the interrupted run's artifact at `relpath` if it answered `api` (with
