@@ -23,7 +23,10 @@ whose CPU is not on this machine.
     python bench/collect_bench.py --quick    # 10 accounts: a smoke run
     python bench/collect_bench.py --accounts 1000 --workers 32 --replay --shards 8
                                              # then as 8 shards in 8 processes, merged, compared
-    options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --replay --shards N --out FILE
+    python bench/collect_bench.py --accounts 1000 --workers 32 --replay --processes 2
+                                             # then as one collect --processes 2, compared
+    options: --accounts N --regions r1,r2 --workers N --latency-ms N --pages N --replay --shards N
+             --processes N --out FILE
 """
 
 from __future__ import annotations
@@ -308,11 +311,13 @@ def run(
     pages: int,
     replay: bool = False,
     shards: int = 0,
+    processes: int = 0,
 ) -> dict[str, Any]:
     """One collection against moto (recorded when `replay`), then, with `replay`, the same
     collection again against the recorded answers: the collector alone, moto idle. With `shards`,
     then the same again as that many shards in as many processes (`workers` shared among them),
-    merged, and the merged findings compared with the single run's."""
+    merged, and the merged findings compared with the single run's. With `processes`, the same again
+    as one `collect --processes` (one snapshot, no merge), its findings compared too."""
     import moto_scenario as ms
 
     ms.fake_aws_env()
@@ -322,8 +327,12 @@ def run(
         single = Path(tmp) / "single"
         again = _collect_once(world, "replay", regions, workers, keep=single) if replay else None
         sharded = _collect_shards(world, regions, workers, shards, Path(tmp), single) if replay and shards else None
+        split, split_same = None, False
+        if replay and processes:
+            split = _collect_once(world, "replay", regions, workers, keep=Path(tmp) / "split", processes=processes)
+            split_same = _verdict_bytes(Path(tmp) / "split") == _verdict_bytes(single)
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        keys = {key for done in (live, again) if done for key, _, _ in done[2]["lookups"]}
+        keys = {key for done in (live, again, split) if done for key, _, _ in done[2]["lookups"]}
         accounts_of = world.ask_moto(sorted(keys))
     result = {
         "accounts": live[0].accounts,
@@ -338,6 +347,12 @@ def run(
         result["replay"] = _figures(*again, accounts_of, workers, latency_ms / 1000)
     if sharded:
         result["shards"] = sharded
+    if split:
+        result["processes"] = {
+            "processes": processes,
+            **_figures(*split, accounts_of, workers, latency_ms / 1000),
+            "findings_identical_to_one_process": split_same,
+        }
     return result
 
 
@@ -355,9 +370,15 @@ def peak_rss_mb() -> float:
 BENCH_CLOCK = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
 
-def _collect(out: Path, regions: tuple[str, ...], workers: int, shard: Shard | None = None) -> CollectSummary:
+def bench_clock() -> datetime:
+    return BENCH_CLOCK  # a module's function, not a lambda: collect --processes hands it to its children
+
+
+def _collect(
+    out: Path, regions: tuple[str, ...], workers: int, shard: Shard | None = None, processes: int = 1
+) -> CollectSummary:
     """The benchmark's collection: the whole organization (or one `shard` of it), quiet, at
-    BENCH_CLOCK."""
+    BENCH_CLOCK, in `processes` processes."""
     import moto_scenario as ms
 
     options = CollectOptions(
@@ -369,8 +390,9 @@ def _collect(out: Path, regions: tuple[str, ...], workers: int, shard: Shard | N
         max_workers=workers,
         quiet=True,
         shard=shard,
+        processes=processes,
     )
-    return collect(options, session=boto3.Session(region_name="us-east-1"), clock=lambda: BENCH_CLOCK)
+    return collect(options, session=boto3.Session(region_name="us-east-1"), clock=bench_clock)
 
 
 def _shard_child(
@@ -470,16 +492,17 @@ def _verdict_bytes(root: Path) -> bytes:
 
 
 def _collect_once(
-    world: Servers, mode: str, regions: tuple[str, ...], workers: int, keep: Path | None = None
+    world: Servers, mode: str, regions: tuple[str, ...], workers: int, keep: Path | None = None, processes: int = 1
 ) -> tuple[CollectSummary, dict[str, float], dict[str, Any]]:
+    """One collection; its CPU is this process's and its children's (collect --processes)."""
 
     world.ask_proxy(mode)
     proxy_cpu, moto_cpu = world.ask_proxy("stats")["cpu"], world.ask_moto("cpu")
     with tempfile.TemporaryDirectory() as tmp:
-        cpu_start, started = time.process_time(), time.monotonic()
-        summary = _collect(keep or Path(tmp) / "snap", regions, workers)
+        cpu_start, started = _cpu(), time.monotonic()
+        summary = _collect(keep or Path(tmp) / "snap", regions, workers, processes=processes)
         wall = time.monotonic() - started
-        cpu = time.process_time() - cpu_start
+        cpu = _cpu() - cpu_start
     rss = peak_rss_mb()
     stats = world.ask_proxy("stats")
     times = {
@@ -490,6 +513,12 @@ def _collect_once(
         "rss_mb": rss,
     }
     return summary, times, stats
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (os.times)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _figures(
@@ -562,16 +591,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--shards", type=int, default=0, help="with --replay: then as N shards in N processes, merged and compared"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="with --replay: then as one collect --processes N (one snapshot), its findings compared",
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
     args = parser.parse_args(argv)
     accounts = args.accounts or (10 if args.quick else 100)
     regions = tuple(r for r in args.regions.split(",") if r)
-    result = run(accounts, regions, args.workers, args.latency_ms, args.pages, args.replay, args.shards)
+    result = run(accounts, regions, args.workers, args.latency_ms, args.pages, args.replay, args.shards, args.processes)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
-    runs = [result, *([result["replay"]] if "replay" in result else [])]
+    runs = [result, *(result[k] for k in ("replay", "processes") if k in result)]
     ok = all(
         r["lookup_rate_respected"] and r["errors"] == 0 and r["concurrency_respected"] and not r["replay_misses"]
         for r in runs
@@ -579,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     if "shards" in result:
         sharded = result["shards"]
         ok = ok and sharded["merged_findings_identical"] and not sharded["errors"] and not sharded["replay_misses"]
+    if "processes" in result:
+        ok = ok and result["processes"]["findings_identical_to_one_process"]
     return 0 if ok else 1
 
 
