@@ -23,12 +23,14 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import boto3
 from botocore.config import Config
 from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError
+from botocore.utils import parse_timestamp
 
 from reporter import __version__
 from reporter.collect.options import CONNECT_TIMEOUT, READ_TIMEOUT
@@ -189,6 +191,8 @@ class SharedClients:
         gate: ConcurrencyGate | None = None,
     ) -> None:
         self.session = session
+        # Every response of the run's clients is parsed from this session's factory.
+        session._session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=utc_timestamp)
         self._config = config
         self._counter = counter
         self._limiter = limiter
@@ -264,6 +268,25 @@ class SharedClients:
             events.register("response-received", lambda **_: gate.leave())
             events.register("after-call-error", lambda **_: gate.leave())
         return client
+
+
+def utc_timestamp(value: Any) -> datetime:
+    """An AWS timestamp as a datetime, as botocore's parser reads it, but epoch seconds (the JSON
+    protocols: CloudTrail's EventTime, EventBridge) in UTC rather than the machine's time zone, so
+    the snapshot's bytes do not depend on where it was collected; and ISO-8601 (the query
+    protocols) read by `fromisoformat`. botocore's (dateutil's) path cost ~8% of the collector's
+    CPU at 1,000 accounts (bench/COLLECT.md); RFC 822 and other forms still go to it."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        parsed: datetime = parse_timestamp(value)
+        return parsed
 
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from botocore.utils import parse_timestamp
 
 from reporter.collect import CollectOptions
 from reporter.collect.context import Context, Failure
@@ -28,10 +30,11 @@ from reporter.collect.session import (
     SignedAsAnother,
     assumed_credentials,
     client_config,
+    utc_timestamp,
 )
 from reporter.core.period import month_period
 from reporter.snapshot.manifest import Manifest
-from reporter.snapshot.writer import SnapshotWriter
+from reporter.snapshot.writer import SnapshotWriter, dumps_json
 
 ACCOUNT = "111122223333"
 NOW = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
@@ -497,3 +500,40 @@ def test_a_request_signed_with_another_key_fails_instead_of_being_filed_under_th
     with pytest.raises(SignedAsAnother, match="000000000000"):
         cloudtrail.describe_trails()
     assert keys == []
+
+
+TIMESTAMPS = [
+    1727740800,
+    1727740800.123,
+    "1727740800",
+    "2026-10-01T00:00:00Z",
+    "2026-10-01T00:00:00.123Z",
+    "2026-10-01T00:00:00+02:00",
+    "2026-10-01T00:00:00",
+    "2026-10-01",
+    "Tue, 01 Oct 2026 00:00:00 GMT",
+]
+
+
+@pytest.fixture
+def time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("value", TIMESTAMPS)
+def test_timestamps_are_stored_as_botocore_reads_them(value: object, time_zone: Callable[[str], None]) -> None:
+    time_zone("UTC")
+    assert dumps_json(utc_timestamp(value)) == dumps_json(parse_timestamp(value))
+
+
+@pytest.mark.parametrize("value", [v for v in TIMESTAMPS if str(v).replace(".", "").isdigit()])
+def test_epoch_timestamps_are_utc_wherever_the_collector_runs(value: object, time_zone: Callable[[str], None]) -> None:
+    time_zone("America/New_York")
+    read = utc_timestamp(value)
+    assert read.utcoffset() == timedelta(0) and read == parse_timestamp(value)  # botocore's: -04:00
