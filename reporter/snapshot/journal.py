@@ -3,8 +3,9 @@
 `.collect-journal.jsonl` in the snapshot folder holds a header line (the collection's parameters
 and its as_of), then one manifest entry per artifact, appended as each is written (its file is
 already in place, written atomically). A run killed at any point leaves a journal whose every
-complete line names a file that was whole when it was written; a truncated last line (killed
-mid-write) is skipped and reported.
+complete line names a file that was whole when it was written (files are synced once, before
+the manifest: after a power cut a file may be short, and its digest check below re-collects it);
+a truncated last line (killed mid-write) is skipped and reported.
 
 `collect --resume` reads it back: an `ok` entry is re-used when its file still has its digest and
 no failure of the same call (account, and region when it has one) was journaled, so a merged

@@ -117,6 +117,29 @@ def atomic_write(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def _write_artifact(target: Path, data: bytes, made: set[Path]) -> None:
+    """Write `target` whole or not at all (a rename), without its own fsync: the writer syncs
+    once, before the manifest (an fsync per file was ~70% of the writer's CPU, and ~1 ms of a
+    thread's time each). A power cut before that sync can leave a file short; the manifest does
+    not exist yet, and a resume re-collects any journaled file whose digest differs.
+
+    `made`: the folders known to exist. The temporary's name is fixed: an artifact's path is
+    written once per run (SnapshotWriter checks), and a killed run's leftover is overwritten.
+    """
+    if target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
+    tmp = target.with_name(f".{target.name}.partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # less the umask, as open() does
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _same(stored: dict[str, Any], asked: dict[str, Any]) -> bool:
     return orjson.dumps(stored, option=orjson.OPT_SORT_KEYS) == orjson.dumps(asked, option=orjson.OPT_SORT_KEYS)
 
@@ -178,6 +201,7 @@ class SnapshotWriter:
         self.shard: ShardInfo | None = None
         self._artifacts: list[Artifact] = []
         self._paths: set[str] = set()
+        self._folders: set[Path] = set()  # made by _write_artifact (a set shared by threads: add is atomic)
         # The collector writes from many threads at once.
         self._lock = threading.Lock()
 
@@ -203,7 +227,7 @@ class SnapshotWriter:
     ) -> Artifact:
         with self._lock:
             rel = self._checked_path(relpath)
-        atomic_write(self.root / rel, data)
+        _write_artifact(self.root / rel, data, self._folders)
         artifact = Artifact(
             path=rel,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -334,6 +358,7 @@ class SnapshotWriter:
             else Incomplete(reason=incomplete, journal=JOURNAL_NAME if self._journal else None),
             shard=self.shard,
         )
+        os.sync()  # every artifact's file (written without an fsync each), before the manifest names them
         atomic_write(self.root / MANIFEST_NAME, manifest.to_bytes())
         if self._journal is not None:
             if incomplete is None:
