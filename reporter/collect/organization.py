@@ -37,24 +37,35 @@ def describe_organization(ctx: Context, answer: dict[str, Any] | Failure) -> Org
     return OrganizationInfo(organization_id=org.get("Id"), management_account=org.get("MasterAccountId"))
 
 
-def list_accounts(ctx: Context, info: OrganizationInfo) -> OrganizationInfo:
+def is_active(account: dict[str, Any]) -> bool:
+    # `State` replaces the deprecated `Status` (both present until September 2026 on AWS).
+    return (account.get("State") or account.get("Status")) == "ACTIVE"
+
+
+def list_accounts(
+    ctx: Context, info: OrganizationInfo, found: Callable[[list[dict[str, Any]]], None] | None = None
+) -> OrganizationInfo:
+    """ListAccounts, every page; `found(accounts)` as each page comes in."""
     orgs = ctx.client("organizations")
-    answer = ctx.fetch_json(
-        "organization/accounts.json",
-        lambda: {"Accounts": all_pages(orgs, "list_accounts", "Accounts")},
-        api="organizations:ListAccounts",
-        region=ctx.home_region,
-    )
+
+    def listing() -> dict[str, Any]:
+        accounts: list[dict[str, Any]] = []
+        for page in orgs.get_paginator("list_accounts").paginate():
+            accounts += page.get("Accounts") or []
+            if found is not None:
+                found(page.get("Accounts") or [])
+        return {"Accounts": accounts}
+
+    api, home = "organizations:ListAccounts", ctx.home_region
+    answer = ctx.fetch_json("organization/accounts.json", listing, api=api, region=home)
     if isinstance(answer, Failure):
         return info
     accounts = answer["Accounts"]
-    # `State` replaces the deprecated `Status` (both present until September 2026 on AWS).
-    active = tuple(sorted(a["Id"] for a in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"))
     return OrganizationInfo(
         info.organization_id,
         info.management_account,
         {a["Id"]: a.get("Name", "") for a in accounts},
-        active,
+        tuple(sorted(a["Id"] for a in accounts if is_active(a))),
         listed=True,
     )
 

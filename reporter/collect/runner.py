@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,9 +48,9 @@ from reporter.collect.organization import (
     OrganizationInfo,
     collect_structure,
     describe_organization,
+    is_active,
     list_accounts,
 )
-from reporter.collect.processes import run_children
 from reporter.collect.ratelimit import SAFETY_MARGIN, ConcurrencyGate, RateLimiter
 from reporter.collect.resume import check_resumable, journal_parameters, resume_state
 from reporter.collect.root_event_sources import collect_trail_log_root_events
@@ -64,7 +64,7 @@ from reporter.collect.session import (
     client_config,
 )
 from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of, partition_regions
-from reporter.snapshot.manifest import INTERNAL_ERROR_API, Artifact, ScopeAccount, ShardInfo
+from reporter.snapshot.manifest import INTERNAL_ERROR_API, ShardInfo
 from reporter.snapshot.writer import SnapshotWriter
 
 ENABLED_REGION = {"opt-in-not-required", "opted-in"}
@@ -212,204 +212,113 @@ def _shared_clients(
 
 
 def _collect_scope(run: _Run, described: dict[str, Any] | Failure, progress: Progress, bar: TaskID) -> tuple[str, ...]:
-    """The organization's artifacts, then every account's; the accounts in scope."""
+    """The organization's artifacts, then every account's; the accounts in scope.
+
+    With --organization, each account starts as soon as its ListAccounts page is in (the
+    listing is 1 call per 20 accounts, one after another: 2.5 s at 1,000 accounts, with nothing
+    else in flight if the accounts waited for it).
+    """
     options, caller = run.options, run.caller
     org_ctx = run.context(run.caller_account, caller, artifact_account=None)
     run.info = describe_organization(org_ctx, described)
     whole_org = options.organization or run.info.management_account == run.caller_account
-    if whole_org:
-        run.info = list_accounts(org_ctx, run.info)
-    targets = _targets(options, run.info, run.caller_account)
     shard = options.shard
-    walk_organization = bool(whole_org and run.info.listed and (shard is None or shard.walks_organization))
-    if shard is not None:
-        # Without the organization's account list a shard cannot know its share: it collects
-        # none, and merge refuses it (its ListAccounts error artifact says why).
-        listed = run.info.listed or not options.organization
-        run.writer.shard = ShardInfo(
-            index=shard.index, count=shard.count, accounts_seen=sorted(targets) if listed else None
-        )
-        targets = shard.select(targets) if listed else ()
-    progress.update(bar, description="collecting accounts", total=len(targets), completed=0)
-    processes = 1 if options.resume else min(options.processes, options.max_workers, len(targets))
+    processes = 1 if options.resume else min(options.processes, options.max_workers)
+    progress.update(bar, description="collecting accounts", total=None, completed=0)
+    # Imported here: processes.py builds on this module (_Run, _Accounts).
+    from reporter.collect.processes import Children  # noqa: PLC0415
+
+    collector: Children | _Accounts
     if processes > 1:
-        collect_in_processes(run, targets, walk_organization, processes, lambda: progress.advance(bar))
+        collector = Children(run, processes, progress.advance, bar)
     else:
-        collect_accounts(run, targets, walk_organization, lambda _: progress.advance(bar))
+        collector = _Accounts(run, lambda _: progress.advance(bar))
+    with collector:
+
+        def found(page: list[dict[str, Any]]) -> None:
+            for account in page:
+                run.info.account_names[account["Id"]] = account.get("Name", "")
+                if is_active(account) and (shard is None or shard.select([account["Id"]])):
+                    collector.add(account["Id"])
+
+        if whole_org:
+            run.info = list_accounts(org_ctx, run.info, found if options.organization else None)
+        targets = _targets(options, run.info, run.caller_account)
+        if shard is not None:
+            # Without the organization's account list a shard cannot know its share: it collects
+            # none (but those its pages already started), and merge refuses it (its ListAccounts
+            # error artifact says why).
+            listed = run.info.listed or not options.organization
+            run.writer.shard = ShardInfo(
+                index=shard.index, count=shard.count, accounts_seen=sorted(targets) if listed else None
+            )
+            targets = shard.select(targets) if listed else ()
+        if whole_org and run.info.listed and (shard is None or shard.walks_organization):
+            collector.walk()
+        for account in targets:
+            collector.add(account)  # those the pages did not start (a resume, --accounts, a failed listing)
+        progress.update(bar, total=len(collector.accounts))
     if options.root_events.kind != "lookup":
         progress.update(bar, description=f"root events from {options.root_events.kind}")
         _guarded(run, None, f"root events from {options.root_events.kind}", collect_trail_log_root_events, run, targets)
     return targets
 
 
-def collect_accounts(
-    run: _Run, targets: tuple[str, ...], walk_organization: bool, done: Callable[[str | None], None]
-) -> None:
-    """The organization walk (when asked) and each of `targets`, in this process's pools;
-    `done(account)` once an account is collected, `done(None)` once the walk is."""
-    options = run.options
-    with ThreadPoolExecutor(options.max_workers * PIECE_THREADS, thread_name_prefix="collect") as work:
-        run.work = work
-        with ThreadPoolExecutor(
-            min(options.max_workers * ACCOUNT_THREADS, len(targets) + 1), thread_name_prefix="account"
-        ) as accounts:
-            pending: list[Future[None]] = []
-            if walk_organization:
-                org_ctx = run.context(run.caller_account, run.caller, artifact_account=None)
-                walk = accounts.submit(_guarded, run, None, "the organization walk", collect_structure, org_ctx)
-                walk.add_done_callback(lambda _: done(None))
-                pending.append(walk)
-            for account in targets:
-                future = accounts.submit(_guarded, run, account, f"account {account}", _collect_account, run, account)
-                future.add_done_callback(lambda _, account=account: done(account))  # type: ignore[misc]
-                pending.append(future)
-            try:
-                for future in pending:
-                    future.result()
-            except BaseException:
-                # An interruption: what has not started never will, so the snapshot is finalised now,
-                # not after every queued account has been collected all the same.
-                run.stopping = True
-                accounts.shutdown(wait=False, cancel_futures=True)
-                work.shutdown(wait=False, cancel_futures=True)
-                raise
+class _Accounts:
+    """This process's pools: the organization walk and each account added, collected at once;
+    `done(account)` once an account is collected, `done(None)` once the walk is. Leaving the
+    `with` waits for them all (on an interruption: cancels what has not started)."""
 
+    def __init__(self, run: _Run, done: Callable[[str | None], None]) -> None:
+        self.run, self._done = run, done
+        self.accounts: dict[str, None] = {}  # in the order added
+        workers = run.options.max_workers
+        self._work = ThreadPoolExecutor(workers * PIECE_THREADS, thread_name_prefix="collect")
+        self._pool = ThreadPoolExecutor(workers * ACCOUNT_THREADS, thread_name_prefix="account")
+        self._pending: list[Future[None]] = []
+        run.work = self._work
 
-class CollectProcessError(RuntimeError):
-    """A child process of `collect --processes` died, or hit a bug in reporter."""
+    def walk(self) -> None:
+        run = self.run
+        org_ctx = run.context(run.caller_account, run.caller, artifact_account=None)
+        future = self._pool.submit(_guarded, run, None, "the organization walk", collect_structure, org_ctx)
+        future.add_done_callback(lambda _: self._done(None))
+        self._pending.append(future)
 
+    def add(self, account: str) -> None:
+        if account in self.accounts:
+            return
+        self.accounts[account] = None
+        run = self.run
+        future = self._pool.submit(_guarded, run, account, f"account {account}", _collect_account, run, account)
+        future.add_done_callback(lambda _: self._done(account))
+        self._pending.append(future)
 
-@dataclass(frozen=True)
-class _Share:
-    """What one child process of `collect --processes` collects, and all it needs to."""
+    def __enter__(self) -> _Accounts:
+        return self
 
-    options: CollectOptions  # max_workers: this child's part of the run's in-flight bound
-    accounts: tuple[str, ...]
-    walk_organization: bool
-    info: OrganizationInfo
-    caller_account: str
-    partition: str
-    home: str
-    as_of: datetime
-    clock: Callable[[], datetime]
-    sleep: Callable[[float], None]
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        if kind is not None:
+            self._cancel()
+            return
+        try:
+            for future in self._pending:
+                future.result()
+        except BaseException:
+            self._cancel()
+            raise
+        self._pool.shutdown()
+        self._work.shutdown()
 
-
-@dataclass(frozen=True)
-class _Done:
-    account: str | None  # None: the organization walk
-    regions: list[str] | None
-    trails: list[dict[str, Any]] | None
-
-
-@dataclass(frozen=True)
-class _Ended:
-    by_api: dict[str, int]
-    by_account: dict[str, int]
-    bugs: list[str]
-
-
-def collect_in_processes(
-    run: _Run, targets: tuple[str, ...], walk_organization: bool, processes: int, advance: Callable[[], None]
-) -> None:
-    """`targets` collected by `processes` child processes into this run's snapshot folder.
-
-    Accounts are dealt round-robin in scope order (the same scope, the same split); the run's
-    in-flight bound is divided among the children (each has its own gate, and its own rate
-    limiter: an account's (account, region) keys are all in one child). Each child writes its
-    artifacts' files and sends their manifest entries here, where this run's writer journals
-    them and, at the end, lists them in the one manifest. A child that dies leaves an
-    InternalError artifact on each account it had not finished; a bug in a child stops the run
-    as one in this process would (both: the manifest marked incomplete, then raised).
-    """
-    options = run.options
-    child_options = replace(options, previous_manifest=None, quiet=True)
-    base, extra = divmod(options.max_workers, processes)
-    shares = [
-        _Share(
-            replace(child_options, max_workers=base + (index < extra)),
-            targets[index::processes],
-            walk_organization and index == 0,
-            run.info,
-            run.caller_account,
-            run.partition,
-            run.home,
-            run.writer.as_of,
-            run.clock,
-            run.sleep,
-        )
-        for index in range(processes)
-    ]
-    finished: set[str | None] = set()
-
-    def receive(index: int, message: Any) -> None:
-        if isinstance(message, Artifact | ScopeAccount):
-            run.writer.adopt(message)
-        elif isinstance(message, _Done):
-            finished.add(message.account)
-            if message.account is not None:
-                if message.regions is not None and message.trails is not None:
-                    run.regions[message.account], run.trails[message.account] = message.regions, message.trails
-                advance()
-        elif isinstance(message, _Ended):
-            run.counter.absorb(message.by_api, message.by_account)
-            run.bugs += [CollectProcessError(f"collection process {index + 1}: {bug}") for bug in message.bugs]
-
-    codes = run_children(shares, _collect_share, receive)
-    for index, code in enumerate(codes):
-        if code is None:
-            continue
-        share = shares[index]
-        left = [a for a in share.accounts if a not in finished]
-        if share.walk_organization and None not in finished:
-            left.insert(0, None)  # type: ignore[arg-type]
-        what = f"collection process {index + 1}/{processes} exited with code {code}"
-        for account in left:
-            run.writer.add_error(
-                api=INTERNAL_ERROR_API,
-                code="ProcessExited",
-                message=f"{what} before {'the organization walk' if account is None else 'account ' + account} "
-                "was complete",
-                account=account,
-                collected_at=run.clock(),
-            )
-            if account is not None and not run.writer.has_account(account):
-                run.writer.add_account(account, name=run.info.account_names.get(account) or None)
-        run.bugs.append(CollectProcessError(what))
-
-
-def _collect_share(share: _Share, send: Callable[[Any], None]) -> None:
-    """A child process's collection (collect_in_processes)."""
-    options, counter = share.options, ApiCounter()
-    caller = ClientPool(share.caller_account, _shared_clients(options, counter, share.sleep, None), priority=True)
-    writer = SnapshotWriter(
-        options.out,
-        tool_version=__version__,
-        period_start=options.period_start,
-        period_end=options.period_end,
-        as_of=share.as_of,
-        listener=send,
-    )
-    run = _Run(
-        options,
-        writer,
-        caller,
-        share.caller_account,
-        share.partition,
-        share.home,
-        share.info,
-        None,
-        share.clock,
-        share.sleep,
-        counter=counter,
-    )
-
-    def done(account: str | None) -> None:
-        regions, trails = (run.regions.get(account), run.trails.get(account)) if account else (None, None)
-        send(_Done(account, regions, trails))
-
-    collect_accounts(run, share.accounts, share.walk_organization, done)
-    send(_Ended(dict(counter.by_api), dict(counter.by_account), [_describe(bug) for bug in run.bugs]))
+    def _cancel(self) -> None:
+        # An interruption: what has not started never will, so the snapshot is finalised now,
+        # not after every queued account has been collected all the same.
+        # What is running is waited for: nothing may write beside the manifest once it is written.
+        self.run.stopping = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._work.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
+        self._work.shutdown()
 
 
 def _guarded(run: _Run, account: str | None, what: str, job: Callable[..., None], *args: Any) -> None:

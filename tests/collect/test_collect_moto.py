@@ -380,3 +380,33 @@ def test_root_events_from_the_trail_bucket_match_lookup_events(
     assert (out / rel).read_bytes() == (lookup_out / rel).read_bytes()
     assert "cloudtrail:LookupEvents" not in summary.calls_by_api
     assert f"accounts/{world.mgmt}/cloudtrail/trail_log_objects.json" in arts
+
+
+def test_accounts_start_as_their_listing_page_comes_in(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not after the whole ListAccounts walk (a call per 20 accounts, one after another)."""
+    import threading
+
+    from reporter.collect import runner
+
+    started, listed = threading.Event(), threading.Event()
+    before_listing_ended: list[bool] = []
+    real_list, real_account = runner.list_accounts, runner._collect_account
+
+    def list_accounts(*args: Any) -> Any:
+        info = real_list(*args)
+        started.wait(10)  # an account the pages started is running by now; none without streaming
+        listed.set()
+        return info
+
+    def collect_account(run: Any, account: str) -> None:
+        before_listing_ended.append(not listed.is_set())
+        started.set()
+        real_account(run, account)
+
+    monkeypatch.setattr(runner, "list_accounts", list_accounts)
+    monkeypatch.setattr(runner, "_collect_account", collect_account)
+    summary = collect(options(tmp_path / "snap"), clock=fixed_clock, sleep=no_sleep)
+    assert summary.accounts == 3
+    assert len(before_listing_ended) == 3 and before_listing_ended[0]
