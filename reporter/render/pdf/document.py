@@ -106,45 +106,47 @@ def render_pdf(
     `account_cap` accounts the account tables are per OU (org_view.py)."""
     from weasyprint import HTML, Attachment  # noqa: PLC0415 - heavy import, only when rendering
 
-    templates = shipped_dir("templates")
-    view = build_view(model, page_size=page_size, table_cap=table_cap, account_cap=account_cap)
-    html, generated = render_html(view, templates)
-    fetcher = fetcher or TemplatesOnlyFetcher(templates)
-    fetcher.root = templates.resolve()
-    fetcher.generated.update(generated)
-    as_of = model.snapshot.manifest.as_of.replace(tzinfo=None)  # WeasyPrint writes these as UTC ("Z")
-    manifest_bytes = model.snapshot.manifest_bytes
-    attachments = [
-        Attachment(
-            string=manifest_bytes,
-            name="manifest.json",
-            url_fetcher=fetcher,
-            created=as_of,
-            modified=as_of,
-            relationship="Source",
-            description=f"Evidence snapshot manifest, SHA-256 {model.snapshot.digest}",
-        ),
-        Attachment(
-            string=render_json(model),
-            name="findings.json",
-            url_fetcher=fetcher,
-            created=as_of,
-            modified=as_of,
-            relationship="Data",
-            description="The findings of this pack for machines (reporter findings.json)",
-        ),
-    ]
-    identifier = hashlib.sha256(
-        b"reporter-pdf\0"
-        + model.snapshot.digest.encode()
-        + b"\0"
-        + view["page_size"].encode()
-        + b"\0"
-        + str(table_cap).encode()
-        + b"\0"
-        + str(account_cap).encode()
-    ).hexdigest()
-    with paused_gc():  # the cyclic GC adds up to 45 % to WeasyPrint's layout of long documents
+    # The cyclic GC adds up to 45 % to WeasyPrint's layout of long documents, and its passes over
+    # a 1,000-account pack's objects slow the view and findings.json too: paused throughout.
+    with paused_gc():
+        templates = shipped_dir("templates")
+        view = build_view(model, page_size=page_size, table_cap=table_cap, account_cap=account_cap)
+        html, generated = render_html(view, templates)
+        fetcher = fetcher or TemplatesOnlyFetcher(templates)
+        fetcher.root = templates.resolve()
+        fetcher.generated.update(generated)
+        as_of = model.snapshot.manifest.as_of.replace(tzinfo=None)  # WeasyPrint writes these as UTC ("Z")
+        manifest_bytes = model.snapshot.manifest_bytes
+        attachments = [
+            Attachment(
+                string=manifest_bytes,
+                name="manifest.json",
+                url_fetcher=fetcher,
+                created=as_of,
+                modified=as_of,
+                relationship="Source",
+                description=f"Evidence snapshot manifest, SHA-256 {model.snapshot.digest}",
+            ),
+            Attachment(
+                string=render_json(model),
+                name="findings.json",
+                url_fetcher=fetcher,
+                created=as_of,
+                modified=as_of,
+                relationship="Data",
+                description="The findings of this pack for machines (reporter findings.json)",
+            ),
+        ]
+        identifier = hashlib.sha256(
+            b"reporter-pdf\0"
+            + model.snapshot.digest.encode()
+            + b"\0"
+            + view["page_size"].encode()
+            + b"\0"
+            + str(table_cap).encode()
+            + b"\0"
+            + str(account_cap).encode()
+        ).hexdigest()
         document = HTML(string=html, base_url=templates.resolve().as_uri() + "/", url_fetcher=fetcher, encoding="utf-8")
         return document.write_pdf(
             pdf_variant="pdf/a-3b",
