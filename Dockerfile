@@ -30,6 +30,8 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
 WORKDIR /var/lib/reporter
 RUN chown reporter:reporter /var/lib/reporter
 USER 10001:10001
-ENV PYTHONDONTWRITEBYTECODE=1 NO_COLOR=1
+# The history's default path is $XDG_DATA_HOME/reporter/history.db: on the volume, not in the
+# container's home, which a `--rm` run or a new ECS task starts empty.
+ENV PYTHONDONTWRITEBYTECODE=1 NO_COLOR=1 XDG_DATA_HOME=/var/lib/reporter
 ENTRYPOINT ["reporter"]
 CMD ["--help"]

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo pages test test-newest-botocore lock dist image chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo pages test test-newest-botocore lock dist image image-smoke chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
 
 # constraints.txt pins every package (core and all extras) to the versions CI tested: `make lock`.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -37,9 +37,17 @@ test-newest-botocore:
 	  || { echo "FAILED: the newest botocore no longer signs each request with context['signing']['request_credentials'] (reporter/collect/session.py)"; exit 1; }
 
 # The container of the ECS and Batch recipes: `docker run --rm -v "$$PWD/out:/var/lib/reporter" reporter:<version> demo --out .`
+# CONTAINER: docker where its engine answers, else podman. PYTHON_IMAGE: another base image (without
+# registry access: tools/local_base_image.sh builds one). CONTAINER_FLAGS: more `build` options.
 IMAGE ?= reporter
+CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
 image:
-	docker build --tag $(IMAGE):$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])') .
+	$(CONTAINER) build $(CONTAINER_FLAGS) $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
+	  --tag $(IMAGE):$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])') .
+
+# Issue #18's acceptance: build, run `demo` and `report` in the image, validate what it wrote. Root; minutes.
+image-smoke: $(VENV)/.installed-dev
+	CONTAINER=$(CONTAINER) PYTHON_IMAGE=$(PYTHON_IMAGE) IMAGE=$(IMAGE) tools/image_smoke.sh
 
 dist: $(VENV)/.installed-dev
 	rm -rf dist

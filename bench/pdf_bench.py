@@ -10,7 +10,9 @@ per account in the period (the 1,000-account org: 51,000 credential-report rows,
 events, 16 OUs). Each measurement runs in a fresh subprocess and reports wall time, CPU time
 (user + sys) and peak RSS (the child's VmHWM) of the child, interpreter start and imports included,
 and the pack's stages in CPU seconds: build_pack, build_view, and the rest of write_pdf (HTML +
-WeasyPrint); ms per account and the marginal ms of one more account are of CPU time too. The
+WeasyPrint). "pack s" and "cpu s" run from the interpreter's start to the written PDF; the bench's
+own work after it (the view again, for its row counts, and pypdf counting the pages) is in the
+child's total ("child s") only. ms per account and the marginal ms of one more account are of CPU time too. The
 pack is rendered at the default table cap (500). "rows" counts every table row the pack lays out.
 The baseline renders one naive HTML table (auto layout, `overflow-wrap: anywhere`, default GC) of
 the same number of evidence rows through WeasyPrint. `--outputs` also times the workbook and
@@ -77,31 +79,36 @@ def child_pack(snapshot: str, out: str, cap: int, frameworks: str) -> dict[str, 
     from reporter.render.pdf import build_view, write_pdf
     from reporter.snapshot.reader import Snapshot
 
-    # Wall and CPU per stage: on a shared machine the CPU times are the comparable ones.
+    # Wall and CPU per stage: on a shared machine the CPU times are the comparable ones. The
+    # bench's own work (a second view for the row counts, pypdf counting the pages) comes after
+    # the PDF is written and is reported apart ("after_pdf"): the pack's figure is up to the PDF.
     t0, c0 = time.perf_counter(), time.process_time()
     model = build_pack(Snapshot.open(snapshot), _options(frameworks))
     t1, c1 = time.perf_counter(), time.process_time()
-    view = build_view(model, table_cap=cap)
+    path = write_pdf(model, Path(out), table_cap=cap)
     t2, c2 = time.perf_counter(), time.process_time()
-    path = write_pdf(model, Path(out), table_cap=cap)  # builds the view again: weasyprint_s = its rest
+    view = build_view(model, table_cap=cap)  # as write_pdf built it: weasyprint_s = write_pdf's rest
     t3, c3 = time.perf_counter(), time.process_time()
     import pypdf
 
     rows = _table_rows(view)
+    pages = len(pypdf.PdfReader(path).pages)
     return {
         "model_cpu_s": c1 - c0,
-        "view_cpu_s": c2 - c1,
-        "weasyprint_cpu_s": (c3 - c2) - (c2 - c1),
+        "view_cpu_s": c3 - c2,
+        "weasyprint_cpu_s": (c2 - c1) - (c3 - c2),
         "model_s": t1 - t0,
-        "view_s": t2 - t1,
-        "weasyprint_s": (t3 - t2) - (t2 - t1),
-        "render_s": t3 - t2,
-        "total_s": t3 - t0,
+        "view_s": t3 - t2,
+        "weasyprint_s": (t2 - t1) - (t3 - t2),
+        "render_s": t2 - t1,
+        "total_s": t2 - t0,
+        "after_pdf_s": time.perf_counter() - t2,
+        "after_pdf_cpu_s": time.process_time() - c2,
         "table_rows": sum(rows.values()),
         "rows": rows,
         "findings": len(model.all_findings),
         "findings_shown": view["findings"]["total"],
-        "pages": len(pypdf.PdfReader(path).pages),
+        "pages": pages,
         "bytes": path.stat().st_size,
     }
 
@@ -218,6 +225,10 @@ def run_child(kind: str, snapshot: Path, out: Path, size: int, frameworks: str) 
         raise RuntimeError(proc.stderr[-3000:])
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     result["process_wall_s"] = wall
+    # Interpreter start and imports to the written PDF: the child's wall and CPU less the bench's
+    # work after it (a pack's only; the naive and output children do none).
+    result["pdf_wall_s"] = wall - result.get("after_pdf_s", 0.0)
+    result["pdf_cpu_s"] = result["cpu_s"] - result.get("after_pdf_cpu_s", 0.0)
     return result
 
 
@@ -229,13 +240,18 @@ def uptime() -> str:
 
 
 def _line(accounts: int, pack: dict[str, Any], naive: dict[str, Any] | None, previous: tuple[int, float] | None) -> str:
-    """One size: the stages are CPU seconds; ms/ac and Δms/ac (between this size and the one
-    before: the cost of one more account) are of CPU time too, the comparable figure."""
-    per_account = 1000 * pack["cpu_s"] / accounts
-    marginal = f"{1000 * (pack['cpu_s'] - previous[1]) / (accounts - previous[0]):>6.1f}" if previous else f"{'':>6}"
+    """One size: "pack s" and "cpu s" up to the written PDF, "child s" the whole child (the bench's
+    row count and page count after the PDF included); the stages are CPU seconds; ms/ac and Δms/ac
+    (between this size and the one before: the cost of one more account) are of CPU time too,
+    the comparable figure."""
+    per_account = 1000 * pack["pdf_cpu_s"] / accounts
+    marginal = (
+        f"{1000 * (pack['pdf_cpu_s'] - previous[1]) / (accounts - previous[0]):>6.1f}" if previous else f"{'':>6}"
+    )
     line = (
-        f"{accounts:>5} {pack['table_rows']:>5} {pack['pages']:>5} | {pack['process_wall_s']:>6.1f} "
-        f"{pack['cpu_s']:>6.1f} {pack['peak_rss_mb']:>5.0f} {per_account:>6.1f} {marginal} | "
+        f"{accounts:>5} {pack['table_rows']:>5} {pack['pages']:>5} | {pack['pdf_wall_s']:>6.1f} "
+        f"{pack['pdf_cpu_s']:>6.1f} {pack['process_wall_s']:>7.1f} {pack['peak_rss_mb']:>5.0f} {per_account:>6.1f} "
+        f"{marginal} | "
         f"{pack['model_cpu_s']:>5.1f} {pack['view_cpu_s']:>5.1f} {pack['weasyprint_cpu_s']:>5.1f} | "
     )
     if naive:
@@ -272,7 +288,8 @@ def main() -> None:
         "runs": [],
     }
     print(
-        f"{'accts':>5} {'rows':>5} {'pages':>5} | {'pack s':>6} {'cpu s':>6} {'MB':>5} {'ms/ac':>6} {'Δms/ac':>6} | "
+        f"{'accts':>5} {'rows':>5} {'pages':>5} | {'pack s':>6} {'cpu s':>6} {'child s':>7} {'MB':>5} {'ms/ac':>6} "
+        f"{'Δms/ac':>6} | "
         f"{'model':>5} {'view':>5} {'weasy':>5} | {'naive s':>7} {'cpu s':>6} {'MB':>5} {'ms/row':>6}"
     )
     previous: tuple[int, float] | None = None
@@ -312,12 +329,12 @@ def main() -> None:
                     flush=True,
                 )
             results["runs"].append(run)
-            previous = (accounts, pack["cpu_s"])
+            previous = (accounts, pack["pdf_cpu_s"])
     biggest = results["runs"][-1]["pack"]
-    ok = biggest["process_wall_s"] <= 60 and biggest["peak_rss_mb"] <= 1536 and biggest["pages"] <= 150
+    ok = biggest["pdf_wall_s"] <= 60 and biggest["peak_rss_mb"] <= 1536 and biggest["pages"] <= 150
     print(
         f"budget at {sizes[-1]} accounts (<= 60 s wall, <= 1.5 GB, <= 150 pages): {'OK' if ok else 'OVER'} "
-        f"({biggest['process_wall_s']:.1f} s wall, {biggest['cpu_s']:.1f} s CPU, {biggest['peak_rss_mb']:.0f} MB, "
+        f"({biggest['pdf_wall_s']:.1f} s wall, {biggest['pdf_cpu_s']:.1f} s CPU, {biggest['peak_rss_mb']:.0f} MB, "
         f"{biggest['pages']} pages)"
     )
     if args.json:

@@ -86,6 +86,18 @@ def test_the_image_installs_the_system_libraries_the_makefile_names_and_runs_as_
     (user,) = re.findall(r"^USER (\S+)$", runtime, re.MULTILINE)
     assert not user.startswith(("0", "root"))
     assert "-c constraints.txt" in dockerfile
+    # The default history ($XDG_DATA_HOME/reporter/history.db) must land on the volume the recipes mount.
+    (workdir,) = re.findall(r"^WORKDIR (\S+)$", runtime, re.MULTILINE)
+    assert f"XDG_DATA_HOME={workdir}" in runtime.split()
+
+
+def test_every_source_the_image_copies_is_in_the_build_context():
+    root = PACKAGE.parent
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    sources = [s for line in re.findall(r"^COPY (?!--)(.+) \S+$", dockerfile, re.MULTILINE) for s in line.split()]
+    assert "pyproject.toml" in sources
+    ignored = {line.strip().rstrip("/") for line in (root / ".dockerignore").read_text(encoding="utf-8").splitlines()}
+    assert [s for s in sources if not (root / s).exists() or s in ignored] == []
 
 
 def test_openpyxl_writes_through_lxml_in_every_install():

@@ -144,6 +144,34 @@ def _combine(statuses: Iterable[Status]) -> Status:
 FindingIndex = dict[tuple[str, LimitKey, str], list[Finding]]
 
 
+@dataclass(frozen=True)
+class JudgedFindings:
+    """The findings every framework is evaluated against, indexed once (`index`): a pack
+    evaluates several frameworks over the same ~140,000 findings (1,000 accounts), and each
+    row looks them up by check, limits and account."""
+
+    accounts: frozenset[str]
+    by_check: dict[tuple[str, LimitKey], list[Finding]]
+    by_check_account: FindingIndex
+    # A requirement names its findings in the findings' own order (account, check, resource),
+    # whatever order they were handed in.
+    order: dict[str, tuple[Any, ...]]
+
+    @classmethod
+    def index(cls, findings: Iterable[Finding]) -> JudgedFindings:
+        by_check: dict[tuple[str, LimitKey], list[Finding]] = defaultdict(list)
+        by_check_account: FindingIndex = defaultdict(list)
+        order: dict[str, tuple[Any, ...]] = {}
+        accounts: set[str] = set()
+        for f in findings:
+            key = limit_key(f.limits)
+            by_check[(f.check_id, key)].append(f)
+            by_check_account[(f.check_id, key, f.account_id)].append(f)
+            order[f.finding_id] = finding_order(f)
+            accounts.add(f.account_id)
+        return cls(frozenset(accounts), dict(by_check), dict(by_check_account), order)
+
+
 def _row_limits(requirement: Requirement, thresholds: Thresholds) -> dict[str, LimitKey]:
     """Check id → the limits this row judges it by: the row's own where it states them."""
     out: dict[str, LimitKey] = {}
@@ -218,7 +246,7 @@ def _summarise(
 
 def evaluate(
     framework: Framework,
-    findings: Sequence[Finding],
+    findings: Sequence[Finding] | JudgedFindings,
     attestations: Sequence[Attestation] = (),
     *,
     as_of: datetime,
@@ -232,21 +260,15 @@ def evaluate(
     `as_of` (the snapshot's) decides which attestations have expired; never the clock.
     Each row judges a check by the findings made under its own limits (the row's where it states
     them, `thresholds` for the rest); `findings` must hold those (checks.runner.run_checks with
-    the framework's stated limits), or the row is NOT_ASSESSED.
+    the framework's stated limits), or the row is NOT_ASSESSED. Several frameworks over the
+    same findings: index them once (`JudgedFindings.index`) and pass that to each.
     """
     thresholds = thresholds or Thresholds()
     on = utc_date(as_of)
-    scope = sorted({f.account_id for f in findings} | set(accounts or ()))
-    by_check: dict[tuple[str, LimitKey], list[Finding]] = defaultdict(list)
-    # Indexed once: requirements × accounts lookups would otherwise rescan every finding.
-    by_check_account: FindingIndex = defaultdict(list)
-    # A requirement names its findings in the findings' own order (account, check, resource),
-    # whatever order they were handed in.
-    order = {f.finding_id: finding_order(f) for f in findings}
-    for f in findings:
-        key = limit_key(f.limits)
-        by_check[(f.check_id, key)].append(f)
-        by_check_account[(f.check_id, key, f.account_id)].append(f)
+    # Indexed: requirements × accounts lookups would otherwise rescan every finding.
+    judged = findings if isinstance(findings, JudgedFindings) else JudgedFindings.index(findings)
+    by_check, by_check_account, order = judged.by_check, judged.by_check_account, judged.order
+    scope = sorted(judged.accounts | set(accounts or ()))
 
     results: list[RequirementResult] = []
     counts = _empty_counts()

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import numpy as np
 import orjson
 import pandas as pd
 
 from reporter.assess.attestations import Attestation
-from reporter.assess.evaluate import FrameworkResult, evaluate
+from reporter.assess.evaluate import FrameworkResult, JudgedFindings, evaluate
 from reporter.assess.framework_files import default_frameworks, load_frameworks
 from reporter.assess.framework_model import Framework
 from reporter.assess.risk_acceptance import AcceptanceReport, RiskAcceptances, apply
@@ -114,14 +115,10 @@ class Pack:
 
     def _root_events(self) -> pd.DataFrame:
         manifest = self.snapshot.manifest
-        frames = [
-            t.data.assign(account=e.account_id)
-            for e in self.evidence
-            if isinstance(t := e.tables["root_events"], EvidenceTable)
-        ]
-        if not frames:
+        tables = [(e.account_id, t) for e in self.evidence if isinstance(t := e.tables["root_events"], EvidenceTable)]
+        if not tables:
             return root_events_frame([]).assign(account=pd.Series(dtype=object))
-        events = pd.concat(frames, ignore_index=True)
+        events = _concat_labelled(tables, "account")
         in_period = events[
             (events["event_time"] >= pd.Timestamp(manifest.period_start))
             & (events["event_time"] < pd.Timestamp(manifest.period_end))
@@ -164,14 +161,12 @@ class Pack:
         return cast(pd.DataFrame, self._memo["credential_rows"]).copy()
 
     def _credential_rows(self) -> pd.DataFrame:
-        frames = [
-            t.data.assign(source=t.sources[0])
-            for e in self.evidence
-            if isinstance(t := e.tables["credential_report"], EvidenceTable)
+        tables = [
+            (t.sources[0], t) for e in self.evidence if isinstance(t := e.tables["credential_report"], EvidenceTable)
         ]
-        if not frames:
+        if not tables:
             return pd.DataFrame(columns=[*cr_output_columns(), "source"])
-        rows = pd.concat(frames, ignore_index=True).sort_values(["account_id", "line"], kind="stable")
+        rows = _concat_labelled(tables, "source").sort_values(["account_id", "line"], kind="stable")
         return rows.reset_index(drop=True)
 
     def counts(self, account_id: str | None = None) -> dict[str, int]:
@@ -183,6 +178,15 @@ class Pack:
 
 
 STATUS_VALUES = tuple(status.value for status in Status)
+
+
+def _concat_labelled(tables: list[tuple[str, EvidenceTable]], column: str) -> pd.DataFrame:
+    """The tables' rows in one frame, each labelled in `column` with its table's label; the
+    label is added after the concatenation, as `assign` on each of 1,000 accounts' tables
+    would copy every one of them first."""
+    frame = pd.concat([t.data for _, t in tables], ignore_index=True)
+    frame[column] = pd.Series(np.repeat([label for label, _ in tables], [len(t.data) for _, t in tables]), dtype=str)
+    return frame
 
 
 def _counts_by_account(findings: list[Finding]) -> dict[str | None, dict[str, int]]:
@@ -271,8 +275,9 @@ def _assess(snapshot: Snapshot, options: PackOptions) -> Pack:
     per_account = findings_by_account(findings)  # not accounts x findings
     accounts = [_account_status(snapshot, e, per_account.get(e.account_id, [])) for e in evidence]
     scope = [a.id for a in snapshot.manifest.accounts]
+    indexed = JudgedFindings.index(judged)  # once for every framework
     results = [
-        evaluate(fw, judged, options.attestations, as_of=as_of, accounts=scope, thresholds=options.thresholds)
+        evaluate(fw, indexed, options.attestations, as_of=as_of, accounts=scope, thresholds=options.thresholds)
         for fw in chosen
     ]
     return Pack(

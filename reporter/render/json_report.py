@@ -9,6 +9,7 @@ import orjson
 
 from reporter import __version__
 from reporter.checks.finding import Finding
+from reporter.core.gcpause import paused_gc
 from reporter.pack.model import Pack, checks_block, snapshot_block
 from reporter.snapshot.writer import atomic_write
 
@@ -72,8 +73,10 @@ def _findings(model: Pack, findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def render_json(model: Pack) -> bytes:
-    # Sorted keys and an order fixed by the model: the same snapshot gives the same bytes.
-    return orjson.dumps(findings_document(model), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    # Sorted keys and an order fixed by the model: the same snapshot gives the same bytes. The
+    # GC paused: a 1,000-account document is ~140,000 findings' dicts, none in a cycle.
+    with paused_gc():
+        return orjson.dumps(findings_document(model), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
 def write_json(model: Pack, out_dir: Path) -> Path:

@@ -313,7 +313,7 @@ def control_matrix(model: Pack, groups: list[dict[str, Any]]) -> list[dict[str, 
                 {key_of[i] if i in key_of else key_of.setdefault(i, _group_key(by_id[i])) for i in problem_ids},
                 key=lambda k: group_of[k][0] if k in group_of else 0,
             )
-            per_group = _count_by(problem_ids, lambda i: _group_key(by_id[i]))
+            per_group = _count_by(problem_ids, key_of.__getitem__)
             links = [
                 {
                     "anchor": group_of[k][1]["anchor"],
