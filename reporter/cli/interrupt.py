@@ -21,17 +21,27 @@ class Interrupted(Exception):
         super().__init__(f"stopped by {self.signal_name}")
 
 
-def _raise(signum: int, _: FrameType | None) -> None:
-    raise Interrupted(signum)
-
-
 @contextmanager
 def interruptible() -> Iterator[None]:
     """Within: SIGINT and SIGTERM raise Interrupted in the main thread (elsewhere signals cannot be
-    handled, so nothing changes)."""
+    handled, so nothing changes).
+
+    Only the first signal raises: the collector then waits for the calls in flight (bounded by
+    the read timeout) before it writes the incomplete manifest, and a second Ctrl-C or SIGTERM
+    (an impatient user, a scheduler repeating its stop) raised into that wait would
+    leave threads writing beside a manifest that does not list their files."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    stopping = False
+
+    def _raise(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise Interrupted(signum)
+
     previous = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
