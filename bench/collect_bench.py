@@ -564,8 +564,8 @@ def _figures(
         },
         "ideal_s": round(ideal, 2),
         "ratio_to_ideal": round(wall / ideal, 2),
-        "target_ratio": 1.5,
-        "within_target": wall / ideal <= 1.5,
+        "target_ratio": TARGET_RATIO,
+        "within_target": wall / ideal <= TARGET_RATIO,
         "lookup_events_requests": sum(len(s) for s in lookups.values()),
         "lookup_events_keys": len(peaks),
         "lookup_events_max_per_second_any_key": max(peaks.values(), default=0),
@@ -573,6 +573,10 @@ def _figures(
         "lookup_rate_respected": max(peaks.values(), default=0) <= 2,
         "concurrency_respected": stats["peak_in_flight"] <= workers,
     }
+
+
+# Issue #15's number at 32 workers (the first target, at 16 workers, was 1.5).
+TARGET_RATIO = 1.3
 
 
 def main(argv: list[str] | None = None) -> int:
