@@ -32,9 +32,9 @@ from rich.progress import TaskID
 from reporter import __version__
 from reporter.collect.options import CollectOptions
 from reporter.collect.organization import OrganizationInfo
-from reporter.collect.runner import _Accounts, _describe, _Run, _shared_clients
+from reporter.collect.runner import _Accounts, _describe, _record_unfinished, _Run, _shared_clients
 from reporter.collect.session import ApiCounter, ClientPool
-from reporter.snapshot.manifest import INTERNAL_ERROR_API, Artifact, ScopeAccount
+from reporter.snapshot.manifest import Artifact, ScopeAccount
 from reporter.snapshot.writer import SnapshotWriter
 
 Target = Callable[[Any, Callable[[Any], None], Iterator[Any]], None]
@@ -284,15 +284,7 @@ class Children:
             what = f"collection process {index + 1}/{len(codes)} exited with code {code}"
             for account in left:
                 part = "the organization walk" if account is None else f"account {account}"
-                run.writer.add_error(
-                    api=INTERNAL_ERROR_API,
-                    code="ProcessExited",
-                    message=f"{what} before {part} was complete",
-                    account=account,
-                    collected_at=run.clock(),
-                )
-                if account is not None and not run.writer.has_account(account):
-                    run.writer.add_account(account, name=run.info.account_names.get(account) or None)
+                _record_unfinished(run, account, "ProcessExited", f"{what} before {part} was complete")
             run.bugs.append(CollectProcessError(what))
 
     def _receive(self, index: int, message: Any) -> None:
@@ -312,7 +304,7 @@ class Children:
 
 
 def _collect_share(share: _Share, send: Callable[[Any], None], inbox: Iterator[Any]) -> None:
-    """A child process's collection (`_Children`): the accounts and the walk its inbox names."""
+    """A child process's collection (`Children`): the accounts and the walk its inbox names."""
     options, counter = share.options, ApiCounter()
     caller = ClientPool(share.caller_account, _shared_clients(options, counter, share.sleep, None), priority=True)
     writer = SnapshotWriter(

@@ -330,15 +330,15 @@ def _guarded(run: _Run, account: str | None, what: str, job: Callable[..., None]
         if run.stopping:
             return  # its pieces were cancelled by the interruption; the resume collects this part
         run.bugs.append(exc)
-        run.writer.add_error(
-            api=INTERNAL_ERROR_API,
-            code="InternalError",
-            message=f"{what}: {_describe(exc)}",
-            account=account,
-            collected_at=run.clock(),
-        )
-        if account is not None and not run.writer.has_account(account):
-            run.writer.add_account(account, name=run.info.account_names.get(account) or None)
+        _record_unfinished(run, account, "InternalError", f"{what}: {_describe(exc)}")
+
+
+def _record_unfinished(run: _Run, account: str | None, code: str, message: str) -> None:
+    """An error artifact for a part of the collection that did not complete; its account stays
+    in scope, so what it lacks is reported, not left out."""
+    run.writer.add_error(api=INTERNAL_ERROR_API, code=code, message=message, account=account, collected_at=run.clock())
+    if account is not None and not run.writer.has_account(account):
+        run.writer.add_account(account, name=run.info.account_names.get(account) or None)
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import orjson
@@ -43,6 +43,8 @@ from reporter.pack.record import pack_record
 from reporter.snapshot.manifest import iso_utc
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.signing import SIGNATURE_FORMAT
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,15 @@ class Pack:
     framework_findings: list[Finding] = field(default_factory=list)
 
     # Memos of what several outputs read (the period's root events, the credential rows, the
-    # counts per account): each is a concatenation or a pass over the findings that a 1,000-account
-    # pack would otherwise redo per caller (per account, for the counts).
+    # counts per account, findings.json's bytes): each is a concatenation or a pass over the
+    # findings that a 1,000-account pack would otherwise redo per caller (per account, for the counts).
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: str, make: Callable[[], _T]) -> _T:
+        """`make()`, computed once for this pack (nothing changes a pack once it is built)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return cast(_T, self._memo[key])
 
     @property
     def all_findings(self) -> list[Finding]:
@@ -109,9 +117,7 @@ class Pack:
 
     def root_events(self) -> pd.DataFrame:
         """Every root event of the period, all accounts, oldest first, each with its `evidence_id`."""
-        if "root_events" not in self._memo:
-            self._memo["root_events"] = self._root_events()
-        return cast(pd.DataFrame, self._memo["root_events"]).copy()  # a copy: callers may add columns
+        return self.memo("root_events", self._root_events).copy()  # a copy: callers may add columns
 
     def _root_events(self) -> pd.DataFrame:
         manifest = self.snapshot.manifest
@@ -156,9 +162,7 @@ class Pack:
 
     def credential_rows(self) -> pd.DataFrame:
         """Every credential-report row of every account (root rows included), each with its `evidence_id`."""
-        if "credential_rows" not in self._memo:
-            self._memo["credential_rows"] = self._credential_rows()
-        return cast(pd.DataFrame, self._memo["credential_rows"]).copy()
+        return self.memo("credential_rows", self._credential_rows).copy()
 
     def _credential_rows(self) -> pd.DataFrame:
         tables = [
@@ -171,9 +175,7 @@ class Pack:
 
     def counts(self, account_id: str | None = None) -> dict[str, int]:
         """Findings per status, of one account or (None) of all; an account without findings has zeros."""
-        if "counts" not in self._memo:
-            self._memo["counts"] = _counts_by_account(self.findings)
-        by_account: dict[str | None, dict[str, int]] = self._memo["counts"]
+        by_account = self.memo("counts", lambda: _counts_by_account(self.findings))
         return dict(by_account.get(account_id) or dict.fromkeys(STATUS_VALUES, 0))
 
 

@@ -73,6 +73,11 @@ def _findings(model: Pack, findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def render_json(model: Pack) -> bytes:
+    """findings.json's bytes, made once per pack: `report` writes them and embeds them in the PDF."""
+    return model.memo("findings.json", lambda: _render_json(model))
+
+
+def _render_json(model: Pack) -> bytes:
     # Sorted keys and an order fixed by the model: the same snapshot gives the same bytes. The
     # GC paused: a 1,000-account document is ~140,000 findings' dicts, none in a cycle.
     with paused_gc():

@@ -210,6 +210,20 @@ def test_letter_page_size(tmp_path):
         build_view(build_pack(snapshot), page_size="A3")
 
 
+def test_findings_json_is_built_once_for_the_file_and_the_attachment(tmp_path, monkeypatch):
+    from reporter.render import json_report
+    from reporter.render.outputs import write_outputs
+
+    built = []
+    real = json_report.findings_document
+    monkeypatch.setattr(json_report, "findings_document", lambda model: built.append(model) or real(model))
+    model = build_pack(write_snapshot(tmp_path / "snap"))
+    written = {p.suffix: p for p in write_outputs(model, tmp_path / "out", ["json", "pdf"])}
+    assert len(built) == 1
+    attachment = pypdf.PdfReader(written[".pdf"]).attachments["findings.json"][0]
+    assert attachment == written[".json"].read_bytes()
+
+
 # ------------------------------------------------------------------------------------ safety
 
 
