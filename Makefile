@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo pages test test-newest-botocore lock dist image image-smoke chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs syslibs clean
+.PHONY: demo pages test test-newest-botocore lock dist image image-smoke chaos lint typecheck demo-snapshot fonts bench bench-collect bench-verify bench-pdf bench-trail-logs bench-install syslibs clean
 
 # constraints.txt pins every package (core and all extras) to the versions CI tested: `make lock`.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -106,6 +106,10 @@ bench-pdf: $(VENV)/.installed-dev syslibs
 
 bench-trail-logs: $(VENV)/.installed-dev
 	$(PY) bench/trail_logs_bench.py
+
+# The core install's size and package count beside the install issue #18 measured. Two fresh venvs; minutes.
+bench-install: $(VENV)/.installed-dev
+	$(PY) bench/install_size.py
 
 clean:
 	rm -rf $(VENV) $(NEWEST) .pytest_cache build dist

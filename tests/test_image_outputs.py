@@ -5,6 +5,7 @@ building an image needs root and an engine, and takes minutes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,6 +34,20 @@ def out() -> Path:
 @pytest.fixture(scope="module")
 def findings_count() -> int:
     return len(build_pack(Snapshot.open(demo_snapshot_dir())).all_findings)
+
+
+def test_the_image_holds_this_trees_code(out: Path) -> None:
+    """Every file of the installed package is the tree's own: a build cache that kept an older
+    install (buildah once did, for a `RUN --mount=from=build` step) fails here by file name."""
+    installed = orjson.loads((out / "installed-package.json").read_bytes())
+    package = Path(__file__).parent.parent / "reporter"
+    tree = {
+        str(p.relative_to(package)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert sorted(n for n in tree if installed.get(n) != tree[n]) == []
+    assert sorted(n for n in installed if n.endswith(".py") and n not in tree) == []
 
 
 def test_the_demo_pack_is_the_committed_sample_byte_for_byte(out: Path) -> None:

@@ -44,6 +44,14 @@ chown 10001:10001 "$OUT"
 # shellcheck disable=SC2086 # the flags are words
 run() { "$CONTAINER" $run_flags run --rm --network none ${limits:-} -v "$OUT:/var/lib/reporter" "$IMAGE:$VERSION" "$@"; }
 
+# What the image holds: the installed package's files and their SHA-256, for the test that they
+# are this tree's (a stale build cache shows there by file name, not as a PDF that differs).
+"$CONTAINER" $run_flags run --rm --network none ${limits:-} -v "$OUT:/var/lib/reporter" --entrypoint python \
+  "$IMAGE:$VERSION" -c 'import hashlib, json, pathlib, reporter
+root = pathlib.Path(reporter.__file__).parent
+files = (p for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+digests = {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+pathlib.Path("installed-package.json").write_text(json.dumps(digests, indent=1))'
 run demo --out demo
 exceptions=$(run demo-snapshot snapshot | sed -n 's/^its exceptions file (for report --exceptions): //p')
 status=0

@@ -6,8 +6,9 @@
 #   sudo tools/local_base_image.sh [TAG]        # default localhost/python:3.11-slim-bookworm
 #   make image PYTHON_IMAGE=localhost/python:3.11-slim-bookworm
 #
-# It offers what the Dockerfile uses of the real image: `pip wheel` / `pip install` as root into
-# /usr/local (hence no EXTERNALLY-MANAGED marker, as on python.org's builds), `python`, `useradd`,
+# It offers what the Dockerfile uses of the real image: `python -m venv --without-pip`, root's
+# `pip --python` installing into that venv (hence no EXTERNALLY-MANAGED marker, as on python.org's
+# builds), `python`, `useradd`,
 # apt against bookworm with its updates and security suites, UTF-8 locale. Its Python is Debian's
 # 3.11.2, not python.org's 3.11.7: the image it yields is for the acceptance, not for release.
 # Needs root, debootstrap and podman (or docker: CONTAINER=docker).
@@ -29,8 +30,7 @@ deb $MIRROR bookworm main
 deb $MIRROR bookworm-updates main
 deb $SECURITY_MIRROR bookworm-security main
 EOF
-# Root's pip installs into /usr/local/lib/python3.11/dist-packages and /usr/local/bin, as the
-# Dockerfile's `pip install` expects of the official image.
+# Root's pip may install outside Debian's own paths, as on the official image.
 rm -f "$ROOTFS"/usr/lib/python3.*/EXTERNALLY-MANAGED
 ln -sf /usr/bin/python3 "$ROOTFS/usr/local/bin/python"
 # A machine whose egress passes a TLS-inspecting proxy trusts it through extra CAs here; pip in
