@@ -11,8 +11,11 @@ COPY frameworks frameworks
 COPY templates templates
 # [trail]: the log-scan speed-ups; [sign]: PAdES-signed PDFs. Both are wheels, nothing compiles.
 # The runtime needs no installer: the base image's pip fills a venv made without one (24 MiB less).
+# pandas and numpy ship their own test suites (61 MiB) that nothing here runs.
 RUN python -m venv --without-pip /opt/reporter \
- && python -m pip --python /opt/reporter/bin/python install --no-cache-dir -c constraints.txt '.[trail,sign]'
+ && python -m pip --python /opt/reporter/bin/python install --no-cache-dir -c constraints.txt '.[trail,sign]' \
+ && find /opt/reporter/lib/python3*/site-packages/pandas /opt/reporter/lib/python3*/site-packages/numpy \
+      -depth -type d -name tests -exec rm -rf {} +
 
 FROM ${PYTHON_IMAGE}
 # Pango and HarfBuzz are what WeasyPrint loads at run time (the Makefile's SYSLIBS; a test keeps
