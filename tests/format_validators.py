@@ -1,7 +1,7 @@
 """The standards' own validators for the pack's exchange formats, shared by the renderers' tests and
 by tests/test_image_outputs.py (the files a built container wrote): OCSF through py-ocsf-models,
 ASFF through botocore's Security Hub model, OSCAL through trestle's models, JUnit through the
-Jenkins xUnit schema."""
+Jenkins xUnit schema, HTML through the HTML standard's parsing algorithm (tinyhtml5)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from botocore.validate import ParamValidator
 from lxml import etree
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 from py_ocsf_models.objects.cloud import Cloud
+from tinyhtml5.parser import HTMLParser
 from trestle.oscal.assessment_results import AssessmentResults
 
 JUNIT_SCHEMA = Path(__file__).parent / "render" / "schemas" / "junit-10.xsd"  # provenance: schemas/README.md
@@ -67,3 +68,15 @@ def valid_oscal(document: dict[str, Any]) -> AssessmentResults:
 
 def junit_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(JUNIT_SCHEMA))
+
+
+def html_problems(data: bytes) -> list[str]:
+    """The parse errors the HTML standard defines, found by its parsing algorithm as tinyhtml5
+    (WeasyPrint's parser, a fork of html5lib) implements it, and a document outside no-quirks mode:
+    each is a place where a browser must guess what the page meant."""
+    parser = HTMLParser()
+    parser.parse(data)
+    problems = [f"{position}: {code} {extra or ''}".rstrip() for position, code, extra in parser.errors]
+    if parser.compatibility_mode != "no quirks":
+        problems.append(f"rendered in {parser.compatibility_mode} mode")
+    return problems

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from format_validators import assert_valid_asff, assert_valid_ocsf_event, junit_schema, valid_oscal
+from format_validators import assert_valid_asff, assert_valid_ocsf_event, html_problems, junit_schema, valid_oscal
 from lxml import etree
 
 from reporter.core.resources import demo_snapshot_dir
@@ -107,3 +107,7 @@ def test_oscal(out: Path) -> None:
 def test_junit(out: Path) -> None:
     schema = junit_schema()
     assert schema.validate(etree.parse(out / "report" / "junit-2026-10.xml")), schema.error_log
+
+
+def test_html(out: Path) -> None:
+    assert html_problems((out / "report" / "report-2026-10.html").read_bytes()) == []

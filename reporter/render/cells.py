@@ -12,24 +12,17 @@ characters; each one is replaced by a visible `\\xNN` escape instead of failing 
 
 from __future__ import annotations
 
-import re
+from reporter.render.codepoints import XML_ILLEGAL, escape
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 QUOTE = "'"
-
-# The characters openpyxl refuses (its ILLEGAL_CHARACTERS_RE): C0 controls except tab, LF, CR.
-_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
 
 
 def safe_text(value: str) -> str:
     """`value` with illegal control characters escaped and, when it could be read as a
     formula, a leading `'` so that it cannot be evaluated."""
-    if _ILLEGAL.search(value) is not None:
-        value = _ILLEGAL.sub(_escape, value)
+    if XML_ILLEGAL.search(value) is not None:
+        value = XML_ILLEGAL.sub(escape, value)
     if value and value[0] in FORMULA_TRIGGERS:
         return QUOTE + value
     return value

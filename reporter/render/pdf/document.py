@@ -19,6 +19,7 @@ import markupsafe
 from reporter.core.gcpause import paused_gc
 from reporter.core.resources import shipped_dir
 from reporter.pack.model import Pack
+from reporter.render.codepoints import visible_in_html
 from reporter.render.fetcher import TemplatesOnlyFetcher
 from reporter.render.json_report import render_json
 from reporter.render.pdf.org_view import ACCOUNTS_LISTED
@@ -31,10 +32,21 @@ from reporter.snapshot.writer import atomic_write
 # --------------------------------------------------------------------------------------------
 
 
+def _visible(value: Any) -> Any:
+    """Every value a template prints, with what HTML cannot hold made visible (codepoints.py)."""
+    if not isinstance(value, str):
+        return value
+    shown = visible_in_html(value)
+    if shown is value:
+        return value
+    return markupsafe.Markup(shown) if isinstance(value, markupsafe.Markup) else shown
+
+
 def _environment(templates: Path) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,  # every template, whatever its name
+        finalize=_visible,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
