@@ -6,8 +6,9 @@ that begins with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula (CS
 OWASP). Such text is prefixed with a single quote so it stays inert text; the rest of the
 value is kept as it was, so an auditor still sees what the evidence said.
 
-XML 1.0 (and so openpyxl, which raises IllegalCharacterError) cannot hold most C0 control
-characters; each one is replaced by a visible `\\xNN` escape instead of failing the render.
+XML 1.0 (and so openpyxl, which raises IllegalCharacterError, and lxml under it) cannot hold most
+C0 control characters nor U+FFFE and U+FFFF (which a JSON record can spell `\\uffff`); each one is
+replaced by a visible `\\xNN` or `\\uNNNN` escape instead of failing the render.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import re
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 QUOTE = "'"
 
-# The characters openpyxl refuses (its ILLEGAL_CHARACTERS_RE): C0 controls except tab, LF, CR.
-_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+# The characters openpyxl refuses (its ILLEGAL_CHARACTERS_RE: C0 controls except tab, LF, CR) and
+# the two noncharacters it lets through that lxml then refuses when the sheet is written.
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037\ufffe\uffff]")
 
 
 def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def safe_text(value: str) -> str:
