@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +35,7 @@ from reporter.history.store import History
 from reporter.pack.integrity import STAMP, Integrity, check_integrity
 from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.publish.pack_manifest import RenderInputs, sha256_file, write_pack_manifest
+from reporter.publish.security_hub import BATCH_SIZE, ImportResult, Refused
 from reporter.render.outputs import write_outputs
 from reporter.snapshot.reader import Snapshot
 
@@ -301,18 +303,46 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
         )
         return ExitCode.UPLOAD
     result = import_findings(findings, client, region)
+    report_refusals(result)
+    out.print(
+        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
+        highlight=False,
+    )
+    return ExitCode.UPLOAD if result.refused else ExitCode.OK
+
+
+def report_refusals(result: ImportResult) -> None:
+    """Each finding Security Hub refused on its own line; a call that failed as a whole (no
+    credentials, throttled, denied) once per distinct error, with the way to diagnose it."""
+    failed_calls: dict[tuple[str, str], list[Refused]] = {}
     for refused in result.refused:
+        if refused.call_failed:
+            failed_calls.setdefault((refused.code, refused.message), []).append(refused)
+            continue
         err.print(
             f"[bold red]security hub refused[/] {escape(str(refused))}",
             highlight=False,
             soft_wrap=True,
             level=logging.ERROR,
         )
-    out.print(
-        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
-        highlight=False,
-    )
-    return ExitCode.UPLOAD if result.refused else ExitCode.OK
+    for (code, message), refused_ in failed_calls.items():
+        calls = math.ceil(len(refused_) / BATCH_SIZE)  # every call but the last carries a full batch
+        err.print(
+            f"[bold red]security hub:[/] {calls} of {result.calls} call(s) failed, {len(refused_)} finding(s) not"
+            f" imported: {escape(code)}: {escape(message)}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
+    if failed_calls:
+        err.print(
+            f"hint: `reporter doctor` checks the credentials; Security Hub must be enabled in {result.region}"
+            " and securityhub:BatchImportFindings allowed",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
 
 
 @grouped
