@@ -139,10 +139,22 @@ def ocsf_event(item: Exported, model: Pack) -> dict[str, Any]:
     return event
 
 
+# orjson escapes the C0 controls but writes these raw (valid JSON), and Unicode-aware line
+# readers (Python's str.splitlines, for one) end a line at each, so they are escaped as JSON too.
+# Their UTF-8 bytes occur only inside a string (the rest of the JSON is ASCII).
+_LINE_BREAKS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"), (b"\xc2\x85", b"\\u0085"))
+
+
+def _one_line(event: dict[str, Any]) -> bytes:
+    line = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+    for raw, escaped in _LINE_BREAKS:
+        line = line.replace(raw, escaped)
+    return line
+
+
 def render_ocsf(model: Pack) -> bytes:
-    # orjson escapes every control character, so a hostile name can never break a line in two.
-    lines = [orjson.dumps(ocsf_event(item, model), option=orjson.OPT_SORT_KEYS) for item in exported_findings(model)]
-    return b"".join(line + b"\n" for line in lines)
+    # So a hostile name or message can never break an event in two.
+    return b"".join(_one_line(ocsf_event(item, model)) + b"\n" for item in exported_findings(model))
 
 
 def write_ocsf(model: Pack, out_dir: Path) -> Path:

@@ -134,3 +134,16 @@ def test_pack_with_standard_formats_verifies_by_rendering_again(tmp_path: Path) 
     assert again.exit_code == 0, again.output
     (pack / "findings.ocsf.jsonl").write_bytes(b"{}\n")
     assert runner.invoke(app, ["verify", str(pack), "--snapshot", str(demo_snapshot_dir())]).exit_code == 5
+
+
+def test_unicode_line_separators_never_split_an_ocsf_event(tmp_path: Path) -> None:
+    # Valid JSON raw, but str.splitlines() (and other Unicode-aware line readers) break a line at
+    # U+2028, U+2029 and U+0085: an error message carrying one must stay inside its event.
+    message = 'denied\u2028{"class_uid": 0}\u2029\x85end'
+    spec = AccountSpec(credential_report=None, credential_report_error=("AccessDenied", message))
+    model = build_pack(write_snapshot(tmp_path / "snap", spec))
+    data = render_ocsf(model)
+    lines = data.decode("utf-8").splitlines()
+    assert len(lines) == len(model.all_findings)
+    events = [orjson.loads(line) for line in lines]
+    assert any(message in e["status_detail"] for e in events)
