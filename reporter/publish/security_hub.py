@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings a call
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+# Two letters in most partitions, four in the European Sovereign Cloud's (eusc-de-east-1).
+_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
 class SecurityHubError(Exception):

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from reporter.cli.app import app
 from reporter.core.resources import demo_snapshot_dir
 from reporter.pack.model import build_pack
-from reporter.publish.security_hub import Refused, import_findings
+from reporter.publish.security_hub import Refused, SecurityHubError, check_region, import_findings
 from reporter.render.asff import asff_findings
 from reporter.snapshot.reader import Snapshot
 
@@ -133,3 +133,12 @@ def test_import_result_tells_a_failed_call_from_a_refused_finding(demo_findings:
         result = import_findings(findings, client, "eu-west-1")
     assert not result.refused[0].call_failed
     assert all(r.call_failed for r in result.refused[1:])
+
+
+def test_every_partitions_region_is_a_region_name() -> None:
+    # The European Sovereign Cloud's regions (aws-eusc) start with four letters.
+    for region in ("eu-west-1", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "eusc-de-east-1"):
+        assert check_region(region) == region
+    for bad in ("x", "eu-west", "EU-WEST-1", "eu-west-1 ", "eu_west_1"):
+        with pytest.raises(SecurityHubError):
+            check_region(bad)
