@@ -329,7 +329,7 @@ def report_refusals(result: ImportResult) -> None:
         calls = math.ceil(len(refused_) / BATCH_SIZE)  # every call but the last carries a full batch
         err.print(
             f"[bold red]security hub:[/] {calls} of {result.calls} call(s) failed, {len(refused_)} finding(s) not"
-            f" imported: {escape(code)}: {escape(message)}",
+            f" imported: {escape(code)}: {escape(' '.join(message.split()))}",  # one line, whatever the error says
             highlight=False,
             soft_wrap=True,
             level=logging.ERROR,
