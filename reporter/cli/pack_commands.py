@@ -286,14 +286,30 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
     if not args.to_security_hub:
         return ExitCode.OK
     import boto3  # noqa: PLC0415
-    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, UnknownRegionError  # noqa: PLC0415
 
-    from reporter.core.partition import DEFAULT_PARTITION, home_region  # noqa: PLC0415
+    from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of_region  # noqa: PLC0415
     from reporter.publish.security_hub import import_findings  # noqa: PLC0415 - boto3 only here
     from reporter.render.asff import asff_findings  # noqa: PLC0415
 
     partition = model.evidence[0].partition if model.evidence else DEFAULT_PARTITION
     region = args.security_hub_region or home_region(partition)
+    try:
+        region_partition = partition_of_region(region)
+    except UnknownRegionError:  # a region newer than botocore's data: let Security Hub judge it
+        region_partition = partition
+    if region_partition != partition:
+        # The findings' ARNs are the accounts' partition: no Security Hub of another one takes them.
+        # Said before any call; exit 4 (nothing imported), as the pack is already written.
+        err.print(
+            f"[bold red]error:[/] --security-hub-region {escape(region)} is in partition {region_partition};"
+            f" the snapshot's accounts are in partition {partition}: give one of its regions"
+            f" (e.g. {home_region(partition)})",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
+        return ExitCode.UPLOAD
     findings = asff_findings(model, region)
     try:
         client = boto3.Session(profile_name=profile).client("securityhub", region_name=region)

@@ -142,3 +142,23 @@ def test_every_partitions_region_is_a_region_name() -> None:
     for bad in ("x", "eu-west", "EU-WEST-1", "eu-west-1 ", "eu_west_1"):
         with pytest.raises(SecurityHubError):
             check_region(bad)
+
+
+def test_a_region_of_another_partition_is_refused_before_any_call(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def record(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls.append(operation_name)
+        raise AssertionError("no call should be made")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    args = ["report", str(demo_snapshot_dir()), "--out", str(tmp_path), "-f", "asff", "--no-history"]
+    result = runner.invoke(
+        app, [*args, "--fail-on", "never", "--to-security-hub", "--security-hub-region", "cn-north-1"]
+    )
+    assert result.exit_code == 4, result.output  # the pack is written; nothing was imported
+    lines = [line for line in result.output.splitlines() if "cn-north-1" in line]
+    assert len(lines) == 1 and "aws-cn" in lines[0] and "partition aws" in lines[0], result.output
+    assert calls == []
