@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +35,7 @@ from reporter.history.store import History
 from reporter.pack.integrity import STAMP, Integrity, check_integrity
 from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.publish.pack_manifest import RenderInputs, sha256_file, write_pack_manifest
+from reporter.publish.security_hub import BATCH_SIZE, ImportResult, Refused
 from reporter.render.outputs import write_outputs
 from reporter.snapshot.reader import Snapshot
 
@@ -284,14 +286,30 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
     if not args.to_security_hub:
         return ExitCode.OK
     import boto3  # noqa: PLC0415
-    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, UnknownRegionError  # noqa: PLC0415
 
-    from reporter.core.partition import DEFAULT_PARTITION, home_region  # noqa: PLC0415
+    from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of_region  # noqa: PLC0415
     from reporter.publish.security_hub import import_findings  # noqa: PLC0415 - boto3 only here
     from reporter.render.asff import asff_findings  # noqa: PLC0415
 
     partition = model.evidence[0].partition if model.evidence else DEFAULT_PARTITION
     region = args.security_hub_region or home_region(partition)
+    try:
+        region_partition = partition_of_region(region)
+    except UnknownRegionError:  # a region newer than botocore's data: let Security Hub judge it
+        region_partition = partition
+    if region_partition != partition:
+        # The findings' ARNs are the accounts' partition: no Security Hub of another one takes them.
+        # Said before any call; exit 4 (nothing imported), as the pack is already written.
+        err.print(
+            f"[bold red]error:[/] --security-hub-region {escape(region)} is in partition {region_partition};"
+            f" the snapshot's accounts are in partition {partition}: give one of its regions"
+            f" (e.g. {home_region(partition)})",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
+        return ExitCode.UPLOAD
     findings = asff_findings(model, region)
     try:
         client = boto3.Session(profile_name=profile).client("securityhub", region_name=region)
@@ -301,18 +319,46 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
         )
         return ExitCode.UPLOAD
     result = import_findings(findings, client, region)
+    report_refusals(result)
+    out.print(
+        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
+        highlight=False,
+    )
+    return ExitCode.UPLOAD if result.refused else ExitCode.OK
+
+
+def report_refusals(result: ImportResult) -> None:
+    """Each finding Security Hub refused on its own line; a call that failed as a whole (no
+    credentials, throttled, denied) once per distinct error, with the way to diagnose it."""
+    failed_calls: dict[tuple[str, str], list[Refused]] = {}
     for refused in result.refused:
+        if refused.call_failed:
+            failed_calls.setdefault((refused.code, refused.message), []).append(refused)
+            continue
         err.print(
             f"[bold red]security hub refused[/] {escape(str(refused))}",
             highlight=False,
             soft_wrap=True,
             level=logging.ERROR,
         )
-    out.print(
-        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
-        highlight=False,
-    )
-    return ExitCode.UPLOAD if result.refused else ExitCode.OK
+    for (code, message), refused_ in failed_calls.items():
+        calls = math.ceil(len(refused_) / BATCH_SIZE)  # every call but the last carries a full batch
+        err.print(
+            f"[bold red]security hub:[/] {calls} of {result.calls} call(s) failed, {len(refused_)} finding(s) not"
+            f" imported: {escape(code)}: {escape(' '.join(message.split()))}",  # one line, whatever the error says
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
+    if failed_calls:
+        err.print(
+            f"hint: `reporter doctor` checks the credentials; Security Hub must be enabled in {result.region}"
+            " and securityhub:BatchImportFindings allowed",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
 
 
 @grouped

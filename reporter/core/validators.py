@@ -16,18 +16,30 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _encodable(value: str) -> str:
+    """YAML's "\\ud800" escape gives a lone surrogate, which no output (UTF-8 JSON, XML, PDF) can
+    hold: refused here, as the file's mistake, rather than failing the render."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"holds {value[exc.start]!r}, a lone surrogate, which is not a character") from None
+    return value
+
+
 def one_line(value: str) -> str:
     """One non-empty line; white space around it is dropped."""
-    value = value.strip()
+    value = _encodable(value).strip()
     if not value:
         raise ValueError("must not be empty")
-    if "\n" in value or "\r" in value:
+    # Every line break str.splitlines knows (U+2028, U+0085, VT, FF…), not only CR and LF: each
+    # starts a new line in some output.
+    if len(value.splitlines()) > 1:
         raise ValueError("must be a single line")
     return value
 
 
 def _non_empty(value: str) -> str:
-    if not value.strip():
+    if not _encodable(value).strip():
         raise ValueError("must not be empty")
     return value
 

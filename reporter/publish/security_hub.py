@@ -4,8 +4,9 @@ The findings are those of findings.asff.json, rendered for the region they are i
 (`--security-hub-region`, else the home region of the snapshot's partition: us-east-1,
 us-gov-west-1, cn-north-1), in batches of 100 (the API's limit). Security Hub answers each batch
 with the findings it refused (`FailedFindings`); a batch whose call fails has all its findings
-refused with the call's error. Every refusal is reported by finding id with its code and message;
-nothing else of the call (credentials, request) is ever written.
+refused with the call's error (`call_failed`: the CLI says such a failure once, not once per
+finding). Every refusal is kept by finding id with its code and message; nothing else of the call
+(credentials, request) is ever written.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings a call
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+# Two letters in most partitions, four in the European Sovereign Cloud's (eusc-de-east-1).
+_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
 class SecurityHubError(Exception):
@@ -28,6 +30,7 @@ class Refused:
     finding_id: str
     code: str
     message: str
+    call_failed: bool = False  # the whole call failed (credentials, throttling), not this finding
 
     def __str__(self) -> str:
         return f"{self.finding_id}: {self.code}: {self.message}"
@@ -61,10 +64,10 @@ def import_findings(findings: Sequence[dict[str, Any]], client: Any, region: str
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code, message = str(error.get("Code", "ClientError")), str(error.get("Message", ""))
-            result.refused += [Refused(str(f["Id"]), code, message) for f in batch]
+            result.refused += [Refused(str(f["Id"]), code, message, call_failed=True) for f in batch]
             continue
         except (BotoCoreError, ResponseParserError) as exc:
-            result.refused += [Refused(str(f["Id"]), type(exc).__name__, str(exc)) for f in batch]
+            result.refused += [Refused(str(f["Id"]), type(exc).__name__, str(exc), call_failed=True) for f in batch]
             continue
         failed = answer.get("FailedFindings", [])
         result.refused += [

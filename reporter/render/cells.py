@@ -6,8 +6,9 @@ that begins with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula (CS
 OWASP). Such text is prefixed with a single quote so it stays inert text; the rest of the
 value is kept as it was, so an auditor still sees what the evidence said.
 
-XML 1.0 (and so openpyxl, which raises IllegalCharacterError) cannot hold most C0 control
-characters; each one is replaced by a visible `\\xNN` escape instead of failing the render.
+XML 1.0 (and so openpyxl, which raises IllegalCharacterError, and lxml under it) cannot hold most
+C0 control characters nor U+FFFE and U+FFFF (which a JSON record can spell `\\uffff`); each one is
+replaced by a visible `\\xNN` or `\\uNNNN` escape instead of failing the render.
 """
 
 from __future__ import annotations

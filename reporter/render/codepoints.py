@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-# XML 1.0's forbidden C0 controls (openpyxl's ILLEGAL_CHARACTERS_RE): all but tab, LF and CR.
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What XML 1.0 cannot hold and a cell may meet: the C0 controls but tab, LF and CR (openpyxl's
+# ILLEGAL_CHARACTERS_RE), and U+FFFE and U+FFFF, which openpyxl lets through and lxml then refuses.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # The HTML standard's parse errors on input: controls other than ASCII whitespace (tab, LF, FF,
 # CR, space), C1 controls, noncharacters, and surrogates (a Python str can hold a lone one).

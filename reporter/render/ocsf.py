@@ -7,7 +7,8 @@ has to be parsed whole, and a line cut off in transit loses one event, not the d
 Status words map exactly: PASS → Pass, FAIL → Fail. NOT_ASSESSED (and NOT_APPLICABLE, MANUAL) is
 `Other` (99) with the product's own word in `compliance.checks[].status` and the reason in
 `status_detail`, never Pass; OCSF's `Warning` is left alone because consumers read it as a
-softened pass. Byte-stable: times come from the snapshot's as_of, ids from the content.
+softened pass. A PASS event is Informational (as in ASFF), the check's severity kept on the check.
+Byte-stable: times come from the snapshot's as_of, ids from the content.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _SEVERITY = {
     Severity.HIGH: (4, "High"),
     Severity.CRITICAL: (5, "Critical"),
 }
+_INFORMATIONAL = (1, "Informational")
 # The event's own (workflow) status: New 1, Suppressed 3, Resolved 4.
 _WORKFLOW = {"NEW": (1, "New"), "SUPPRESSED": (3, "Suppressed"), "RESOLVED": (4, "Resolved")}
 _AWS_ACCOUNT = 10  # account.type_id
@@ -54,6 +56,9 @@ def ocsf_event(item: Exported, model: Pack) -> dict[str, Any]:
     as_of_ms = int(model.snapshot.manifest.as_of.timestamp() * 1000)
     status_id, status = compliance_status(f.status)
     severity_id, severity = _SEVERITY[f.severity]
+    # A pass is Informational, as in ASFF (and Security Hub's own passed controls), so a rule on
+    # severity never fires on one; the check's severity stays in compliance.checks[].
+    event_severity = _INFORMATIONAL if f.status is Status.PASS else (severity_id, severity)
     workflow_id, workflow = _WORKFLOW[item.workflow]
     account: dict[str, Any] = {"uid": f.account_id, "type_id": _AWS_ACCOUNT, "type": "AWS Account"}
     account["name"] = item.account_name or f.account_id
@@ -89,8 +94,8 @@ def ocsf_event(item: Exported, model: Pack) -> dict[str, Any]:
         "type_uid": CLASS_UID * 100 + ACTIVITY_CREATE,
         "type_name": "Compliance Finding: Create",
         "time": as_of_ms,
-        "severity_id": severity_id,
-        "severity": severity,
+        "severity_id": event_severity[0],
+        "severity": event_severity[1],
         "status_id": workflow_id,
         "status": workflow,
         "status_detail": f.reason,
@@ -139,10 +144,22 @@ def ocsf_event(item: Exported, model: Pack) -> dict[str, Any]:
     return event
 
 
+# orjson escapes the C0 controls but writes these raw (valid JSON), and Unicode-aware line
+# readers (Python's str.splitlines, for one) end a line at each, so they are escaped as JSON too.
+# Their UTF-8 bytes occur only inside a string (the rest of the JSON is ASCII).
+_LINE_BREAKS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"), (b"\xc2\x85", b"\\u0085"))
+
+
+def _one_line(event: dict[str, Any]) -> bytes:
+    line = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+    for raw, escaped in _LINE_BREAKS:
+        line = line.replace(raw, escaped)
+    return line
+
+
 def render_ocsf(model: Pack) -> bytes:
-    # orjson escapes every control character, so a hostile name can never break a line in two.
-    lines = [orjson.dumps(ocsf_event(item, model), option=orjson.OPT_SORT_KEYS) for item in exported_findings(model)]
-    return b"".join(line + b"\n" for line in lines)
+    # So a hostile name or message can never break an event in two.
+    return b"".join(_one_line(ocsf_event(item, model)) + b"\n" for item in exported_findings(model))
 
 
 def write_ocsf(model: Pack, out_dir: Path) -> Path:

@@ -5,7 +5,9 @@ target states satisfied / not-satisfied; OSCAL 1.1 has no third state, so anythi
 (NOT_ASSESSED, MANUAL, NOT_APPLICABLE) is "not-satisfied" with reason "other" and the pack's own
 status and reason in the remarks — missing evidence is never "satisfied". Every check finding is
 an observation (collected at as_of, the snapshot files it read with their SHA-256); every FAIL is
-an open risk. UUIDs are uuid5 of the snapshot digest and stable keys: same snapshot, same bytes.
+a risk: open, or "deviation-approved" when a valid exception covers it (its approver, dates and
+ticket in its risk-log, as the PDF words them; an expired one is logged too, and stays open).
+UUIDs are uuid5 of the snapshot digest and stable keys: same snapshot, same bytes.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import orjson
 
 from reporter import __version__
 from reporter.assess.evaluate import RequirementResult
+from reporter.assess.risk_acceptance import Decision
 from reporter.checks.finding import Finding
 from reporter.core.status import Status
 from reporter.pack.model import Pack
+from reporter.render.pdf.findings_view import decisions, exception_text
 from reporter.snapshot.writer import atomic_write
 
 OSCAL_VERSION = "1.1.2"
@@ -106,16 +110,33 @@ def _finding(ids: _Ids, control: str, row: RequirementResult, risks: dict[str, s
     return finding
 
 
-def _risk(ids: _Ids, finding: Finding) -> dict[str, Any]:
-    return {
+def _risk(ids: _Ids, finding: Finding, decision: Decision | None) -> dict[str, Any]:
+    props = [{"name": "severity", "value": finding.severity.value}]
+    risk: dict[str, Any] = {
         "uuid": ids("risk", finding.finding_id),
         "title": f"{finding.finding_id} {finding.check_id} failed in account {finding.account_id}",
         "description": finding.reason,
         "statement": f"{finding.resource}: {finding.statement()}",
-        "props": [{"name": "severity", "value": finding.severity.value}],
-        "status": "open",
-        "related-observations": [{"observation-uuid": ids("observation", finding.finding_id)}],
+        "props": props,
+        # OSCAL's word for a risk the organization has formally accepted; otherwise it is open.
+        "status": "deviation-approved" if decision is not None and decision.applies else "open",
     }
+    acceptance = decision.acceptance if decision is not None else None
+    if decision is not None and acceptance is not None:
+        props.append({"name": "risk-acceptance", "value": decision.state.value})
+        entry: dict[str, Any] = {
+            "uuid": ids("risk-acceptance", finding.finding_id),
+            "title": f"Risk acceptance {acceptance.ticket}",
+            "description": exception_text(decision),
+            # The acceptance's own period (UTC dates, inclusive), not the time of rendering.
+            "start": f"{acceptance.approved_on.isoformat()}T00:00:00+00:00",
+            "end": f"{acceptance.expires_on.isoformat()}T23:59:59+00:00",
+        }
+        if decision.applies:
+            entry["status-change"] = "deviation-approved"
+        risk["risk-log"] = {"entries": [entry]}
+    risk["related-observations"] = [{"observation-uuid": ids("observation", finding.finding_id)}]
+    return risk
 
 
 def build_oscal(model: Pack) -> dict[str, Any]:
@@ -125,6 +146,7 @@ def build_oscal(model: Pack) -> dict[str, Any]:
     when = manifest.as_of.isoformat()
     findings = sorted(model.findings + model.framework_findings, key=lambda f: f.finding_id)
     risks = {f.finding_id: ids("risk", f.finding_id) for f in findings if f.status is Status.FAIL}
+    decided = decisions(model)  # only the FAILs an exception names
     controls: list[dict[str, str]] = []
     oscal_findings = []
     for framework in model.frameworks:
@@ -140,7 +162,7 @@ def build_oscal(model: Pack) -> dict[str, Any]:
         "end": when,
         "reviewed-controls": {"control-selections": [{"include-controls": controls}] if controls else [{}]},
         "observations": [_observation(model, ids, f, when) for f in findings],
-        "risks": [_risk(ids, f) for f in findings if f.status is Status.FAIL],
+        "risks": [_risk(ids, f, decided.get(f.finding_id)) for f in findings if f.status is Status.FAIL],
         "findings": oscal_findings,
     }
     for key in ("observations", "risks", "findings"):

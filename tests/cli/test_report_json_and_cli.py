@@ -173,3 +173,16 @@ def test_checks_list_names_every_check() -> None:
     assert result.exit_code == 0
     for check_id in ("root_not_used", "root_hardware_mfa_enabled", "iam_password_policy_strong"):
         assert check_id in result.output
+
+
+def test_text_that_is_not_unicode_in_an_exceptions_file_is_a_usage_error(tmp_path: Path) -> None:
+    # YAML spells a lone surrogate "\ud800"; no output format can encode it (the JSON writers
+    # raised, exit 70), and a U+2028 is a line break in a one-line field.
+    text = demo_exceptions_file().read_text(encoding="utf-8")
+    args = ["report", str(demo_snapshot_dir()), "-f", "json", "--no-history", "--exceptions"]
+    for bad in ('"CHG-2291\\ud800"', '"CHG-2291\\u2028forged line"'):
+        path = tmp_path / "exceptions.yaml"
+        path.write_text(text.replace("ticket: CHG-2291", f"ticket: {bad}", 1), encoding="utf-8")
+        result = runner.invoke(app, [*args, str(path), "--out", str(tmp_path / "pack")])
+        assert result.exit_code == 2, result.output
+        assert "internal error" not in result.output and "ticket" in result.output

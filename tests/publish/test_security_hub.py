@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import orjson
 import pytest
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 from moto import mock_aws
 from typer.testing import CliRunner
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 from reporter.cli.app import app
 from reporter.core.resources import demo_snapshot_dir
 from reporter.pack.model import build_pack
-from reporter.publish.security_hub import Refused, import_findings
+from reporter.publish.security_hub import Refused, SecurityHubError, check_region, import_findings
 from reporter.render.asff import asff_findings
 from reporter.snapshot.reader import Snapshot
 
@@ -102,3 +103,62 @@ def test_bad_region_is_a_usage_error(tmp_path: Any) -> None:
     assert bad.exit_code == 2 and "not a region name" in bad.output
     alone = runner.invoke(app, ["report", snap, "--out", str(tmp_path), "--security-hub-region", "eu-west-1"])
     assert alone.exit_code == 2 and "needs --to-security-hub" in alone.output
+
+
+def test_a_call_failing_for_every_batch_is_one_line_with_a_hint(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No credentials: every call fails the same way. That is one problem to fix, not one line per finding.
+    def no_credentials(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", no_credentials)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    args = ["report", str(demo_snapshot_dir()), "--out", str(tmp_path), "-f", "asff", "--no-history"]
+    result = runner.invoke(app, [*args, "--fail-on", "never", "--to-security-hub"])
+    assert result.exit_code == 4, result.output
+    lines = [line for line in result.output.splitlines() if "NoCredentialsError" in line]
+    assert len(lines) == 1, result.output
+    n = len(orjson.loads((tmp_path / "findings.asff.json").read_bytes()))
+    assert f"{math.ceil(n / 100)} of {math.ceil(n / 100)} call(s) failed, {n} finding(s) not imported" in lines[0]
+    assert "reporter doctor" in result.output
+    assert f"0 of {n} finding(s) imported" in result.output
+
+
+def test_import_result_tells_a_failed_call_from_a_refused_finding(demo_findings: list[dict[str, Any]]) -> None:
+    client = boto3.client("securityhub", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    findings = [{**demo_findings[0], "Id": f"id-{i}"} for i in range(150)]
+    with Stubber(client) as stub:
+        refusal = {"Id": "id-7", "ErrorCode": "InvalidInput", "ErrorMessage": "Finding does not adhere to ASFF"}
+        stub.add_response("batch_import_findings", {"FailedCount": 1, "SuccessCount": 99, "FailedFindings": [refusal]})
+        stub.add_client_error("batch_import_findings", "ThrottlingException", "Rate exceeded", 400)
+        result = import_findings(findings, client, "eu-west-1")
+    assert not result.refused[0].call_failed
+    assert all(r.call_failed for r in result.refused[1:])
+
+
+def test_every_partitions_region_is_a_region_name() -> None:
+    # The European Sovereign Cloud's regions (aws-eusc) start with four letters.
+    for region in ("eu-west-1", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "eusc-de-east-1"):
+        assert check_region(region) == region
+    for bad in ("x", "eu-west", "EU-WEST-1", "eu-west-1 ", "eu_west_1"):
+        with pytest.raises(SecurityHubError):
+            check_region(bad)
+
+
+def test_a_region_of_another_partition_is_refused_before_any_call(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def record(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls.append(operation_name)
+        raise AssertionError("no call should be made")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    args = ["report", str(demo_snapshot_dir()), "--out", str(tmp_path), "-f", "asff", "--no-history"]
+    result = runner.invoke(
+        app, [*args, "--fail-on", "never", "--to-security-hub", "--security-hub-region", "cn-north-1"]
+    )
+    assert result.exit_code == 4, result.output  # the pack is written; nothing was imported
+    lines = [line for line in result.output.splitlines() if "cn-north-1" in line]
+    assert len(lines) == 1 and "aws-cn" in lines[0] and "partition aws" in lines[0], result.output
+    assert calls == []

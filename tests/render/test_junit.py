@@ -10,12 +10,16 @@ from xml.etree import ElementTree as ET
 
 import junitparser
 import pytest
+from factory import AccountSpec, cr_row, report, write_snapshot
 from format_validators import junit_schema
 from lxml import etree
 
-from reporter.core.resources import demo_snapshot_dir
+from reporter.assess.framework_files import load_frameworks
+from reporter.assess.risk_acceptance import load_risk_acceptances
+from reporter.checks.limits import Thresholds
+from reporter.core.resources import demo_exceptions_file, demo_snapshot_dir
 from reporter.core.status import Status
-from reporter.pack.model import Pack, build_pack
+from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.render.junit import render_junit, write_junit
 from reporter.snapshot.reader import Snapshot
 
@@ -105,3 +109,42 @@ def test_hostile_text_is_escaped_and_forbidden_characters_removed(demo: Pack) ->
 def test_same_pack_same_bytes(demo: Pack) -> None:
     again = build_pack(Snapshot.open(demo_snapshot_dir()))
     assert render_junit(demo) == render_junit(again)
+
+
+def _case(data: bytes, check_id: str, account_id: str) -> ET.Element:
+    root = ET.fromstring(data)
+    (case,) = [c for c in root.iter("testcase") if (c.get("classname"), c.get("name")) == (check_id, account_id)]
+    return case
+
+
+def test_a_fail_under_a_frameworks_own_limits_is_a_failure(tmp_path: Path) -> None:
+    # 60 days unused: the pack's limit (120) passes it, CIS 1.11's own 45 days fails it, and the
+    # report exits 1 for that FAIL: the CI dashboard must not show the check as passed.
+    idle = cr_row("idle", password_last_used="2026-09-02T06:00:00Z", password_last_changed="2020-01-01T00:00:00Z")
+    snapshot = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=report(cr_row(), idle)))
+    options = PackOptions(
+        thresholds=Thresholds(unused_credentials_days=120), frameworks=[load_frameworks()["cis-aws-5.0.0"]]
+    )
+    model = build_pack(snapshot, options)
+    (fail,) = [f for f in model.framework_findings if f.status is Status.FAIL]
+    assert model.acceptances is not None and model.acceptances.unaccepted_fails == 1
+    case = _case(render_junit(model), fail.check_id, fail.account_id)
+    failure = case.find("failure")
+    assert failure is not None and fail.finding_id in (failure.text or "")
+
+
+def test_an_accepted_fail_is_skipped_with_its_exception_not_a_failure() -> None:
+    options = PackOptions(risk_acceptances=load_risk_acceptances(demo_exceptions_file()))
+    model = build_pack(Snapshot.open(demo_snapshot_dir()), options)
+    assert model.acceptances is not None
+    accepted = {d.finding_id for d in model.acceptances.decisions if d.applies}
+    (finding,) = [f for f in model.findings if f.finding_id in accepted]
+    data = render_junit(model)
+    case = _case(data, finding.check_id, finding.account_id)
+    skipped = case.find("skipped")
+    assert case.find("failure") is None and skipped is not None
+    assert "FAIL (accepted exception)" in (skipped.get("message") or "") and "CHG-2291" in (skipped.text or "")
+    # every FAIL without a valid exception is still a failure: as many as the exit code counts
+    assert int(ET.fromstring(data).get("failures", "")) == len(
+        {(f.check_id, f.account_id) for f in model.findings if f.status is Status.FAIL and f.finding_id not in accepted}
+    )

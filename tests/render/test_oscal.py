@@ -8,9 +8,10 @@ import orjson
 import pytest
 from format_validators import valid_oscal
 
-from reporter.core.resources import demo_snapshot_dir
+from reporter.assess.risk_acceptance import load_risk_acceptances
+from reporter.core.resources import demo_exceptions_file, demo_snapshot_dir
 from reporter.core.status import Status
-from reporter.pack.model import Pack, build_pack
+from reporter.pack.model import Pack, PackOptions, build_pack
 from reporter.render.oscal import render_oscal, write_oscal
 from reporter.snapshot.reader import Snapshot
 
@@ -77,3 +78,25 @@ def test_same_snapshot_same_bytes(demo: Pack) -> None:
 
 def doc_metadata_time(model: Pack) -> str:
     return orjson.loads(render_oscal(model))["assessment-results"]["metadata"]["last-modified"]
+
+
+def test_an_accepted_fail_is_an_approved_deviation_not_an_open_risk() -> None:
+    options = PackOptions(risk_acceptances=load_risk_acceptances(demo_exceptions_file()))
+    model = build_pack(Snapshot.open(demo_snapshot_dir()), options)
+    assert model.acceptances is not None
+    decided = {d.finding_id: d for d in model.acceptances.decisions}
+    accepted = [f for f, d in decided.items() if d.applies]
+    assert accepted  # the demo's break-glass sign-in
+    document = orjson.loads(render_oscal(model))
+    valid_oscal(document)
+    risks = {r["title"].split()[0]: r for r in document["assessment-results"]["results"][0]["risks"]}
+    assert set(risks) == set(decided)  # every FAIL is still a risk
+    for finding_id, risk in risks.items():
+        if decided[finding_id].applies:
+            assert risk["status"] == "deviation-approved"
+            (entry,) = risk["risk-log"]["entries"]
+            assert "CHG-2291" in entry["description"] and "Dana Whitfield (CISO)" in entry["description"]
+            assert (entry["start"], entry["status-change"]) == ("2026-10-14T00:00:00+00:00", "deviation-approved")
+            assert {"name": "risk-acceptance", "value": "accepted"} in risk["props"]
+        else:
+            assert risk["status"] == "open"

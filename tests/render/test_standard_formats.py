@@ -134,3 +134,31 @@ def test_pack_with_standard_formats_verifies_by_rendering_again(tmp_path: Path) 
     assert again.exit_code == 0, again.output
     (pack / "findings.ocsf.jsonl").write_bytes(b"{}\n")
     assert runner.invoke(app, ["verify", str(pack), "--snapshot", str(demo_snapshot_dir())]).exit_code == 5
+
+
+def test_unicode_line_separators_never_split_an_ocsf_event(tmp_path: Path) -> None:
+    # Valid JSON raw, but str.splitlines() (and other Unicode-aware line readers) break a line at
+    # U+2028, U+2029 and U+0085: an error message carrying one must stay inside its event.
+    message = 'denied\u2028{"class_uid": 0}\u2029\x85end'
+    spec = AccountSpec(credential_report=None, credential_report_error=("AccessDenied", message))
+    model = build_pack(write_snapshot(tmp_path / "snap", spec))
+    data = render_ocsf(model)
+    lines = data.decode("utf-8").splitlines()
+    assert len(lines) == len(model.all_findings)
+    events = [orjson.loads(line) for line in lines]
+    assert any(message in e["status_detail"] for e in events)
+
+
+def test_a_pass_is_informational_in_both_formats_and_keeps_the_checks_severity(demo: Pack) -> None:
+    # A SIEM rule on severity >= High must not fire on a passed check: OCSF says what ASFF says.
+    events = {e["unmapped"]["reporter"]["finding_id"]: e for e in ocsf_events(demo)}
+    asff = {f["ProductFields"]["reporter/finding_id"]: f for f in asff_findings(demo)}
+    passed = [f for f in demo.all_findings if f.status.value == "PASS"]
+    assert any(f.severity.value == "high" for f in passed)
+    for f in passed:
+        event = events[f.finding_id]
+        assert (event["severity_id"], event["severity"]) == (1, "Informational")
+        assert event["compliance"]["checks"][0]["severity"] == f.severity.value.capitalize()
+        assert asff[f.finding_id]["Severity"] == {"Label": "INFORMATIONAL", "Original": f.severity.value}
+    failed = next(f for f in demo.all_findings if f.status.value == "FAIL")
+    assert events[failed.finding_id]["severity"] == failed.severity.value.capitalize()

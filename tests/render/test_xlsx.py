@@ -64,6 +64,16 @@ def test_safe_text_neutralises_formulas_and_control_characters() -> None:
     assert safe_text("a\x07b\x00") == "a\\x07b\\x00"
     assert safe_text("\x1b=1") == "\\x1b=1"  # escaped first, so no longer a leading control char
     assert safe_text("line1\nline2\ttab") == "line1\nline2\ttab"
+    # U+FFFE and U+FFFF are valid JSON escapes in a CloudTrail record but not XML characters.
+    assert safe_text("a\ufffeb\uffff") == "a\\ufffeb\\uffff"
+
+
+def test_xml_forbidden_noncharacters_in_a_user_agent_do_not_break_the_workbook(tmp_path: Path) -> None:
+    agent = "curl\uffff/\ufffe8"
+    events = jsonl(root_record("2026-10-05T11:00:00Z", "ListUsers", agent=agent, event_id="ev-1"))
+    snapshot = write_snapshot(tmp_path / "snap", AccountSpec(credential_report=report(cr_row()), root_events=events))
+    wb = openpyxl.load_workbook(write_xlsx(build_pack(snapshot), tmp_path / "out"))
+    assert "curl\\uffff/\\ufffe8" in column(wb["Root events"], "user_agent")
 
 
 def test_demo_workbook_sheets_tables_and_layout(demo_book, demo_model) -> None:
