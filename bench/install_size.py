@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -163,8 +164,7 @@ def needed_by(inst: Install, root: str) -> dict[str, str]:
     return why
 
 
-def report(base: Install, head: Install, root: str) -> str:
-    why = needed_by(head, root)
+def report(base: Install, head: Install, why: dict[str, str]) -> str:
     rows = sorted(head.dists.values(), key=lambda d: (-d.bytes, d.name))
     lines = [f"{'distribution':<26}{'version':>12}{'MiB':>8}{'baseline MiB':>14}  needed"]
     for d in rows:
@@ -199,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         head = measure(install(ROOT, work / "head-venv", constraints), "this tree")
     finally:
         if args.keep is None:
-            subprocess.run(["rm", "-rf", str(work)], check=False)
-    print(report(base, head, root))
+            shutil.rmtree(work, ignore_errors=True)
+    why = needed_by(head, root)
+    print(report(base, head, why))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results = {
         "python": sys.version.split()[0],
@@ -214,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                 "version": d.version,
                 "mib": round(d.bytes / MIB, 2),
                 "baseline_mib": round(base.dists[d.name].bytes / MIB, 2) if d.name in base.dists else None,
-                "needed": w,
+                "needed": why[d.name],
             }
-            for d, w in ((d, needed_by(head, root)[d.name]) for d in head.dists.values())
+            for d in head.dists.values()
         },
         "only_in_baseline": {n: round(base.dists[n].bytes / MIB, 2) for n in set(base.dists) - set(head.dists)},
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-# What XML 1.0 cannot hold and a cell may meet: the C0 controls but tab, LF and CR (openpyxl's
-# ILLEGAL_CHARACTERS_RE), and U+FFFE and U+FFFF, which openpyxl lets through and lxml then refuses.
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What XML 1.0 forbids even as a character reference: the C0 controls but tab, LF and CR
+# (openpyxl's ILLEGAL_CHARACTERS_RE), U+FFFE and U+FFFF (openpyxl lets them through, lxml refuses
+# them), and the surrogates a Python str can hold alone.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 # The HTML standard's parse errors on input: controls other than ASCII whitespace (tab, LF, FF,
 # CR, space), C1 controls, noncharacters, and surrogates (a Python str can hold a lone one).

@@ -59,7 +59,7 @@ def test_import_splits_into_batches_of_100(hub: Any, demo_findings: list[dict[st
     assert sorted(f["Id"] for f in stored(hub)) == sorted(f["Id"] for f in many)
 
 
-def test_refusals_and_call_errors_name_each_finding(demo_findings: list[dict[str, Any]]) -> None:
+def test_refusals_and_failed_calls_name_each_finding_and_differ(demo_findings: list[dict[str, Any]]) -> None:
     client = boto3.client("securityhub", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
     findings = [{**demo_findings[0], "Id": f"id-{i}"} for i in range(150)]
     with Stubber(client) as stub:
@@ -71,6 +71,9 @@ def test_refusals_and_call_errors_name_each_finding(demo_findings: list[dict[str
     assert result.refused[0] == Refused("id-7", "InvalidInput", "Finding does not adhere to ASFF")
     assert [r.finding_id for r in result.refused[1:]] == [f"id-{i}" for i in range(100, 150)]
     assert {r.code for r in result.refused[1:]} == {"AccessDeniedException"}
+    # A refused finding is that finding's problem; a failed call is every finding of its batch's.
+    assert not result.refused[0].call_failed
+    assert all(r.call_failed for r in result.refused[1:])
 
 
 def test_report_to_security_hub_imports_and_exit_4_on_a_refusal(
@@ -121,18 +124,6 @@ def test_a_call_failing_for_every_batch_is_one_line_with_a_hint(tmp_path: Any, m
     assert f"{math.ceil(n / 100)} of {math.ceil(n / 100)} call(s) failed, {n} finding(s) not imported" in lines[0]
     assert "reporter doctor" in result.output
     assert f"0 of {n} finding(s) imported" in result.output
-
-
-def test_import_result_tells_a_failed_call_from_a_refused_finding(demo_findings: list[dict[str, Any]]) -> None:
-    client = boto3.client("securityhub", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
-    findings = [{**demo_findings[0], "Id": f"id-{i}"} for i in range(150)]
-    with Stubber(client) as stub:
-        refusal = {"Id": "id-7", "ErrorCode": "InvalidInput", "ErrorMessage": "Finding does not adhere to ASFF"}
-        stub.add_response("batch_import_findings", {"FailedCount": 1, "SuccessCount": 99, "FailedFindings": [refusal]})
-        stub.add_client_error("batch_import_findings", "ThrottlingException", "Rate exceeded", 400)
-        result = import_findings(findings, client, "eu-west-1")
-    assert not result.refused[0].call_failed
-    assert all(r.call_failed for r in result.refused[1:])
 
 
 def test_every_partitions_region_is_a_region_name() -> None:
