@@ -40,6 +40,7 @@ make --no-print-directory image CONTAINER="$CONTAINER" CONTAINER_FLAGS="$build_f
 echo "image-smoke: built $IMAGE:$VERSION in $(($(date +%s) - start)) s"
 "$CONTAINER" images "$IMAGE:$VERSION"
 
+mkdir -p "$OUT"  # a given OUT may not exist yet
 chown 10001:10001 "$OUT"
 # shellcheck disable=SC2086 # the flags are words
 run() { "$CONTAINER" $run_flags run --rm --network none ${limits:-} -v "$OUT:/var/lib/reporter" "$IMAGE:$VERSION" "$@"; }
