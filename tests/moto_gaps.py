@@ -1,9 +1,11 @@
 """The one place that fills moto's gaps for the collector's tests.
 
 moto 5.2 lacks what the collector needs to be tested end to end: the credential report has no
-root row, GetAccountSummary hard-codes AccountMFAEnabled=0 and AccountAccessKeysPresent=0, cloudtrail:LookupEvents and
-iam:ListOrganizationsFeatures are not implemented, GetEventSelectors answers nothing for a new
-trail (AWS answers a default management-events selector), and nothing can refuse an AssumeRole
+root row, GetAccountSummary hard-codes AccountMFAEnabled=0 and AccountAccessKeysPresent=0,
+cloudtrail:LookupEvents, iam:ListOrganizationsFeatures and securityhub:BatchUpdateFindings are not
+implemented, a Security Hub re-import overwrites a finding's Workflow (AWS keeps it, see
+`_reimport`), GetEventSelectors answers nothing for a new trail (AWS answers a default
+management-events selector), and nothing can refuse an AssumeRole
 or throttle a call. This module patches moto's backend and response classes, so it works with
 `moto.mock_aws` and with `moto.server.ThreadedMotoServer` in the same process alike. Product
 code never knows about it.
@@ -37,6 +39,9 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.models import AccessKeyLastUsed, IAMBackend, User
 from moto.iam.responses import IamResponse as IAMResponse
 from moto.organizations.models import organizations_backends
+from moto.securityhub import urls as securityhub_urls
+from moto.securityhub.models import SecurityHubBackend
+from moto.securityhub.responses import SecurityHubResponse
 from moto.sts.responses import TokenResponse as STSResponse
 
 PAGE_SIZE = 50  # what AWS serves per LookupEvents page
@@ -116,6 +121,7 @@ def install() -> None:
         _patch_iam_features()
         _patch_assume_role()
         _patch_throttling()
+        _patch_security_hub()
         _INSTALLED = True
 
 
@@ -496,3 +502,61 @@ def _patch_throttling() -> None:
         return original(self)
 
     BaseResponse.call_action = call_action  # type: ignore[method-assign]
+
+
+# What BatchImportFindings sets only when it creates a finding: "customers use [them] to manage
+# their investigation workflow" (the API reference), so a provider's later import leaves them.
+_INVESTIGATION_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
+
+
+def _reimport(self: SecurityHubBackend, findings: list[dict[str, Any]]) -> tuple[int, int, list[dict[str, Any]]]:
+    """AWS on a re-import: the investigation fields stay, and Security Hub resets a RESOLVED or
+    NOTIFIED Workflow to NEW when Compliance leaves PASSED or the record comes back from ARCHIVED."""
+    before = {f.id: dict(f.data) for f in self.findings}
+    answer = _ORIGINAL_IMPORT(self, findings)
+    for finding in self.findings:
+        old = before.get(finding.id)
+        if old is None:
+            continue
+        for name in _INVESTIGATION_FIELDS:
+            if name in old:
+                finding.data[name] = old[name]
+            else:
+                finding.data.pop(name, None)
+        left_passed = (
+            old.get("Compliance", {}).get("Status") == "PASSED" != finding.data.get("Compliance", {}).get("Status")
+        )
+        unarchived = old.get("RecordState") == "ARCHIVED" and finding.data.get("RecordState") == "ACTIVE"
+        workflow = finding.data.get("Workflow", {}).get("Status", "NEW")
+        if (left_passed or unarchived) and workflow in ("RESOLVED", "NOTIFIED"):
+            finding.data["Workflow"] = {"Status": "NEW"}
+    return answer
+
+
+def _batch_update_findings(self: SecurityHubResponse) -> str:
+    """The Workflow and Note of each finding named (the fields `sync_workflow` sets)."""
+    params = json.loads(self.body) if self.body else {}
+    stored = {(f.data.get("Id"), f.data.get("ProductArn")): f for f in self.securityhub_backend.findings}
+    processed, unprocessed = [], []
+    for identifier in params.get("FindingIdentifiers", []):
+        finding = stored.get((identifier.get("Id"), identifier.get("ProductArn")))
+        if finding is None:
+            unprocessed.append(
+                {"FindingIdentifier": identifier, "ErrorCode": "FindingNotFound", "ErrorMessage": "no such finding"}
+            )
+            continue
+        if "Workflow" in params:
+            finding.data["Workflow"] = {"Status": params["Workflow"]["Status"]}
+        if "Note" in params:
+            finding.data["Note"] = {**params["Note"], "UpdatedAt": "2026-01-01T00:00:00Z"}
+        processed.append(identifier)
+    return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
+
+
+_ORIGINAL_IMPORT = SecurityHubBackend.batch_import_findings
+
+
+def _patch_security_hub() -> None:
+    SecurityHubBackend.batch_import_findings = _reimport  # type: ignore[method-assign]
+    SecurityHubResponse.batch_update_findings = _batch_update_findings  # type: ignore[attr-defined]
+    securityhub_urls.url_paths["{0}/findings/batchupdate$"] = SecurityHubResponse.dispatch

@@ -176,7 +176,7 @@ def run_command(
     out_dir = inputs.period_dir(out_dir, month)
     snapshot_dir = out_dir / "snapshot"
     summary = _collect(snapshot_dir, month, collect_args, source, history=history_path, sign_key=key)
-    model, written = write_pack(inputs.open_snapshot(snapshot_dir), out_dir, plan, history_path)
+    model, written = write_pack(inputs.open_snapshot(snapshot_dir), out_dir, plan, history_path, publish_args)
     uploaded = upload(model, written, snapshot_dir, publish_args, collect_args.profile)
     incomplete = ExitCode.INCOMPLETE if summary.errors else ExitCode.OK
     if incomplete:

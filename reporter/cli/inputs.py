@@ -45,6 +45,8 @@ def frameworks(ids: str | None, dirs: list[Path] | None) -> list[Framework]:
         return default_frameworks(available)
     named = {"default": default_frameworks(available), "all": list(available.values())}
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    if not wanted:  # `--framework ,` would silently map the findings to nothing
+        raise fail(f"--framework {ids!r} names no framework; known: {', '.join(available)}, default, all")
     unknown = [i for i in wanted if i not in available and i not in named]
     if unknown:
         raise fail(f"unknown framework(s) {', '.join(unknown)}; known: {', '.join(available)}, default, all")

@@ -77,6 +77,9 @@ def plan_report(args: ReportArgs, sign_key: Any = None) -> ReportPlan:
         key_rotation_days=args.rotation_days,
     )
     chosen = inputs.frameworks(args.framework, args.frameworks_dir)
+    if not chosen and OutputFormat.oscal in args.formats:
+        # Frameworks given only by --frameworks-dir, none selected by default.
+        raise fail("-f oscal reports framework controls and no framework is selected: name one with --framework")
     options = PackOptions(
         thresholds, chosen, inputs.attestations(args.attestations, chosen), inputs.risk_acceptances(args.exceptions)
     )
@@ -146,7 +149,11 @@ def sign_pdfs(written: list[Path], signer: Any) -> dict[str, dict[str, Any]]:
 
 
 def write_pack(
-    snapshot: Snapshot, out_dir: Path, plan: ReportPlan, history_path: Path | None = None
+    snapshot: Snapshot,
+    out_dir: Path,
+    plan: ReportPlan,
+    history_path: Path | None = None,
+    publish: PublishArgs | None = None,
 ) -> tuple[Pack, list[Path]]:
     """Build, write every file, then (and only then) record the pack in the history."""
     # Every input is validated above this line: nothing is written half-way.
@@ -163,6 +170,8 @@ def write_pack(
     try:
         integrity = verify_evidence(snapshot, plan, history)
         model = build_pack(snapshot, replace(plan.options, history=history, integrity=integrity))
+        if publish is not None:
+            security_hub_region(model, publish)  # a publish target known only from the evidence
         written = write_outputs(model, out_dir, plan.formats, page_size=plan.page_size.value, table_cap=plan.table_cap)
         signed_from = sign_pdfs(written, plan.pdf_signer)
         written += write_pack_manifest(
@@ -245,6 +254,29 @@ def verdict(model: Pack, fail_on: FailOn) -> int:
     return ExitCode.OK
 
 
+PUBLISH_RETRIES = 5  # retries after the first attempt (adaptive mode: with client-side rate limiting)
+
+
+def publish_client(profile: str | None, service: str, region: str | None = None) -> Any:
+    """A client that delivers the pack: adaptive retries, the collector's timeouts, and an answer
+    cut short is a failed attempt, never half a document read as an empty answer (a cut
+    BatchImportFindings answer would otherwise read as every finding imported)."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    from reporter.collect.options import CONNECT_TIMEOUT, READ_TIMEOUT  # noqa: PLC0415
+    from reporter.core.truncation import refuse_cut_bodies  # noqa: PLC0415
+
+    config = Config(
+        retries={"mode": "adaptive", "max_attempts": PUBLISH_RETRIES},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+    )
+    client = boto3.Session(profile_name=profile).client(service, region_name=region, config=config)
+    refuse_cut_bodies(client.meta.events, int(client.meta.config.retries["total_max_attempts"]))
+    return client
+
+
 def upload(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishArgs, profile: str | None = None) -> int:
     """Deliver the pack (--output-bucket), then import its findings (--to-security-hub); exit 4 if
     either failed, after both were tried."""
@@ -256,13 +288,11 @@ def upload(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishAr
 def to_bucket(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishArgs, profile: str | None) -> int:
     if args.output_bucket is None:
         return ExitCode.OK
-    import boto3  # noqa: PLC0415
-
     from reporter.publish.upload import UploadError, parse_target, upload_pack  # noqa: PLC0415 - boto3 only here
 
     target = parse_target(args.output_bucket, sse=args.sse, kms_key_id=args.sse_kms_key_id)
     try:
-        client = boto3.Session(profile_name=profile).client("s3")
+        client = publish_client(profile, "s3")
         urls = upload_pack(
             target,
             written,
@@ -282,15 +312,15 @@ def to_bucket(model: Pack, written: list[Path], snapshot_dir: Path, args: Publis
     return ExitCode.OK
 
 
-def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
+def security_hub_region(model: Pack, args: PublishArgs) -> str | None:
+    """The region --to-security-hub imports into, None without it. A region of another partition than
+    the snapshot's is a configuration error (exit 2), said once the snapshot's partition is known and
+    before anything is rendered: no Security Hub takes findings whose ARNs are of another partition."""
     if not args.to_security_hub:
-        return ExitCode.OK
-    import boto3  # noqa: PLC0415
-    from botocore.exceptions import BotoCoreError, UnknownRegionError  # noqa: PLC0415
+        return None
+    from botocore.exceptions import UnknownRegionError  # noqa: PLC0415
 
     from reporter.core.partition import DEFAULT_PARTITION, home_region, partition_of_region  # noqa: PLC0415
-    from reporter.publish.security_hub import import_findings  # noqa: PLC0415 - boto3 only here
-    from reporter.render.asff import asff_findings  # noqa: PLC0415
 
     partition = model.evidence[0].partition if model.evidence else DEFAULT_PARTITION
     region = args.security_hub_region or home_region(partition)
@@ -299,48 +329,59 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
     except UnknownRegionError:  # a region newer than botocore's data: let Security Hub judge it
         region_partition = partition
     if region_partition != partition:
-        # The findings' ARNs are the accounts' partition: no Security Hub of another one takes them.
-        # Said before any call; exit 4 (nothing imported), as the pack is already written.
-        err.print(
-            f"[bold red]error:[/] --security-hub-region {escape(region)} is in partition {region_partition};"
-            f" the snapshot's accounts are in partition {partition}: give one of its regions"
-            f" (e.g. {home_region(partition)})",
-            highlight=False,
-            soft_wrap=True,
-            level=logging.ERROR,
+        raise fail(
+            f"--security-hub-region {region} is in partition {region_partition}; the snapshot's accounts are"
+            f" in partition {partition}: give one of its regions (e.g. {home_region(partition)});"
+            " nothing was rendered or imported"
         )
-        return ExitCode.UPLOAD
+    return region
+
+
+def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
+    region = security_hub_region(model, args)
+    if region is None:
+        return ExitCode.OK
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+
+    from reporter.publish.security_hub import import_findings, sync_workflow  # noqa: PLC0415 - boto3 only here
+    from reporter.render.asff import asff_findings  # noqa: PLC0415
+
     findings = asff_findings(model, region)
     try:
-        client = boto3.Session(profile_name=profile).client("securityhub", region_name=region)
+        client = publish_client(profile, "securityhub", region)
     except BotoCoreError as exc:
         err.print(
             f"[bold red]security hub:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, level=logging.ERROR
         )
         return ExitCode.UPLOAD
     result = import_findings(findings, client, region)
+    sync_workflow(findings, client, result)
     report_refusals(result)
+    set_ = ", ".join(f"{n} {status}" for status, n in sorted(result.workflow_set.items()))
     out.print(
-        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)",
+        f"security hub ({region}): {result.imported} of {len(findings)} finding(s) imported in {result.calls} call(s)"
+        + (f"; workflow set: {set_}" if set_ else ""),
         highlight=False,
+        soft_wrap=True,
     )
-    return ExitCode.UPLOAD if result.refused else ExitCode.OK
+    return ExitCode.UPLOAD if result.refused or result.workflow_failed else ExitCode.OK
+
+
+def _say_each(refusals: list[Refused], prefix: str) -> dict[tuple[str, str], list[Refused]]:
+    """Print each finding's own refusal; return the failed calls by distinct error, said once each."""
+    failed_calls: dict[tuple[str, str], list[Refused]] = {}
+    for refused in refusals:
+        if refused.call_failed:
+            failed_calls.setdefault((refused.code, refused.message), []).append(refused)
+            continue
+        err.print(f"[bold red]{prefix}[/] {escape(str(refused))}", highlight=False, soft_wrap=True, level=logging.ERROR)
+    return failed_calls
 
 
 def report_refusals(result: ImportResult) -> None:
     """Each finding Security Hub refused on its own line; a call that failed as a whole (no
     credentials, throttled, denied) once per distinct error, with the way to diagnose it."""
-    failed_calls: dict[tuple[str, str], list[Refused]] = {}
-    for refused in result.refused:
-        if refused.call_failed:
-            failed_calls.setdefault((refused.code, refused.message), []).append(refused)
-            continue
-        err.print(
-            f"[bold red]security hub refused[/] {escape(str(refused))}",
-            highlight=False,
-            soft_wrap=True,
-            level=logging.ERROR,
-        )
+    failed_calls = _say_each(result.refused, "security hub refused")
     for (code, message), refused_ in failed_calls.items():
         calls = math.ceil(len(refused_) / BATCH_SIZE)  # every call but the last carries a full batch
         err.print(
@@ -350,10 +391,24 @@ def report_refusals(result: ImportResult) -> None:
             soft_wrap=True,
             level=logging.ERROR,
         )
-    if failed_calls:
+    workflow_calls = _say_each(result.workflow_failed, "security hub kept the workflow of")
+    for (code, message), refused_ in workflow_calls.items():
+        what = (
+            "could not read the imported findings' workflow (GetFindings)"
+            if refused_[0].finding_id == "GetFindings"
+            else f"{len(refused_)} finding(s) left in a workflow the pack contradicts"
+        )
+        err.print(
+            f"[bold red]security hub:[/] {what}: {escape(code)}: {escape(' '.join(message.split()))}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
+    if failed_calls or workflow_calls:
         err.print(
             f"hint: `reporter doctor` checks the credentials; Security Hub must be enabled in {result.region}"
-            " and securityhub:BatchImportFindings allowed",
+            " and securityhub:BatchImportFindings, securityhub:GetFindings and securityhub:BatchUpdateFindings"
+            " allowed",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -386,7 +441,11 @@ def report(
             f"`reporter merge` all {shard.count} shards, then report the merged snapshot"
         )
     model, written = write_pack(
-        opened, inputs.period_dir(out_dir, opened.manifest.period_start.strftime("%Y-%m")), plan, history_path
+        opened,
+        inputs.period_dir(out_dir, opened.manifest.period_start.strftime("%Y-%m")),
+        plan,
+        history_path,
+        publish_args,
     )
     uploaded = upload(model, written, opened.root, publish_args)
     stopped = opened.manifest.incomplete

@@ -35,7 +35,7 @@ from botocore.utils import parse_timestamp
 from reporter import __version__
 from reporter.collect.options import CONNECT_TIMEOUT, READ_TIMEOUT
 from reporter.collect.ratelimit import ConcurrencyGate, RateLimiter
-from reporter.collect.truncation import refuse_cut_bodies
+from reporter.core.truncation import refuse_cut_bodies
 
 SESSION_NAME = "reporter-collect"
 # Operations held to the LookupEvents quota, per (account, region).

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 
 
-class IncompleteBody(BotoCoreError):
+class IncompleteBody(BotoCoreError):  # type: ignore[misc]  # botocore ships no type hints
     fmt = "the answer was cut short: {received} of the {expected} bytes its Content-Length announced"
 
 
@@ -44,7 +44,7 @@ def _retry(max_attempts: int) -> Any:
         http_response = response[0]
         if _shortfall(http_response.headers, http_response.content) is None:
             return None
-        return min(0.05 * 2**attempts, 2.0)
+        return float(min(0.05 * 2**attempts, 2.0))
 
     return needs_retry
 

@@ -154,13 +154,15 @@ def build_oscal(model: Pack) -> dict[str, Any]:
             control = _token(f"{framework.framework_id}-{row.requirement.id}")
             controls.append({"control-id": control})
             oscal_findings.append(_finding(ids, control, row, risks))
+    if not controls:  # OSCAL has no empty selection; the CLI refuses -f oscal without a framework
+        raise ValueError("an OSCAL assessment-results document needs at least one framework requirement")
     result: dict[str, Any] = {
         "uuid": ids("result", model.period_label),
         "title": f"Root-user and IAM credential assessment {model.period_label}",
         "description": f"Evidence snapshot SHA-256 {model.snapshot.digest}, as of {when}.",
         "start": when,
         "end": when,
-        "reviewed-controls": {"control-selections": [{"include-controls": controls}] if controls else [{}]},
+        "reviewed-controls": {"control-selections": [{"include-controls": controls}]},
         "observations": [_observation(model, ids, f, when) for f in findings],
         "risks": [_risk(ids, f, decided.get(f.finding_id)) for f in findings if f.status is Status.FAIL],
         "findings": oscal_findings,

@@ -25,8 +25,8 @@ from reporter.collect import collect
 from reporter.collect.context import Context, Failure
 from reporter.collect.options import CollectOptions
 from reporter.collect.session import client_config
-from reporter.collect.truncation import refuse_cut_bodies
 from reporter.core.status import Status
+from reporter.core.truncation import refuse_cut_bodies
 from reporter.evidence.tables import load_evidence
 from reporter.snapshot.reader import Snapshot
 from reporter.snapshot.verify import verify_snapshot

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import moto_gaps
 import orjson
 import pytest
 from botocore.client import BaseClient
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from reporter.cli.app import app
 from reporter.core.resources import demo_snapshot_dir
 from reporter.pack.model import build_pack
-from reporter.publish.security_hub import Refused, SecurityHubError, check_region, import_findings
+from reporter.publish.security_hub import Refused, SecurityHubError, check_region, import_findings, sync_workflow
 from reporter.render.asff import asff_findings
 from reporter.snapshot.reader import Snapshot
 
@@ -34,10 +35,13 @@ def demo_findings() -> list[dict[str, Any]]:
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    moto_gaps.install()  # Security Hub as AWS has it: Workflow kept on re-import, BatchUpdateFindings
+    moto_gaps.reset()
     with mock_aws():
         client = boto3.client("securityhub", region_name="eu-west-1")
         client.enable_security_hub()
         yield client
+    moto_gaps.reset()
 
 
 def stored(client: Any) -> list[dict[str, Any]]:
@@ -149,7 +153,97 @@ def test_a_region_of_another_partition_is_refused_before_any_call(
     result = runner.invoke(
         app, [*args, "--fail-on", "never", "--to-security-hub", "--security-hub-region", "cn-north-1"]
     )
-    assert result.exit_code == 4, result.output  # the pack is written; nothing was imported
+    # A configuration error, found once the snapshot says its partition: nothing rendered, nothing imported.
+    assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if "cn-north-1" in line]
     assert len(lines) == 1 and "aws-cn" in lines[0] and "partition aws" in lines[0], result.output
+    assert "Traceback" not in result.output
     assert calls == []
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def workflows(client: Any) -> dict[str, str]:
+    return {f["Id"]: f.get("Workflow", {}).get("Status", "NEW") for f in stored(client)}
+
+
+def test_a_reimport_brings_the_workflow_to_the_packs_and_leaves_a_persons_triage(
+    hub: Any, demo_findings: list[dict[str, Any]]
+) -> None:
+    # Security Hub keeps a finding's Workflow on re-import (moto_gaps does as AWS does), so each
+    # month's import must set what the pack decides, and only that.
+    fails = [f for f in demo_findings if f["Compliance"]["Status"] == "FAILED"]
+    passes = [f for f in demo_findings if f["Compliance"]["Status"] == "PASSED"]
+    expired, triaged, fixed = fails[0], fails[1], passes[0]
+    assert {expired["Workflow"]["Status"], triaged["Workflow"]["Status"], fixed["Workflow"]["Status"]} == {
+        "NEW",
+        "RESOLVED",
+    }
+    last_month = {  # last month: `expired` was under a risk acceptance, `fixed` still failed
+        expired["Id"]: {**expired, "Workflow": {"Status": "SUPPRESSED"}},
+        fixed["Id"]: {**fixed, "Compliance": {"Status": "FAILED"}, "Workflow": {"Status": "NEW"}},
+    }
+    previous = [last_month.get(f["Id"], f) for f in demo_findings]
+    first = import_findings(previous, hub, "eu-west-1")
+    sync_workflow(previous, hub, first)
+    assert first.workflow_set == {}  # a new finding takes its Workflow from the import
+    hub.batch_update_findings(
+        FindingIdentifiers=[{"Id": triaged["Id"], "ProductArn": triaged["ProductArn"]}],
+        Workflow={"Status": "NOTIFIED"},
+        Note={"Text": "owner told", "UpdatedBy": "alice"},
+    )
+    assert workflows(hub)[expired["Id"]] == "SUPPRESSED"
+
+    second = import_findings(demo_findings, hub, "eu-west-1")
+    before = workflows(hub)
+    assert (before[expired["Id"]], before[fixed["Id"]]) == ("SUPPRESSED", "NEW")  # what the import alone leaves
+    sync_workflow(demo_findings, hub, second)
+
+    after = workflows(hub)
+    assert after[expired["Id"]] == "NEW"  # the acceptance expired: an open FAIL is never left suppressed
+    assert after[fixed["Id"]] == "RESOLVED"
+    assert after[triaged["Id"]] == "NOTIFIED"  # somebody's triage of a finding still open
+    assert second.workflow_set == {"NEW": 1, "RESOLVED": 1} and second.workflow_failed == []
+    assert {k: v for k, v in after.items() if k not in (expired["Id"], fixed["Id"])} == {
+        k: v for k, v in before.items() if k not in (expired["Id"], fixed["Id"])
+    }
+    note = next(f for f in stored(hub) if f["Id"] == expired["Id"])["Note"]
+    digest = expired["ProductFields"]["reporter/manifest_sha256"]
+    assert note["UpdatedBy"] == "compliance-reporter" and digest in note["Text"] and "open" in note["Text"]
+
+
+def test_an_accepted_fail_is_suppressed_on_reimport(hub: Any, demo_findings: list[dict[str, Any]]) -> None:
+    fail = next(f for f in demo_findings if f["Compliance"]["Status"] == "FAILED")
+    import_findings([fail], hub, "eu-west-1")
+    accepted = {**fail, "Workflow": {"Status": "SUPPRESSED"}}
+    result = import_findings([accepted], hub, "eu-west-1")
+    sync_workflow([accepted], hub, result)
+    assert workflows(hub) == {fail["Id"]: "SUPPRESSED"} and result.workflow_set == {"SUPPRESSED": 1}
+
+
+def test_a_workflow_that_cannot_be_read_or_set_exits_4_with_one_line(
+    hub: Any, tmp_path: Any, demo_findings: list[dict[str, Any]]
+) -> None:
+    args = ["report", str(demo_snapshot_dir()), "--no-history", "-f", "asff", "--fail-on", "never"]
+    hub_args = ["--to-security-hub", "--security-hub-region", "eu-west-1"]
+    moto_gaps.fail("123456789012", "eu-west-1", "GetFindings", code="AccessDeniedException")
+    denied = runner.invoke(app, [*args, "--out", str(tmp_path / "a"), *hub_args])
+    assert denied.exit_code == 4, denied.output
+    lines = [line for line in denied.output.splitlines() if "GetFindings" in line and "AccessDenied" in line]
+    assert len(lines) == 1 and "could not read" in lines[0], denied.output
+    assert "securityhub:GetFindings" in denied.output  # the hint names the permission
+    assert "Traceback" not in denied.output
+    moto_gaps.unthrottle("123456789012", "eu-west-1", "GetFindings")
+
+    # A second pack: the stored findings now differ from it, and the update call fails.
+    fail = next(f for f in demo_findings if f["Compliance"]["Status"] == "FAILED")
+    pk = {"Id": fail["Id"], "ProductArn": fail["ProductArn"]}
+    hub.batch_update_findings(FindingIdentifiers=[pk], Workflow={"Status": "SUPPRESSED"})
+    moto_gaps.fail("123456789012", "eu-west-1", "BatchUpdateFindings", code="ThrottlingException")
+    throttled = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), *hub_args])
+    assert throttled.exit_code == 4, throttled.output
+    lines = [line for line in throttled.output.splitlines() if "ThrottlingException" in line]
+    assert len(lines) == 1 and "1 finding(s) left in a workflow the pack contradicts" in lines[0], throttled.output
+    moto_gaps.unthrottle("123456789012", "eu-west-1", "BatchUpdateFindings")
+    fixed = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), *hub_args])
+    assert fixed.exit_code == 0 and "workflow set: 1 NEW" in fixed.output, fixed.output
+    assert workflows(hub)[fail["Id"]] == "NEW"

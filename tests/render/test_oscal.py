@@ -100,3 +100,38 @@ def test_an_accepted_fail_is_an_approved_deviation_not_an_open_risk() -> None:
             assert {"name": "risk-acceptance", "value": "accepted"} in risk["props"]
         else:
             assert risk["status"] == "open"
+
+
+def test_no_framework_selected_is_refused_for_oscal_before_any_work(tmp_path: Path) -> None:
+    # OSCAL has no empty control selection: a document without a framework would not validate.
+    import yaml
+    from typer.testing import CliRunner
+
+    from reporter.cli.app import app
+    from reporter.core.resources import shipped_dir
+
+    overrides = tmp_path / "frameworks"
+    overrides.mkdir()
+    for path in sorted(shipped_dir("frameworks").glob("*.yaml")):  # every shipped one, none selected by default
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["selected_by_default"] = False
+        (overrides / path.name).write_text(yaml.safe_dump(data), encoding="utf-8")
+    runner = CliRunner()
+    args = [
+        "report",
+        str(demo_snapshot_dir()),
+        "--no-history",
+        "--fail-on",
+        "never",
+        "--frameworks-dir",
+        str(overrides),
+    ]
+    refused = runner.invoke(app, [*args, "--out", str(tmp_path / "a"), "-f", "oscal"])
+    assert refused.exit_code == 2 and "no framework is selected" in refused.output, refused.output
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+    json_only = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "-f", "json"])
+    assert json_only.exit_code == 0, json_only.output  # the checks alone are still a pack
+    named_nothing = runner.invoke(app, [*args[:-2], "--out", str(tmp_path / "c"), "-f", "json", "--framework", ","])
+    assert named_nothing.exit_code == 2 and "names no framework" in named_nothing.output, named_nothing.output
+    with pytest.raises(ValueError, match="at least one framework"):
+        render_oscal(build_pack(Snapshot.open(demo_snapshot_dir()), PackOptions(frameworks=[])))
