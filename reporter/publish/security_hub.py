@@ -24,7 +24,7 @@ BatchUpdateFindings and a Note naming the pack, only the states the pack decides
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,20 @@ _NOTES = {
 NOTE_MAX = 512  # BatchUpdateFindings' Note.Text
 
 
+FILTER_VALUES_MAX = 20  # GetFindings: "for each attribute, you can provide up to 20 filter values"
+
+
+def _stored_pages(client: Any, accounts: list[str]) -> Iterator[dict[str, Any]]:
+    """The pages of this tool's findings of these accounts (a delegated administrator's hub holds
+    every member's: reading only the accounts imported keeps an organization's run to its own)."""
+    for start in range(0, len(accounts), FILTER_VALUES_MAX):
+        filters = {
+            "Id": [{"Value": "reporter/", "Comparison": "PREFIX"}],
+            "AwsAccountId": [{"Value": a, "Comparison": "EQUALS"} for a in accounts[start : start + FILTER_VALUES_MAX]],
+        }
+        yield from client.get_paginator("get_findings").paginate(Filters=filters, PaginationConfig={"PageSize": 100})
+
+
 def sync_workflow(findings: Sequence[dict[str, Any]], client: Any, result: ImportResult) -> None:
     """Bring the Workflow of the findings just imported to what the pack decides (module docstring)."""
     refused = {r.finding_id for r in result.refused}
@@ -131,10 +145,7 @@ def sync_workflow(findings: Sequence[dict[str, Any]], client: Any, result: Impor
         return
     changes: dict[str, list[dict[str, str]]] = {}
     try:
-        pages = client.get_paginator("get_findings").paginate(
-            Filters={"Id": [{"Value": "reporter/", "Comparison": "PREFIX"}]}, PaginationConfig={"PageSize": 100}
-        )
-        for page in pages:
+        for page in _stored_pages(client, sorted({f["AwsAccountId"] for f in wanted.values()})):
             if "Findings" not in page:
                 result.workflow_failed.append(Refused("GetFindings", *_MALFORMED, call_failed=True))
                 return

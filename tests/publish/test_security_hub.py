@@ -247,3 +247,23 @@ def test_a_workflow_that_cannot_be_read_or_set_exits_4_with_one_line(
     fixed = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), *hub_args])
     assert fixed.exit_code == 0 and "workflow set: 1 NEW" in fixed.output, fixed.output
     assert workflows(hub)[fail["Id"]] == "NEW"
+
+
+def test_the_workflow_read_asks_only_for_the_imported_accounts_20_a_call(demo_findings: list[dict[str, Any]]) -> None:
+    # A delegated administrator's hub holds every member's findings: read only those imported.
+    accounts = [f"{n:012d}" for n in range(1, 26)]
+    findings = [
+        {**demo_findings[0], "AwsAccountId": a, "ProductArn": f"{demo_findings[0]['ProductArn']}-{a}"} for a in accounts
+    ]
+    client = boto3.client("securityhub", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    result = import_findings([], client, "eu-west-1")
+    with Stubber(client) as stub:
+        for chunk in (accounts[:20], accounts[20:]):
+            filters = {
+                "Id": [{"Value": "reporter/", "Comparison": "PREFIX"}],
+                "AwsAccountId": [{"Value": a, "Comparison": "EQUALS"} for a in chunk],
+            }
+            stub.add_response("get_findings", {"Findings": []}, {"Filters": filters, "MaxResults": 100})
+        sync_workflow(findings, client, result)
+        stub.assert_no_pending_responses()
+    assert result.workflow_failed == [] and result.workflow_set == {}
