@@ -36,10 +36,10 @@ class FlakyS3:
             raise self.exc
         self.keys.append(key)
 
-    def upload_file(self, filename: str, bucket: str, key: str, ExtraArgs: Any = None) -> None:  # noqa: N803
+    def upload_file(self, filename: str, bucket: str, key: str, ExtraArgs: Any = None) -> None:
         self._put(key)
 
-    def put_object(self, Bucket: str, Key: str, **_: Any) -> None:  # noqa: N803
+    def put_object(self, Bucket: str, Key: str, **_: Any) -> None:
         self._put(Key)
 
 
