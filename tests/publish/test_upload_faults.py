@@ -8,17 +8,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, ProfileNotFound
 from botocore.parsers import ResponseParserError
+from botocore.stub import Stubber
 
 from reporter.cli import pack_commands
 from reporter.cli.console import ExitCode
 from reporter.cli.options import PublishArgs
 from reporter.core.resources import demo_snapshot_dir
 from reporter.pack.model import build_pack
-from reporter.publish.security_hub import ImportResult, Refused
+from reporter.publish.security_hub import ImportResult, Refused, import_findings
 from reporter.publish.upload import UploadError, parse_target, upload_pack
+from reporter.render.asff import asff_findings
 from reporter.snapshot.reader import Snapshot
 
 AS_OF = datetime(2026, 9, 30, tzinfo=UTC)
@@ -128,3 +131,21 @@ def test_refusal_lines_hold_no_control_characters_and_stay_one_short_line(
     assert not any(line.startswith("security hub (") for line in lines)
     assert all(len(line) < 1200 for line in lines)
     assert "[bold]x[/bold]" in said  # markup is shown, not applied
+
+
+def test_an_import_answer_that_accounts_for_fewer_findings_is_no_success(model: Any) -> None:
+    """BatchImportFindings answers SuccessCount 0 and no FailedFindings for a batch of 3 (or names a
+    refusal without its Id): the findings neither imported nor refused were not reported, the run
+    exited 0 saying "0 of 3 imported", and sync_workflow would then have updated them."""
+    client = boto3.client("securityhub", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    findings = [{**f, "Id": f"id-{i}"} for i, f in enumerate(asff_findings(model, "eu-west-1")[:3])]
+    with Stubber(client) as stub:
+        stub.add_response("batch_import_findings", {"SuccessCount": 0, "FailedCount": 0, "FailedFindings": []})
+        nameless = {"Id": "", "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}
+        stub.add_response("batch_import_findings", {"SuccessCount": 2, "FailedCount": 1, "FailedFindings": [nameless]})
+        first = import_findings(findings, client, "eu-west-1")
+        second = import_findings(findings, client, "eu-west-1")
+    assert sorted(r.finding_id for r in first.refused) == ["id-0", "id-1", "id-2"]
+    assert first.imported == 0 and not any(r.code == "ParamValidation" for r in first.refused)
+    # one of the three was refused, which one Security Hub did not say: none is counted as imported
+    assert {"id-0", "id-1", "id-2"} <= {r.finding_id for r in second.refused}
