@@ -19,7 +19,7 @@ from reporter.cli.console import ExitCode
 from reporter.cli.options import PublishArgs
 from reporter.core.resources import demo_snapshot_dir
 from reporter.pack.model import build_pack
-from reporter.publish.security_hub import ImportResult, Refused, import_findings
+from reporter.publish.security_hub import ImportResult, Refused, import_findings, sync_workflow
 from reporter.publish.upload import UploadError, parse_target, upload_pack
 from reporter.render.asff import asff_findings
 from reporter.snapshot.reader import Snapshot
@@ -149,3 +149,37 @@ def test_an_import_answer_that_accounts_for_fewer_findings_is_no_success(model: 
     assert first.imported == 0 and not any(r.code == "ParamValidation" for r in first.refused)
     # one of the three was refused, which one Security Hub did not say: none is counted as imported
     assert {"id-0", "id-1", "id-2"} <= {r.finding_id for r in second.refused}
+
+
+class ShortUpdate:
+    """GetFindings answers the findings in the opposite Workflow of the pack's; BatchUpdateFindings
+    answers that it processed none and left none unprocessed."""
+
+    def __init__(self, findings: list[dict[str, Any]]) -> None:
+        opposite = {"NEW": "RESOLVED", "RESOLVED": "NEW", "SUPPRESSED": "NEW"}
+        self.found = [
+            {"Id": f["Id"], "ProductArn": f["ProductArn"], "Workflow": {"Status": opposite[f["Workflow"]["Status"]]}}
+            for f in findings
+        ]
+
+    def get_paginator(self, name: str) -> Any:
+        found = self.found
+
+        class Pages:
+            def paginate(self, **_: Any) -> Any:
+                return [{"Findings": found}]
+
+        return Pages()
+
+    def batch_update_findings(self, **_: Any) -> dict[str, Any]:
+        return {"ProcessedFindings": [], "UnprocessedFindings": []}
+
+
+def test_a_workflow_update_that_accounts_for_fewer_findings_is_a_failure(model: Any) -> None:
+    """sync_workflow counted only ProcessedFindings: findings neither processed nor named
+    unprocessed were silently left in the Workflow the pack contradicts, and the run exited 0."""
+    findings = asff_findings(model, "eu-west-1")[:4]
+    result = ImportResult("eu-west-1", imported=4, calls=1)
+    sync_workflow(findings, ShortUpdate(findings), result)
+    assert sorted(r.finding_id for r in result.workflow_failed) == sorted(f["Id"] for f in findings)
+    assert sum(result.workflow_set.values()) == 0
