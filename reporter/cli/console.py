@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 import typer
@@ -34,6 +35,20 @@ class StderrConsole(Console):
 
 out = Console()
 err = StderrConsole(stderr=True)
+
+LINE_MAX = 1000  # characters of remote text one error line shows
+
+
+def terminal_line(text: str, limit: int = LINE_MAX) -> str:
+    """Text a remote side chose (an AWS error message, which may echo finding text taken from
+    CloudTrail) as one short printable line: every control, format (bidi overrides) or line/paragraph
+    separator character becomes a space, runs of white space one, and past `limit` it is cut with
+    an ellipsis. Rich markup is the caller's to escape."""
+    clean = "".join(
+        " " if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") else c for c in text
+    )
+    line = " ".join(clean.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class ExitCode:

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from reporter.checks.limits import Thresholds
 from reporter.cli import inputs
-from reporter.cli.console import ExitCode, err, fail, finish, out
+from reporter.cli.console import ExitCode, err, fail, finish, out, terminal_line
 from reporter.cli.groups import grouped
 from reporter.cli.options import (
     DEFAULT_FORMATS,
@@ -288,11 +288,22 @@ def upload(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishAr
 def to_bucket(model: Pack, written: list[Path], snapshot_dir: Path, args: PublishArgs, profile: str | None) -> int:
     if args.output_bucket is None:
         return ExitCode.OK
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+
     from reporter.publish.upload import UploadError, parse_target, upload_pack  # noqa: PLC0415 - boto3 only here
 
     target = parse_target(args.output_bucket, sse=args.sse, kms_key_id=args.sse_kms_key_id)
     try:
         client = publish_client(profile, "s3")
+    except BotoCoreError as exc:  # no such profile, a malformed config: before any object
+        err.print(
+            f"[bold red]upload failed:[/] {escape(terminal_line(str(exc)))}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
+        return ExitCode.UPLOAD
+    try:
         urls = upload_pack(
             target,
             written,
@@ -303,8 +314,13 @@ def to_bucket(model: Pack, written: list[Path], snapshot_dir: Path, args: Publis
             client=client,
         )
     except UploadError as exc:
+        for url in exc.written:  # a partial upload: what did reach the bucket
+            out.print(f"uploaded {url}", highlight=False, markup=False)
         err.print(
-            f"[bold red]upload failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, level=logging.ERROR
+            f"[bold red]upload failed:[/] {escape(terminal_line(str(exc)))}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
         )
         return ExitCode.UPLOAD
     for url in urls:
@@ -351,7 +367,10 @@ def to_security_hub(model: Pack, args: PublishArgs, profile: str | None) -> int:
         client = publish_client(profile, "securityhub", region)
     except BotoCoreError as exc:
         err.print(
-            f"[bold red]security hub:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, level=logging.ERROR
+            f"[bold red]security hub:[/] {escape(terminal_line(str(exc)))}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
         )
         return ExitCode.UPLOAD
     result = import_findings(findings, client, region)
@@ -374,7 +393,12 @@ def _say_each(refusals: list[Refused], prefix: str) -> dict[tuple[str, str], lis
         if refused.call_failed:
             failed_calls.setdefault((refused.code, refused.message), []).append(refused)
             continue
-        err.print(f"[bold red]{prefix}[/] {escape(str(refused))}", highlight=False, soft_wrap=True, level=logging.ERROR)
+        err.print(
+            f"[bold red]{prefix}[/] {escape(terminal_line(str(refused)))}",
+            highlight=False,
+            soft_wrap=True,
+            level=logging.ERROR,
+        )
     return failed_calls
 
 
@@ -386,7 +410,7 @@ def report_refusals(result: ImportResult) -> None:
         calls = math.ceil(len(refused_) / BATCH_SIZE)  # every call but the last carries a full batch
         err.print(
             f"[bold red]security hub:[/] {calls} of {result.calls} call(s) failed, {len(refused_)} finding(s) not"
-            f" imported: {escape(code)}: {escape(' '.join(message.split()))}",  # one line, whatever the error says
+            f" imported: {escape(terminal_line(f'{code}: {message}'))}",  # one line, whatever the error says
             highlight=False,
             soft_wrap=True,
             level=logging.ERROR,
@@ -399,7 +423,7 @@ def report_refusals(result: ImportResult) -> None:
             else f"{len(refused_)} finding(s) left in a workflow the pack contradicts"
         )
         err.print(
-            f"[bold red]security hub:[/] {what}: {escape(code)}: {escape(' '.join(message.split()))}",
+            f"[bold red]security hub:[/] {what}: {escape(terminal_line(f'{code}: {message}'))}",
             highlight=False,
             soft_wrap=True,
             level=logging.ERROR,

@@ -35,6 +35,8 @@ _REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 # What a call is said to have failed with when its answer lacks the fields the API always returns.
 _MALFORMED = ("MalformedAnswer", "the answer lacks the result fields the API returns")
+# ... and when an answer accounts for fewer findings than the batch sent.
+_UNACCOUNTED = ("UnaccountedFindings", "the answer neither counts these findings done nor names them refused")
 
 
 class SecurityHubError(Exception):
@@ -105,6 +107,14 @@ def import_findings(findings: Sequence[dict[str, Any]], client: Any, region: str
             Refused(str(f.get("Id", "?")), str(f.get("ErrorCode", "?")), str(f.get("ErrorMessage", ""))) for f in failed
         ]
         result.imported += int(answer["SuccessCount"])
+        # Every finding of the batch is imported or named refused; when the answer accounts for fewer
+        # (a refusal without its Id, a count short), which of the others were imported is unknown:
+        # none is taken for imported (nor has its Workflow set), each is said refused.
+        named = {str(f.get("Id")) for f in failed} & {str(f["Id"]) for f in batch}
+        if int(answer["SuccessCount"]) + len(named) < len(batch):
+            result.refused += [
+                Refused(str(f["Id"]), *_UNACCOUNTED, call_failed=True) for f in batch if str(f["Id"]) not in named
+            ]
     return result
 
 
@@ -188,5 +198,16 @@ def sync_workflow(findings: Sequence[dict[str, Any]], client: Any, result: Impor
                 )
                 for u in unprocessed
             ]
-            done = len(answer["ProcessedFindings"])
+            processed = {(str(i.get("Id")), str(i.get("ProductArn"))) for i in answer["ProcessedFindings"]}
+            named = processed | {
+                (str(u.get("FindingIdentifier", {}).get("Id")), str(u.get("FindingIdentifier", {}).get("ProductArn")))
+                for u in unprocessed
+            }
+            # neither processed nor named unprocessed: not known to be set, so said left as it was
+            result.workflow_failed += [
+                Refused(i["Id"], *_UNACCOUNTED, call_failed=True)
+                for i in batch
+                if (i["Id"], i["ProductArn"]) not in named
+            ]
+            done = len(processed & {(i["Id"], i["ProductArn"]) for i in batch})
             result.workflow_set[status] = result.workflow_set.get(status, 0) + done

@@ -32,7 +32,12 @@ CONTENT_TYPES = {
 
 
 class UploadError(Exception):
-    """The bucket URL is malformed or an upload failed. `str(e)` says which object and why."""
+    """The bucket URL is malformed or an upload failed. `str(e)` says which object(s) and why;
+    `written` names the objects that did reach the bucket (a partial upload)."""
+
+    def __init__(self, message: str, written: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.written = list(written)
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,9 @@ def upload_pack(
     as_of: datetime,
     client: Any,
 ) -> list[str]:
-    """Upload `files` and (when given) the snapshot archive; return the s3:// URLs written."""
+    """Upload `files` and (when given) the snapshot archive; return the s3:// URLs written. A failed
+    object does not stop the others: every one is tried, then UploadError names each that failed
+    (whatever its exception class, ResponseParserError included) and carries those written."""
     metadata = {"manifest-sha256": manifest_sha256, "period": period, "reporter-version": __version__}
     extra: dict[str, Any] = {"ServerSideEncryption": target.sse, "Metadata": metadata}
     if target.kms_key_id:
@@ -97,8 +104,9 @@ def upload_pack(
         bodies.append((f"snapshot-{period}.tar.gz", snapshot_archive(snapshot_dir, as_of)))
     from boto3.exceptions import S3UploadFailedError  # noqa: PLC0415 - boto3 loads slowly
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415 - not a BotoCoreError
 
-    written = []
+    written, failed = [], []
     for name, body in bodies:
         key = target.key(period, name)
         args = {**extra, "ContentType": CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")}
@@ -108,7 +116,10 @@ def upload_pack(
                 client.upload_file(str(body), target.bucket, key, ExtraArgs=args)
             else:
                 client.put_object(Bucket=target.bucket, Key=key, Body=body, **args)
-        except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
-            raise UploadError(f"s3://{target.bucket}/{key}: upload failed: {exc}") from None
+        except (ClientError, BotoCoreError, S3UploadFailedError, ResponseParserError) as exc:
+            failed.append(f"s3://{target.bucket}/{key}: upload failed: {exc}")
+            continue
         written.append(f"s3://{target.bucket}/{key}")
+    if failed:
+        raise UploadError("; ".join(failed), written)
     return written
